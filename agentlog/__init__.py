@@ -1,0 +1,32 @@
+"""AgentLog: the runtime state of a Python failure, as compact context for AI coding agents.
+
+Public names are imported lazily (``import agentlog`` must stay under 5 ms).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "get_debug_context": "agentlog.context",
+    "install": "agentlog.runtime.activate",
+    "uninstall": "agentlog.runtime.activate",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agentlog' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,5 @@
+"""``python -m agentlog``: the launcher and subcommands."""
+
+from agentlog.cli import main
+
+raise SystemExit(main())

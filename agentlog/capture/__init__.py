@@ -1,0 +1,1 @@
+"""Turning frames and values into bounded, redacted descriptors (docs/FORMAT.md)."""

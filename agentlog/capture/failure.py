@@ -1,0 +1,116 @@
+"""Failure records: one unhandled exception with everything an agent needs to fix it."""
+
+from __future__ import annotations
+
+import os
+import platform
+import secrets
+import sys
+import threading
+from collections import deque
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any
+
+from agentlog.capture.describe import Describer, Limits
+from agentlog.capture.frames import ExceptionCapture
+from agentlog.config import Config, get_config
+from agentlog.store import append, make_record
+from agentlog.store.records import FAILURE
+from agentlog.store.writer import encode
+
+GIT_TIMEOUT_S = 1.0
+# The same exception can reach several hooks (an asyncio handler, then sys.excepthook).
+_recent: deque[BaseException] = deque(maxlen=32)
+_lock = threading.RLock()
+
+
+def _user_frames(exc_dict: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Frames holding locals, least useful first: chained exceptions, then outermost frames."""
+    for key in ("group", "ctx", "cause"):
+        linked = exc_dict.get(key)
+        for member in linked if isinstance(linked, list) else [linked] if linked else []:
+            yield from _user_frames(member)
+    yield from reversed([f for f in exc_dict.get("frames", []) if "loc" in f])
+
+
+def fit_failure(record: dict[str, Any], max_bytes: int) -> dict[str, Any]:
+    """Drop the least useful detail until the record encodes under ``max_bytes``.
+
+    Order: the call trail's oldest half (repeatedly), then locals of chained
+    exceptions and outer frames; the innermost frame's locals go last.
+    """
+    trail = record.get("trail")
+    while len(encode(record)) >= max_bytes and isinstance(trail, dict) and len(trail.get("calls", [])) > 10:
+        calls = trail["calls"]
+        trail["calls"] = calls[len(calls) // 2 :]
+        trail["dropped"] = trail.get("dropped", 0) + len(calls) // 2
+    for frame in list(_user_frames(record["exc"])):
+        if len(encode(record)) < max_bytes:
+            break
+        frame["loc_cut"] = len(frame.pop("loc"))
+    return record
+
+
+def build_failure(
+    exc: BaseException,
+    source: str,
+    tb: TracebackType | None = None,
+    thread: threading.Thread | None = None,
+    config: Config | None = None,
+) -> dict[str, Any]:
+    """A failure record for ``exc``; ``tb`` overrides its traceback (e.g. trimmed)."""
+    config = config or get_config()
+    describer = Describer(Limits.from_config(config))
+    capture = ExceptionCapture(describer, max_frames=config.max_frames)
+    thread = thread or threading.current_thread()
+    record = make_record(
+        FAILURE,
+        id=secrets.token_hex(6),
+        src=source,
+        exc=capture.exception(exc, tb),
+        argv=list(sys.argv),
+        cwd=os.getcwd(),
+        py=platform.python_version(),
+    )
+    record["tid"], record["th"] = thread.ident, thread.name
+    record.update(_tracer_fields(thread.ident))
+    git = _git_state()
+    if git:
+        record["git"] = git
+    return fit_failure(record, config.max_record_bytes)
+
+
+def _tracer_fields(thread_id: int | None) -> dict[str, Any]:
+    tracer = sys.modules.get("agentlog.runtime.tracer")
+    if tracer is None or thread_id is None:
+        return {}
+    return tracer.failure_fields(thread_id) or {}
+
+
+def _git_state() -> dict[str, Any] | None:
+    try:
+        from agentlog.git import capture_git_state
+    except ImportError:
+        return None
+    return capture_git_state(timeout_s=GIT_TIMEOUT_S)
+
+
+def record_failure(
+    exc: BaseException,
+    source: str,
+    tb: TracebackType | None = None,
+    thread: threading.Thread | None = None,
+) -> bool:
+    """Build and append a failure record once per exception object. Never raises."""
+    from agentlog import selflog
+
+    try:
+        with _lock:
+            if any(seen is exc for seen in _recent):
+                return False
+            _recent.append(exc)
+        return append(build_failure(exc, source, tb=tb, thread=thread))
+    except Exception as err:  # noqa: BLE001 - a bug here must not touch the user's program
+        selflog.report(f"record_failure({source})", err)
+        return False

@@ -1,0 +1,47 @@
+"""The ``agentlog`` command: a launcher (``agentlog [options] script.py``) plus subcommands.
+
+``agentlog run ...`` is an explicit spelling of the launcher. Each subcommand lives in ``agentlog/commands/<name>.py`` and exposes
+``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
+They are imported only when invoked, so ``agentlog script.py`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+COMMANDS: dict[str, str] = {
+    "context": "agentlog.commands.context",
+    "list": "agentlog.commands.list_failures",
+    "clear": "agentlog.commands.clear",
+    "doctor": "agentlog.commands.doctor",
+    "sessions": "agentlog.commands.sessions",
+    "show": "agentlog.commands.show",
+    "snapshot": "agentlog.commands.snapshot",
+    "diff": "agentlog.commands.diff",
+    "exec": "agentlog.commands.exec",
+    "tokens": "agentlog.commands.tokens",
+    "perf": "agentlog.commands.perf",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point for ``agentlog`` and ``python -m agentlog``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in COMMANDS:
+        return run_subcommand(argv[0], argv[1:])
+    # Anything else is the launcher: agentlog [run] [options] script.py|-m module [args]
+    from agentlog.commands.run import launch
+
+    return launch(argv[1:] if argv[:1] == ["run"] else argv)
+
+
+def run_subcommand(name: str, argv: list[str]) -> int:
+    import argparse
+    import importlib
+
+    module = importlib.import_module(COMMANDS[name])
+    parser = argparse.ArgumentParser(prog=f"agentlog {name}", description=module.HELP)
+    module.add_arguments(parser)
+    args = parser.parse_args(argv)
+    return int(module.run(args) or 0)

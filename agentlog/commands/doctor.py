@@ -1,0 +1,68 @@
+"""``agentlog doctor``: which engine is active and why, where data goes, what is configured."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import sysconfig
+from pathlib import Path
+
+HELP = "Show the engine in use (C or pure Python, and why), mode, bounds and data dir."
+PTH_NAME = "agentlog-activate.pth"
+
+
+def _tracer_status() -> dict:
+    try:
+        from agentlog.runtime import tracer
+    except ImportError as exc:
+        return {"engine": None, "reason": f"tracer unavailable: {exc}"}
+    return tracer.status()
+
+
+def version_text(verbose: bool = False) -> str:
+    from agentlog import __version__
+
+    text = f"agentlog {__version__} (Python {sys.version.split()[0]})"
+    if verbose:
+        status = _tracer_status()
+        text += f"\nengine: {status.get('engine')} ({status.get('reason') or 'compiled extension'})"
+    return text
+
+
+def report_lines() -> list[str]:
+    """Everything doctor prints, one ``key: value`` per line."""
+    from agentlog.config import get_config
+
+    config = get_config()
+    status = _tracer_status()
+    pth = Path(sysconfig.get_paths()["purelib"]) / PTH_NAME
+    data_dir = config.data_dir
+    from agentlog.store.paths import DataDirError, ensure_data_dir
+
+    try:
+        writable = "writable" if ensure_data_dir(data_dir) else ""
+    except DataDirError as exc:
+        writable = f"NOT usable: {exc}"
+    engine = status.get("engine")
+    reason = status.get("reason") or ("compiled extension" if engine == "c" else "")
+    return [
+        version_text(),
+        f"engine: {engine or 'none'}{f' ({reason})' if reason else ''}",
+        f"mode: {config.trace} (AGENTLOG_TRACE)",
+        f"ring size: {config.ring_size} entries per thread",
+        f"trail: last {config.trail_calls} calls per failure",
+        f"data dir: {data_dir} ({writable})",
+        f"bounds: str {config.max_str_chars} chars, {config.max_items} items, depth "
+        f"{config.max_depth}, record {config.max_record_bytes} B, file {config.max_file_bytes} B, "
+        f"dir {config.max_dir_bytes} B",
+        f"AGENTLOG=true hook: {'installed' if pth.exists() else 'missing'} ({pth})",
+    ]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    del parser  # no options
+
+
+def run(args: argparse.Namespace) -> int:
+    print("\n".join(report_lines()))
+    return 0

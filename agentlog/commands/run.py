@@ -1,0 +1,123 @@
+"""``agentlog [options] script.py [args]`` / ``agentlog [options] -m module [args]``."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+from dataclasses import replace
+
+USAGE = """\
+usage: agentlog [options] script.py [args ...]
+       agentlog [options] -m module [args ...]
+       agentlog COMMAND [args ...]
+
+Runs the program exactly as `python` would (same output, exit code and
+tracebacks) and records unhandled failures into the data dir.
+
+options:
+  --dir DIR          data dir (default: ./.agentlog or $AGENTLOG_DIR)
+  --trace MODE       off | crash | calls (default: calls, or $AGENTLOG_TRACE)
+  --quiet            no notices at all, not even on failure
+  --verbose          notices on stderr (where records went)
+  --version          print the version (with --verbose: engine details)
+  -h, --help         this help
+
+commands:
+{commands}
+"""
+
+
+class UsageError(Exception):
+    """Bad command line: reported as one line and exit status 2."""
+
+
+def _commands_help() -> str:
+    import importlib
+
+    from agentlog.cli import COMMANDS
+
+    lines = []
+    for name, module_name in COMMANDS.items():
+        try:
+            summary = importlib.import_module(module_name).HELP
+        except (ImportError, AttributeError):
+            summary = ""
+        lines.append(f"  {name:<12} {summary}")
+    return "\n".join(lines)
+
+
+def parse(argv: list[str]) -> tuple[dict[str, str | bool], str | None, str | None, list[str]]:
+    """Split ``argv`` into launcher options, script or module, and the program's args."""
+    options: dict[str, str | bool] = {}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            i += 1
+            break
+        if arg == "-m":
+            if i + 1 >= len(argv):
+                raise UsageError("-m needs a module name")
+            return options, None, argv[i + 1], argv[i + 2 :]
+        if arg in ("--quiet", "--verbose", "--version", "-h", "--help"):
+            options[arg.lstrip("-")] = True
+        elif arg.split("=", 1)[0] in ("--dir", "--trace"):
+            name, _, value = arg.partition("=")
+            if not value:
+                i += 1
+                if i >= len(argv):
+                    raise UsageError(f"{name} needs a value")
+                value = argv[i]
+            options[name.lstrip("-")] = value
+        elif arg.startswith("-"):
+            raise UsageError(f"unknown option {arg!r} (see agentlog --help)")
+        else:
+            break
+        i += 1
+    if i >= len(argv):
+        return options, None, None, []
+    return options, argv[i], None, argv[i + 1 :]
+
+
+def launch(argv: list[str]) -> int:
+    """Parse launcher options, activate AgentLog, run the target; returns the exit code."""
+    from agentlog.config import ConfigError, load_config
+
+    try:
+        options, script, module, program_args = parse(argv)
+        config = load_config()
+        if "dir" in options:
+            config = replace(config, dir=str(options["dir"]))
+        if "trace" in options:
+            config = replace(config, trace=str(options["trace"]))
+            load_config(env={"AGENTLOG_TRACE": config.trace})  # validates the mode
+        config = replace(config, dir=str(config.data_dir),
+                         quiet=bool(options.get("quiet", config.quiet)),
+                         verbose=bool(options.get("verbose", config.verbose)))
+    except (UsageError, ConfigError) as exc:
+        print(f"agentlog: error: {exc}", file=sys.stderr)
+        return 2
+    if options.get("version"):
+        from agentlog.commands.doctor import version_text
+
+        print(version_text(verbose=bool(options.get("verbose"))))
+        return 0
+    if options.get("help") or options.get("h") or (script is None and module is None):
+        print(USAGE.format(commands=_commands_help()),
+              file=sys.stdout if options else sys.stderr)
+        return 0 if options else 2
+
+    from agentlog.runtime import activate, launcher
+
+    activate.install(config)
+    if config.verbose:
+        atexit.register(_report_where, config)
+    if module is not None:
+        return launcher.run_module(module, program_args)
+    assert script is not None
+    return launcher.run_script(script, program_args)
+
+
+def _report_where(config: object) -> None:
+    sys.stderr.write(f"agentlog: records in {os.fspath(config.data_dir)}\n")  # type: ignore[attr-defined]

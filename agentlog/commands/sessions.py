@@ -1,0 +1,29 @@
+"""``agentlog sessions``: one line per session."""
+
+from __future__ import annotations
+
+import argparse
+
+from agentlog.commands import data_dir_argument, resolve_dir
+
+HELP = "List sessions: id, agent, task, start, duration, failures, outcome, parent (oldest first)."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    data_dir_argument(parser)
+    parser.add_argument("--limit", type=int, default=50, help="show the newest N sessions (default 50)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from agentlog.session import summarize_sessions
+    from agentlog.session_context import session_line
+    from agentlog.store import iter_records
+
+    infos = list(summarize_sessions(iter_records(resolve_dir(args))).values())
+    if not infos:
+        print("no sessions recorded")
+        return 0
+    infos.sort(key=lambda info: info.start)
+    for info in infos[-args.limit :] if args.limit > 0 else infos:
+        print(session_line(info))
+    return 0

@@ -1,0 +1,44 @@
+"""``agentlog tokens``: LLM token totals per model."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from agentlog.commands import data_dir_argument, resolve_dir
+
+HELP = "LLM token totals per model (all sessions, or one with --session)."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    data_dir_argument(parser)
+    parser.add_argument("--session", help="session id or unique prefix")
+
+
+def run(args: argparse.Namespace) -> int:
+    from agentlog.session import resolve_session, summarize_sessions
+    from agentlog.store import iter_records
+    from agentlog.tokens import summarize_tokens
+
+    records = list(iter_records(resolve_dir(args)))
+    if args.session:
+        try:
+            sid = resolve_session(summarize_sessions(records), args.session).id
+        except LookupError as exc:
+            print(f"agentlog tokens: {exc}", file=sys.stderr)
+            return 1
+        records = [r for r in records if r.get("sid") == sid]
+    summary = summarize_tokens(records)
+    if not summary["models"]:
+        print("no LLM calls recorded")
+        return 0
+    rows = [(model, t) for model, t in summary["models"].items()] + [("TOTAL", summary["total"])]
+    width = max(len(model) for model, _ in rows)
+    print(f"{'model':<{width}} {'calls':>6} {'input':>10} {'output':>10} {'total':>10} {'cost':>10} {'time':>8}")
+    for model, t in rows:
+        cost = "-" if t["cost"] is None else f"{t['cost']:.4f}"
+        print(
+            f"{model:<{width}} {t['calls']:>6} {t['in']:>10} {t['out']:>10} "
+            f"{t['in'] + t['out']:>10} {cost:>10} {t['dur']:>7.1f}s"
+        )
+    return 0

@@ -1,0 +1,152 @@
+"""Options, read once per process from the environment and ``[tool.agentlog]``.
+
+Precedence: environment variable > ``pyproject.toml`` (nearest one at or above
+the working directory) > default. Every bound AgentLog enforces lives here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+TRACE_MODES = ("off", "crash", "calls")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """All tunables. Field names double as ``[tool.agentlog]`` keys."""
+
+    dir: str = ".agentlog"
+    trace: str = "calls"  # off | crash | calls
+    quiet: bool = False
+    verbose: bool = False
+    # Value descriptors.
+    max_str_chars: int = 200
+    max_items: int = 10
+    max_depth: int = 3
+    repr_timeout_ms: int = 50
+    max_record_bytes: int = 64 * 1024
+    max_frames: int = 40
+    # Call trail.
+    ring_size: int = 65536
+    trail_calls: int = 200
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    # Store.
+    max_file_bytes: int = 8 * 1024 * 1024
+    max_dir_bytes: int = 256 * 1024 * 1024
+    # Redaction.
+    redact_names: tuple[str, ...] = ()
+    redact_patterns: tuple[str, ...] = ()
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.dir).absolute()
+
+
+ENV_NAMES = {
+    "dir": "AGENTLOG_DIR",
+    "trace": "AGENTLOG_TRACE",
+    "quiet": "AGENTLOG_QUIET",
+    "verbose": "AGENTLOG_VERBOSE",
+    "max_str_chars": "AGENTLOG_MAX_STR",
+    "max_items": "AGENTLOG_MAX_ITEMS",
+    "max_depth": "AGENTLOG_MAX_DEPTH",
+    "ring_size": "AGENTLOG_RING_SIZE",
+    "trail_calls": "AGENTLOG_TRAIL_CALLS",
+    "include": "AGENTLOG_INCLUDE",
+    "exclude": "AGENTLOG_EXCLUDE",
+    "max_file_bytes": "AGENTLOG_MAX_FILE_BYTES",
+    "max_dir_bytes": "AGENTLOG_MAX_DIR_BYTES",
+    "redact_names": "AGENTLOG_REDACT_NAMES",
+    "redact_patterns": "AGENTLOG_REDACT_PATTERNS",
+}
+
+
+class ConfigError(ValueError):
+    """An option has a value AgentLog cannot use."""
+
+
+def _coerce(field: dataclasses.Field, raw: Any) -> Any:
+    kind = field.type
+    if kind == "bool":
+        return raw if isinstance(raw, bool) else str(raw).strip().lower() in TRUE_WORDS
+    if kind == "int":
+        value = int(raw)
+        if value < 0:
+            raise ConfigError(f"{field.name} must be >= 0, got {value}")
+        return value
+    if kind.startswith("tuple"):
+        if isinstance(raw, str):
+            # Environment lists: comma-separated, or newline-separated for regexes.
+            sep = "\n" if field.name == "redact_patterns" else ","
+            return tuple(p.strip() for p in raw.split(sep) if p.strip())
+        return tuple(str(p) for p in raw)
+    return str(raw)
+
+
+def find_pyproject(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _pyproject_table(start: Path) -> dict[str, Any]:
+    path = find_pyproject(start)
+    if path is None:
+        return {}
+    import tomllib
+
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    table = data.get("tool", {}).get("agentlog", {})
+    return {k.replace("-", "_"): v for k, v in table.items()} if isinstance(table, dict) else {}
+
+
+def load_config(cwd: Path | None = None, env: dict[str, str] | None = None) -> Config:
+    """Build a Config from pyproject and environment. Raises ConfigError on bad values."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    fields = {f.name: f for f in dataclasses.fields(Config)}
+    for name, raw in _pyproject_table(cwd or Path.cwd()).items():
+        if name in fields:
+            values[name] = raw
+    for name, var in ENV_NAMES.items():
+        if env.get(var, "") != "":
+            values[name] = env[var]
+    try:
+        coerced = {name: _coerce(fields[name], raw) for name, raw in values.items()}
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(str(exc)) from None
+    config = Config(**coerced)
+    if config.trace not in TRACE_MODES:
+        raise ConfigError(f"trace mode must be one of {', '.join(TRACE_MODES)}, got {config.trace!r}")
+    return config
+
+
+_current: Config | None = None
+
+
+def get_config() -> Config:
+    """The process's configuration; falls back to defaults if the options are unusable."""
+    global _current
+    if _current is None:
+        try:
+            _current = load_config()
+        except ConfigError:
+            _current = Config()
+    return _current
+
+
+def set_config(config: Config | None) -> None:
+    """Replace the process configuration (the launcher and tests use this)."""
+    global _current
+    _current = config

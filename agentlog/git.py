@@ -1,0 +1,153 @@
+"""Git state of the working tree, captured with hard bounds on time and output.
+
+All git commands run in parallel, with ``--no-optional-locks`` (no index
+refresh that could wait on a lock), no pager, no prompts, and a shared
+deadline. Bound: :func:`capture_git_state` returns within ``timeout_s`` plus
+the few milliseconds needed to kill and reap the git processes still running;
+parts that did not finish are listed under ``"late"``. Each command's output
+is capped at ``MAX_OUTPUT_BYTES``, so a huge diff or status costs no memory.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+MAX_DIFF_LINES = 50
+MAX_DIFF_LINE_CHARS = 300
+MAX_FILES = 50
+MAX_OUTPUT_BYTES = 256 * 1024
+MAX_SUBJECT_CHARS = 200
+_GIT = (
+    "git",
+    "--no-optional-locks",
+    "--no-pager",
+    "-c",
+    "core.quotepath=off",
+    "-c",
+    "color.ui=never",
+)
+_COMMANDS: dict[str, tuple[str, ...]] = {
+    "root": ("rev-parse", "--show-toplevel"),
+    "branch": ("symbolic-ref", "--short", "-q", "HEAD"),
+    "head": ("log", "-1", "--no-show-signature", "--format=%H%n%s"),
+    "status": ("status", "--porcelain=v1", "-z"),
+    "diff": ("diff", "HEAD", "--no-color", "--no-ext-diff", "--no-textconv"),
+}
+
+
+def _run_parallel(cwd: Path, deadline: float) -> tuple[dict[str, tuple[int, bytes]], list[str]]:
+    """Run every command at once; (exit code, capped stdout) per finished one, and the late ones."""
+    import selectors
+    import subprocess
+
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        for name, args in _COMMANDS.items():
+            procs[name] = subprocess.Popen(
+                [*_GIT, *args],
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        chunks: dict[str, list[bytes]] = {name: [] for name in procs}
+        sizes = dict.fromkeys(procs, 0)
+        with selectors.DefaultSelector() as sel:
+            for name, proc in procs.items():
+                sel.register(proc.stdout, selectors.EVENT_READ, name)  # type: ignore[arg-type]
+            while sel.get_map() and (left := deadline - time.monotonic()) > 0:
+                for key, _ in sel.select(left):
+                    name = key.data
+                    data = os.read(key.fd, 65536)
+                    if data and sizes[name] < MAX_OUTPUT_BYTES:
+                        chunks[name].append(data)
+                        sizes[name] += len(data)
+                    if not data or sizes[name] >= MAX_OUTPUT_BYTES:
+                        sel.unregister(key.fileobj)
+                        if data:
+                            procs[name].kill()  # enough output; stop the work
+        results: dict[str, tuple[int, bytes]] = {}
+        late: list[str] = []
+        for name, proc in procs.items():
+            try:
+                code = proc.wait(max(0.0, deadline - time.monotonic()))
+                results[name] = (
+                    code if sizes[name] < MAX_OUTPUT_BYTES else 0,
+                    b"".join(chunks[name]),
+                )
+            except subprocess.TimeoutExpired:
+                late.append(name)
+        return results, late
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
+def _status_files(data: bytes) -> list[str]:
+    """Porcelain -z entries as ``"XY path"``; renames keep only the new path."""
+    files: list[str] = []
+    entries = iter(data.split(b"\0"))
+    for entry in entries:
+        if len(entry) < 4:
+            continue
+        code = _text(entry[:2]).strip() or "?"
+        files.append(f"{code} {_text(entry[3:])}")
+        if entry[:1] in (b"R", b"C"):
+            next(entries, None)  # the rename source follows as its own entry
+    return files
+
+
+def _diff_lines(data: bytes) -> list[str]:
+    from agentlog.redact import redact_text
+
+    lines = _text(data).splitlines()[:MAX_DIFF_LINES]
+    return [redact_text(line[:MAX_DIFF_LINE_CHARS]) for line in lines]
+
+
+def capture_git_state(cwd: str | Path | None = None, timeout_s: float = 1.0) -> dict[str, Any] | None:
+    """Repo root, branch, HEAD, dirty flag, changed files and diff head; None outside a repo.
+
+    Never raises; returns None without a git binary or when git answers nothing
+    in time. See the module docstring for the time bound.
+    """
+    deadline = time.monotonic() + timeout_s
+    try:
+        results, late = _run_parallel(Path(cwd or os.getcwd()), deadline)
+    except (OSError, ValueError):
+        return None  # no git binary, or cwd gone
+    code, out = results.get("root", (1, b""))
+    if code != 0:
+        return None
+    from agentlog.redact import redact_text
+
+    state: dict[str, Any] = {"root": _text(out).strip()}
+    code, out = results.get("branch", (1, b""))
+    state["branch"] = _text(out).strip() if code == 0 else None  # None: detached or late
+    code, out = results.get("head", (1, b""))
+    if code == 0 and out:
+        sha, _, subject = _text(out).partition("\n")
+        state["sha"] = sha.strip()
+        state["subject"] = redact_text(subject.strip()[:MAX_SUBJECT_CHARS])
+    if "status" in results:
+        files = _status_files(results["status"][1])
+        state["dirty"] = bool(files)
+        state["nfiles"] = len(files)
+        state["files"] = files[:MAX_FILES]
+    if results.get("diff", (1, b""))[0] == 0:
+        state["diff"] = _diff_lines(results["diff"][1])
+    if late:
+        state["late"] = late
+    return state

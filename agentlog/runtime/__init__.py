@@ -1,0 +1,1 @@
+"""The in-process runtime: activation, crash hooks, the launcher and the tracer."""

@@ -1,0 +1,104 @@
+"""Turning AgentLog on and off inside a process."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from agentlog import selflog
+from agentlog.config import Config, get_config, set_config
+
+ACTIVATION_ENV = "AGENTLOG"
+_active: Config | None = None
+
+
+def export_to_children(config: Config) -> None:
+    """Children (subprocess, multiprocessing fork and spawn) activate through the environment."""
+    from agentlog.session import current_session_id
+
+    os.environ[ACTIVATION_ENV] = "1"
+    os.environ["AGENTLOG_DIR"] = str(config.data_dir)
+    os.environ["AGENTLOG_TRACE"] = config.trace
+    current_session_id()  # creates AGENTLOG_SESSION if this process started the session
+
+
+def install(config: Config | None = None) -> bool:
+    """Activate AgentLog in this process: crash hooks, tracer, session. Idempotent, never raises.
+
+    Each part starts on its own: a tracer that cannot start still leaves crash capture on.
+    """
+    global _active
+    if _active is not None:
+        return True
+    try:
+        config = config or get_config()
+        set_config(config)
+        _active = config
+        if config.trace == "off":
+            return True
+        export_to_children(config)
+        _check_data_dir(config)
+    except Exception as exc:  # noqa: BLE001 - activation must never break the program
+        selflog.report("activate.install", exc)
+        return False
+    steps = [_install_hooks, _start_session]
+    if config.trace == "calls":
+        steps.insert(1, _start_tracer)
+    for step in steps:
+        try:
+            step(config)
+        except Exception as exc:  # noqa: BLE001
+            selflog.report(f"activate.{step.__name__}", exc)
+    os.register_at_fork(after_in_child=_after_fork)
+    return True
+
+
+def _install_hooks(config: Config) -> None:
+    from agentlog.runtime import hooks
+
+    hooks.install()
+
+
+def _start_tracer(config: Config) -> None:
+    from agentlog.runtime import tracer
+
+    tracer.start(config)
+
+
+def _check_data_dir(config: Config) -> None:
+    from agentlog.store.paths import DataDirError, ensure_data_dir
+
+    try:
+        ensure_data_dir(config.data_dir)
+    except DataDirError as exc:
+        selflog.warn_once("data-dir-unwritable", f"{exc}; the program runs, nothing is recorded")
+
+
+def _start_session(config: Config) -> None:
+    from agentlog.session import ensure_session_started
+
+    ensure_session_started(list(sys.argv))
+
+
+def _after_fork() -> None:
+    from agentlog.store import writer
+
+    writer.forget_fork_state()
+
+
+def uninstall() -> None:
+    """Remove every hook and stop the tracer; the process runs as if AgentLog was never on."""
+    global _active
+    if _active is None:
+        return
+    from agentlog.runtime import hooks
+
+    tracer = sys.modules.get("agentlog.runtime.tracer")
+    if tracer is not None:
+        tracer.stop()
+    hooks.uninstall()
+    _active = None
+
+
+def is_active() -> bool:
+    return _active is not None

@@ -1,0 +1,197 @@
+"""Crash hooks: every place an exception can go unhandled, chained after existing hooks.
+
+Covered: ``sys.excepthook``, ``threading.excepthook``, ``sys.unraisablehook``,
+asyncio's loop exception handler (unretrieved task exceptions, callback errors),
+and multiprocessing children (``Pool``/``ProcessPoolExecutor`` workers and
+``Process.run``), where the worker-side frames and locals are still alive.
+Each hook records first, then calls the hook it replaced, so output is unchanged.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import sys
+import threading
+from types import ModuleType, TracebackType
+from typing import Any
+
+from agentlog.runtime import importhooks
+
+# (owner, attribute, original, replacement), in installation order.
+_patches: list[tuple[Any, str, Any, Any]] = []
+_unhandled_interrupt = False
+
+
+def _record(
+    exc: BaseException | None,
+    source: str,
+    tb: TracebackType | None = None,
+    thread: threading.Thread | None = None,
+) -> None:
+    """Record a failure; anything going wrong inside AgentLog ends up in errors.log."""
+    if exc is None:
+        return
+    try:
+        from agentlog.capture.failure import record_failure
+
+        record_failure(exc, source, tb=tb, thread=thread)
+    except Exception as err:  # noqa: BLE001 - a hook must never fail the user's program
+        from agentlog import selflog
+
+        selflog.report(f"hook {source}", err)
+
+
+def trim_launcher_frames(tb: TracebackType | None) -> TracebackType | None:
+    """Drop the leading traceback entries that belong to runpy and AgentLog's launcher."""
+    from agentlog.capture.codepaths import is_agentlog_frame
+
+    while tb is not None and tb.tb_next is not None and is_agentlog_frame(tb.tb_frame):
+        tb = tb.tb_next
+    return tb
+
+
+def _patch(owner: Any, attr: str, replacement: Any) -> None:
+    _patches.append((owner, attr, getattr(owner, attr), replacement))
+    setattr(owner, attr, replacement)
+
+
+def _excepthook_wrapper(previous: Any) -> Any:
+    def agentlog_excepthook(exc_type: type[BaseException], exc: BaseException,
+                            tb: TracebackType | None) -> None:
+        try:
+            tb = trim_launcher_frames(tb)
+            # The default hook prints exc.__traceback__, not its tb argument (3.12+).
+            if exc is not None and exc.__traceback__ is not tb:
+                exc.__traceback__ = tb
+        except Exception as err:  # noqa: BLE001 - show the untrimmed traceback rather than none
+            from agentlog import selflog
+
+            selflog.report("trim_launcher_frames", err)
+        if isinstance(exc, KeyboardInterrupt):
+            global _unhandled_interrupt
+            _unhandled_interrupt = True
+        _record(exc, "excepthook", tb)
+        previous(exc_type, exc, tb)
+
+    return agentlog_excepthook
+
+
+def _threading_wrapper(previous: Any) -> Any:
+    def agentlog_threading_excepthook(args: Any) -> None:
+        if args.exc_type is not SystemExit:
+            _record(args.exc_value, "thread", args.exc_traceback, args.thread)
+        previous(args)
+
+    return agentlog_threading_excepthook
+
+
+def _unraisable_wrapper(previous: Any) -> Any:
+    def agentlog_unraisablehook(unraisable: Any) -> None:
+        _record(unraisable.exc_value, "unraisable", unraisable.exc_traceback)
+        previous(unraisable)
+
+    return agentlog_unraisablehook
+
+
+def _patch_asyncio(base_events: ModuleType) -> None:
+    loop_cls = base_events.BaseEventLoop
+    original = loop_cls.call_exception_handler
+
+    def call_exception_handler(self: Any, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, BaseException):
+            _record(exc, "asyncio")
+        original(self, context)
+
+    _patch(loop_cls, "call_exception_handler", call_exception_handler)
+
+
+def _patch_exception_with_traceback(owner: type) -> None:
+    """Pool workers wrap a task's exception here, while its frames are still alive."""
+    original = owner.__init__
+
+    def __init__(self: Any, exc: BaseException, tb: TracebackType | None) -> None:
+        _record(exc, "mp_worker", tb)
+        original(self, exc, tb)
+
+    _patch(owner, "__init__", __init__)
+
+
+def _patch_process(process_module: ModuleType) -> None:
+    """A ``Process`` child catches its target's exception itself: wrap ``run`` in the child."""
+    base = process_module.BaseProcess
+    original = base._bootstrap
+
+    def _bootstrap(self: Any, *args: Any, **kwargs: Any) -> int:
+        run = self.run
+
+        def recorded_run() -> None:
+            try:
+                run()
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                _record(exc, "mp_process")
+                raise
+
+        self.run = recorded_run
+        return original(self, *args, **kwargs)
+
+    _patch(base, "_bootstrap", _bootstrap)
+
+
+def _exit_by_sigint() -> None:
+    """Die by SIGINT after an unhandled KeyboardInterrupt, as plain python does.
+
+    The interpreter would do this itself, but any ``exec`` (an import, say) run
+    by a hook clears its "unhandled KeyboardInterrupt" flag, and recording a
+    failure imports. Registered before the program runs, so it runs after the
+    program's own atexit handlers.
+    """
+    if not _unhandled_interrupt or not hasattr(signal, "SIGINT"):
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a closed stream must not stop the exit
+            pass
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def install() -> None:
+    """Install all crash hooks once; later calls do nothing."""
+    if _patches:
+        return
+    atexit.register(_exit_by_sigint)
+    _patch(sys, "excepthook", _excepthook_wrapper(sys.excepthook))
+    _patch(threading, "excepthook", _threading_wrapper(threading.excepthook))
+    _patch(sys, "unraisablehook", _unraisable_wrapper(sys.unraisablehook))
+    importhooks.when_imported("asyncio.base_events", _patch_asyncio)
+    importhooks.when_imported(
+        "multiprocessing.pool", lambda m: _patch_exception_with_traceback(m.ExceptionWithTraceback)
+    )
+    importhooks.when_imported(
+        "concurrent.futures.process",
+        lambda m: _patch_exception_with_traceback(m._ExceptionWithTraceback),
+    )
+    importhooks.when_imported("multiprocessing.process", _patch_process)
+
+
+def uninstall() -> None:
+    """Restore every hook and patched method, newest first.
+
+    A hook that someone replaced after us is left alone: theirs wins.
+    """
+    importhooks.clear()
+    atexit.unregister(_exit_by_sigint)
+    while _patches:
+        owner, attr, original, replacement = _patches.pop()
+        if getattr(owner, attr) is replacement:
+            setattr(owner, attr, original)
+
+
+def installed() -> bool:
+    return bool(_patches)

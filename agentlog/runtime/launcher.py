@@ -1,0 +1,100 @@
+"""Run a script or module as ``__main__`` exactly as plain ``python`` would.
+
+Plain Python's behaviour is the specification: ``sys.argv``, ``sys.path[0]``,
+``__main__``'s attributes, the traceback, the exit code and the recursion depth
+the program can reach must not change. Exceptions are not caught here: they
+propagate to the interpreter, whose excepthook (ours, chained) trims the
+launcher's frames, so SystemExit, KeyboardInterrupt and exit codes stay native.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib.machinery
+import os
+import sys
+import types
+
+
+def _raise_recursion_limit() -> None:
+    """Give back the frames the launcher itself occupies (plain python: one frame)."""
+    depth = 0
+    frame = sys._getframe()
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    sys.setrecursionlimit(sys.getrecursionlimit() + depth)
+
+
+def _fresh_main(**attrs: object) -> types.ModuleType:
+    main = types.ModuleType("__main__")
+    main.__dict__.update(__builtins__=builtins, **attrs)
+    sys.modules["__main__"] = main
+    return main
+
+
+def _cannot_open(path: str, err: OSError) -> int:
+    program = sys.orig_argv[0] if sys.orig_argv else sys.executable
+    print(
+        f"{program}: can't open file {os.path.abspath(path)!r}: [Errno {err.errno}] {err.strerror}",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def run_script(path: str, args: list[str]) -> int:
+    """Run ``path`` as ``__main__``; returns 2 (plain Python's code) if it cannot be read."""
+    abspath = os.path.abspath(path)
+    if os.path.isdir(abspath) or not abspath.endswith((".py", ".pyw")) and _is_zip(abspath):
+        return _run_path_archive(path, args)
+    try:
+        with open(abspath, "rb") as fh:  # io.open_code semantics: binary, no decoding
+            source = fh.read()
+    except OSError as err:
+        return _cannot_open(path, err)
+    sys.argv = [path, *args]
+    if not sys.flags.safe_path:
+        sys.path[0] = os.path.dirname(os.path.realpath(abspath))
+    loader = importlib.machinery.SourceFileLoader("__main__", abspath)
+    main = _fresh_main(__file__=abspath, __loader__=loader, __spec__=None, __package__=None,
+                       __cached__=None)
+    try:
+        code = compile(source, abspath, "exec", dont_inherit=True)
+    except SyntaxError as err:
+        # Plain python prints a SyntaxError without a "Traceback" header.
+        sys.excepthook(type(err), err.with_traceback(None), None)
+        return 1
+    _raise_recursion_limit()
+    exec(code, main.__dict__)
+    return 0
+
+
+def _is_zip(path: str) -> bool:
+    import zipfile
+
+    return os.path.isfile(path) and zipfile.is_zipfile(path)
+
+
+def _run_path_archive(path: str, args: list[str]) -> int:
+    """A directory or zip file with ``__main__.py``: delegate to runpy like the interpreter."""
+    import runpy
+
+    sys.argv = [path, *args]
+    if not sys.flags.safe_path:
+        sys.path[0] = path
+    _raise_recursion_limit()
+    runpy.run_path(path, run_name="__main__")
+    return 0
+
+
+def run_module(name: str, args: list[str]) -> int:
+    """Run ``python -m name`` semantics: runpy sets argv[0] to the module's path."""
+    import runpy
+
+    sys.argv = [name, *args]
+    _fresh_main()
+    _raise_recursion_limit()
+    # _run_module_as_main is what `python -m` itself calls; it reports "No module named"
+    # with sys.exit(msg), like the interpreter (exit 1).
+    runpy._run_module_as_main(name, alter_argv=True)  # type: ignore[attr-defined]
+    return 0

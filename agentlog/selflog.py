@@ -1,0 +1,74 @@
+"""AgentLog's own failures: written to ``<data dir>/errors.log``, never raised.
+
+Everything AgentLog runs inside a user's process goes through :func:`guarded`
+or calls :func:`report` from an ``except`` block, so a bug here costs the user
+a line in errors.log, not their program.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+MAX_ERRORS_LOG_BYTES = 1024 * 1024
+_warned: set[str] = set()
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def report(where: str, exc: BaseException | None = None) -> None:
+    """Append one internal error to errors.log; silently give up if that fails too."""
+    try:
+        from agentlog.config import get_config
+
+        path = get_config().data_dir / "errors.log"
+        detail = "".join(traceback.format_exception(exc)) if exc is not None else ""
+        line = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid={os.getpid()} {where}\n{detail}"
+        if path.exists() and path.stat().st_size > MAX_ERRORS_LOG_BYTES:
+            os.replace(path, path.with_suffix(".log.1"))
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line.encode("utf-8", "replace")[:16384])
+        finally:
+            os.close(fd)
+    except Exception:  # noqa: BLE001 - the error log itself must never raise
+        pass
+
+
+def warn_once(slug: str, message: str) -> None:
+    """One line on stderr per slug and process: for problems the user must fix."""
+    if slug in _warned:
+        return
+    _warned.add(slug)
+    try:
+        from agentlog.config import get_config
+
+        if get_config().quiet:
+            return
+        sys.stderr.write(f"agentlog: warning [{slug}]: {message}\n")
+        sys.stderr.flush()
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def guarded(where: str) -> Callable[[Callable[P, R]], Callable[P, R | None]]:
+    """Decorator: run the function, report any Exception instead of raising it."""
+
+    def wrap(fn: Callable[P, R]) -> Callable[P, R | None]:
+        def inner(*args: P.args, **kwargs: P.kwargs) -> R | None:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001
+                report(where, exc)
+                return None
+
+        inner.__name__ = getattr(fn, "__name__", "guarded")
+        inner.__doc__ = fn.__doc__
+        return inner
+
+    return wrap

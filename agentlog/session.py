@@ -1,0 +1,283 @@
+"""Sessions: one id shared by a process tree, carried in ``AGENTLOG_SESSION``.
+
+A process whose environment names a session joins it; a process without one
+starts a new session. ``start_session`` opens an explicit session (an agent's
+task, a sub-agent) that links to the session it was started from, and child
+processes started inside it inherit it through the environment. Sessions are
+per process, not per thread: the environment is process-wide.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import sys
+import time
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
+
+SESSION_ENV = "AGENTLOG_SESSION"
+PARENT_SESSION_ENV = "AGENTLOG_PARENT_SESSION"
+AGENT_ENV = "AGENTLOG_AGENT"
+TASK_ENV = "AGENTLOG_TASK"
+SESSION_START = "session_start"
+SESSION_END = "session_end"
+FAILURE = "failure"
+MAX_ARGV_CHARS = 2000
+# Git capture when a session starts; the crash path uses capture_git_state's default.
+GIT_START_TIMEOUT_S = 0.5
+_ENV_KEYS = (SESSION_ENV, PARENT_SESSION_ENV, AGENT_ENV, TASK_ENV)
+
+
+def new_session_id() -> str:
+    """Sortable by creation time, unique across machines: ``<hex seconds>-<random>``."""
+    return f"{int(time.time()):08x}-{secrets.token_hex(4)}"
+
+
+def current_session_id() -> str:
+    """The session this process belongs to; created (and inherited by children) on first use."""
+    sid = os.environ.get(SESSION_ENV)
+    if not sid:
+        sid = new_session_id()
+        os.environ[SESSION_ENV] = sid
+    return sid
+
+
+@dataclasses.dataclass
+class Session:
+    """An open session of this process; a context manager that ends it on exit."""
+
+    id: str
+    parent: str | None = None
+    agent: str | None = None
+    task: str | None = None
+    started: float | None = None
+    ended: bool = False
+    saved_env: dict[str, str | None] = dataclasses.field(default_factory=dict, repr=False)
+
+    def end(self, outcome: str = "ok") -> None:
+        """End this session (see :func:`end_session`)."""
+        end_session(outcome, session=self)
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.ended:
+            return
+        if exc is None or (isinstance(exc, SystemExit) and exc.code in (None, 0)):
+            end_session("ok", session=self)
+        elif isinstance(exc, KeyboardInterrupt):
+            end_session("interrupted", session=self)
+        else:
+            end_session("error", session=self, error=f"{type(exc).__name__}: {exc}"[:500])
+
+
+_stack: list[Session] = []
+_atexit_registered = False
+
+
+def _write(kind: str, sid: str, **fields: Any) -> None:
+    from agentlog.store import append, make_record
+
+    record = make_record(kind, **fields)
+    record["sid"] = sid
+    append(record)
+
+
+def _write_start(session: Session, argv: list[str]) -> None:
+    from agentlog.git import capture_git_state
+    from agentlog.redact import redact_text
+
+    _write(
+        SESSION_START,
+        session.id,
+        agent=session.agent,
+        task=session.task,
+        parent=session.parent,
+        argv=[redact_text(a)[:MAX_ARGV_CHARS] for a in argv[:50]],
+        cwd=os.getcwd(),
+        git=capture_git_state(timeout_s=GIT_START_TIMEOUT_S),
+    )
+
+
+def _set_env(name: str, value: str | None) -> None:
+    if value:
+        os.environ[name] = value
+    else:
+        os.environ.pop(name, None)
+
+
+def start_session(
+    agent: str | None = None,
+    task: str | None = None,
+    parent_session_id: str | None = None,
+) -> Session:
+    """Open a new session, linked to ``parent_session_id`` or else to the current session.
+
+    Usable as a function (end it with :func:`end_session`) or as a context
+    manager (ended on exit: ``ok``, ``error`` or ``interrupted``). Sessions
+    still open when the process exits end with outcome ``exit``.
+    """
+    global _atexit_registered
+    parent = parent_session_id or os.environ.get(SESSION_ENV) or None
+    session = Session(
+        id=new_session_id(),
+        parent=parent,
+        agent=agent or os.environ.get(AGENT_ENV),
+        task=task or os.environ.get(TASK_ENV),
+        started=time.time(),
+        saved_env={k: os.environ.get(k) for k in _ENV_KEYS},
+    )
+    for name, value in zip(_ENV_KEYS, (session.id, parent, session.agent, session.task), strict=True):
+        _set_env(name, value)
+    _stack.append(session)
+    if not _atexit_registered:
+        import atexit
+
+        atexit.register(_end_open_sessions)
+        _atexit_registered = True
+    try:
+        _write_start(session, list(sys.argv))
+    except Exception as exc:  # noqa: BLE001 - recording must never break the agent
+        from agentlog import selflog
+
+        selflog.report("session.start_session", exc)
+    return session
+
+
+def end_session(
+    outcome: str = "ok",
+    session: Session | None = None,
+    error: str | None = None,
+) -> None:
+    """End ``session`` (default: the innermost open one) with ``outcome``; restore the previous.
+
+    Sessions opened inside it and still open end first, as ``abandoned``.
+    Without any open session, the process's inherited session gets the end record.
+    """
+    target = session or (_stack[-1] if _stack else None)
+    if target is None:
+        _write(SESSION_END, current_session_id(), out=outcome, err=error)
+        return
+    if target.ended:
+        return
+    while target in _stack and _stack[-1] is not target:
+        end_session("abandoned", session=_stack[-1])
+    target.ended = True
+    if target in _stack:
+        _stack.remove(target)
+    duration = round(time.time() - target.started, 3) if target.started else None
+    try:
+        _write(SESSION_END, target.id, out=outcome, dur=duration, err=error)
+    finally:
+        for name, value in target.saved_env.items():
+            _set_env(name, value)
+
+
+def _end_open_sessions() -> None:
+    while _stack:
+        end_session("exit", session=_stack[-1])
+
+
+def current_session() -> Session:
+    """The session records are written to now (the innermost open one, or the inherited one)."""
+    sid = current_session_id()
+    if _stack and _stack[-1].id == sid:
+        return _stack[-1]
+    return Session(
+        id=sid,
+        parent=os.environ.get(PARENT_SESSION_ENV) or None,
+        agent=os.environ.get(AGENT_ENV) or None,
+        task=os.environ.get(TASK_ENV) or None,
+    )
+
+
+def ensure_session_started(argv: list[str]) -> None:
+    """Write a session-start record if this process created a new session; never raises.
+
+    A process that inherited ``AGENTLOG_SESSION`` joins that session silently.
+    Cost: one environment lookup when joining; git state capture (bounded by
+    ``GIT_START_TIMEOUT_S``) when starting.
+    """
+    try:
+        if os.environ.get(SESSION_ENV):
+            return
+        session = current_session()
+        session.started = time.time()
+        _write_start(session, list(argv))
+    except Exception as exc:  # noqa: BLE001 - never raise into the user program
+        from agentlog import selflog
+
+        selflog.report("session.ensure_session_started", exc)
+
+
+@dataclasses.dataclass
+class SessionInfo:
+    """What the records say about one session (for listings and context)."""
+
+    id: str
+    start: float
+    last: float
+    parent: str | None = None
+    agent: str | None = None
+    task: str | None = None
+    outcome: str | None = None
+    error: str | None = None
+    ended: float | None = None
+    failures: int = 0
+    records: int = 0
+    start_record: dict[str, Any] | None = None
+    children: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def duration(self) -> float:
+        """Seconds from start to end, or to the session's last record while it is open."""
+        return max(0.0, (self.ended or self.last) - self.start)
+
+
+def summarize_sessions(records: Iterable[dict[str, Any]]) -> dict[str, SessionInfo]:
+    """Sessions by id in order of first appearance, with their child session ids."""
+    infos: dict[str, SessionInfo] = {}
+    for rec in records:
+        sid, ts, kind = rec.get("sid"), rec.get("ts") or 0.0, rec.get("k")
+        if not isinstance(sid, str):
+            continue
+        info = infos.get(sid)
+        if info is None:
+            info = infos[sid] = SessionInfo(id=sid, start=ts, last=ts)
+        info.last = max(info.last, ts)
+        info.records += 1
+        if kind == SESSION_START and info.start_record is None:
+            info.start_record = rec
+            info.start = min(info.start, ts)
+            info.parent = rec.get("parent") or None
+            info.agent = rec.get("agent")
+            info.task = rec.get("task")
+        elif kind == SESSION_END:
+            info.outcome, info.error, info.ended = rec.get("out"), rec.get("err"), ts
+        elif kind == FAILURE:
+            info.failures += 1
+    for info in infos.values():
+        if info.parent in infos:
+            infos[info.parent].children.append(info.id)
+    return infos
+
+
+def resolve_session(infos: dict[str, SessionInfo], ref: str) -> SessionInfo:
+    """The session whose id is ``ref`` or starts with it; LookupError with a one-line reason."""
+    if ref in infos:
+        return infos[ref]
+    matches = [sid for sid in infos if sid.startswith(ref)]
+    if not matches:
+        raise LookupError(f"no session matches {ref!r}")
+    if len(matches) > 1:
+        raise LookupError(f"{ref!r} is ambiguous: {len(matches)} sessions match")
+    return infos[matches[0]]

@@ -1,0 +1,115 @@
+"""Atomic appends with rotation and a total size cap.
+
+Each record is one ``write()`` of one line to a file opened with ``O_APPEND``,
+so concurrent writers (threads or processes) never interleave within a line.
+When the active file passes ``max_file_bytes`` it is renamed to a rotated file;
+when rotated files pass ``max_dir_bytes`` in total, the oldest are deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from agentlog import selflog
+from agentlog.config import Config, get_config
+from agentlog.store.paths import (
+    ACTIVE_FILE,
+    RECORDS_PREFIX,
+    DataDirError,
+    ensure_data_dir,
+    record_files,
+)
+
+ENVELOPE_KEYS = ("sv", "k", "sid", "pid", "tid", "th", "ts", "id")
+_ready_dirs: set[Path] = set()
+_lock = threading.Lock()
+
+
+def encode(record: dict[str, Any]) -> bytes:
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str).encode(
+        "utf-8", "replace"
+    )
+
+
+def fit(record: dict[str, Any], max_bytes: int) -> bytes:
+    """Encode a record as one line no larger than ``max_bytes``.
+
+    Oversized records lose their largest non-envelope fields first; each loss is
+    listed under ``"cut"`` so a reader knows what is missing.
+    """
+    line = encode(record)
+    if len(line) < max_bytes:
+        return line + b"\n"
+    record = dict(record)
+    cut: list[str] = []
+    sizes = sorted(
+        ((len(encode({k: v})), k) for k, v in record.items() if k not in ENVELOPE_KEYS),
+        reverse=True,
+    )
+    for _size, key in sizes:
+        del record[key]
+        cut.append(key)
+        record["cut"] = cut
+        line = encode(record)
+        if len(line) < max_bytes:
+            break
+    return line + b"\n"
+
+
+def _rotate(data_dir: Path, config: Config) -> None:
+    active = data_dir / ACTIVE_FILE
+    try:
+        if active.stat().st_size < config.max_file_bytes:
+            return
+        rotated = data_dir / f"{RECORDS_PREFIX}.{time.time_ns():020d}-{os.getpid()}.jsonl"
+        os.rename(active, rotated)
+    except FileNotFoundError:
+        return  # another process rotated it first
+    files = [p for p in record_files(data_dir) if p != active]
+    total = sum(p.stat().st_size for p in files if p.exists())
+    for path in files:
+        if total <= config.max_dir_bytes:
+            break
+        try:
+            size = path.stat().st_size
+            path.unlink()
+            total -= size
+        except FileNotFoundError:
+            continue
+
+
+def append(record: dict[str, Any], config: Config | None = None) -> bool:
+    """Append one record; returns False (after a warning) if the data dir is unusable."""
+    from agentlog.redact import scrub
+
+    config = config or get_config()
+    data_dir = config.data_dir
+    try:
+        line = fit(scrub(record), config.max_record_bytes)
+        if data_dir not in _ready_dirs:
+            ensure_data_dir(data_dir)
+            _ready_dirs.add(data_dir)
+        fd = os.open(data_dir / ACTIVE_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+        with _lock:
+            _rotate(data_dir, config)
+        return True
+    except (DataDirError, PermissionError) as exc:
+        selflog.warn_once("data-dir-unwritable", f"{exc}; nothing will be recorded")
+    except Exception as exc:  # noqa: BLE001 - never raise into the user's program
+        selflog.report("store.append", exc)
+    return False
+
+
+def forget_fork_state() -> None:
+    """In a forked child the parent's checks still hold; nothing to reset but the lock."""
+    global _lock
+    _lock = threading.Lock()

@@ -1,0 +1,288 @@
+"""Tool output isolation: what a step or a command printed, recorded bounded and redacted.
+
+``capture_output`` swaps ``sys.stdout``/``sys.stderr`` for routers that send
+each write to the captures of the writing thread (innermost first), so other
+threads' output is neither stolen nor mixed in. Only Python-level writes to
+``sys.stdout``/``sys.stderr`` are seen; a subprocess writes to the file
+descriptors directly (use :func:`run_command` for commands). The routers are
+removed when the last capture ends, unless someone replaced them meanwhile.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import threading
+import time
+from types import TracebackType
+from typing import IO, Any, TextIO
+
+OUTPUT = "output"
+EXEC = "exec"
+HEAD_CHARS = 2000
+TAIL_CHARS = 6000
+# Extra text kept around a cut so a secret straddling it is still recognised and redacted.
+REDACT_MARGIN = 256
+MAX_ARGS = 100
+MAX_ARG_CHARS = 1000
+READ_CHUNK = 65536
+
+
+def _join_clipped(head: str, tail: str, cut: int) -> str:
+    from agentlog.redact import redact_text
+
+    head = redact_text(head)[:HEAD_CHARS]
+    tail = redact_text(tail)[-TAIL_CHARS:] if tail else ""
+    return f"{head}\n...[{cut} chars cut]...\n{tail}"
+
+
+def clip_text(text: str) -> str:
+    """``text`` redacted; past HEAD_CHARS + TAIL_CHARS, its head and tail around a cut marker."""
+    from agentlog.redact import redact_text
+
+    if len(text) <= HEAD_CHARS + TAIL_CHARS:
+        return redact_text(text)
+    keep_head, keep_tail = HEAD_CHARS + REDACT_MARGIN, TAIL_CHARS + REDACT_MARGIN
+    return _join_clipped(text[:keep_head], text[-keep_tail:], len(text) - HEAD_CHARS - TAIL_CHARS)
+
+
+def redact_argv(argv: list[str]) -> list[str]:
+    """A command line with secrets removed, including values of ``--password X`` style flags."""
+    from agentlog.redact import is_secret_name, marker, redact_text
+
+    out: list[str] = []
+    hide_next = False
+    for arg in argv[:MAX_ARGS]:
+        flag, eq, _ = arg.partition("=")
+        if hide_next:
+            out.append(marker("name"))
+        elif flag.startswith("-") and is_secret_name(flag.lstrip("-")):
+            out.append(f"{flag}={marker('name')}" if eq else arg)
+            hide_next = not eq
+            continue
+        else:
+            out.append(redact_text(arg)[:MAX_ARG_CHARS])
+        hide_next = False
+    if len(argv) > MAX_ARGS:
+        out.append(f"...[+{len(argv) - MAX_ARGS} args]")
+    return out
+
+
+# --- capture_output -------------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_by_thread: dict[int, list[CapturedOutput]] = {}
+_active = 0
+
+
+class _StreamRouter:
+    """Stands in for sys.stdout or sys.stderr; sends each write to the writing thread's captures."""
+
+    def __init__(self, original: TextIO | None, which: str) -> None:
+        self.original = original
+        self.which = which
+
+    def write(self, text: str) -> int:
+        for capture in reversed(_by_thread.get(threading.get_ident(), ())):
+            capture.buffers[self.which].write(text)
+            if not capture.passthrough:
+                return len(text)
+        return self.original.write(text) if self.original is not None else len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        if self.original is not None:
+            self.original.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.original, name)
+
+
+def _install() -> None:
+    for which in ("stdout", "stderr"):
+        if not isinstance(getattr(sys, which), _StreamRouter):
+            setattr(sys, which, _StreamRouter(getattr(sys, which), which))
+
+
+def _uninstall() -> None:
+    for which in ("stdout", "stderr"):
+        stream = getattr(sys, which)
+        if isinstance(stream, _StreamRouter):
+            setattr(sys, which, stream.original)
+
+
+class CapturedOutput:
+    """One ``capture_output`` block; ``.stdout`` and ``.stderr`` hold its full text."""
+
+    def __init__(self, name: str, passthrough: bool = True, record: bool = True) -> None:
+        self.name = name
+        self.passthrough = passthrough
+        self.record = record
+        self.buffers: dict[str, io.StringIO] = {"stdout": io.StringIO(), "stderr": io.StringIO()}
+        self.duration: float | None = None
+        self._start = 0.0
+
+    @property
+    def stdout(self) -> str:
+        return self.buffers["stdout"].getvalue()
+
+    @property
+    def stderr(self) -> str:
+        return self.buffers["stderr"].getvalue()
+
+    def __enter__(self) -> CapturedOutput:
+        global _active
+        with _lock:
+            if _active == 0:
+                _install()
+            _active += 1
+            _by_thread.setdefault(threading.get_ident(), []).append(self)
+        self._start = time.monotonic()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        global _active
+        self.duration = time.monotonic() - self._start
+        with _lock:
+            stack = _by_thread.get(threading.get_ident(), [])
+            if self in stack:
+                stack.remove(self)
+            if not stack:
+                _by_thread.pop(threading.get_ident(), None)
+            _active -= 1
+            if _active == 0:
+                _uninstall()
+        if self.record:
+            self._write_record(exc)
+
+    def _write_record(self, exc: BaseException | None) -> None:
+        from agentlog.store import append, make_record
+
+        out, err = self.stdout, self.stderr
+        fields: dict[str, Any] = {
+            "name": self.name,
+            "dur": round(self.duration or 0.0, 4),
+            "out": clip_text(out),
+            "err": clip_text(err),
+            "lo": len(out),
+            "le": len(err),
+        }
+        if exc is not None:
+            fields["exc"] = clip_text(f"{type(exc).__name__}: {exc}")[:HEAD_CHARS]
+        append(make_record(OUTPUT, **fields))
+
+
+def capture_output(name: str = "output", passthrough: bool = True, record: bool = True) -> CapturedOutput:
+    """Capture this thread's stdout and stderr inside a ``with`` block; record them when it ends.
+
+    ``passthrough=False`` keeps the text from reaching the real streams.
+    The ``output`` record holds bounded, redacted text and ``exc`` if the block raised.
+    """
+    return CapturedOutput(name, passthrough, record)
+
+
+# --- exec -----------------------------------------------------------------------------------------
+
+
+class _HeadTail:
+    """The first and last bytes of a stream, and how many bytes passed."""
+
+    def __init__(self) -> None:
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        room = HEAD_CHARS + REDACT_MARGIN - len(self.head)
+        if room > 0:
+            self.head += chunk[:room]
+            chunk = chunk[room:]
+        self.tail += chunk
+        del self.tail[: max(0, len(self.tail) - TAIL_CHARS - REDACT_MARGIN)]
+
+    def text(self) -> str:
+        if self.total <= HEAD_CHARS + TAIL_CHARS:
+            return clip_text((self.head + self.tail).decode("utf-8", "replace"))
+        head = self.head.decode("utf-8", "replace")
+        tail = self.tail.decode("utf-8", "replace")
+        return _join_clipped(head, tail, self.total - HEAD_CHARS - TAIL_CHARS)
+
+
+def _pump(source: IO[bytes], dest: TextIO | None, keep: _HeadTail) -> None:
+    """Copy a pipe to ``dest`` as it arrives, keeping its head and tail."""
+    fd = source.fileno()
+    binary = getattr(dest, "buffer", None)
+    while chunk := os.read(fd, READ_CHUNK):
+        keep.add(chunk)
+        try:
+            if binary is not None:
+                binary.write(chunk)
+                binary.flush()
+            elif dest is not None:
+                dest.write(chunk.decode("utf-8", "replace"))
+                dest.flush()
+        except (OSError, ValueError):
+            dest = binary = None  # the reader went away; keep draining the pipe
+
+
+def _record_exec(argv: list[str], rc: int, started: float, out: str, err: str, total: tuple[int, int]) -> None:
+    from agentlog.store import append, make_record
+
+    append(
+        make_record(
+            EXEC,
+            cmd=redact_argv(argv),
+            cwd=os.getcwd(),
+            rc=rc,
+            dur=round(time.monotonic() - started, 4),
+            out=out,
+            err=err,
+            lo=total[0],
+            le=total[1],
+        )
+    )
+
+
+def run_command(argv: list[str]) -> int:
+    """Run a command, streaming its output through; record it; return a shell-style exit code.
+
+    127 if the command is not found, 126 if it cannot be run, 128+N if signal N killed it.
+    """
+    import subprocess
+
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as exc:
+        rc, why = (127, "command not found") if isinstance(exc, FileNotFoundError) else (126, str(exc))
+        _record_exec(argv, rc, started, "", f"agentlog exec: {why}", (0, 0))
+        print(f"agentlog exec: {why}: {argv[0]}", file=sys.stderr)
+        return rc
+    keeps = (_HeadTail(), _HeadTail())
+    pumps = [
+        threading.Thread(target=_pump, args=(pipe, dest, keep), daemon=True)
+        for pipe, dest, keep in zip((proc.stdout, proc.stderr), (sys.stdout, sys.stderr), keeps, strict=True)
+    ]
+    for pump in pumps:
+        pump.start()
+    try:
+        rc = proc.wait()
+    except KeyboardInterrupt:
+        rc = proc.wait()  # the child got the same SIGINT; let it finish its own way
+    for pump in pumps:
+        pump.join()
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
+    _record_exec(argv, rc, started, keeps[0].text(), keeps[1].text(), (keeps[0].total, keeps[1].total))
+    return rc if rc >= 0 else 128 - rc

@@ -1,0 +1,79 @@
+/* Platform helpers for agentlog._tracer: a cheap clock and per-thread state.
+ *
+ * al_ticks(): a monotonic counter read on every recorded event. On x86-64 it
+ *   is the TSC (a few ns, invariant on every CPU of the last decade); elsewhere
+ *   CLOCK_MONOTONIC in ns. The Cython side converts ticks to ns on the cold
+ *   path by calibrating against CLOCK_MONOTONIC (al_mono_ns).
+ * al_tls_get()/al_tls_set(): one pointer per OS thread in C thread-local
+ *   storage, so finding a thread's ring costs one load.
+ * al_on_thread_exit(p): arrange for al_exit_hook(p) to run when the calling
+ *   thread exits (a pthread key destructor), so a dead thread's ring can be
+ *   reused instead of leaked. No-op where pthreads are unavailable.
+ */
+#ifndef AL_PLATFORM_H
+#define AL_PLATFORM_H
+
+#include <Python.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Py_TYPE as a plain PyObject* (Cython compares it against cached type pointers). */
+static inline PyObject *al_type(PyObject *o) { return (PyObject *)Py_TYPE(o); }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <x86intrin.h>
+#define AL_TICKS_ARE_TSC 1
+static inline int64_t al_ticks(void) { return (int64_t)__rdtsc(); }
+#else
+#define AL_TICKS_ARE_TSC 0
+static inline int64_t al_ticks(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+#endif
+
+static inline int64_t al_mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+#if defined(_MSC_VER)
+#define AL_THREAD_LOCAL __declspec(thread)
+#else
+#define AL_THREAD_LOCAL _Thread_local
+#endif
+
+static AL_THREAD_LOCAL void *al_tls_state = NULL;
+static inline void *al_tls_get(void) { return al_tls_state; }
+static inline void al_tls_set(void *p) { al_tls_state = p; }
+
+typedef void (*al_exit_fn)(void *);
+static al_exit_fn al_exit_hook = NULL;
+
+#if !defined(_WIN32)
+#include <pthread.h>
+static pthread_key_t al_exit_key;
+static int al_exit_key_ok = 0;
+
+static void al_exit_trampoline(void *p) {
+    if (p != NULL && al_exit_hook != NULL) al_exit_hook(p);
+}
+
+/* Called once at module init (under the GIL). */
+static inline void al_exit_init(al_exit_fn fn) {
+    al_exit_hook = fn;
+    if (!al_exit_key_ok && pthread_key_create(&al_exit_key, al_exit_trampoline) == 0)
+        al_exit_key_ok = 1;
+}
+
+static inline void al_on_thread_exit(void *p) {
+    if (al_exit_key_ok) pthread_setspecific(al_exit_key, p);
+}
+#else
+static inline void al_exit_init(al_exit_fn fn) { al_exit_hook = fn; }
+static inline void al_on_thread_exit(void *p) { (void)p; }
+#endif
+
+#endif /* AL_PLATFORM_H */

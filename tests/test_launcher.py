@@ -1,0 +1,152 @@
+"""The launcher must be invisible: same argv, paths, __main__, output and exit status as python."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+from support import child_env, read_records, run_python
+
+PROBE = """
+import json, sys
+import __main__
+def depth(n=0):
+    try:
+        return depth(n + 1)
+    except RecursionError:
+        return n
+print(json.dumps({
+    "argv": sys.argv,
+    "path0": sys.path[0],
+    "file": __main__.__dict__.get("__file__"),
+    "name": __name__,
+    "package": __main__.__dict__.get("__package__"),
+    "spec": getattr(__main__.__spec__, "name", None),
+    "builtins": type(__builtins__).__name__,
+    "loader": type(__main__.__loader__).__name__,
+    "reach": depth(),
+}))
+"""
+
+
+def both(args: list[str], cwd: Path, data_dir: Path) -> tuple:
+    """Run ``python args`` and ``python -m agentlog args`` in the same place."""
+    env = child_env(data_dir)
+    plain = run_python(args, cwd, env)
+    traced = run_python(["-m", "agentlog", *args], cwd, env)
+    return plain, traced
+
+
+class TestScriptParity:
+    def test_probe_matches_plain_python(self, write_script, tmp_path, data_dir):
+        """argv, sys.path[0], __file__, __main__ attributes and recursion reach are unchanged."""
+        write_script("pkgdir/probe.py", PROBE)
+        plain, traced = both(["pkgdir/probe.py", "a", "--flag"], tmp_path, data_dir)
+        assert plain.returncode == traced.returncode == 0, traced.stderr
+        expected, got = json.loads(plain.stdout), json.loads(traced.stdout)
+        assert got["reach"] >= expected["reach"] - 2
+        expected.pop("reach"), got.pop("reach")
+        assert got == expected
+        assert got["argv"] == ["pkgdir/probe.py", "a", "--flag"]
+
+    def test_module_probe_matches(self, write_script, tmp_path, data_dir):
+        """``-m pkg.mod`` gives the same argv[0], spec, package and path as python -m."""
+        write_script("pkg/__init__.py", "")
+        write_script("pkg/probe.py", PROBE)
+        plain, traced = both(["-m", "pkg.probe", "x"], tmp_path, data_dir)
+        assert plain.returncode == traced.returncode == 0, traced.stderr
+        expected, got = json.loads(plain.stdout), json.loads(traced.stdout)
+        assert abs(got.pop("reach") - expected.pop("reach")) <= 2
+        assert got == expected
+        assert got["spec"] == "pkg.probe"
+
+    def test_package_main(self, write_script, tmp_path, data_dir):
+        """A package runs its __main__ submodule."""
+        write_script("app/__init__.py", "")
+        write_script("app/__main__.py", "import sys; print('app main', __spec__.name, sys.argv[1:])")
+        plain, traced = both(["-m", "app", "1"], tmp_path, data_dir)
+        assert traced.stdout == plain.stdout == "app main app.__main__ ['1']\n"
+
+
+class TestExitParity:
+    @pytest.mark.parametrize(
+        ("body", "code"),
+        [
+            ("print('ok')", 0),
+            ("import sys; print('out'); sys.exit(17)", 17),
+            ("import sys; sys.exit('fatal: bad config')", 1),
+            ("import sys; sys.exit(None)", 0),
+            ("import os; os._exit(5)", 5),
+            ("def f():\n    raise ValueError('boom')\nf()", 1),
+            ("import sys; print('partial', end=''); sys.stdout.flush(); 1/0", 1),
+            ("def broken(:\n    pass", 1),
+        ],
+    )
+    def test_exit_code_and_output(self, write_script, tmp_path, data_dir, body, code):
+        """stdout, stderr (tracebacks included) and the exit code equal plain python's."""
+        write_script("prog.py", body + "\n")
+        plain, traced = both(["prog.py"], tmp_path, data_dir)
+        assert plain.returncode == code
+        assert traced.returncode == code
+        assert traced.stdout == plain.stdout
+        assert traced.stderr == plain.stderr
+
+    def test_missing_script(self, tmp_path, data_dir):
+        """A missing script gets plain python's message and exit status 2."""
+        plain, traced = both(["nope.py"], tmp_path, data_dir)
+        assert traced.returncode == plain.returncode == 2
+        assert "can't open file" in traced.stderr
+        assert traced.stderr.split(":", 1)[1] == plain.stderr.split(":", 1)[1]
+
+    def test_missing_module(self, tmp_path, data_dir):
+        """``-m`` with an unknown module exits 1 with "No module named"."""
+        plain, traced = both(["-m", "no_such_module_xyz"], tmp_path, data_dir)
+        assert traced.returncode == plain.returncode == 1
+        assert traced.stderr == plain.stderr
+
+    @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+    def test_keyboard_interrupt_dies_by_sigint(self, write_script, tmp_path, data_dir):
+        """An unhandled KeyboardInterrupt ends the process by SIGINT, as under python."""
+        write_script("prog.py", "raise KeyboardInterrupt\n")
+        plain, traced = both(["prog.py"], tmp_path, data_dir)
+        assert plain.returncode == traced.returncode == -signal.SIGINT
+        assert traced.stderr == plain.stderr
+
+    def test_atexit_handlers_run(self, write_script, tmp_path, data_dir):
+        """User atexit handlers run, in order, after a crash too."""
+        write_script("prog.py", "import atexit\natexit.register(print, 'bye')\nraise SystemExit(3)\n")
+        plain, traced = both(["prog.py"], tmp_path, data_dir)
+        assert traced.returncode == 3
+        assert traced.stdout == plain.stdout == "bye\n"
+
+    def test_bad_launcher_flag(self, tmp_path, data_dir):
+        """An unknown launcher option is one clear line and exit status 2."""
+        result = run_python(["-m", "agentlog", "--bogus", "x.py"], tmp_path, child_env(data_dir))
+        assert result.returncode == 2
+        assert result.stderr.strip().splitlines() == ["agentlog: error: unknown option '--bogus' (see agentlog --help)"]
+
+    def test_bad_trace_mode(self, tmp_path, data_dir):
+        """An invalid ``--trace`` value is rejected before anything runs."""
+        result = run_python(["-m", "agentlog", "--trace", "fast", "x.py"], tmp_path, child_env(data_dir))
+        assert result.returncode == 2
+        assert "trace mode must be one of off, crash, calls" in result.stderr
+
+    def test_stdin_passes_through(self, write_script, tmp_path, data_dir):
+        """The program reads the same stdin."""
+        write_script("prog.py", "import sys; print(sys.stdin.read().upper())")
+        result = run_python(["-m", "agentlog", "prog.py"], tmp_path, child_env(data_dir), stdin="hi")
+        assert result.stdout == "HI\n"
+
+
+class TestDataDirOption:
+    def test_dir_option_and_records(self, write_script, tmp_path, data_dir):
+        """``--dir`` chooses where the failure is recorded."""
+        write_script("prog.py", "raise RuntimeError('x')\n")
+        other = tmp_path / "elsewhere"
+        result = run_python(["-m", "agentlog", "--dir", str(other), "prog.py"], tmp_path, child_env(data_dir))
+        assert result.returncode == 1
+        assert not data_dir.exists()
+        assert [r["exc"]["t"] for r in read_records(other, "failure")] == ["RuntimeError"]
