@@ -26,7 +26,7 @@ MAX_OLDER_FAILURES = 5
 RELATED_WINDOW_S = 60.0
 
 # Priorities: lower is admitted first.
-P_HEADLINE, P_INNER_FRAME, P_CHAIN, P_FRAME, P_TRAIL = 0, 1, 2, 3, 4
+P_HEADLINE, P_INNER_FRAME, P_HEADER, P_CHAIN, P_FRAME, P_TRAIL = 0, 1, 1.5, 2, 3, 4
 P_SESSION, P_OTHER, P_OUTER_FRAME, P_OLDER = 5, 6, 7, 8
 SESSION_PRIORITIES = {"session": P_SESSION, "git": P_SESSION, "decisions": P_SESSION,
                       "tools": P_OTHER, "tokens": P_OLDER, "perf": P_OLDER}
@@ -123,8 +123,8 @@ def _session_chunks(failure: dict[str, Any], records: list[dict[str, Any]], orde
 
 def _failure_header(failure: dict[str, Any], index: int, total: int) -> str:
     argv = " ".join(failure.get("argv", []))
-    return (f"FAILURE {index} of {total} [{failure.get('id', '?')}] {_when(failure['ts'])} "
-            f"via {failure.get('src', '?')} pid={failure.get('pid')} thread={failure.get('th')} "
+    return (f"FAILURE {index}/{total} id={failure.get('id', '?')} at={_when(failure['ts'])} "
+            f"via={failure.get('src', '?')} pid={failure.get('pid')} thread={failure.get('th')} "
             f"cmd={argv!r}")
 
 
@@ -141,7 +141,7 @@ def build_chunks(failures: list[dict[str, Any]], records: list[dict[str, Any]]) 
     if not failures:
         return [Chunk(0, 0, ["No failures recorded."])]
     newest, older = failures[-1], failures[-2::-1]
-    chunks = [Chunk(0, P_HEADLINE, [_failure_header(newest, 1, len(failures))])]
+    chunks = [Chunk(0, P_HEADER, [_failure_header(newest, 1, len(failures))])]
     chunks += _exception_chunks(newest["exc"], 1, 0)
     for n, worker in enumerate(_related(newest, failures)[-2:]):
         label = f"in worker pid={worker.get('pid')}: "

@@ -183,7 +183,7 @@ def _walk(root: str, rules: list[Rule], previous: Snapshot | None) -> tuple[dict
                 files[rel] = (
                     st.st_size,
                     st.st_mtime_ns,
-                    xxhash.xxh3_64_hexdigest(os.readlink(entry.path)),
+                    xxhash.xxh3_64_hexdigest(os.fsencode(os.readlink(entry.path))),
                 )
             else:
                 files[rel] = (st.st_size, st.st_mtime_ns, _hash_file(entry.path, st.st_size))
@@ -214,7 +214,7 @@ def _write_private(path: Path, text: str) -> None:
 def _last_pointer(folder: Path, root: str) -> Path:
     import xxhash
 
-    return folder / f"last-{xxhash.xxh3_64_hexdigest(root)}"
+    return folder / f"last-{xxhash.xxh3_64_hexdigest(os.fsencode(root))}"
 
 
 def _load_file(path: Path) -> Snapshot:

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import agentlog
 
 # Wherever this test process imported agentlog from (site-packages in CI, the source
@@ -49,3 +51,15 @@ def read_records(data_dir: Path, kind: str | None = None) -> list[dict[str, Any]
     return records
 
 
+
+
+def _pth_installed() -> bool:
+    import sysconfig
+
+    return (Path(sysconfig.get_paths()["purelib"]) / "agentlog-activate.pth").exists()
+
+
+# AGENTLOG=true and multiprocessing children activate through the installed .pth hook.
+needs_pth = pytest.mark.skipif(
+    not _pth_installed(), reason="needs the installed package's .pth hook (run ./run test)"
+)

@@ -50,9 +50,10 @@ def _source(filename: str, lineno: int, module_globals: dict[str, Any]) -> list[
     linecache.checkcache(filename)
     lines = []
     for n in range(max(1, lineno - SOURCE_CONTEXT_LINES), lineno + SOURCE_CONTEXT_LINES + 1):
-        text = linecache.getline(filename, n, module_globals).rstrip("\n")
-        if text or n <= lineno:
-            lines.append([n, _bounded(text, MAX_SOURCE_LINE_CHARS)])
+        raw = linecache.getline(filename, n, module_globals)
+        if not raw:
+            break  # past the end of the file ("" here; a blank line is "\n")
+        lines.append([n, _bounded(raw.rstrip("\n"), MAX_SOURCE_LINE_CHARS)])
     return lines
 
 

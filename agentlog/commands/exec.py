@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 HELP = "Run a command with live output; record command, exit code, duration and bounded output."
@@ -13,12 +14,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentlog.session import ensure_session_started
+    from agentlog.session import SESSION_ENV, end_session, ensure_session_started
     from agentlog.tools import run_command
 
     argv = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not argv:
         print("agentlog exec: no command given (usage: agentlog exec -- CMD ARGS)", file=sys.stderr)
         return 2
+    own_session = not os.environ.get(SESSION_ENV)
     ensure_session_started(["agentlog", "exec", *argv])
-    return run_command(argv)
+    rc = run_command(argv)
+    if own_session:  # nobody else will end the session this command started
+        end_session("ok" if rc == 0 else f"exit {rc}")
+    return rc

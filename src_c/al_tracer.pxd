@@ -1,4 +1,4 @@
-# Data layout of agentlog._tracer. Kept in sync with agentlog/runtime/tracer_types.py
+# Data layout of agentlog._tracer (src_c/tracer.pyx cimports it). Kept in sync with agentlog/runtime/tracer_types.py
 # (event kinds and value tags) and documented in docs/FORMAT.md.
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 

@@ -1,0 +1,802 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: profile=False, linetrace=False
+"""agentlog._tracer: the C engine of the call trail.
+
+``sys.monitoring`` callbacks written as ``METH_FASTCALL`` C functions (no
+argument parsing, no Python objects allocated per event) that append fixed-size
+entries to per-thread ring buffers. The Python side (agentlog/runtime/tracer.py)
+owns options, the tool id, the user-code decision and decoding; this module owns
+the callbacks, the code/type tables and the rings. Every function here runs with
+the GIL held; the free-threaded build is refused by tracer.py.
+"""
+
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint64_t, uintptr_t
+from libc.stdlib cimport calloc, free, malloc, realloc
+from libc.string cimport memcpy, memset
+
+from al_tracer cimport Entry, Frame, PyObject, ThreadState
+
+cdef extern from "al_platform.h":
+    int64_t al_ticks() noexcept nogil
+    int64_t al_mono_ns() noexcept nogil
+    void* al_tls_get() noexcept nogil
+    void al_tls_set(void* p) noexcept nogil
+    ctypedef void (*al_exit_fn)(void*) noexcept nogil
+    void al_exit_init(al_exit_fn fn) noexcept nogil
+    void al_on_thread_exit(void* p) noexcept nogil
+    PyObject* al_type(PyObject* o) noexcept nogil
+    int AL_TICKS_ARE_TSC
+
+cdef extern from "Python.h":
+    ctypedef PyObject* (*PyCFunction)(PyObject*, PyObject*)
+    ctypedef struct PyMethodDef:
+        const char* ml_name
+        PyCFunction ml_meth
+        int ml_flags
+        const char* ml_doc
+    int METH_FASTCALL
+    object PyCFunction_NewEx(PyMethodDef* ml, object self, object module)
+    void incref "Py_INCREF"(PyObject* o) noexcept
+    PyObject* py_true "Py_True"
+    PyObject* py_false "Py_False"
+    int long_check_exact "PyLong_CheckExact"(PyObject* o) noexcept
+    int float_check_exact "PyFloat_CheckExact"(PyObject* o) noexcept
+    int unicode_check_exact "PyUnicode_CheckExact"(PyObject* o) noexcept
+    int bytes_check_exact "PyBytes_CheckExact"(PyObject* o) noexcept
+    int list_check_exact "PyList_CheckExact"(PyObject* o) noexcept
+    int tuple_check_exact "PyTuple_CheckExact"(PyObject* o) noexcept
+    int dict_check_exact "PyDict_CheckExact"(PyObject* o) noexcept
+    int anyset_check_exact "PyAnySet_CheckExact"(PyObject* o) noexcept
+    long long long_as_ll_overflow "PyLong_AsLongLongAndOverflow"(PyObject* o, int* overflow) noexcept
+    long long_as_long "PyLong_AsLong"(PyObject* o) noexcept
+    double float_as_double "PyFloat_AS_DOUBLE"(PyObject* o) noexcept
+    Py_ssize_t unicode_length "PyUnicode_GET_LENGTH"(PyObject* o) noexcept
+    Py_ssize_t var_size "Py_SIZE"(PyObject* o) noexcept
+    Py_ssize_t dict_size "PyDict_GET_SIZE"(PyObject* o) noexcept
+    Py_ssize_t set_size "PySet_GET_SIZE"(PyObject* o) noexcept
+    void err_clear "PyErr_Clear"() noexcept
+    void PyErr_SetInterrupt() noexcept
+    unsigned long PyThread_get_thread_ident() noexcept
+
+# Event kinds and value tags: mirrored in agentlog/runtime/tracer_types.py.
+cdef enum:
+    K_START = 1
+    K_RESUME = 2
+    K_THROW = 3
+    K_RETURN = 4
+    K_YIELD = 5
+    K_UNWIND = 6
+    K_RAISE = 7
+    K_RERAISE = 8
+    K_HANDLED = 9
+    V_VOID = 0
+    V_NONE = 1
+    V_BOOL = 2
+    V_INT = 3
+    V_BIGINT = 4
+    V_FLOAT = 5
+    V_STR = 6
+    V_BYTES = 7
+    V_SIZED = 8
+    V_OBJ = 9
+    V_EXC = 10
+    MISSING = -2          # ptrmap_get: key not present
+    NOT_USER = -1         # classifier verdict for library code
+    STACK_INIT = 128
+    STACK_MAX = 1 << 20   # deeper user frames are recorded but not timed
+    LEN_BITS = 40         # V_SIZED payload: type index << 40 | min(len, 2**40 - 1)
+    MIN_RING = 16
+    UNWIND_SEARCH = 8     # how far below the top a PY_RETURN may find its frame
+
+
+cdef struct PtrMap:
+    # Open-addressing pointer -> int32 map (linear probing, load <= 1/2).
+    PyObject** keys
+    int32_t* vals
+    uint64_t mask
+    uint64_t used
+    int shift
+
+
+cdef inline uint64_t ptr_hash(PyObject* p, int shift) noexcept nogil:
+    return (<uint64_t><uintptr_t>p * <uint64_t>0x9E3779B97F4A7C15) >> shift
+
+
+cdef inline int32_t ptrmap_get(PtrMap* m, PyObject* key) noexcept nogil:
+    cdef uint64_t i
+    cdef PyObject* k
+    if m.keys == NULL:
+        return MISSING
+    i = ptr_hash(key, m.shift)
+    while True:
+        k = m.keys[i]
+        if k == key:
+            return m.vals[i]
+        if k == NULL:
+            return MISSING
+        i = (i + 1) & m.mask
+
+
+cdef int ptrmap_init(PtrMap* m, int bits) noexcept nogil:
+    cdef uint64_t cap = (<uint64_t>1) << bits
+    cdef PyObject** keys = <PyObject**>calloc(cap, sizeof(PyObject*))
+    cdef int32_t* vals = <int32_t*>calloc(cap, sizeof(int32_t))
+    if keys == NULL or vals == NULL:
+        free(keys)
+        free(vals)
+        return -1
+    free(m.keys)
+    free(m.vals)
+    m.keys = keys
+    m.vals = vals
+    m.mask = cap - 1
+    m.used = 0
+    m.shift = 64 - bits
+    return 0
+
+
+cdef int ptrmap_put(PtrMap* m, PyObject* key, int32_t val) noexcept nogil:
+    cdef uint64_t i
+    cdef PtrMap bigger
+    cdef int bits
+    if m.keys == NULL and ptrmap_init(m, 10) < 0:
+        return -1
+    if (m.used + 1) * 2 > m.mask + 1:
+        bits = 64 - m.shift + 1
+        memset(&bigger, 0, sizeof(PtrMap))
+        if ptrmap_init(&bigger, bits) < 0:
+            return -1
+        for i in range(m.mask + 1):
+            if m.keys[i] != NULL:
+                ptrmap_put(&bigger, m.keys[i], m.vals[i])
+        free(m.keys)
+        free(m.vals)
+        m[0] = bigger
+    i = ptr_hash(key, m.shift)
+    while m.keys[i] != NULL and m.keys[i] != key:
+        i = (i + 1) & m.mask
+    if m.keys[i] == NULL:
+        m.used += 1
+    m.keys[i] = key
+    m.vals[i] = val
+    return 0
+
+
+cdef void ptrmap_free(PtrMap* m) noexcept nogil:
+    free(m.keys)
+    free(m.vals)
+    memset(m, 0, sizeof(PtrMap))
+
+
+# ---- global state (all guarded by the GIL) ----------------------------------
+cdef PtrMap g_codes           # code object -> code index, or NOT_USER
+cdef PtrMap g_typemap         # type object -> index into g_types
+cdef list g_keep = []         # every code object in g_codes, kept alive so pointers stay unique
+cdef list g_types = []        # type table: index -> type object
+cdef object g_classify = None  # tracer.py's classifier: code -> index >= 0, or -1
+cdef object g_disable = None  # sys.monitoring.DISABLE
+cdef bint g_enabled = False
+cdef int g_gen = 1            # bumped by configure/after_fork/release: states re-initialise lazily
+cdef uint64_t g_ring_cap = 65536
+cdef ThreadState* g_states = NULL
+cdef int64_t g_cal_ticks = 0  # (ticks, ns) pair taken at configure() for tick -> ns conversion
+cdef int64_t g_cal_ns = 0
+
+# Per-code profile counters, indexed by code index.
+cdef int64_t* s_calls = NULL
+cdef int64_t* s_total = NULL
+cdef int64_t* s_self = NULL
+cdef int32_t* s_active = NULL
+cdef int32_t s_cap = 0
+
+
+cdef inline PyObject* new_none() noexcept:
+    incref(<PyObject*>None)
+    return <PyObject*>None
+
+
+cdef inline PyObject* new_disable() noexcept:
+    cdef PyObject* d = <PyObject*>g_disable
+    incref(d)
+    return d
+
+
+cdef void mark_dead(void* p) noexcept nogil:
+    # pthread-key destructor, runs in the exiting thread without the GIL: a single store.
+    (<ThreadState*>p).alive = 0
+
+
+cdef ThreadState* acquire_state(ThreadState* st) noexcept:
+    """Find or (re)initialise the calling thread's state; NULL if memory is short."""
+    global g_states
+    cdef ThreadState* s
+    cdef Entry* ring
+    if st == NULL:
+        s = g_states
+        while s != NULL and s.alive:
+            s = s.next
+        if s == NULL:
+            s = <ThreadState*>calloc(1, sizeof(ThreadState))
+            if s == NULL:
+                return NULL
+            s.next = g_states
+            g_states = s
+        s.alive = 1
+        s.gen = 0
+        s.ident = PyThread_get_thread_ident()
+        al_tls_set(s)
+        al_on_thread_exit(s)
+        st = s
+    if st.ring == NULL or st.mask + 1 != g_ring_cap:
+        free(st.ring)
+        st.mask = 0
+        ring = <Entry*>malloc(g_ring_cap * sizeof(Entry))
+        st.ring = ring
+        if ring == NULL:
+            return NULL
+        st.mask = g_ring_cap - 1
+    if st.stack == NULL:
+        st.stack = <Frame*>malloc(STACK_INIT * sizeof(Frame))
+        if st.stack == NULL:
+            return NULL
+        st.stack_cap = STACK_INIT
+    st.head = 0
+    st.sp = 0
+    st.paused = 0
+    st.gen = g_gen
+    return st
+
+
+cdef inline ThreadState* cur_state() noexcept:
+    cdef ThreadState* st = <ThreadState*>al_tls_get()
+    if st != NULL and st.gen == g_gen:
+        return st
+    return acquire_state(st)
+
+
+cdef int ensure_stats(int32_t idx) noexcept:
+    global s_calls, s_total, s_self, s_active, s_cap
+    cdef int32_t cap = s_cap if s_cap else 256
+    cdef void* p
+    if idx < s_cap:
+        return 0
+    while cap <= idx:
+        cap *= 2
+    p = realloc(s_calls, cap * sizeof(int64_t))
+    if p == NULL:
+        return -1
+    s_calls = <int64_t*>p
+    p = realloc(s_total, cap * sizeof(int64_t))
+    if p == NULL:
+        return -1
+    s_total = <int64_t*>p
+    p = realloc(s_self, cap * sizeof(int64_t))
+    if p == NULL:
+        return -1
+    s_self = <int64_t*>p
+    p = realloc(s_active, cap * sizeof(int32_t))
+    if p == NULL:
+        return -1
+    s_active = <int32_t*>p
+    memset(&s_calls[s_cap], 0, (cap - s_cap) * sizeof(int64_t))
+    memset(&s_total[s_cap], 0, (cap - s_cap) * sizeof(int64_t))
+    memset(&s_self[s_cap], 0, (cap - s_cap) * sizeof(int64_t))
+    memset(&s_active[s_cap], 0, (cap - s_cap) * sizeof(int32_t))
+    s_cap = cap
+    return 0
+
+
+cdef int32_t classify(PyObject* code) noexcept:
+    """Cold path, once per code object: ask tracer.py whether it is user code."""
+    cdef int32_t idx = NOT_USER
+    if g_classify is None:
+        return NOT_USER
+    try:
+        idx = g_classify(<object>code)
+        if idx < 0 or ensure_stats(idx) < 0:
+            idx = NOT_USER
+        if ptrmap_put(&g_codes, code, idx) == 0:
+            g_keep.append(<object>code)
+    except KeyboardInterrupt:
+        # Never swallow Ctrl-C: re-arm it so the interpreter raises it right after us.
+        PyErr_SetInterrupt()
+        idx = NOT_USER
+    except BaseException:
+        idx = NOT_USER
+    return idx
+
+
+cdef inline int32_t code_index(PyObject* code) noexcept:
+    cdef int32_t idx = ptrmap_get(&g_codes, code)
+    if idx == MISSING:
+        idx = classify(code)
+    return idx
+
+
+cdef int32_t type_index(PyObject* tp) noexcept:
+    cdef int32_t idx = ptrmap_get(&g_typemap, tp)
+    if idx != MISSING:
+        return idx
+    # First sight of this type (rare): one list append on the cold path.
+    try:
+        idx = len(g_types)
+        if ptrmap_put(&g_typemap, tp, idx) < 0:
+            return -1
+        g_types.append(<object>tp)
+    except BaseException:
+        err_clear()
+        return -1
+    return idx
+
+
+cdef inline void summarize(PyObject* v, Entry* e) noexcept:
+    """Allocation-free summary of a returned/yielded value."""
+    cdef int overflow = 0
+    cdef long long n
+    cdef double d
+    cdef PyObject* tp
+    cdef int32_t ti
+    cdef Py_ssize_t size = -1
+    if v == <PyObject*>None:
+        e.vtag = V_NONE
+        e.payload = 0
+        return
+    if v == py_true or v == py_false:
+        e.vtag = V_BOOL
+        e.payload = v == py_true
+        return
+    if long_check_exact(v):
+        n = long_as_ll_overflow(v, &overflow)
+        if overflow:
+            e.vtag = V_BIGINT
+            e.payload = overflow
+        else:
+            e.vtag = V_INT
+            e.payload = n
+        return
+    if float_check_exact(v):
+        d = float_as_double(v)
+        e.vtag = V_FLOAT
+        memcpy(&e.payload, &d, sizeof(double))
+        return
+    if unicode_check_exact(v):
+        e.vtag = V_STR
+        e.payload = unicode_length(v)
+        return
+    if bytes_check_exact(v):
+        e.vtag = V_BYTES
+        e.payload = var_size(v)
+        return
+    if list_check_exact(v) or tuple_check_exact(v):
+        size = var_size(v)
+    elif dict_check_exact(v):
+        size = dict_size(v)
+    elif anyset_check_exact(v):
+        size = set_size(v)
+    ti = type_index(al_type(v))
+    if ti < 0:
+        e.vtag = V_VOID
+        e.payload = 0
+    elif size >= 0:
+        e.vtag = V_SIZED
+        if size >= ((<int64_t>1) << LEN_BITS):
+            size = ((<int64_t>1) << LEN_BITS) - 1
+        e.payload = ((<int64_t>ti) << LEN_BITS) | size
+    else:
+        e.vtag = V_OBJ
+        e.payload = ti
+
+
+cdef inline Entry* ring_next(ThreadState* st) noexcept:
+    # Overwrites the oldest entry once full; drops = head - capacity.
+    cdef Entry* e = &st.ring[st.head & st.mask]
+    st.head += 1
+    return e
+
+
+cdef inline void put(ThreadState* st, uint8_t kind, int32_t idx, int32_t offset, int32_t depth,
+                     int64_t now) noexcept:
+    cdef Entry* e = ring_next(st)
+    e.ts = now
+    e.kind = kind
+    e.code = idx
+    e.offset = offset
+    e.depth = <uint16_t>(depth if depth < 65535 else 65535)
+    e.vtag = V_VOID
+    e.payload = 0
+
+
+cdef inline void push_frame(ThreadState* st, PyObject* code, int32_t idx, int64_t now,
+                            int32_t counted) noexcept:
+    cdef Frame* f
+    cdef void* p
+    if st.sp >= st.stack_cap:
+        if st.stack_cap >= STACK_MAX:
+            return
+        p = realloc(st.stack, 2 * st.stack_cap * sizeof(Frame))
+        if p == NULL:
+            return
+        st.stack = <Frame*>p
+        st.stack_cap *= 2
+    f = &st.stack[st.sp]
+    f.code = code
+    f.start = now
+    f.child = 0
+    f.idx = idx
+    f.counted = counted
+    st.sp += 1
+    if idx < s_cap:
+        s_calls[idx] += counted
+        s_active[idx] += 1
+
+
+cdef inline int32_t pop_frame(ThreadState* st, PyObject* code, int64_t now) noexcept:
+    """Pop ``code``'s frame (timing it); MISSING if it is not near the top.
+
+    A miss is normal for frames that started before install. Frames above a
+    match lost their exit event (should not happen; be robust) and are dropped.
+    """
+    cdef int32_t i = st.sp - 1
+    cdef int32_t low = st.sp - UNWIND_SEARCH
+    cdef Frame* f
+    cdef int64_t elapsed
+    cdef int32_t idx
+    while i >= 0 and i >= low and st.stack[i].code != code:
+        i -= 1
+    if i < 0 or i < low:
+        return MISSING
+    f = &st.stack[i]
+    st.sp = i
+    elapsed = now - f.start
+    idx = f.idx
+    if idx < s_cap:
+        s_self[idx] += elapsed - f.child
+        s_active[idx] -= 1
+        if s_active[idx] <= 0:
+            # Outermost activation: recursion is not counted twice in total time.
+            s_active[idx] = 0
+            s_total[idx] += elapsed
+    if i > 0:
+        st.stack[i - 1].child += elapsed
+    return idx
+
+
+# ---- callbacks: METH_FASTCALL, (self, args, nargs) --------------------------
+
+cdef inline PyObject* enter(uint8_t kind, PyObject** args, Py_ssize_t nargs) noexcept:
+    """PY_START / PY_RESUME / PY_THROW: a user frame starts or continues running."""
+    cdef PyObject* code
+    cdef int32_t idx
+    cdef ThreadState* st
+    cdef int64_t now
+    if nargs < 2 or not g_enabled:
+        return new_none()
+    code = args[0]
+    idx = code_index(code)
+    if idx < 0:
+        # PY_THROW cannot be disabled; PY_START/PY_RESUME of library code go quiet for good.
+        return new_none() if kind == K_THROW else new_disable()
+    st = cur_state()
+    if st == NULL or st.paused:
+        return new_none()
+    now = al_ticks()
+    put(st, kind, idx, <int32_t>long_as_long(args[1]), st.sp, now)
+    push_frame(st, code, idx, now, kind == K_START)
+    return new_none()
+
+
+cdef inline PyObject* leave(uint8_t kind, PyObject** args, Py_ssize_t nargs) noexcept:
+    """PY_RETURN / PY_YIELD / PY_UNWIND: a user frame stops running."""
+    cdef PyObject* code
+    cdef int32_t idx
+    cdef ThreadState* st
+    cdef int64_t now
+    cdef Entry* e
+    if nargs < 3 or not g_enabled:
+        return new_none()
+    code = args[0]
+    if kind == K_UNWIND:
+        # Global and not disableable: filter library code before touching any state.
+        idx = code_index(code)
+        if idx < 0:
+            return new_none()
+    st = cur_state()
+    if st == NULL or st.paused:
+        return new_none()
+    now = al_ticks()
+    idx = pop_frame(st, code, now)
+    if idx == MISSING:
+        idx = code_index(code)
+        if idx < 0:
+            return new_none() if kind == K_UNWIND else new_disable()
+    e = ring_next(st)
+    e.ts = now
+    e.kind = kind
+    e.code = idx
+    e.offset = <int32_t>long_as_long(args[1])
+    e.depth = <uint16_t>(st.sp if st.sp < 65535 else 65535)
+    if kind == K_UNWIND:
+        e.payload = type_index(al_type(args[2]))
+        e.vtag = V_EXC if e.payload >= 0 else V_VOID
+    else:
+        summarize(args[2], e)
+    return new_none()
+
+
+cdef inline PyObject* exc_event(uint8_t kind, PyObject** args, Py_ssize_t nargs) noexcept:
+    """RAISE / RERAISE / EXCEPTION_HANDLED inside a user frame (global events: keep tiny)."""
+    cdef PyObject* code
+    cdef int32_t idx
+    cdef int32_t depth
+    cdef ThreadState* st
+    cdef Entry* e
+    if nargs < 3 or not g_enabled:
+        return new_none()
+    code = args[0]
+    idx = code_index(code)
+    if idx < 0:
+        return new_none()
+    st = cur_state()
+    if st == NULL or st.paused:
+        return new_none()
+    depth = st.sp - 1 if st.sp > 0 and st.stack[st.sp - 1].code == code else st.sp
+    put(st, kind, idx, <int32_t>long_as_long(args[1]), depth, al_ticks())
+    e = &st.ring[(st.head - 1) & st.mask]
+    e.payload = type_index(al_type(args[2]))
+    e.vtag = V_EXC if e.payload >= 0 else V_VOID
+    return new_none()
+
+
+cdef PyObject* on_py_start(PyObject* self, PyObject** args, Py_ssize_t nargs) noexcept:
+    return enter(K_START, args, nargs)
+
+
+cdef PyObject* on_py_resume(PyObject* self, PyObject** args, Py_ssize_t nargs) noexcept:
+    return enter(K_RESUME, args, nargs)
+
+
+cdef PyObject* on_py_throw(PyObject* self, PyObject** args, Py_ssize_t nargs) noexcept:
+    return enter(K_THROW, args, nargs)
+
+
+cdef PyObject* on_py_return(PyObject* self, PyObject** args, Py_ssize_t nargs) noexcept:
+    return leave(K_RETURN, args, nargs)
+
+
+cdef PyObject* on_py_yield(PyObject* self, PyObject** args, Py_ssize_t nargs) noexcept:
+    return leave(K_YIELD, args, nargs)
+
+
+cdef PyObject* on_py_unwind(PyObject* self, PyObject** args, Py_ssize_t nargs) noexcept:
+    return leave(K_UNWIND, args, nargs)
+
+
+cdef PyObject* on_raise(PyObject* self, PyObject** args, Py_ssize_t nargs) noexcept:
+    return exc_event(K_RAISE, args, nargs)
+
+
+cdef PyObject* on_reraise(PyObject* self, PyObject** args, Py_ssize_t nargs) noexcept:
+    return exc_event(K_RERAISE, args, nargs)
+
+
+cdef PyObject* on_exception_handled(PyObject* self, PyObject** args, Py_ssize_t nargs) noexcept:
+    return exc_event(K_HANDLED, args, nargs)
+
+
+cdef PyMethodDef g_defs[9]
+cdef dict g_callbacks = {}
+
+
+cdef void define(int i, const char* name, void* fn) noexcept:
+    g_defs[i].ml_name = name
+    g_defs[i].ml_meth = <PyCFunction>fn
+    g_defs[i].ml_flags = METH_FASTCALL
+    g_defs[i].ml_doc = NULL
+
+
+define(0, "on_py_start", <void*>on_py_start)
+define(1, "on_py_resume", <void*>on_py_resume)
+define(2, "on_py_throw", <void*>on_py_throw)
+define(3, "on_py_return", <void*>on_py_return)
+define(4, "on_py_yield", <void*>on_py_yield)
+define(5, "on_py_unwind", <void*>on_py_unwind)
+define(6, "on_raise", <void*>on_raise)
+define(7, "on_reraise", <void*>on_reraise)
+define(8, "on_exception_handled", <void*>on_exception_handled)
+for _i, _event in enumerate(("PY_START", "PY_RESUME", "PY_THROW", "PY_RETURN", "PY_YIELD",
+                             "PY_UNWIND", "RAISE", "RERAISE", "EXCEPTION_HANDLED")):
+    g_callbacks[_event] = PyCFunction_NewEx(&g_defs[_i], None, None)
+al_exit_init(mark_dead)
+
+NAME = "c"
+CLOCK = "tsc" if AL_TICKS_ARE_TSC else "monotonic"
+ENTRY_BYTES = sizeof(Entry)
+
+
+# ---- cold-path API (the Engine protocol in agentlog/runtime/tracer_types.py) ----
+
+def callbacks():
+    """Event name -> callback object, for ``sys.monitoring.register_callback``."""
+    return dict(g_callbacks)
+
+
+def configure(int ring_size, classify, disable):
+    """Start a fresh recording session: empty tables, rings re-created lazily per thread."""
+    global g_ring_cap, g_classify, g_disable, g_gen, g_enabled, g_cal_ticks, g_cal_ns
+    cdef uint64_t cap = MIN_RING
+    while cap < <uint64_t>ring_size:
+        cap <<= 1
+    g_enabled = False
+    g_ring_cap = cap
+    g_classify = classify
+    g_disable = disable
+    _clear_tables()
+    for tp in (list, tuple, dict, set, frozenset):
+        type_index(<PyObject*>tp)
+    g_gen += 1
+    g_cal_ticks = al_ticks()
+    g_cal_ns = al_mono_ns()
+    g_enabled = True
+
+
+cdef void _clear_tables() noexcept:
+    ptrmap_free(&g_codes)
+    ptrmap_free(&g_typemap)
+    g_keep.clear()
+    g_types.clear()
+    if s_cap:
+        memset(s_calls, 0, s_cap * sizeof(int64_t))
+        memset(s_total, 0, s_cap * sizeof(int64_t))
+        memset(s_self, 0, s_cap * sizeof(int64_t))
+        memset(s_active, 0, s_cap * sizeof(int32_t))
+
+
+def release():
+    """Stop recording and free every ring (thread states stay: TLS slots point at them)."""
+    global g_enabled, g_classify, g_gen
+    cdef ThreadState* s = g_states
+    g_enabled = False
+    g_classify = None
+    g_gen += 1
+    while s != NULL:
+        free(s.ring)
+        s.ring = NULL
+        s.mask = 0
+        free(s.stack)
+        s.stack = NULL
+        s.stack_cap = 0
+        s.sp = 0
+        s.head = 0
+        s = s.next
+    _clear_tables()
+
+
+def after_fork():
+    """In a forked child: only the calling thread survives; start its trail afresh."""
+    global g_gen
+    cdef unsigned long me = PyThread_get_thread_ident()
+    cdef ThreadState* s = g_states
+    while s != NULL:
+        if s.ident != me:
+            s.alive = 0
+        s = s.next
+    g_gen += 1
+    if s_cap:
+        memset(s_calls, 0, s_cap * sizeof(int64_t))
+        memset(s_total, 0, s_cap * sizeof(int64_t))
+        memset(s_self, 0, s_cap * sizeof(int64_t))
+        memset(s_active, 0, s_cap * sizeof(int32_t))
+
+
+def set_paused(bint paused):
+    """Pause/resume recording on the calling thread; returns the previous setting."""
+    cdef ThreadState* st
+    cdef bint previous
+    if not g_enabled:
+        return False
+    st = cur_state()
+    if st == NULL:
+        return False
+    previous = st.paused
+    st.paused = paused
+    return previous
+
+
+cdef double ns_per_tick() noexcept:
+    cdef int64_t t1, n1, deadline
+    if not AL_TICKS_ARE_TSC:
+        return 1.0
+    t1 = al_ticks()
+    n1 = al_mono_ns()
+    if n1 - g_cal_ns < 2000000:
+        # Too short a baseline for a stable ratio: spin 2 ms (cold path only).
+        deadline = n1 + 2000000
+        while n1 < deadline:
+            n1 = al_mono_ns()
+        t1 = al_ticks()
+    if t1 == g_cal_ticks:
+        return 1.0
+    return <double>(n1 - g_cal_ns) / <double>(t1 - g_cal_ticks)
+
+
+cdef ThreadState* find_state(unsigned long ident) noexcept:
+    cdef ThreadState* s = g_states
+    cdef ThreadState* found = NULL
+    while s != NULL:
+        if s.ident == ident and s.gen == g_gen and s.ring != NULL:
+            if s.alive:
+                return s
+            found = s
+        s = s.next
+    return found
+
+
+def thread_infos():
+    """[(ident, alive, written, dropped, depth, top code index or -1)] for this session."""
+    cdef ThreadState* s = g_states
+    out = []
+    while s != NULL:
+        if s.gen == g_gen and s.ring != NULL:
+            out.append((
+                s.ident, bool(s.alive), s.head,
+                s.head - (s.mask + 1) if s.head > s.mask + 1 else 0,
+                s.sp, s.stack[s.sp - 1].idx if s.sp > 0 else -1,
+            ))
+        s = s.next
+    return out
+
+
+def entries(unsigned long ident, int max_calls):
+    """The tail of a thread's ring holding its last ``max_calls`` calls, oldest first.
+
+    Returns (entries, written, dropped); each entry is
+    (ns, kind, code, offset, depth, vtag, payload) with payload an int, or a
+    float for V_FLOAT.
+    """
+    cdef ThreadState* st = find_state(ident)
+    cdef uint64_t n, start, i
+    cdef int calls = 0
+    cdef Entry* e
+    cdef double scale
+    cdef double d
+    if st == NULL:
+        return [], 0, 0
+    n = st.head if st.head < st.mask + 1 else st.mask + 1
+    start = st.head
+    while start > st.head - n:
+        start -= 1
+        e = &st.ring[start & st.mask]
+        if e.kind == K_START or e.kind == K_RESUME or e.kind == K_THROW:
+            calls += 1
+            if calls >= max_calls:
+                break
+    scale = ns_per_tick()
+    out = []
+    for i in range(start, st.head):
+        e = &st.ring[i & st.mask]
+        if e.vtag == V_FLOAT:
+            memcpy(&d, &e.payload, sizeof(double))
+            payload = d
+        else:
+            payload = e.payload
+        out.append((
+            g_cal_ns + <int64_t>((e.ts - g_cal_ticks) * scale),
+            e.kind, e.code, e.offset, e.depth, e.vtag, payload,
+        ))
+    return out, st.head, st.head - n
+
+
+def profile():
+    """[(code index, calls, total ns, self ns)] for every code that ran."""
+    cdef double scale = ns_per_tick()
+    cdef int32_t i
+    out = []
+    for i in range(s_cap):
+        if s_calls[i] or s_self[i]:
+            out.append((i, s_calls[i], <int64_t>(s_total[i] * scale), <int64_t>(s_self[i] * scale)))
+    return out
+
+
+def types():
+    """The type table: V_SIZED/V_OBJ/V_EXC payloads index into it."""
+    return list(g_types)

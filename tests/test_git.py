@@ -1,0 +1,87 @@
+"""Git state capture: contents, redaction, and its bounds."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from agentlog.git import MAX_DIFF_LINES, capture_git_state
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs a git binary")
+SECRET = "ghp_" + "A" * 36
+
+
+def git(repo: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@e", "GIT_CONFIG_GLOBAL": os.devnull}  # fmt: skip
+    subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    path = tmp_path / "repo"
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    (path / "app.py").write_text("x = 1\n")
+    git(path, "add", "app.py")
+    git(path, "commit", "-q", "-m", "first commit")
+    return path
+
+
+class TestCaptureGitState:
+    def test_clean_repository(self, repo: Path) -> None:
+        """A clean checkout reports root, branch, sha, subject and dirty=False."""
+        state = capture_git_state(repo)
+        assert state is not None
+        assert state["root"] == str(repo.resolve())
+        assert (state["branch"], state["subject"], state["dirty"]) == ("main", "first commit", False)
+        assert len(state["sha"]) == 40 and state["files"] == [] and state["diff"] == []
+
+    def test_secret_in_diff_is_redacted(self, repo: Path) -> None:
+        """Changed and untracked files are listed and a token in the diff is redacted."""
+        (repo / "app.py").write_text(f"x = 1\nTOKEN = '{SECRET}'\n")
+        (repo / "new.txt").write_text("n\n")
+        state = capture_git_state(repo / ".")
+        assert state is not None and state["dirty"] is True
+        assert state["files"] == ["M app.py", "?? new.txt"] and state["nfiles"] == 2
+        diff = "\n".join(state["diff"])
+        assert "+TOKEN = " in diff and SECRET not in diff and "[REDACTED:" in diff
+
+    def test_diff_is_bounded(self, repo: Path) -> None:
+        """Only the first MAX_DIFF_LINES diff lines are kept."""
+        (repo / "app.py").write_text("".join(f"line {i}\n" for i in range(5000)))
+        state = capture_git_state(repo)
+        assert state is not None and len(state["diff"]) == MAX_DIFF_LINES
+
+    def test_detached_head_has_no_branch(self, repo: Path) -> None:
+        """A detached HEAD is reported with branch None."""
+        git(repo, "checkout", "-q", "--detach")
+        state = capture_git_state(repo)
+        assert state is not None and state["branch"] is None and state["sha"]
+
+    def test_outside_a_repository(self, tmp_path: Path) -> None:
+        """Outside any repository the result is None."""
+        (tmp_path / "plain").mkdir()
+        assert capture_git_state(tmp_path / "plain") is None
+
+    def test_without_git_binary(self, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """With no git on PATH the result is None, not an error."""
+        monkeypatch.setenv("PATH", str(repo / "no-bin-here"))
+        assert capture_git_state(repo) is None
+
+    def test_time_bound(self, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A git that hangs is killed at the deadline: the call returns within the bound."""
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        fake = bin_dir / "git"
+        fake.write_text("#!/bin/sh\nexec sleep 30\n")
+        fake.chmod(0o755)
+        monkeypatch.setenv("PATH", str(bin_dir))
+        start = time.monotonic()
+        assert capture_git_state(repo, timeout_s=0.3) is None
+        assert time.monotonic() - start < 1.5

@@ -1,0 +1,200 @@
+"""Sessions: API, crossing process boundaries, and the sessions/show commands."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from support import child_env, read_records
+from test_session_support import agentlog_cli, isolate
+
+from agentlog import session
+from agentlog.decisions import log_decision
+
+
+@pytest.fixture
+def store(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Path:
+    return isolate(monkeypatch, data_dir)
+
+
+def _child_logs_decision(text: str) -> None:
+    log_decision(text, "from a spawned child")
+
+
+class TestStartSession:
+    def test_start_and_end_write_linked_records(self, store: Path) -> None:
+        """start_session writes a start record and end_session an end record with the outcome."""
+        s = session.start_session(agent="claude", task="fix the parser")
+        assert os.environ[session.SESSION_ENV] == s.id
+        session.end_session(outcome="success")
+        start, end = read_records(store)
+        assert (start["k"], start["sid"], start["agent"], start["task"]) == (
+            "session_start", s.id, "claude", "fix the parser"
+        )
+        assert (end["k"], end["sid"], end["out"]) == ("session_end", s.id, "success")
+        assert end["dur"] >= 0
+
+    def test_context_manager_records_error_and_restores_environment(self, store: Path) -> None:
+        """The with-block ends the session as error on an exception and restores the previous env."""
+        with pytest.raises(ValueError), session.start_session(agent="a", task="t"):
+            raise ValueError("boom")
+        assert session.SESSION_ENV not in os.environ
+        end = read_records(store, "session_end")[0]
+        assert end["out"] == "error" and end["err"] == "ValueError: boom"
+
+    def test_nested_session_links_to_parent(self, store: Path) -> None:
+        """A session started inside another names it as parent; the outer one is current again after."""
+        with session.start_session(agent="lead") as outer:
+            with session.start_session(agent="sub") as inner:
+                assert inner.parent == outer.id
+                assert session.current_session() is inner
+                assert os.environ[session.PARENT_SESSION_ENV] == outer.id
+            assert session.current_session() is outer
+        starts = read_records(store, "session_start")
+        assert starts[1]["parent"] == outer.id
+
+    def test_ending_outer_abandons_open_inner(self, store: Path) -> None:
+        """Ending an outer session first ends the sessions still open inside it."""
+        outer = session.start_session(agent="lead")
+        session.start_session(agent="sub")
+        session.end_session("ok", session=outer)
+        assert [r["out"] for r in read_records(store, "session_end")] == ["abandoned", "ok"]
+
+    def test_explicit_parent_id(self, store: Path) -> None:
+        """parent_session_id links to a session of another process."""
+        with session.start_session(agent="sub", parent_session_id="feedbeef-1") as s:
+            assert s.parent == "feedbeef-1"
+
+    def test_records_carry_the_session_id(self, store: Path) -> None:
+        """Records written inside a session carry its id."""
+        with session.start_session() as s:
+            log_decision("x", "y")
+        assert read_records(store, "decision")[0]["sid"] == s.id
+
+
+class TestEnsureSessionStarted:
+    def test_new_session_gets_start_record_with_agent_from_env(
+        self, store: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A process without a session creates one and records agent, task, argv and cwd."""
+        monkeypatch.setenv(session.AGENT_ENV, "codex")
+        monkeypatch.setenv(session.TASK_ENV, "add tests")
+        session.ensure_session_started(["prog.py", "--flag"])
+        (start,) = read_records(store)
+        assert start["sid"] == os.environ[session.SESSION_ENV]
+        assert (start["agent"], start["task"], start["argv"]) == ("codex", "add tests", ["prog.py", "--flag"])
+        assert start["cwd"] == os.getcwd()
+
+    def test_inherited_session_is_joined_silently(self, store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A process that inherited AGENTLOG_SESSION writes no start record."""
+        monkeypatch.setenv(session.SESSION_ENV, "00000000-aaaa")
+        session.ensure_session_started(["x"])
+        assert not store.exists() or read_records(store) == []
+        assert session.current_session().id == "00000000-aaaa"
+
+    def test_never_raises(self, store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A failure while starting is reported, not raised."""
+        monkeypatch.setattr(session, "_write_start", lambda *a: 1 / 0)
+        session.ensure_session_started(["x"])
+
+
+class TestSessionAcrossProcesses:
+    def test_two_processes_write_at_once_without_losing_lines(self, data_dir: Path, tmp_path: Path) -> None:
+        """Two processes of one session appending concurrently leave every line whole."""
+        script = tmp_path / "writer.py"
+        script.write_text(textwrap.dedent("""
+            import sys
+            from agentlog.decisions import log_decision
+            for i in range(300):
+                log_decision(f"{sys.argv[1]}-{i}", "r" * 3000)
+        """))
+        env = child_env(data_dir, AGENTLOG_SESSION="6b000000-shared")
+        procs = [
+            subprocess.Popen([sys.executable, str(script), name], env=env, cwd=tmp_path) for name in ("a", "b")
+        ]
+        assert [p.wait(120) for p in procs] == [0, 0]
+        records = read_records(data_dir, "decision")
+        assert len(records) == 600
+        assert {r["sid"] for r in records} == {"6b000000-shared"}
+        assert {r["what"] for r in records} == {f"{n}-{i}" for n in "ab" for i in range(300)}
+
+    def test_spawned_child_joins_the_session(self, store: Path) -> None:
+        """A multiprocessing spawn child inherits the session and its records carry the same id."""
+        with session.start_session(agent="parent") as s:
+            proc = multiprocessing.get_context("spawn").Process(target=_child_logs_decision, args=("child",))
+            proc.start()
+            proc.join(120)
+        assert proc.exitcode == 0
+        (decision,) = read_records(store, "decision")
+        assert decision["sid"] == s.id and decision["pid"] != os.getpid()
+
+    def test_sub_agent_process_links_to_parent(self, store: Path, tmp_path: Path) -> None:
+        """A child process that starts its own session records the parent's id as parent."""
+        with session.start_session(agent="lead") as s:
+            env = child_env(store, AGENTLOG_SESSION=s.id, AGENTLOG_PARENT_SESSION="")
+            code = "import agentlog.session as s; s.start_session(agent='sub').end('ok')"
+            subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, check=True, timeout=120)
+        sub = [r for r in read_records(store, "session_start") if r["agent"] == "sub"][0]
+        assert sub["parent"] == s.id
+
+
+class TestSessionSummaries:
+    def test_counts_failures_and_links_children(self) -> None:
+        """summarize_sessions counts failure records and lists child sessions."""
+        records = [
+            {"k": "session_start", "sid": "p", "ts": 1.0, "agent": "a"},
+            {"k": "session_start", "sid": "c", "ts": 2.0, "parent": "p"},
+            {"k": "failure", "sid": "c", "ts": 3.0},
+            {"k": "session_end", "sid": "p", "ts": 5.0, "out": "ok"},
+        ]
+        infos = session.summarize_sessions(records)
+        assert infos["p"].children == ["c"] and infos["c"].failures == 1
+        assert infos["p"].duration == 4.0 and infos["p"].outcome == "ok"
+
+    def test_resolve_by_prefix(self) -> None:
+        """A unique prefix resolves; an ambiguous or unknown one raises LookupError."""
+        infos = session.summarize_sessions([{"sid": s, "ts": 1.0} for s in ("abc-1", "abc-2", "abd-1")])
+        assert session.resolve_session(infos, "abd").id == "abd-1"
+        for ref in ("abc", "zzz"):
+            with pytest.raises(LookupError):
+                session.resolve_session(infos, ref)
+
+
+class TestSessionCli:
+    def test_sessions_lists_agent_task_failures_and_parent(self, data_dir: Path, tmp_path: Path) -> None:
+        """`agentlog sessions` prints one labelled line per session, children naming their parent."""
+        code = textwrap.dedent("""
+            import agentlog.session as s
+            from agentlog.store import append, make_record
+            with s.start_session(agent="lead", task="refactor") as lead:
+                with s.start_session(agent="sub", task="run tests"):
+                    append(make_record("failure"))
+            print(lead.id)
+        """)
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=child_env(data_dir), cwd=tmp_path, capture_output=True, text=True
+        )
+        lead = done.stdout.strip()
+        out = agentlog_cli(["sessions"], data_dir)
+        assert out.returncode == 0, out.stderr
+        lines = out.stdout.splitlines()
+        assert len(lines) == 2
+        assert lines[0].startswith(lead) and "agent=lead task=refactor" in lines[0] and "outcome=ok" in lines[0]
+        assert "agent=sub" in lines[1] and "failures=1" in lines[1] and f"parent={lead}" in lines[1]
+
+        show = agentlog_cli(["show", lead[:12]], data_dir)
+        assert show.returncode == 0, show.stderr
+        assert f"session id={lead} agent=lead task=refactor" in show.stdout
+        tree = show.stdout.split("tree:\n", 1)[1].splitlines()
+        assert tree[0].startswith(f"  {lead}") and tree[1].startswith("    ") and "agent=sub" in tree[1]
+
+    def test_show_unknown_session_is_one_line_error(self, data_dir: Path) -> None:
+        """`agentlog show` with an unknown id exits 1 with one line on stderr."""
+        out = agentlog_cli(["show", "nope"], data_dir)
+        assert out.returncode == 1
+        assert out.stderr.strip() == "agentlog show: no session matches 'nope'"

@@ -1,0 +1,138 @@
+"""Tool output isolation: capture_output under threads, and `agentlog exec`."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from support import read_records
+from test_session_support import agentlog_cli, isolate
+
+from agentlog.tools import HEAD_CHARS, TAIL_CHARS, capture_output, clip_text, redact_argv
+
+SECRET = "ghp_" + "B" * 36
+
+
+@pytest.fixture
+def store(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Path:
+    return isolate(monkeypatch, data_dir)
+
+
+class TestCaptureOutput:
+    def test_captures_and_passes_through(self, store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """The block's output is captured, still reaches the real streams, and is recorded."""
+        with capture_output("step") as out:
+            print("to stdout")
+            print("to stderr", file=sys.stderr)
+        assert (out.stdout, out.stderr) == ("to stdout\n", "to stderr\n")
+        assert capsys.readouterr() == ("to stdout\n", "to stderr\n")
+        (record,) = read_records(store, "output")
+        assert (record["name"], record["out"], record["err"], record["lo"]) == ("step", "to stdout\n", "to stderr\n", 10)
+
+    def test_no_passthrough(self, store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """passthrough=False keeps the text from the real streams."""
+        with capture_output("quiet", passthrough=False) as out:
+            print("hidden")
+        assert out.stdout == "hidden\n" and capsys.readouterr().out == ""
+
+    def test_streams_restored_after_last_capture(self, store: Path) -> None:
+        """sys.stdout is the original object again once no capture is active."""
+        before = sys.stdout
+        with capture_output("a"), capture_output("b"):
+            assert sys.stdout is not before
+        assert sys.stdout is before
+
+    def test_nested_captures_both_see_inner_output(self, store: Path) -> None:
+        """Output inside a nested capture reaches the inner and the outer capture."""
+        with capture_output("outer", passthrough=False) as outer:
+            print("one")
+            with capture_output("inner") as inner:
+                print("two")
+        assert (outer.stdout, inner.stdout) == ("one\ntwo\n", "two\n")
+
+    def test_threads_do_not_steal_each_others_output(self, store: Path) -> None:
+        """Concurrent captures in several threads each get exactly their own thread's lines."""
+        results: dict[int, str] = {}
+        barrier = threading.Barrier(4)
+
+        def work(n: int) -> None:
+            with capture_output(f"t{n}", passthrough=False, record=False) as out:
+                barrier.wait()
+                for i in range(200):
+                    print(f"thread {n} line {i}")
+            results[n] = out.stdout
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for n in range(4):
+            assert results[n] == "".join(f"thread {n} line {i}\n" for i in range(200))
+
+    def test_uncaptured_thread_output_is_not_taken(self, store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A thread without a capture writes to the real stream while another thread captures."""
+        with capture_output("main", passthrough=False) as out:
+            t = threading.Thread(target=print, args=("from other thread",))
+            t.start()
+            t.join()
+        assert out.stdout == "" and capsys.readouterr().out == "from other thread\n"
+
+    def test_exception_and_secret_recorded(self, store: Path) -> None:
+        """A raising block is recorded with its exception, and secrets in output are redacted."""
+        with pytest.raises(RuntimeError), capture_output("failing", passthrough=False):
+            print(f"token {SECRET}")
+            raise RuntimeError("tool failed")
+        (record,) = read_records(store, "output")
+        assert record["exc"] == "RuntimeError: tool failed"
+        assert SECRET not in record["out"] and "[REDACTED:github_token]" in record["out"]
+
+
+class TestBounds:
+    def test_clip_keeps_head_and_tail(self) -> None:
+        """Long text keeps its head and tail around a marker giving the cut size."""
+        text = "H" * HEAD_CHARS + "M" * 50_000 + "T" * TAIL_CHARS
+        clipped = clip_text(text)
+        assert clipped.startswith("H" * HEAD_CHARS + "\n...[50000 chars cut]...\n") and clipped.endswith("T" * TAIL_CHARS)
+
+    def test_redact_argv_hides_flag_values(self) -> None:
+        """Values after secret-named flags and token-shaped arguments are redacted."""
+        argv = ["deploy", "--password", "hunter2hunter2", "--api-key=abc", "-v", SECRET]
+        assert redact_argv(argv) == [
+            "deploy", "--password", "[REDACTED:name]", "--api-key=[REDACTED:name]", "-v", "[REDACTED:github_token]"
+        ]  # fmt: skip
+
+
+class TestExecCli:
+    def test_passes_output_and_exit_code_and_records(self, data_dir: Path) -> None:
+        """`agentlog exec` streams the command's output, returns its exit code, and records it."""
+        code = "import sys; print('out line'); print('err line', file=sys.stderr); sys.exit(3)"
+        done = agentlog_cli(["exec", "--", sys.executable, "-c", code], data_dir)
+        assert (done.returncode, done.stdout, done.stderr) == (3, "out line\n", "err line\n")
+        (record,) = read_records(data_dir, "exec")
+        assert record["cmd"][1:] == ["-c", code] and record["rc"] == 3
+        assert (record["out"], record["err"]) == ("out line\n", "err line\n") and record["dur"] > 0
+        assert read_records(data_dir, "session_end")[0]["out"] == "exit 3"
+
+    def test_large_output_recorded_bounded(self, data_dir: Path) -> None:
+        """Output larger than the bound is passed through whole but recorded as head and tail."""
+        code = "print('x' * 100000)"
+        done = agentlog_cli(["exec", "--", sys.executable, "-c", code], data_dir)
+        assert done.returncode == 0 and len(done.stdout) == 100001
+        (record,) = read_records(data_dir, "exec")
+        assert record["lo"] == 100001 and len(record["out"]) < HEAD_CHARS + TAIL_CHARS + 100
+        assert "chars cut]" in record["out"]
+
+    def test_missing_command(self, data_dir: Path) -> None:
+        """A command that does not exist gives one error line and exit 127."""
+        done = agentlog_cli(["exec", "--", "no-such-command-xyz"], data_dir)
+        assert done.returncode == 127
+        assert done.stderr == "agentlog exec: command not found: no-such-command-xyz\n"
+        assert read_records(data_dir, "exec")[0]["rc"] == 127
+
+    def test_joins_inherited_session(self, data_dir: Path) -> None:
+        """Inside an inherited session, exec records under it and writes no session records."""
+        agentlog_cli(["exec", "--", "true"], data_dir, AGENTLOG_SESSION="6b000000-outer")
+        assert [(r["k"], r["sid"]) for r in read_records(data_dir)] == [("exec", "6b000000-outer")]
