@@ -176,7 +176,11 @@ def _cut(chunk: Chunk, budget: int) -> list[str]:
 
 
 def fit_chunks(chunks: list[Chunk], max_tokens: int) -> str:
-    """Admit chunks by priority within ``max_tokens``; render them in document order."""
+    """Admit chunks by priority within ``max_tokens``; render them in document order.
+
+    Admission stops at the first chunk that cannot fit even in part, so a less
+    important scrap never takes the place of a more important chunk.
+    """
     chosen: list[tuple[float, list[str]]] = []
     remaining = max_tokens
     for chunk in sorted(chunks, key=lambda c: (c.priority, c.order)):
@@ -184,7 +188,7 @@ def fit_chunks(chunks: list[Chunk], max_tokens: int) -> str:
         cost = count_tokens(text)
         lines = chunk.lines if cost <= remaining else _cut(chunk, remaining)
         if not lines:
-            continue
+            break  # what is left is too small to be useful; don't fill it with scraps
         remaining -= count_tokens("\n".join(lines) + "\n")
         chosen.append((chunk.order, lines))
     chosen.sort(key=lambda item: item[0])

@@ -23,7 +23,11 @@ class TestLogDecision:
         """A decision records what, why and the alternatives."""
         log_decision("retry with backoff", "the API rate-limits", ["fail fast", "cache"])
         (rec,) = read_records(store, "decision")
-        assert (rec["what"], rec["why"], rec["alt"]) == ("retry with backoff", "the API rate-limits", ["fail fast", "cache"])
+        assert (rec["what"], rec["why"], rec["alt"]) == (
+            "retry with backoff",
+            "the API rate-limits",
+            ["fail fast", "cache"],
+        )
 
     def test_bounded_and_redacted(self, store: Path) -> None:
         """Long text and many alternatives are cut visibly, and secrets are redacted."""

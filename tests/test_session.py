@@ -34,7 +34,10 @@ class TestStartSession:
         session.end_session(outcome="success")
         start, end = read_records(store)
         assert (start["k"], start["sid"], start["agent"], start["task"]) == (
-            "session_start", s.id, "claude", "fix the parser"
+            "session_start",
+            s.id,
+            "claude",
+            "fix the parser",
         )
         assert (end["k"], end["sid"], end["out"]) == ("session_end", s.id, "success")
         assert end["dur"] >= 0
@@ -107,16 +110,16 @@ class TestSessionAcrossProcesses:
     def test_two_processes_write_at_once_without_losing_lines(self, data_dir: Path, tmp_path: Path) -> None:
         """Two processes of one session appending concurrently leave every line whole."""
         script = tmp_path / "writer.py"
-        script.write_text(textwrap.dedent("""
+        script.write_text(
+            textwrap.dedent("""
             import sys
             from agentlog.decisions import log_decision
             for i in range(300):
                 log_decision(f"{sys.argv[1]}-{i}", "r" * 3000)
-        """))
+        """)
+        )
         env = child_env(data_dir, AGENTLOG_SESSION="6b000000-shared")
-        procs = [
-            subprocess.Popen([sys.executable, str(script), name], env=env, cwd=tmp_path) for name in ("a", "b")
-        ]
+        procs = [subprocess.Popen([sys.executable, str(script), name], env=env, cwd=tmp_path) for name in ("a", "b")]
         assert [p.wait(120) for p in procs] == [0, 0]
         records = read_records(data_dir, "decision")
         assert len(records) == 600
@@ -139,7 +142,7 @@ class TestSessionAcrossProcesses:
             env = child_env(store, AGENTLOG_SESSION=s.id, AGENTLOG_PARENT_SESSION="")
             code = "import agentlog.session as s; s.start_session(agent='sub').end('ok')"
             subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, check=True, timeout=120)
-        sub = [r for r in read_records(store, "session_start") if r["agent"] == "sub"][0]
+        sub = next(r for r in read_records(store, "session_start") if r["agent"] == "sub")
         assert sub["parent"] == s.id
 
 

@@ -29,7 +29,12 @@ class TestCaptureOutput:
         assert (out.stdout, out.stderr) == ("to stdout\n", "to stderr\n")
         assert capsys.readouterr() == ("to stdout\n", "to stderr\n")
         (record,) = read_records(store, "output")
-        assert (record["name"], record["out"], record["err"], record["lo"]) == ("step", "to stdout\n", "to stderr\n", 10)
+        assert (record["name"], record["out"], record["err"], record["lo"]) == (
+            "step",
+            "to stdout\n",
+            "to stderr\n",
+            10,
+        )
 
     def test_no_passthrough(self, store: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """passthrough=False keeps the text from the real streams."""
@@ -95,7 +100,9 @@ class TestBounds:
         """Long text keeps its head and tail around a marker giving the cut size."""
         text = "H" * HEAD_CHARS + "M" * 50_000 + "T" * TAIL_CHARS
         clipped = clip_text(text)
-        assert clipped.startswith("H" * HEAD_CHARS + "\n...[50000 chars cut]...\n") and clipped.endswith("T" * TAIL_CHARS)
+        assert clipped.startswith("H" * HEAD_CHARS + "\n...[50000 chars cut]...\n") and clipped.endswith(
+            "T" * TAIL_CHARS
+        )
 
     def test_redact_argv_hides_flag_values(self) -> None:
         """Values after secret-named flags and token-shaped arguments are redacted."""

@@ -62,7 +62,11 @@ class TestSnapshot:
         (tree / "src/c.py").write_text("new")
         os.utime(tree / "src/b.py")  # touched, same content: not modified
         second = snapshot_workspace(tree)
-        assert compare_snapshots(first, second) == {"added": ["src/c.py"], "removed": ["README.md"], "modified": ["src/a.py"]}
+        assert compare_snapshots(first, second) == {
+            "added": ["src/c.py"],
+            "removed": ["README.md"],
+            "modified": ["src/a.py"],
+        }
         assert compare_snapshots(first.id, "latest") == compare_snapshots(first, second)
 
     def test_reuses_hashes_of_unchanged_files(self, store: Path, tree: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import sysconfig
 from pathlib import Path
@@ -29,6 +30,16 @@ def version_text(verbose: bool = False) -> str:
     return text
 
 
+def _dir_state(path: Path) -> str:
+    """Whether records can be written there, without creating anything."""
+    if path.is_dir():
+        return "writable" if os.access(path, os.W_OK | os.X_OK) else "NOT writable"
+    if path.exists():
+        return "NOT a directory"
+    parent = next(p for p in path.parents if p.exists())
+    return "will be created" if os.access(parent, os.W_OK | os.X_OK) else f"cannot be created in {parent}"
+
+
 def report_lines() -> list[str]:
     """Everything doctor prints, one ``key: value`` per line."""
     from agentlog.config import get_config
@@ -37,12 +48,6 @@ def report_lines() -> list[str]:
     status = _tracer_status()
     pth = Path(sysconfig.get_paths()["purelib"]) / PTH_NAME
     data_dir = config.data_dir
-    from agentlog.store.paths import DataDirError, ensure_data_dir
-
-    try:
-        writable = "writable" if ensure_data_dir(data_dir) else ""
-    except DataDirError as exc:
-        writable = f"NOT usable: {exc}"
     engine = status.get("engine")
     reason = status.get("reason") or ("compiled extension" if engine == "c" else "")
     return [
@@ -51,7 +56,7 @@ def report_lines() -> list[str]:
         f"mode: {config.trace} (AGENTLOG_TRACE)",
         f"ring size: {config.ring_size} entries per thread",
         f"trail: last {config.trail_calls} calls per failure",
-        f"data dir: {data_dir} ({writable})",
+        f"data dir: {data_dir} ({_dir_state(data_dir)})",
         f"bounds: str {config.max_str_chars} chars, {config.max_items} items, depth "
         f"{config.max_depth}, record {config.max_record_bytes} B, file {config.max_file_bytes} B, "
         f"dir {config.max_dir_bytes} B",

@@ -365,24 +365,3 @@ def types() -> list[type]:
     """The type table: V_SIZED/V_OBJ/V_EXC payloads index into it."""
     return list(_types)
 
-
-# Unused-but-declared kinds keep the two engines' vocabularies visibly identical.
-__all__ = [
-    "CLOCK",
-    "K_HANDLED",
-    "K_RAISE",
-    "K_RERAISE",
-    "K_RESUME",
-    "K_RETURN",
-    "K_YIELD",
-    "NAME",
-    "after_fork",
-    "callbacks",
-    "configure",
-    "entries",
-    "profile",
-    "release",
-    "set_paused",
-    "thread_infos",
-    "types",
-]

@@ -1,0 +1,130 @@
+"""The record store: atomic appends, rotation, caps, tolerant reading."""
+
+from __future__ import annotations
+
+import json
+import stat
+from dataclasses import replace
+
+import pytest
+from support import child_env, read_records, run_python
+
+from agentlog.config import Config
+from agentlog.store import SCHEMA_VERSION, append, iter_records, make_record
+from agentlog.store.paths import record_files
+from agentlog.store.writer import fit
+
+
+@pytest.fixture
+def config(data_dir) -> Config:
+    return Config(dir=str(data_dir))
+
+
+class TestAppend:
+    def test_envelope_and_modes(self, config, data_dir):
+        """Records carry the envelope; the dir is 0700 and files 0600."""
+        assert append(make_record("note", text="hello"), config)
+        [record] = read_records(data_dir)
+        assert record["sv"] == SCHEMA_VERSION and record["k"] == "note" and record["text"] == "hello"
+        assert {"sid", "pid", "tid", "th", "ts"} <= record.keys()
+        assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+        assert stat.S_IMODE((data_dir / "records.jsonl").stat().st_mode) == 0o600
+
+    def test_secrets_scrubbed_on_write(self, config, data_dir):
+        """The writer redacts secret shapes in any string as a last line of defence."""
+        token = "ghp_" + "B" * 36
+        append(make_record("note", text=f"using {token}", nested={"password": "pw-value-1"}), config)
+        raw = (data_dir / "records.jsonl").read_text()
+        assert token not in raw and "pw-value-1" not in raw
+        assert "[REDACTED:github_token]" in raw
+
+    def test_unwritable_returns_false(self, tmp_path, capsys):
+        """A data dir that cannot exist makes append return False after a warning, never raise."""
+        blocker = tmp_path / "file"
+        blocker.write_text("x")
+        assert append(make_record("note"), Config(dir=str(blocker / "sub"))) is False
+
+
+class TestFit:
+    def test_small_record_unchanged(self):
+        """A record under the cap is encoded as is, one line."""
+        line = fit({"sv": 1, "k": "x", "a": "b"}, 1000)
+        assert line.endswith(b"\n") and line.count(b"\n") == 1
+        assert json.loads(line) == {"sv": 1, "k": "x", "a": "b"}
+
+    def test_oversized_record_drops_largest_fields(self):
+        """Over the cap, the largest fields go first and are listed under "cut"."""
+        record = {"sv": 1, "k": "x", "big": "y" * 5000, "mid": "z" * 500, "small": 1}
+        decoded = json.loads(fit(record, 1000))
+        assert decoded["cut"] == ["big"]
+        assert decoded["mid"] == "z" * 500 and decoded["small"] == 1
+
+
+class TestRotation:
+    def test_rotates_at_file_cap_and_prunes_at_dir_cap(self, config, data_dir):
+        """Files rotate past max_file_bytes; the oldest rotated files go past max_dir_bytes."""
+        small = replace(config, max_file_bytes=2000, max_dir_bytes=6000)
+        for i in range(200):
+            append(make_record("note", i=i, pad="p" * 100), small)
+        files = record_files(data_dir)
+        assert len(files) > 2
+        total = sum(p.stat().st_size for p in files if p.name != "records.jsonl")
+        assert total <= 6000
+        numbers = [r["i"] for r in iter_records(data_dir)]
+        assert numbers == sorted(numbers)
+        assert numbers[-1] == 199
+        assert numbers[0] > 0  # the oldest were pruned
+
+
+class TestReader:
+    def test_skips_corrupt_lines_and_newer_schema(self, config, data_dir, capsys):
+        """Torn lines and records of a future schema are skipped; good records survive."""
+        append(make_record("note", n=1), config)
+        with open(data_dir / "records.jsonl", "ab") as fh:
+            fh.write(b'{"sv":1,"k":"note","n":\n')
+            fh.write(b"\x00\xff garbage\n")
+            fh.write(json.dumps({"sv": SCHEMA_VERSION + 1, "k": "note", "n": 99}).encode() + b"\n")
+        append(make_record("note", n=2), config)
+        assert [r["n"] for r in iter_records(data_dir, kinds=["note"])] == [1, 2]
+        assert "skipped 2 corrupt line(s)" in capsys.readouterr().err
+        assert (data_dir / "records.jsonl").read_bytes().count(b"\n") == 5  # nothing deleted
+
+    def test_missing_dir_yields_nothing(self, tmp_path):
+        """Reading a data dir that does not exist is not an error."""
+        assert list(iter_records(tmp_path / "absent")) == []
+
+
+class TestConcurrentWriters:
+    def test_processes_and_threads_never_interleave(self, tmp_path, data_dir):
+        """Four processes with four threads each append 250 records: every line intact, none lost."""
+        script = tmp_path / "writer.py"
+        script.write_text(
+            "import sys, threading\n"
+            "from agentlog.store import append, make_record\n"
+            "def work(t):\n"
+            "    for i in range(250):\n"
+            "        append(make_record('note', w=sys.argv[1], t=t, i=i, pad='q' * (i * 7 % 900)))\n"
+            "ts = [threading.Thread(target=work, args=(t,)) for t in range(4)]\n"
+            "[t.start() for t in ts]; [t.join() for t in ts]\n"
+        )
+        import subprocess
+        import sys
+
+        env = child_env(data_dir)
+        procs = [subprocess.Popen([sys.executable, str(script), str(w)], env=env) for w in range(4)]
+        assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
+        records = read_records(data_dir, "note")
+        assert len(records) == 4 * 4 * 250
+        keys = {(r["w"], r["t"], r["i"]) for r in records}
+        assert len(keys) == 4000
+
+
+class TestDoctor:
+    def test_doctor_reports_engine_and_bounds(self, tmp_path, data_dir):
+        """``agentlog doctor`` names the engine, the mode, the ring size and the data dir."""
+        out = run_python(["-m", "agentlog", "doctor"], tmp_path, child_env(data_dir, AGENTLOG_TRACE="crash"))
+        assert out.returncode == 0
+        assert "engine: " in out.stdout
+        assert "mode: crash" in out.stdout
+        assert "ring size: 65536" in out.stdout
+        assert str(data_dir) in out.stdout
