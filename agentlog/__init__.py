@@ -14,6 +14,18 @@ _EXPORTS: dict[str, str] = {
     "get_debug_context": "agentlog.context",
     "install": "agentlog.runtime.activate",
     "uninstall": "agentlog.runtime.activate",
+    "trace": "agentlog.runtime.traced",
+    "start_session": "agentlog.session",
+    "end_session": "agentlog.session",
+    "current_session": "agentlog.session",
+    "snapshot_workspace": "agentlog.workspace",
+    "compare_snapshots": "agentlog.workspace",
+    "capture_output": "agentlog.tools",
+    "log_llm_call": "agentlog.tokens",
+    "token_summary": "agentlog.tokens",
+    "log_decision": "agentlog.decisions",
+    "log_perf": "agentlog.perf",
+    "perf": "agentlog.perf",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -36,12 +36,20 @@ def new_session_id() -> str:
     return f"{int(time.time()):08x}-{secrets.token_hex(4)}"
 
 
+# (session id, pid) of the session this process created rather than inherited, and the
+# session whose start record it wrote: the launcher may create the id before starting it.
+_created: tuple[str, int] | None = None
+_start_written: str | None = None
+
+
 def current_session_id() -> str:
     """The session this process belongs to; created (and inherited by children) on first use."""
+    global _created
     sid = os.environ.get(SESSION_ENV)
     if not sid:
         sid = new_session_id()
         os.environ[SESSION_ENV] = sid
+        _created = (sid, os.getpid())
     return sid
 
 
@@ -204,14 +212,18 @@ def ensure_session_started(argv: list[str]) -> None:
     """Write a session-start record if this process created a new session; never raises.
 
     A process that inherited ``AGENTLOG_SESSION`` joins that session silently.
+    Idempotent; a session id created earlier in this process still counts as new.
     Cost: one environment lookup when joining; git state capture (bounded by
     ``GIT_START_TIMEOUT_S``) when starting.
     """
+    global _start_written
     try:
-        if os.environ.get(SESSION_ENV):
+        sid = os.environ.get(SESSION_ENV)
+        if sid and ((sid, os.getpid()) != _created or sid == _start_written):
             return
         session = current_session()
         session.started = time.time()
+        _start_written = session.id
         _write_start(session, list(argv))
     except Exception as exc:  # noqa: BLE001 - never raise into the user program
         from agentlog import selflog

@@ -100,6 +100,13 @@ class TestEnsureSessionStarted:
         assert not store.exists() or read_records(store) == []
         assert session.current_session().id == "00000000-aaaa"
 
+    def test_session_created_earlier_in_this_process_still_starts(self, store: Path) -> None:
+        """An id this process created before the call gets its start record, once."""
+        sid = session.current_session_id()
+        session.ensure_session_started(["x"])
+        session.ensure_session_started(["x"])
+        assert [(r["k"], r["sid"]) for r in read_records(store)] == [("session_start", sid)]
+
     def test_never_raises(self, store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         """A failure while starting is reported, not raised."""
         monkeypatch.setattr(session, "_write_start", lambda *a: 1 / 0)

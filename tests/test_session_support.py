@@ -20,6 +20,8 @@ def isolate(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Path:
     monkeypatch.setenv("AGENTLOG_DIR", str(data_dir))
     monkeypatch.setattr("agentlog.config._current", None)
     monkeypatch.setattr(session, "_stack", [])
+    monkeypatch.setattr(session, "_created", None)
+    monkeypatch.setattr(session, "_start_written", None)
     return data_dir
 
 

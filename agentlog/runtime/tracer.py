@@ -1,0 +1,547 @@
+"""The call trail: a ``sys.monitoring`` tool recording what user code did before a failure.
+
+This module picks an engine (``agentlog._tracer`` in C, else the pure-Python
+:mod:`agentlog.runtime.pytracer`), claims a tool id, decides once per code
+object whether it is user code, and decodes the per-thread rings into the
+``trail`` / ``threads`` / ``traced`` fields of a failure record and into the
+``profile`` record written at exit. docs/FORMAT.md, "Call trail and profile
+records", documents the output.
+
+Public API: :func:`start`, :func:`stop`, :func:`status`, :func:`failure_fields`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import fnmatch
+import os
+import sys
+import sysconfig
+import threading
+from bisect import bisect_right
+from types import CodeType, ModuleType
+from typing import Any
+
+from agentlog import selflog
+from agentlog.config import Config
+from agentlog.runtime import traced
+from agentlog.runtime.tracer_types import (
+    ENTER_KINDS,
+    GLOBAL_EVENT_NAMES,
+    K_HANDLED,
+    K_RAISE,
+    K_RERAISE,
+    K_RESUME,
+    K_RETURN,
+    K_THROW,
+    K_UNWIND,
+    K_YIELD,
+    LEAVE_KINDS,
+    LEN_BITS,
+    LOCAL_EVENT_NAMES,
+    V_BIGINT,
+    V_BOOL,
+    V_BYTES,
+    V_EXC,
+    V_FLOAT,
+    V_INT,
+    V_NONE,
+    V_OBJ,
+    V_SIZED,
+    V_STR,
+    Engine,
+    RawEntry,
+)
+
+TOOL_NAME = "agentlog"
+# sys.monitoring ids 0-2 belong to debuggers (pdb uses 0 on 3.14), coverage and
+# cProfile; a tool that later finds its id taken fails ("tool N is already in
+# use"), so AgentLog only takes the unreserved ones.
+TOOL_IDS = (3, 4, 5)
+PROFILE_TOP = 50
+ENGINE_ENV = "AGENTLOG_ENGINE"
+AGENTLOG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+END_NAMES = {K_RETURN: "ret", K_YIELD: "yield", K_UNWIND: "exc"}
+START_NAMES = {K_RESUME: "resume", K_THROW: "throw"}
+
+
+class EngineUnavailable(RuntimeError):
+    """``AGENTLOG_ENGINE=c`` was demanded but the C extension cannot be imported."""
+
+
+class _State:
+    """Everything one recording session holds; replaced wholesale by stop()."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.engine_name: str | None = None
+        self.reason = ""
+        self.tool_id: int | None = None
+        self.config: Config | None = None
+        self.codes: list[CodeType] = []  # user code objects; index = entry "code" field
+        self.files: dict[str, bool] = {}  # filename -> is user code
+        self.lines: dict[int, tuple[list[int], list[int]]] = {}  # code index -> (starts, lines)
+        self.running = False
+
+
+_state = _State()
+_lock = threading.RLock()
+_process_hooks = False  # atexit and at-fork hooks are registered once per process
+
+
+def _library_roots() -> tuple[str, ...]:
+    roots = {AGENTLOG_DIR}
+    for scheme_vars in ({}, {"base": sys.base_prefix, "platbase": sys.base_exec_prefix}):
+        paths = sysconfig.get_paths(vars=scheme_vars) if scheme_vars else sysconfig.get_paths()
+        roots.update(paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths)
+    try:
+        import site
+
+        roots.update(site.getsitepackages())
+        roots.add(site.getusersitepackages())
+    except (AttributeError, OSError):
+        pass  # a virtualenv's stripped ``site`` lacks these
+    return tuple(os.path.join(os.path.realpath(r), "") for r in roots if r)
+
+
+def is_user_file(filename: str, config: Config, roots: tuple[str, ...]) -> bool:
+    """The user-code rule: not AgentLog; exclude globs win; include globs decide if
+    given; otherwise not stdlib, frozen modules or site-packages."""
+    if filename.startswith("<"):
+        # "<frozen ...>" is the stdlib; "<string>", "<stdin>", notebook cells are the user's.
+        return not filename.startswith("<frozen")
+    path = os.path.realpath(filename)
+    if path.startswith(os.path.join(AGENTLOG_DIR, "")):
+        return False
+    if any(fnmatch.fnmatch(path, glob) for glob in config.exclude):
+        return False
+    if config.include:
+        return any(fnmatch.fnmatch(path, glob) for glob in config.include)
+    if f"{os.sep}site-packages{os.sep}" in path or f"{os.sep}dist-packages{os.sep}" in path:
+        return False
+    return not path.startswith(roots)
+
+
+def _make_classifier(state: _State, config: Config) -> Any:
+    """The per-code decision the engines call on a code object's first event."""
+    roots = _library_roots()
+    monitoring = sys.monitoring
+    local_events = 0
+    for name in LOCAL_EVENT_NAMES:
+        local_events |= getattr(monitoring.events, name)
+
+    def classify(code: CodeType) -> int:
+        try:
+            verdict = state.files.get(code.co_filename)
+            if verdict is None:
+                verdict = state.files[code.co_filename] = is_user_file(code.co_filename, config, roots)
+            if not verdict or state.tool_id is None:
+                return -1
+            # Return/yield/resume only for user code: library code never calls us for them.
+            monitoring.set_local_events(state.tool_id, code, local_events)
+            state.codes.append(code)
+            return len(state.codes) - 1
+        except Exception as exc:  # noqa: BLE001 - runs inside a monitoring callback
+            selflog.report("tracer.classify", exc)
+            return -1
+
+    return classify
+
+
+def _free_threaded() -> bool:
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
+def select_engine() -> tuple[ModuleType | None, str]:
+    """(engine module, reason the C engine is not used or "")."""
+    forced = os.environ.get(ENGINE_ENV, "").strip().lower()
+    if forced == "python":
+        from agentlog.runtime import pytracer
+
+        return pytracer, f"{ENGINE_ENV}=python"
+    try:
+        from agentlog import _tracer  # type: ignore[attr-defined]
+    except ImportError as exc:
+        if forced == "c":
+            raise EngineUnavailable(
+                f"{ENGINE_ENV}=c but the C extension agentlog._tracer cannot be imported: {exc}. "
+                "Rebuild with `python setup.py build_ext --inplace` (needs Cython and a C compiler) "
+                f"or unset {ENGINE_ENV}."
+            ) from exc
+        from agentlog.runtime import pytracer
+
+        selflog.warn_once("no-ctracer", f"C tracer unavailable ({exc}); using the slower pure-Python one")
+        return pytracer, f"ImportError: {exc}"
+    return _tracer, ""
+
+
+def claim_tool_id(name: str) -> int | None:
+    """Take the first free unreserved ``sys.monitoring`` id; None if all are in use."""
+    for tool_id in TOOL_IDS:
+        if sys.monitoring.get_tool(tool_id) is not None:
+            continue
+        try:
+            sys.monitoring.use_tool_id(tool_id, name)
+        except ValueError:
+            continue  # taken between the check and the claim
+        return tool_id
+    return None
+
+
+def start(config: Config) -> None:
+    """Start recording the call trail if ``config.trace == "calls"``. Idempotent.
+
+    ``crash`` mode only arms ``@agentlog.trace`` functions. Never raises, except
+    :class:`EngineUnavailable` when ``AGENTLOG_ENGINE=c`` cannot be honoured.
+    """
+    global _state
+    if config.trace == "off":
+        return
+    try:
+        traced.activate()
+    except Exception as exc:  # noqa: BLE001
+        selflog.report("tracer.start(traced)", exc)
+    if config.trace != "calls":
+        return
+    with _lock:
+        if _state.running:
+            return
+        state = _State()
+        state.config = config
+        try:
+            if _free_threaded():
+                state.reason = "free-threaded build: call trail not supported yet"
+                selflog.warn_once("free-threaded", f"{state.reason}; recording crashes only")
+                _state = state
+                return
+            module, state.reason = select_engine()
+            engine: Engine = module  # type: ignore[assignment]
+            state.engine, state.engine_name = engine, module.NAME
+            state.tool_id = claim_tool_id(TOOL_NAME)
+            if state.tool_id is None:
+                state.reason = "every unreserved sys.monitoring tool id (3-5) is in use"
+                selflog.warn_once("no-tool-id", f"{state.reason}; recording crashes only")
+                state.engine = None
+                _state = state
+                return
+            _state = state
+            _install(state, engine, config)
+            state.running = True
+            _register_process_hooks()
+        except EngineUnavailable:
+            _state = _State()
+            raise
+        except Exception as exc:  # noqa: BLE001 - never break the user's program
+            selflog.report("tracer.start", exc)
+            stop()
+
+
+def _install(state: _State, engine: Engine, config: Config) -> None:
+    monitoring = sys.monitoring
+    tool = state.tool_id
+    assert tool is not None
+    engine.configure(config.ring_size, _make_classifier(state, config), monitoring.DISABLE)
+    callbacks = engine.callbacks()
+    events = 0
+    for name in (*GLOBAL_EVENT_NAMES, *LOCAL_EVENT_NAMES):
+        monitoring.register_callback(tool, getattr(monitoring.events, name), callbacks[name])
+    for name in GLOBAL_EVENT_NAMES:
+        events |= getattr(monitoring.events, name)
+    monitoring.set_events(tool, events)
+
+
+def stop() -> None:
+    """Uninstall completely: events (global and local), callbacks, our tool id, rings."""
+    global _state
+    with _lock:
+        state, _state = _state, _State()
+        state.running = False
+        traced.deactivate()
+        tool = state.tool_id
+        if tool is None:
+            return
+        monitoring = sys.monitoring
+        try:
+            if monitoring.get_tool(tool) == TOOL_NAME:
+                # free_tool_id() leaves events and callbacks in place (3.12, 3.13): clear all.
+                monitoring.set_events(tool, 0)
+                for code in state.codes:
+                    monitoring.set_local_events(tool, code, 0)
+                for name in (*GLOBAL_EVENT_NAMES, *LOCAL_EVENT_NAMES):
+                    monitoring.register_callback(tool, getattr(monitoring.events, name), None)
+                monitoring.free_tool_id(tool)
+        except Exception as exc:  # noqa: BLE001
+            selflog.report("tracer.stop", exc)
+        if state.engine is not None:
+            state.engine.release()
+
+
+def status() -> dict[str, Any]:
+    """Engine, why not C, tool id, mode, ring size and whether recording is on."""
+    from agentlog.config import get_config
+
+    state = _state
+    config = state.config or get_config()
+    ring = 16
+    while ring < config.ring_size:
+        ring <<= 1
+    reason = state.reason
+    if state.engine is None and not reason:
+        reason = "not started" if config.trace == "calls" else f"trace mode is {config.trace!r}"
+    return {
+        "engine": state.engine_name if state.running else None,
+        "reason": reason,
+        "tool_id": state.tool_id if state.running else None,
+        "mode": config.trace,
+        "ring_size": ring,
+        "running": state.running,
+    }
+
+
+def _register_process_hooks() -> None:
+    global _process_hooks
+    if _process_hooks:
+        return
+    _process_hooks = True
+    atexit.register(_flush_at_exit)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_after_fork)
+
+
+def _after_fork() -> None:
+    state = _state
+    if state.running and state.engine is not None:
+        state.engine.after_fork()
+    traced.after_fork()
+
+
+# ---- decoding (cold path) ----------------------------------------------------
+
+
+def _type_name(tp: type) -> str:
+    module = getattr(tp, "__module__", None)
+    qualname = getattr(tp, "__qualname__", None) or getattr(tp, "__name__", "?")
+    return qualname if module in (None, "builtins") else f"{module}.{qualname}"
+
+
+def value_descriptor(vtag: int, payload: int | float, types: list[type]) -> dict[str, Any] | None:
+    """A value descriptor (docs/FORMAT.md) from an entry's summary, or None."""
+    if vtag == V_NONE:
+        return {"t": "NoneType", "v": "None"}
+    if vtag == V_BOOL:
+        return {"t": "bool", "v": str(bool(payload))}
+    if vtag == V_INT:
+        return {"t": "int", "v": str(payload)}
+    if vtag == V_BIGINT:
+        return {"t": "int", "v": ">= 2**63" if payload > 0 else "< -2**63"}
+    if vtag == V_FLOAT:
+        return {"t": "float", "v": repr(float(payload))}
+    if vtag == V_STR:
+        return {"t": "str", "l": int(payload)}
+    if vtag == V_BYTES:
+        return {"t": "bytes", "l": int(payload)}
+    if vtag == V_SIZED:
+        index, length = int(payload) >> LEN_BITS, int(payload) & ((1 << LEN_BITS) - 1)
+        name = _type_name(types[index]) if index < len(types) else "?"
+        return {"t": name, "l": length}
+    if vtag in (V_OBJ, V_EXC):
+        index = int(payload)
+        return {"t": _type_name(types[index]) if 0 <= index < len(types) else "?"}
+    return None
+
+
+def _line(state: _State, idx: int, offset: int) -> int:
+    table = state.lines.get(idx)
+    code = state.codes[idx]
+    if table is None:
+        starts: list[int] = []
+        lines: list[int] = []
+        for start, _end, line in code.co_lines():
+            starts.append(start)
+            lines.append(line if line is not None else code.co_firstlineno)
+        table = state.lines[idx] = (starts, lines)
+    pos = bisect_right(table[0], offset) - 1
+    return table[1][pos] if pos >= 0 and offset > 0 else code.co_firstlineno
+
+
+class _TrailBuilder:
+    """Turns raw entries into the ``trail`` dict: nested calls, oldest first."""
+
+    def __init__(self, state: _State, types: list[type]) -> None:
+        self.state = state
+        self.types = types
+        self.fn_index: dict[int, int] = {}
+        self.fns: list[list[Any]] = []
+        self.calls: list[dict[str, Any]] = []
+        self.open: list[tuple[int, int, dict[str, Any]]] = []  # (code idx, depth, node)
+        self.inflight: tuple[str, str] | None = None  # (exception type, "fn:line" first seen)
+        self.base = 0
+
+    def fn(self, idx: int) -> int:
+        ref = self.fn_index.get(idx)
+        if ref is None:
+            code = self.state.codes[idx]
+            ref = self.fn_index[idx] = len(self.fns)
+            self.fns.append([code.co_qualname, code.co_filename, code.co_firstlineno])
+        return ref
+
+    def where(self, idx: int, offset: int) -> str:
+        return f"{self.state.codes[idx].co_qualname}:{_line(self.state, idx, offset)}"
+
+    def feed(self, entries: list[RawEntry]) -> None:
+        self.base = min((e[4] for e in entries), default=0)
+        for ns, kind, idx, offset, depth, vtag, payload in entries:
+            if idx < 0 or idx >= len(self.state.codes):
+                continue
+            if kind in ENTER_KINDS:
+                self.enter(ns, kind, idx, depth)
+            elif kind in LEAVE_KINDS:
+                self.leave(ns, kind, idx, offset, depth, vtag, payload)
+            elif kind in (K_RAISE, K_RERAISE):
+                name = self.exc_name(vtag, payload)
+                if self.inflight is None or self.inflight[0] != name:
+                    self.inflight = (name, self.where(idx, offset))
+            elif kind == K_HANDLED:
+                self.handled(idx, offset, depth, vtag, payload)
+
+    def exc_name(self, vtag: int, payload: int | float) -> str:
+        desc = value_descriptor(vtag, payload, self.types)
+        return desc["t"] if desc else "?"
+
+    def enter(self, ns: int, kind: int, idx: int, depth: int) -> None:
+        self.inflight = None
+        node: dict[str, Any] = {"c": self.fn(idx), "d": depth - self.base, "t0": ns}
+        if kind in START_NAMES:
+            node["k"] = START_NAMES[kind]
+        self.calls.append(node)
+        self.open.append((idx, depth, node))
+
+    def leave(self, ns: int, kind: int, idx: int, offset: int, depth: int, vtag: int,
+              payload: int | float) -> None:
+        node = None
+        for pos in range(len(self.open) - 1, -1, -1):
+            if self.open[pos][0] == idx and self.open[pos][1] == depth:
+                node = self.open[pos][2]
+                del self.open[pos:]
+                break
+        if node is None:
+            # Its start is older than the window (or than install): show where it ended.
+            node = {"c": self.fn(idx), "d": depth - self.base, "pre": True}
+            self.calls.append(node)
+        else:
+            node["ns"] = ns - node["t0"]
+        node["end"] = END_NAMES[kind]
+        node["ln"] = _line(self.state, idx, offset)
+        desc = value_descriptor(vtag, payload, self.types)
+        if kind == K_UNWIND:
+            node["e"] = desc["t"] if desc else "?"
+        else:
+            self.inflight = None
+            if desc is not None:
+                node["r"] = desc
+
+    def handled(self, idx: int, offset: int, depth: int, vtag: int, payload: int | float) -> None:
+        name = self.exc_name(vtag, payload)
+        origin = self.inflight[1] if self.inflight and self.inflight[0] == name else None
+        item = {"e": name, "at": origin or self.where(idx, offset), "h": self.where(idx, offset)}
+        self.inflight = None
+        for code_idx, open_depth, node in reversed(self.open):
+            if code_idx == idx and open_depth == depth:
+                node.setdefault("hx", []).append(item)
+                return
+        self.calls.append({"c": self.fn(idx), "d": depth - self.base, "pre": True, "hx": [item]})
+
+    def result(self) -> list[dict[str, Any]]:
+        for node in self.calls:
+            node.pop("t0", None)
+        return self.calls
+
+
+def decode_trail(ident: int, max_calls: int) -> dict[str, Any]:
+    """The ``trail`` field: a thread's last ``max_calls`` calls, decoded."""
+    state = _state
+    engine = state.engine
+    if engine is None:
+        return {}
+    entries, written, dropped = engine.entries(ident, max_calls)
+    builder = _TrailBuilder(state, engine.types())
+    builder.feed(entries)
+    return {
+        "engine": state.engine_name,
+        "tid": ident,
+        "events": written,
+        "dropped": dropped,
+        "fn": builder.fns,
+        "calls": builder.result(),
+    }
+
+
+def thread_summaries(exclude: int | None = None) -> list[dict[str, Any]]:
+    """One line's worth per other thread that recorded: name, current function, depth."""
+    state = _state
+    if state.engine is None:
+        return []
+    names = {t.ident: t.name for t in threading.enumerate()}
+    out = []
+    for ident, alive, written, dropped, depth, top in state.engine.thread_infos():
+        if ident == exclude or not alive:
+            continue
+        item: dict[str, Any] = {"tid": ident, "th": names.get(ident, "?"), "d": depth,
+                                "events": written, "dropped": dropped}
+        if 0 <= top < len(state.codes):
+            item["fn"] = state.codes[top].co_qualname
+        out.append(item)
+    return out
+
+
+def failure_fields(thread_id: int) -> dict[str, Any]:
+    """``trail``, ``threads`` and ``traced`` for a failure record; {} when not recording."""
+    state = _state
+    fields: dict[str, Any] = {}
+    try:
+        calls = traced.snapshot()
+        if calls:
+            fields["traced"] = calls
+        if not state.running or state.engine is None or state.config is None:
+            return fields
+        paused = state.engine.set_paused(True)
+        try:
+            fields["trail"] = decode_trail(thread_id, state.config.trail_calls)
+            fields["threads"] = thread_summaries(exclude=thread_id)
+        finally:
+            state.engine.set_paused(paused)
+    except Exception as exc:  # noqa: BLE001 - called from crash hooks
+        selflog.report("tracer.failure_fields", exc)
+    return fields
+
+
+def profile_fields(top: int = PROFILE_TOP) -> dict[str, Any]:
+    """The ``profile`` record body: per user function calls, total and self ns, by self time."""
+    state = _state
+    if state.engine is None:
+        return {}
+    rows = []
+    for idx, calls, total, own in state.engine.profile():
+        if 0 <= idx < len(state.codes):
+            code = state.codes[idx]
+            rows.append({"f": code.co_qualname, "file": code.co_filename,
+                         "ln": code.co_firstlineno, "n": calls, "tot": total, "self": own})
+    rows.sort(key=lambda row: row["self"], reverse=True)
+    return {"engine": state.engine_name, "fns": rows[:top], "more": max(0, len(rows) - top)}
+
+
+def _flush_at_exit() -> None:
+    """atexit: append the profile record and the @trace record, then uninstall."""
+    from agentlog import store
+
+    try:
+        if _state.running:
+            body = profile_fields()
+            if body.get("fns"):
+                store.append(store.make_record("profile", **body))
+        calls = traced.snapshot()
+        if calls:
+            store.append(store.make_record("traced", fns=calls))
+    except Exception as exc:  # noqa: BLE001
+        selflog.report("tracer.flush", exc)
+    stop()
