@@ -24,8 +24,8 @@ _EXPORTS: dict[str, str] = {
     "log_llm_call": "agentlog.tokens",
     "token_summary": "agentlog.tokens",
     "log_decision": "agentlog.decisions",
-    "log_perf": "agentlog.perf",
-    "perf": "agentlog.perf",
+    "log_perf": "agentlog.perfmarks",
+    "perf": "agentlog.perfmarks",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from agentlog.decisions import DECISION
-from agentlog.perf import PERF
+from agentlog.perfmarks import PERF
 from agentlog.session import SessionInfo, summarize_sessions
 from agentlog.tokens import summarize_tokens
 from agentlog.tools import EXEC, OUTPUT

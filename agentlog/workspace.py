@@ -265,6 +265,16 @@ def compare_snapshots(a: Snapshot | str, b: Snapshot | str) -> dict[str, list[st
     }
 
 
+_last_ns = 0
+
+
+def _monotonic_wall_ns() -> int:
+    """Wall time in ns, strictly increasing within the process (ids sort in creation order)."""
+    global _last_ns
+    _last_ns = max(time.time_ns(), _last_ns + 1000)
+    return _last_ns
+
+
 def snapshot_workspace(
     path: str | Path = ".",
     ignore: Iterable[str] = (),
@@ -286,11 +296,11 @@ def snapshot_workspace(
     if not data_rel.startswith(".."):
         extra.append("/" + data_rel.replace(os.sep, "/") + "/")
     rules = parse_ignore_lines([*DEFAULT_IGNORES, *extra])
-    started_ns = time.time_ns()
+    started_ns = _monotonic_wall_ns()
     previous = _previous(folder, root)
     files, hashed, cut = _walk(root, rules, previous)
     snap = Snapshot(
-        f"{started_ns // 1_000_000:011x}-{secrets.token_hex(2)}",
+        f"{started_ns // 1000:014x}-{secrets.token_hex(2)}",
         root,
         started_ns / 1e9,
         started_ns,

@@ -583,7 +583,10 @@ cdef PyObject* on_exception_handled(PyObject* self, PyObject** args, Py_ssize_t 
     return exc_event(K_HANDLED, args, nargs)
 
 
-cdef PyMethodDef g_defs[9]
+cdef PyObject* on_noop(PyObject* self, PyObject** args, Py_ssize_t nargs) noexcept:
+    return new_none()
+
+cdef PyMethodDef g_defs[10]
 cdef dict g_callbacks = {}
 
 
@@ -607,6 +610,8 @@ for _i, _event in enumerate(("PY_START", "PY_RESUME", "PY_THROW", "PY_RETURN", "
                              "PY_UNWIND", "RAISE", "RERAISE", "EXCEPTION_HANDLED")):
     g_callbacks[_event] = PyCFunction_NewEx(&g_defs[_i], None, None)
 al_exit_init(mark_dead)
+define(9, "on_noop", <void*>on_noop)
+NOOP = PyCFunction_NewEx(&g_defs[9], None, None)
 
 NAME = "c"
 CLOCK = "tsc" if AL_TICKS_ARE_TSC else "monotonic"
@@ -759,6 +764,7 @@ def entries(unsigned long ident, int max_calls):
     cdef Entry* e
     cdef double scale
     cdef double d
+    cdef object payload
     if st == NULL:
         return [], 0, 0
     n = st.head if st.head < st.mask + 1 else st.mask + 1

@@ -360,7 +360,7 @@ class TestContextCommand:
         """The JSON format carries whole failure records, newest first."""
         crash(write_script, tmp_path, data_dir, "raise KeyError('a')\n")
         crash(write_script, tmp_path, data_dir, "raise OSError('b')\n")
-        out = run_python(["-m", "agentlog", "context", "--format", "json"], tmp_path, child_env(data_dir))
+        out = run_python(["-m", "agentlog", "context", "--format", "json", "--max-tokens", "100000"], tmp_path, child_env(data_dir))
         data = json.loads(out.stdout)
         assert [f["exc"]["t"] for f in data["failures"]] == ["OSError", "KeyError"]
         assert data["total"] == 2

@@ -10,7 +10,7 @@ import pytest
 from support import read_records
 from test_session_support import agentlog_cli, isolate
 
-from agentlog.perf import log_perf, perf
+from agentlog.perfmarks import log_perf, perf
 
 
 @pytest.fixture
@@ -49,10 +49,24 @@ class TestPerf:
 class TestPerfCli:
     def test_lists_markers(self, data_dir: Path) -> None:
         """`agentlog perf` prints one labelled line per marker."""
-        code = "import agentlog.perf as p\nwith p.perf('load data'): pass\np.log_perf('done')"
+        code = "import agentlog.perfmarks as p\nwith p.perf('load data'): pass\np.log_perf('done')"
         agentlog_cli(["exec", "--", sys.executable, "-c", code], data_dir)
         out = agentlog_cli(["perf"], data_dir)
         assert out.returncode == 0, out.stderr
         first, second = out.stdout.splitlines()
         assert "perf label=load data" in first and "dur=" in first and "rss=" in first
         assert "perf label=done" in second and "threads=" in second and "open_files=" in second
+
+
+def test_package_level_perf_is_the_context_manager():
+    """``agentlog.perf`` is the context manager even after every submodule was imported."""
+    import importlib
+    import pkgutil
+
+    import agentlog
+
+    for info in pkgutil.iter_modules(agentlog.__path__, "agentlog."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+    assert callable(agentlog.perf)
+    assert agentlog.perf.__module__ == "agentlog.perfmarks"

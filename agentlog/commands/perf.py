@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentlog.perf import PERF
+    from agentlog.perfmarks import PERF
     from agentlog.session import SESSION_START, resolve_session, summarize_sessions
     from agentlog.session_context import fmt_time, perf_line
     from agentlog.store import iter_records

@@ -108,8 +108,9 @@ def is_user_file(filename: str, config: Config, roots: tuple[str, ...]) -> bool:
     """The user-code rule: not AgentLog; exclude globs win; include globs decide if
     given; otherwise not stdlib, frozen modules or site-packages."""
     if filename.startswith("<"):
-        # "<frozen ...>" is the stdlib; "<string>", "<stdin>", notebook cells are the user's.
-        return not filename.startswith("<frozen")
+        # "<frozen ...>" is the stdlib; "<string>" is mostly generated code (dataclass and
+        # namedtuple methods, also ``python -c``); "<stdin>" and notebook cells are the user's.
+        return not filename.startswith(("<frozen", "<string>"))
     path = os.path.realpath(filename)
     if path.startswith(os.path.join(AGENTLOG_DIR, "")):
         return False
@@ -194,15 +195,19 @@ def start(config: Config) -> None:
     ``crash`` mode only arms ``@agentlog.trace`` functions. Never raises, except
     :class:`EngineUnavailable` when ``AGENTLOG_ENGINE=c`` cannot be honoured.
     """
-    global _state
     if config.trace == "off":
         return
+    if config.trace == "calls":
+        _start_trail(config)
     try:
+        # After the trail, so the trail gets the first free tool id (3).
         traced.activate()
     except Exception as exc:  # noqa: BLE001
         selflog.report("tracer.start(traced)", exc)
-    if config.trace != "calls":
-        return
+
+
+def _start_trail(config: Config) -> None:
+    global _state
     with _lock:
         if _state.running:
             return
@@ -354,11 +359,16 @@ def _line(state: _State, idx: int, offset: int) -> int:
     table = state.lines.get(idx)
     code = state.codes[idx]
     if table is None:
-        starts: list[int] = []
+        spans = list(code.co_lines())
+        starts = [start for start, _end, _line in spans]
+        # Lineless spans (e.g. PUSH_EXC_INFO, where EXCEPTION_HANDLED fires) take the
+        # line of the code that follows: the ``except`` clause.
         lines: list[int] = []
-        for start, _end, line in code.co_lines():
-            starts.append(start)
-            lines.append(line if line is not None else code.co_firstlineno)
+        following = code.co_firstlineno
+        for _start, _end, line in reversed(spans):
+            following = line if line is not None else following
+            lines.append(following)
+        lines.reverse()
         table = state.lines[idx] = (starts, lines)
     pos = bisect_right(table[0], offset) - 1
     return table[1][pos] if pos >= 0 and offset > 0 else code.co_firstlineno
@@ -443,13 +453,10 @@ class _TrailBuilder:
     def handled(self, idx: int, offset: int, depth: int, vtag: int, payload: int | float) -> None:
         name = self.exc_name(vtag, payload)
         origin = self.inflight[1] if self.inflight and self.inflight[0] == name else None
-        item = {"e": name, "at": origin or self.where(idx, offset), "h": self.where(idx, offset)}
         self.inflight = None
-        for code_idx, open_depth, node in reversed(self.open):
-            if code_idx == idx and open_depth == depth:
-                node.setdefault("hx", []).append(item)
-                return
-        self.calls.append({"c": self.fn(idx), "d": depth - self.base, "pre": True, "hx": [item]})
+        self.calls.append({"ev": "handled", "c": self.fn(idx), "d": depth - self.base, "e": name,
+                           "at": origin or self.where(idx, offset),
+                           "ln": _line(self.state, idx, offset)})
 
     def result(self) -> list[dict[str, Any]]:
         for node in self.calls:

@@ -1,0 +1,254 @@
+"""``@agentlog.trace``: full argument/result recording for chosen functions, no wrapper.
+
+The decorator returns the function unchanged (same object, same signature, same
+``inspect`` answers) and registers its code object. While AgentLog runs (the
+tracer's :func:`activate`), a second ``sys.monitoring`` tool sets LOCAL events on
+exactly those code objects: PY_START reads the arguments from the starting frame,
+PY_RETURN the result. Exceptions leaving a traced function come from PY_UNWIND,
+which CPython only offers as a global event: it is enabled only while at least one
+function is traced, and its callback returns at once for other code.
+
+Each function keeps its last ``max_calls`` calls in memory; they go into failure
+records (``traced``) and one ``traced`` record at exit. Values are bounded,
+redacted descriptors from :class:`agentlog.capture.describe.Describer`.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from types import CodeType, FrameType
+from typing import Any, TypeVar, overload
+
+from agentlog import selflog
+
+TOOL_NAME = "agentlog-trace"
+DEFAULT_MAX_CALLS = 20
+MAX_OPEN_CALLS = 1024  # calls started but not finished, per function (deep recursion, live generators)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Spec:
+    """One decorated function: its options and its last calls."""
+
+    __slots__ = ("args", "calls", "code", "open", "result", "total")
+
+    def __init__(self, code: CodeType, max_calls: int, args: bool, result: bool) -> None:
+        self.code = code
+        self.args = args
+        self.result = result
+        self.calls: deque[dict[str, Any]] = deque(maxlen=max(1, max_calls))
+        self.open: dict[int, dict[str, Any]] = {}  # id(frame) -> call in progress
+        self.total = 0
+
+
+_specs: dict[CodeType, _Spec] = {}
+_lock = threading.Lock()
+_tool: int | None = None
+_describer: Any = None
+
+
+@overload
+def trace(fn: F, /) -> F: ...
+@overload
+def trace(
+    fn: None = None, /, *, max_calls: int = DEFAULT_MAX_CALLS, args: bool = True, result: bool = True
+) -> Callable[[F], F]: ...
+
+
+def trace(
+    fn: Any = None,
+    /,
+    *,
+    max_calls: int = DEFAULT_MAX_CALLS,
+    args: bool = True,
+    result: bool = True,
+) -> Any:
+    """Record each call's redacted arguments and result (or exception); returns ``fn`` itself.
+
+    Works on functions, methods (also under ``staticmethod``/``classmethod``),
+    async functions and generators. ``@trace`` and ``@trace(max_calls=5)`` both work.
+    """
+    if fn is None:
+        return lambda f: trace(f, max_calls=max_calls, args=args, result=result)
+    code = _code_of(fn)
+    if code is None:
+        selflog.warn_once("trace-not-function", f"@agentlog.trace ignored on {type(fn).__name__}")
+        return fn
+    with _lock:
+        _specs[code] = _Spec(code, max_calls, args, result)
+    if _tool is not None:
+        _arm(code)
+    return fn
+
+
+def _code_of(fn: Any) -> CodeType | None:
+    target = getattr(fn, "__func__", fn)  # staticmethod, classmethod, bound method
+    code = getattr(target, "__code__", None)
+    return code if isinstance(code, CodeType) else None
+
+
+def _events() -> tuple[int, int]:
+    events = sys.monitoring.events
+    return events.PY_START | events.PY_RETURN, events.PY_UNWIND
+
+
+def _arm(code: CodeType) -> None:
+    if _tool is None:
+        return
+    local, global_ = _events()
+    try:
+        sys.monitoring.set_local_events(_tool, code, local)
+        sys.monitoring.set_events(_tool, global_)
+    except Exception as exc:  # noqa: BLE001
+        selflog.report("traced.arm", exc)
+
+
+def activate() -> None:
+    """Start recording decorated functions (the tracer calls this). Idempotent."""
+    global _tool, _describer
+    if _tool is not None:
+        return
+    from agentlog.capture.describe import Describer
+    from agentlog.runtime.tracer import claim_tool_id
+
+    # Callbacks must not import: everything they use is loaded here.
+    _describer = Describer()
+    tool = claim_tool_id(TOOL_NAME)
+    if tool is None:
+        selflog.warn_once("no-tool-id-trace", "no free sys.monitoring tool id; @trace records nothing")
+        return
+    events = sys.monitoring.events
+    sys.monitoring.register_callback(tool, events.PY_START, _on_start)
+    sys.monitoring.register_callback(tool, events.PY_RETURN, _on_return)
+    sys.monitoring.register_callback(tool, events.PY_UNWIND, _on_unwind)
+    _tool = tool
+    with _lock:
+        codes = list(_specs)
+    for code in codes:
+        _arm(code)
+
+
+def deactivate() -> None:
+    """Remove our events and callbacks and free our tool id; recorded calls are kept."""
+    global _tool
+    tool, _tool = _tool, None
+    if tool is None:
+        return
+    try:
+        if sys.monitoring.get_tool(tool) != TOOL_NAME:
+            return
+        sys.monitoring.set_events(tool, 0)
+        with _lock:
+            codes = list(_specs)
+        for code in codes:
+            sys.monitoring.set_local_events(tool, code, 0)
+        events = sys.monitoring.events
+        for event in (events.PY_START, events.PY_RETURN, events.PY_UNWIND):
+            sys.monitoring.register_callback(tool, event, None)
+        sys.monitoring.free_tool_id(tool)
+    except Exception as exc:  # noqa: BLE001
+        selflog.report("traced.deactivate", exc)
+
+
+def after_fork() -> None:
+    """A forked child starts with no calls in progress and none recorded."""
+    global _lock
+    _lock = threading.Lock()
+    for spec in _specs.values():
+        spec.calls.clear()
+        spec.open.clear()
+        spec.total = 0
+
+
+def _frame() -> FrameType:
+    # Inside a monitoring callback the instrumented frame is the caller's frame.
+    return sys._getframe(2)
+
+
+def _describe(value: object, name: str | None = None) -> dict[str, Any]:
+    try:
+        return _describer.describe(value, name=name)
+    except Exception as exc:  # noqa: BLE001 - a bad value becomes a marker, not a lost call
+        return {"t": type(value).__name__, "note": f"describe failed: {type(exc).__name__}"}
+
+
+def _on_start(code: CodeType, offset: int) -> object:
+    spec = _specs.get(code)
+    if spec is None:
+        return sys.monitoring.DISABLE
+    try:
+        frame = _frame()
+        call: dict[str, Any] = {"ts": round(time.time(), 6), "tid": threading.get_ident()}
+        if spec.args:
+            count = code.co_argcount + code.co_kwonlyargcount
+            count += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)  # *args, **kwargs
+            f_locals = frame.f_locals
+            call["args"] = {
+                name: _describe(f_locals[name], name)
+                for name in code.co_varnames[:count]
+                if name in f_locals
+            }
+        call["t0"] = time.perf_counter_ns()
+        spec.total += 1
+        call["n"] = spec.total
+        if len(spec.open) < MAX_OPEN_CALLS:
+            spec.open[id(frame)] = call
+    except Exception as exc:  # noqa: BLE001
+        selflog.report("traced.start", exc)
+    return None
+
+
+def _finish(code: CodeType, key: str, value: object) -> None:
+    spec = _specs.get(code)
+    if spec is None:
+        return
+    try:
+        call = spec.open.pop(id(_frame()), None)
+        if call is None:
+            return
+        call["ns"] = time.perf_counter_ns() - call.pop("t0")
+        if key == "exc":
+            call["exc"] = _describe(value)
+        elif spec.result:
+            call["r"] = _describe(value, "return")
+        spec.calls.append(call)
+    except Exception as exc:  # noqa: BLE001
+        selflog.report("traced.finish", exc)
+
+
+def _on_return(code: CodeType, offset: int, value: object) -> object:
+    if code in _specs:
+        _finish(code, "r", value)
+        return None
+    return sys.monitoring.DISABLE
+
+
+def _on_unwind(code: CodeType, offset: int, exc: BaseException) -> object:
+    # Global event (cannot be DISABLEd): return at once for code nobody decorated.
+    if code in _specs:
+        _finish(code, "exc", exc)
+    return None
+
+
+def snapshot() -> list[dict[str, Any]]:
+    """Recorded calls per decorated function that ran: the ``traced`` field."""
+    out = []
+    with _lock:
+        specs = list(_specs.values())
+    for spec in specs:
+        if not spec.total:
+            continue
+        code = spec.code
+        out.append({
+            "f": code.co_qualname,
+            "file": code.co_filename,
+            "ln": code.co_firstlineno,
+            "n": spec.total,
+            "calls": [dict(call) for call in spec.calls],
+        })
+    return out
