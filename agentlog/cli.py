@@ -1,7 +1,8 @@
 """The ``agentlog`` command: a launcher (``agentlog [options] script.py``) plus subcommands.
 
-``agentlog run ...`` is an explicit spelling of the launcher. Each subcommand lives in ``agentlog/commands/<name>.py`` and exposes
-``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
+``agentlog run ...`` is an explicit spelling of the launcher. Each subcommand
+lives in ``agentlog/commands/<name>.py`` and exposes ``HELP`` (one line),
+``add_arguments(parser)`` and ``run(args) -> int``.
 They are imported only when invoked, so ``agentlog script.py`` stays cheap.
 """
 

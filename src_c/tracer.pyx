@@ -583,10 +583,7 @@ cdef PyObject* on_exception_handled(PyObject* self, PyObject** args, Py_ssize_t 
     return exc_event(K_HANDLED, args, nargs)
 
 
-cdef PyObject* on_noop(PyObject* self, PyObject** args, Py_ssize_t nargs) noexcept:
-    return new_none()
-
-cdef PyMethodDef g_defs[10]
+cdef PyMethodDef g_defs[9]
 cdef dict g_callbacks = {}
 
 
@@ -610,8 +607,6 @@ for _i, _event in enumerate(("PY_START", "PY_RESUME", "PY_THROW", "PY_RETURN", "
                              "PY_UNWIND", "RAISE", "RERAISE", "EXCEPTION_HANDLED")):
     g_callbacks[_event] = PyCFunction_NewEx(&g_defs[_i], None, None)
 al_exit_init(mark_dead)
-define(9, "on_noop", <void*>on_noop)
-NOOP = PyCFunction_NewEx(&g_defs[9], None, None)
 
 NAME = "c"
 CLOCK = "tsc" if AL_TICKS_ARE_TSC else "monotonic"

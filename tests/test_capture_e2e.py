@@ -285,18 +285,21 @@ class TestSecrets:
                 def __init__(self):
                     self.auth_token = "{github[:4]}" + "{github[4:]}"
                     self.settings = {{"db": {{"password": "hunter2-hunter2"}}, "region": "eu"}}
+            import os
             def connect(client, dsn):
                 api_key = "plain-value-123456"
-                raise PermissionError(f"denied for {{dsn}} with {{client.auth_token}}")
+                region_hint = os.environ["DEPLOY_SECRET"]
+                aws_id = "{aws}"
+                raise PermissionError(f"denied for {{dsn}} with {{client.auth_token}} {{region_hint}} {{aws_id}}")
             connect(Client(), "postgres://app:{url_pw}@db:5432/prod")
-        """, env=child_env(data_dir, DEPLOY_SECRET="{0}".format("env-secret-" + "9" * 12)))
+        """, env=child_env(data_dir, DEPLOY_SECRET="env-secret-" + "9" * 12))
         assert result.returncode == 1
         assert failures
         from agentlog.context import get_debug_context
 
         context = get_debug_context(max_tokens=4000, data_dir=data_dir)
         blobs = [context] + [p.read_text(errors="replace") for p in data_dir.rglob("*") if p.is_file()]
-        for secret in (github, aws, url_pw, "hunter2-hunter2", "plain-value-123456"):
+        for secret in (github, aws, url_pw, "hunter2-hunter2", "plain-value-123456", "env-secret-" + "9" * 12):
             for blob in blobs:
                 assert secret not in blob
         assert "[REDACTED:" in context
@@ -360,7 +363,8 @@ class TestContextCommand:
         """The JSON format carries whole failure records, newest first."""
         crash(write_script, tmp_path, data_dir, "raise KeyError('a')\n")
         crash(write_script, tmp_path, data_dir, "raise OSError('b')\n")
-        out = run_python(["-m", "agentlog", "context", "--format", "json", "--max-tokens", "100000"], tmp_path, child_env(data_dir))
+        args = ["-m", "agentlog", "context", "--format", "json", "--max-tokens", "100000"]
+        out = run_python(args, tmp_path, child_env(data_dir))
         data = json.loads(out.stdout)
         assert [f["exc"]["t"] for f in data["failures"]] == ["OSError", "KeyError"]
         assert data["total"] == 2

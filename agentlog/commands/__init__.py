@@ -21,7 +21,7 @@ def data_dir_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dir", default=None, help="data dir (default ./.agentlog or $AGENTLOG_DIR)")
 
 
-def resolve_dir(args: argparse.Namespace):  # noqa: ANN201 - Path, imported lazily
+def resolve_dir(args: argparse.Namespace):
     """The data dir named by ``--dir`` or the configuration."""
     from pathlib import Path
 

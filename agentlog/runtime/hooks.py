@@ -10,6 +10,7 @@ Each hook records first, then calls the hook it replaced, so output is unchanged
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import signal
 import sys
@@ -153,10 +154,8 @@ def _exit_by_sigint() -> None:
     if not _unhandled_interrupt or not hasattr(signal, "SIGINT"):
         return
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(Exception):  # a closed stream must not stop the exit
             stream.flush()
-        except Exception:  # noqa: BLE001 - a closed stream must not stop the exit
-            pass
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGINT)
 

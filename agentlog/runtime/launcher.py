@@ -45,7 +45,7 @@ def _cannot_open(path: str, err: OSError) -> int:
 def run_script(path: str, args: list[str]) -> int:
     """Run ``path`` as ``__main__``; returns 2 (plain Python's code) if it cannot be read."""
     abspath = os.path.abspath(path)
-    if os.path.isdir(abspath) or not abspath.endswith((".py", ".pyw")) and _is_zip(abspath):
+    if os.path.isdir(abspath) or (not abspath.endswith((".py", ".pyw")) and _is_zip(abspath)):
         return _run_path_archive(path, args)
     try:
         with open(abspath, "rb") as fh:  # io.open_code semantics: binary, no decoding
