@@ -73,3 +73,14 @@ class TestReadme:
         commands = re.findall(r"^\./run (?:demo|test)$", README, flags=re.MULTILINE)
         assert commands[:2] == ["./run demo", "./run test"]
         assert "\n./run test\n" in ci
+
+
+class TestCliDoc:
+    def test_cli_md_is_current(self):
+        """docs/CLI.md equals what docs/make_cli_md.py generates from the commands' --help."""
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("make_cli_md", ROOT / "docs" / "make_cli_md.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        assert (ROOT / "docs" / "CLI.md").read_text(encoding="utf-8") == module.render()
