@@ -37,7 +37,7 @@ def parse_rows(text: str) -> list[dict]:
     return rows
 
 
-def build_invoices(rows: list[dict], payment_api_key: str) -> dict[str, Invoice]:
+def build_invoices(rows: list[dict], payment: dict) -> dict[str, Invoice]:
     invoices: dict[str, Invoice] = {}
     for row in rows:
         invoice = invoices.setdefault(row["order_id"], Invoice(row["order_id"]))
@@ -47,8 +47,9 @@ def build_invoices(rows: list[dict], payment_api_key: str) -> dict[str, Invoice]
 
 def main() -> None:
     rows = parse_rows(ORDERS_CSV)
-    stripe_key = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
-    invoices = build_invoices(rows, payment_api_key=stripe_key)
+    # Stripe's published example key; AgentLog redacts it by name and by shape.
+    payment = {"currency": "EUR", "api_key": "sk_test_4eC39HqLyjWDarjtT1zdp7dc"}
+    invoices = build_invoices(rows, payment)
     for invoice in invoices.values():
         print(f"{invoice.order_id}: {invoice.total:.2f}")
 

@@ -364,4 +364,3 @@ def profile() -> list[tuple[int, int, int, int]]:
 def types() -> list[type]:
     """The type table: V_SIZED/V_OBJ/V_EXC payloads index into it."""
     return list(_types)
-

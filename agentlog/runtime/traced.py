@@ -21,15 +21,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 from types import CodeType, FrameType
-from typing import Any, TypeVar, overload
+from typing import Any, overload
 
 from agentlog import selflog
 
 TOOL_NAME = "agentlog-trace"
 DEFAULT_MAX_CALLS = 20
 MAX_OPEN_CALLS = 1024  # calls started but not finished, per function (deep recursion, live generators)
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _Spec:
@@ -53,9 +51,9 @@ _describer: Any = None
 
 
 @overload
-def trace(fn: F, /) -> F: ...
+def trace[F: Callable[..., Any]](fn: F, /) -> F: ...
 @overload
-def trace(
+def trace[F: Callable[..., Any]](
     fn: None = None, /, *, max_calls: int = DEFAULT_MAX_CALLS, args: bool = True, result: bool = True
 ) -> Callable[[F], F]: ...
 
@@ -189,9 +187,7 @@ def _on_start(code: CodeType, offset: int) -> object:
             count += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)  # *args, **kwargs
             f_locals = frame.f_locals
             call["args"] = {
-                name: _describe(f_locals[name], name)
-                for name in code.co_varnames[:count]
-                if name in f_locals
+                name: _describe(f_locals[name], name) for name in code.co_varnames[:count] if name in f_locals
             }
         call["t0"] = time.perf_counter_ns()
         spec.total += 1
@@ -244,11 +240,13 @@ def snapshot() -> list[dict[str, Any]]:
         if not spec.total:
             continue
         code = spec.code
-        out.append({
-            "f": code.co_qualname,
-            "file": code.co_filename,
-            "ln": code.co_firstlineno,
-            "n": spec.total,
-            "calls": [dict(call) for call in spec.calls],
-        })
+        out.append(
+            {
+                "f": code.co_qualname,
+                "file": code.co_filename,
+                "ln": code.co_firstlineno,
+                "n": spec.total,
+                "calls": [dict(call) for call in spec.calls],
+            }
+        )
     return out

@@ -426,8 +426,7 @@ class _TrailBuilder:
         self.calls.append(node)
         self.open.append((idx, depth, node))
 
-    def leave(self, ns: int, kind: int, idx: int, offset: int, depth: int, vtag: int,
-              payload: int | float) -> None:
+    def leave(self, ns: int, kind: int, idx: int, offset: int, depth: int, vtag: int, payload: int | float) -> None:
         node = None
         for pos in range(len(self.open) - 1, -1, -1):
             if self.open[pos][0] == idx and self.open[pos][1] == depth:
@@ -454,9 +453,16 @@ class _TrailBuilder:
         name = self.exc_name(vtag, payload)
         origin = self.inflight[1] if self.inflight and self.inflight[0] == name else None
         self.inflight = None
-        self.calls.append({"ev": "handled", "c": self.fn(idx), "d": depth - self.base, "e": name,
-                           "at": origin or self.where(idx, offset),
-                           "ln": _line(self.state, idx, offset)})
+        self.calls.append(
+            {
+                "ev": "handled",
+                "c": self.fn(idx),
+                "d": depth - self.base,
+                "e": name,
+                "at": origin or self.where(idx, offset),
+                "ln": _line(self.state, idx, offset),
+            }
+        )
 
     def result(self) -> list[dict[str, Any]]:
         for node in self.calls:
@@ -493,8 +499,13 @@ def thread_summaries(exclude: int | None = None) -> list[dict[str, Any]]:
     for ident, alive, written, dropped, depth, top in state.engine.thread_infos():
         if ident == exclude or not alive:
             continue
-        item: dict[str, Any] = {"tid": ident, "th": names.get(ident, "?"), "d": depth,
-                                "events": written, "dropped": dropped}
+        item: dict[str, Any] = {
+            "tid": ident,
+            "th": names.get(ident, "?"),
+            "d": depth,
+            "events": written,
+            "dropped": dropped,
+        }
         if 0 <= top < len(state.codes):
             item["fn"] = state.codes[top].co_qualname
         out.append(item)
@@ -531,8 +542,16 @@ def profile_fields(top: int = PROFILE_TOP) -> dict[str, Any]:
     for idx, calls, total, own in state.engine.profile():
         if 0 <= idx < len(state.codes):
             code = state.codes[idx]
-            rows.append({"f": code.co_qualname, "file": code.co_filename,
-                         "ln": code.co_firstlineno, "n": calls, "tot": total, "self": own})
+            rows.append(
+                {
+                    "f": code.co_qualname,
+                    "file": code.co_filename,
+                    "ln": code.co_firstlineno,
+                    "n": calls,
+                    "tot": total,
+                    "self": own,
+                }
+            )
     rows.sort(key=lambda row: row["self"], reverse=True)
     return {"engine": state.engine_name, "fns": rows[:top], "more": max(0, len(rows) - top)}
 
