@@ -272,7 +272,7 @@ def _custom_pass(patterns: Iterable[str]) -> tuple[_Pass, ...]:
         except re.error as exc:
             from agentlog import selflog
 
-            selflog.warn_once("bad-redact-pattern", f"ignoring redact pattern {pattern!r}: {exc}")
+            selflog.warn_once("bad-redact-pattern", f"ignoring redact pattern {pattern!r}: {exc}", loud=True)
     if not compiled:
         return ()
     replacement = marker("custom")

@@ -40,15 +40,22 @@ def report(where: str, exc: BaseException | None = None) -> None:
         pass
 
 
-def warn_once(slug: str, message: str) -> None:
-    """One line on stderr per slug and process: for problems the user must fix."""
+def warn_once(slug: str, message: str, loud: bool = False) -> None:
+    """Note a degraded condition once per slug and process (docs/WARNINGS.md lists slugs).
+
+    Always written to errors.log. Printed as one stderr line only if ``loud``
+    (the user must act: nothing is being recorded) or ``--verbose``; never
+    with ``--quiet``. Agents compare program output, so the default is silence.
+    """
     if slug in _warned:
         return
     _warned.add(slug)
     try:
         from agentlog.config import get_config
 
-        if get_config().quiet:
+        config = get_config()
+        report(f"warning [{slug}]: {message}")
+        if config.quiet or not (loud or config.verbose):
             return
         sys.stderr.write(f"agentlog: warning [{slug}]: {message}\n")
         sys.stderr.flush()

@@ -71,7 +71,7 @@ def _check_data_dir(config: Config) -> None:
     try:
         ensure_data_dir(config.data_dir)
     except DataDirError as exc:
-        selflog.warn_once("data-dir-unwritable", f"{exc}; the program runs, nothing is recorded")
+        selflog.warn_once("data-dir-unwritable", f"{exc}; the program runs, nothing is recorded", loud=True)
 
 
 def _start_session(config: Config) -> None:

@@ -103,7 +103,7 @@ def append(record: dict[str, Any], config: Config | None = None) -> bool:
             _rotate(data_dir, config)
         return True
     except (DataDirError, PermissionError) as exc:
-        selflog.warn_once("data-dir-unwritable", f"{exc}; nothing will be recorded")
+        selflog.warn_once("data-dir-unwritable", f"{exc}; nothing will be recorded", loud=True)
     except Exception as exc:  # noqa: BLE001 - never raise into the user's program
         selflog.report("store.append", exc)
     return False
