@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import subprocess
 import sys
@@ -20,10 +19,6 @@ from agentlog.decisions import log_decision
 @pytest.fixture
 def store(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Path:
     return isolate(monkeypatch, data_dir)
-
-
-def _child_logs_decision(text: str) -> None:
-    log_decision(text, "from a spawned child")
 
 
 class TestStartSession:
@@ -133,15 +128,32 @@ class TestSessionAcrossProcesses:
         assert {r["sid"] for r in records} == {"6b000000-shared"}
         assert {r["what"] for r in records} == {f"{n}-{i}" for n in "ab" for i in range(300)}
 
-    def test_spawned_child_joins_the_session(self, store: Path) -> None:
+    def test_spawned_child_joins_the_session(self, store: Path, tmp_path: Path) -> None:
         """A multiprocessing spawn child inherits the session and its records carry the same id."""
-        with session.start_session(agent="parent") as s:
-            proc = multiprocessing.get_context("spawn").Process(target=_child_logs_decision, args=("child",))
-            proc.start()
-            proc.join(120)
-        assert proc.exitcode == 0
+        script = tmp_path / "parent.py"
+        script.write_text(textwrap.dedent("""
+            import multiprocessing
+            from agentlog import session
+            from agentlog.decisions import log_decision
+
+            def child(text):
+                log_decision(text, "from a spawned child")
+
+            if __name__ == "__main__":
+                with session.start_session(agent="parent") as s:
+                    proc = multiprocessing.get_context("spawn").Process(target=child, args=("child",))
+                    proc.start()
+                    proc.join(120)
+                print(s.id, proc.exitcode)
+        """))
+        result = subprocess.run([sys.executable, str(script)], env=child_env(store), cwd=tmp_path,
+                                capture_output=True, text=True, timeout=120)
+        parent_sid, exitcode = result.stdout.split()
+        assert exitcode == "0", result.stderr
         (decision,) = read_records(store, "decision")
-        assert decision["sid"] == s.id and decision["pid"] != os.getpid()
+        assert decision["sid"] == parent_sid and decision["what"] == "child"
+        (start,) = read_records(store, "session_start")
+        assert start["pid"] != decision["pid"]
 
     def test_sub_agent_process_links_to_parent(self, store: Path, tmp_path: Path) -> None:
         """A child process that starts its own session records the parent's id as parent."""

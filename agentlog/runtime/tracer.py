@@ -453,11 +453,14 @@ class _TrailBuilder:
         name = self.exc_name(vtag, payload)
         origin = self.inflight[1] if self.inflight and self.inflight[0] == name else None
         self.inflight = None
+        # Nested under the handling call when it is in the window (it is not when the
+        # handler's frame started before install, e.g. a module body).
+        inside = any(i == idx and d == depth for i, d, _node in self.open)
         self.calls.append(
             {
                 "ev": "handled",
                 "c": self.fn(idx),
-                "d": depth - self.base,
+                "d": depth - self.base + inside,
                 "e": name,
                 "at": origin or self.where(idx, offset),
                 "ln": _line(self.state, idx, offset),
