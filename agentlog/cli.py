@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "list": "agentlog.commands.list_failures",
     "clear": "agentlog.commands.clear",
     "doctor": "agentlog.commands.doctor",
+    "profile": "agentlog.commands.profile",
     "sessions": "agentlog.commands.sessions",
     "show": "agentlog.commands.show",
     "snapshot": "agentlog.commands.snapshot",

@@ -215,15 +215,12 @@ def threads_lines(threads: list[dict[str, Any]]) -> list[str]:
 
 
 def _call_line(name: str, call: dict[str, Any]) -> str:
-    args = ", ".join(
-        f"{arg}={value_text(desc, MAX_VALUE_CHARS)}" for arg, desc in (call.get("args") or {}).items()
-    )
+    args = ", ".join(f"{arg}={value_text(desc, MAX_VALUE_CHARS)}" for arg, desc in (call.get("args") or {}).items())
     text = f"#{call.get('n', '?')} {name}({args})"
     if "exc" in call:
         exc = call["exc"]
-        text += f" raised {exc.get('t', '?')}"
-        if exc.get("v"):
-            text += f": {value_text(exc, MAX_VALUE_CHARS * 2)}"
+        # An exception's preview already reads "Type: message".
+        text += f" raised {value_text(exc, MAX_VALUE_CHARS * 2) if exc.get('v') else exc.get('t', '?')}"
     elif "r" in call:
         text += f" -> {type_label(call['r'])} {value_text(call['r'], MAX_VALUE_CHARS)}"
     if "ns" in call:

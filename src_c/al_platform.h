@@ -20,6 +20,22 @@
 /* Py_TYPE as a plain PyObject* (Cython compares it against cached type pointers). */
 static inline PyObject *al_type(PyObject *o) { return (PyObject *)Py_TYPE(o); }
 
+/* Value of an exact int that fits in a machine word, read inline (no call into
+ * libpython). Returns 0 and leaves *out alone for big ints. The compact-int
+ * accessors are PyUnstable_ API since 3.12 (the int layout changed in 3.12). */
+static inline int al_small_int(PyObject *o, int64_t *out) {
+    if (!PyUnstable_Long_IsCompact((PyLongObject *)o)) return 0;
+    *out = (int64_t)PyUnstable_Long_CompactValue((PyLongObject *)o);
+    return 1;
+}
+
+/* sys.monitoring passes instruction offsets as small ints. */
+static inline int32_t al_offset(PyObject *o) {
+    int64_t v = 0;
+    if (PyLong_CheckExact(o) && al_small_int(o, &v)) return (int32_t)v;
+    return -1;
+}
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <x86intrin.h>
 #define AL_TICKS_ARE_TSC 1

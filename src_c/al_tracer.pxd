@@ -24,7 +24,6 @@ cdef struct Frame:
     int64_t start     # ticks at PY_START / PY_RESUME / PY_THROW
     int64_t child     # ticks spent in user callees (for self time)
     int32_t idx       # code index
-    int32_t counted   # 1 if this activation counts as a call (PY_START), 0 for resumes
 
 
 cdef struct ThreadState:

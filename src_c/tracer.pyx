@@ -2,9 +2,9 @@
 # cython: profile=False, linetrace=False
 """agentlog._tracer: the C engine of the call trail.
 
-``sys.monitoring`` callbacks written as ``METH_FASTCALL`` C functions (no
-argument parsing, no Python objects allocated per event) that append fixed-size
-entries to per-thread ring buffers. The Python side (agentlog/runtime/tracer.py)
+``sys.monitoring`` callbacks are C functions called through vectorcall (see
+al_callback.h: no argument parsing, no Python objects allocated per event)
+that append fixed-size entries to per-thread ring buffers. The Python side (agentlog/runtime/tracer.py)
 owns options, the tool id, the user-code decision and decoding; this module owns
 the callbacks, the code/type tables and the rings. Every function here runs with
 the GIL held; the free-threaded build is refused by tracer.py.
@@ -25,17 +25,16 @@ cdef extern from "al_platform.h":
     void al_exit_init(al_exit_fn fn) noexcept nogil
     void al_on_thread_exit(void* p) noexcept nogil
     PyObject* al_type(PyObject* o) noexcept nogil
+    int al_small_int(PyObject* o, int64_t* out) noexcept nogil
+    int32_t al_offset(PyObject* o) noexcept nogil
     int AL_TICKS_ARE_TSC
 
+cdef extern from "al_callback.h":
+    ctypedef PyObject* (*al_vectorcall)(PyObject*, PyObject**, size_t, PyObject*) noexcept
+    object al_callback_new(al_vectorcall fn, const char* name)
+
 cdef extern from "Python.h":
-    ctypedef PyObject* (*PyCFunction)(PyObject*, PyObject*)
-    ctypedef struct PyMethodDef:
-        const char* ml_name
-        PyCFunction ml_meth
-        int ml_flags
-        const char* ml_doc
-    int METH_FASTCALL
-    object PyCFunction_NewEx(PyMethodDef* ml, object self, object module)
+    Py_ssize_t nargs_of "PyVectorcall_NARGS"(size_t nargsf) noexcept
     void incref "Py_INCREF"(PyObject* o) noexcept
     PyObject* py_true "Py_True"
     PyObject* py_false "Py_False"
@@ -48,7 +47,6 @@ cdef extern from "Python.h":
     int dict_check_exact "PyDict_CheckExact"(PyObject* o) noexcept
     int anyset_check_exact "PyAnySet_CheckExact"(PyObject* o) noexcept
     long long long_as_ll_overflow "PyLong_AsLongLongAndOverflow"(PyObject* o, int* overflow) noexcept
-    long long_as_long "PyLong_AsLong"(PyObject* o) noexcept
     double float_as_double "PyFloat_AS_DOUBLE"(PyObject* o) noexcept
     Py_ssize_t unicode_length "PyUnicode_GET_LENGTH"(PyObject* o) noexcept
     Py_ssize_t var_size "Py_SIZE"(PyObject* o) noexcept
@@ -182,12 +180,15 @@ cdef ThreadState* g_states = NULL
 cdef int64_t g_cal_ticks = 0  # (ticks, ns) pair taken at configure() for tick -> ns conversion
 cdef int64_t g_cal_ns = 0
 
-# Per-code profile counters, indexed by code index.
-cdef int64_t* s_calls = NULL
-cdef int64_t* s_total = NULL
-cdef int64_t* s_self = NULL
-cdef int32_t* s_active = NULL
-cdef int32_t s_cap = 0
+cdef struct Stats:
+    # Per-code profile counters (one cache line per code: push and pop touch one).
+    int64_t calls
+    int64_t total     # ticks in outermost activations (recursion not counted twice)
+    int64_t own       # ticks in the code itself, callees excluded
+    int64_t active    # activations currently on some shadow stack
+
+cdef Stats* g_stats = NULL    # indexed by code index
+cdef int32_t g_stats_cap = 0
 
 
 cdef inline PyObject* new_none() noexcept:
@@ -255,35 +256,25 @@ cdef inline ThreadState* cur_state() noexcept:
 
 
 cdef int ensure_stats(int32_t idx) noexcept:
-    global s_calls, s_total, s_self, s_active, s_cap
-    cdef int32_t cap = s_cap if s_cap else 256
-    cdef void* p
-    if idx < s_cap:
+    global g_stats, g_stats_cap
+    cdef int32_t cap = g_stats_cap if g_stats_cap else 256
+    cdef Stats* p
+    if idx < g_stats_cap:
         return 0
     while cap <= idx:
         cap *= 2
-    p = realloc(s_calls, cap * sizeof(int64_t))
+    p = <Stats*>realloc(g_stats, cap * sizeof(Stats))
     if p == NULL:
         return -1
-    s_calls = <int64_t*>p
-    p = realloc(s_total, cap * sizeof(int64_t))
-    if p == NULL:
-        return -1
-    s_total = <int64_t*>p
-    p = realloc(s_self, cap * sizeof(int64_t))
-    if p == NULL:
-        return -1
-    s_self = <int64_t*>p
-    p = realloc(s_active, cap * sizeof(int32_t))
-    if p == NULL:
-        return -1
-    s_active = <int32_t*>p
-    memset(&s_calls[s_cap], 0, (cap - s_cap) * sizeof(int64_t))
-    memset(&s_total[s_cap], 0, (cap - s_cap) * sizeof(int64_t))
-    memset(&s_self[s_cap], 0, (cap - s_cap) * sizeof(int64_t))
-    memset(&s_active[s_cap], 0, (cap - s_cap) * sizeof(int32_t))
-    s_cap = cap
+    memset(&p[g_stats_cap], 0, (cap - g_stats_cap) * sizeof(Stats))
+    g_stats = p
+    g_stats_cap = cap
     return 0
+
+
+cdef void clear_stats() noexcept:
+    if g_stats_cap:
+        memset(g_stats, 0, g_stats_cap * sizeof(Stats))
 
 
 cdef int32_t classify(PyObject* code) noexcept:
@@ -313,10 +304,26 @@ cdef inline int32_t code_index(PyObject* code) noexcept:
     return idx
 
 
-cdef int32_t type_index(PyObject* tp) noexcept:
-    cdef int32_t idx = ptrmap_get(&g_typemap, tp)
-    if idx != MISSING:
-        return idx
+cdef PyObject* g_last_type = NULL  # one-entry cache in front of g_typemap
+cdef int32_t g_last_type_idx = -1
+
+
+cdef inline int32_t type_index(PyObject* tp) noexcept:
+    global g_last_type, g_last_type_idx
+    cdef int32_t idx
+    if tp == g_last_type:
+        return g_last_type_idx
+    idx = ptrmap_get(&g_typemap, tp)
+    if idx == MISSING:
+        idx = register_type(tp)
+    if idx >= 0:
+        g_last_type = tp
+        g_last_type_idx = idx
+    return idx
+
+
+cdef int32_t register_type(PyObject* tp) noexcept:
+    cdef int32_t idx
     # First sight of this type (rare): one list append on the cold path.
     try:
         idx = len(g_types)
@@ -346,6 +353,9 @@ cdef inline void summarize(PyObject* v, Entry* e) noexcept:
         e.payload = v == py_true
         return
     if long_check_exact(v):
+        if al_small_int(v, &e.payload):
+            e.vtag = V_INT
+            return
         n = long_as_ll_overflow(v, &overflow)
         if overflow:
             e.vtag = V_BIGINT
@@ -423,11 +433,10 @@ cdef inline void push_frame(ThreadState* st, PyObject* code, int32_t idx, int64_
     f.start = now
     f.child = 0
     f.idx = idx
-    f.counted = counted
     st.sp += 1
-    if idx < s_cap:
-        s_calls[idx] += counted
-        s_active[idx] += 1
+    if idx < g_stats_cap:
+        g_stats[idx].calls += counted
+        g_stats[idx].active += 1
 
 
 cdef inline int32_t pop_frame(ThreadState* st, PyObject* code, int64_t now) noexcept:
@@ -439,6 +448,7 @@ cdef inline int32_t pop_frame(ThreadState* st, PyObject* code, int64_t now) noex
     cdef int32_t i = st.sp - 1
     cdef int32_t low = st.sp - UNWIND_SEARCH
     cdef Frame* f
+    cdef Stats* stats
     cdef int64_t elapsed
     cdef int32_t idx
     while i >= 0 and i >= low and st.stack[i].code != code:
@@ -449,19 +459,20 @@ cdef inline int32_t pop_frame(ThreadState* st, PyObject* code, int64_t now) noex
     st.sp = i
     elapsed = now - f.start
     idx = f.idx
-    if idx < s_cap:
-        s_self[idx] += elapsed - f.child
-        s_active[idx] -= 1
-        if s_active[idx] <= 0:
+    if idx < g_stats_cap:
+        stats = &g_stats[idx]
+        stats.own += elapsed - f.child
+        stats.active -= 1
+        if stats.active <= 0:
             # Outermost activation: recursion is not counted twice in total time.
-            s_active[idx] = 0
-            s_total[idx] += elapsed
+            stats.active = 0
+            stats.total += elapsed
     if i > 0:
         st.stack[i - 1].child += elapsed
     return idx
 
 
-# ---- callbacks: METH_FASTCALL, (self, args, nargs) --------------------------
+# ---- callbacks: vectorcall (callable, args, nargsf, kwnames) ------------------
 
 cdef inline PyObject* enter(uint8_t kind, PyObject** args, Py_ssize_t nargs) noexcept:
     """PY_START / PY_RESUME / PY_THROW: a user frame starts or continues running."""
@@ -480,7 +491,8 @@ cdef inline PyObject* enter(uint8_t kind, PyObject** args, Py_ssize_t nargs) noe
     if st == NULL or st.paused:
         return new_none()
     now = al_ticks()
-    put(st, kind, idx, <int32_t>long_as_long(args[1]), st.sp, now)
+    # PY_START is always at offset 0; resumes carry the offset of their yield/await.
+    put(st, kind, idx, 0 if kind == K_START else al_offset(args[1]), st.sp, now)
     push_frame(st, code, idx, now, kind == K_START)
     return new_none()
 
@@ -513,7 +525,7 @@ cdef inline PyObject* leave(uint8_t kind, PyObject** args, Py_ssize_t nargs) noe
     e.ts = now
     e.kind = kind
     e.code = idx
-    e.offset = <int32_t>long_as_long(args[1])
+    e.offset = al_offset(args[1])
     e.depth = <uint16_t>(st.sp if st.sp < 65535 else 65535)
     if kind == K_UNWIND:
         e.payload = type_index(al_type(args[2]))
@@ -528,6 +540,7 @@ cdef inline PyObject* exc_event(uint8_t kind, PyObject** args, Py_ssize_t nargs)
     cdef PyObject* code
     cdef int32_t idx
     cdef int32_t depth
+    cdef int32_t tidx
     cdef ThreadState* st
     cdef Entry* e
     if nargs < 3 or not g_enabled:
@@ -539,78 +552,71 @@ cdef inline PyObject* exc_event(uint8_t kind, PyObject** args, Py_ssize_t nargs)
     st = cur_state()
     if st == NULL or st.paused:
         return new_none()
+    tidx = type_index(al_type(args[2]))
+    if kind == K_RAISE and st.head:
+        # RAISE fires again in every frame an exception propagates into; right after
+        # the callee's PY_UNWIND of the same type it says nothing new: skip it.
+        e = &st.ring[(st.head - 1) & st.mask]
+        if e.kind == K_UNWIND and e.payload == tidx:
+            return new_none()
     depth = st.sp - 1 if st.sp > 0 and st.stack[st.sp - 1].code == code else st.sp
-    put(st, kind, idx, <int32_t>long_as_long(args[1]), depth, al_ticks())
+    put(st, kind, idx, al_offset(args[1]), depth, al_ticks())
     e = &st.ring[(st.head - 1) & st.mask]
-    e.payload = type_index(al_type(args[2]))
-    e.vtag = V_EXC if e.payload >= 0 else V_VOID
+    e.payload = tidx
+    e.vtag = V_EXC if tidx >= 0 else V_VOID
     return new_none()
 
 
-cdef PyObject* on_py_start(PyObject* self, PyObject** args, Py_ssize_t nargs) noexcept:
-    return enter(K_START, args, nargs)
+cdef PyObject* on_py_start(PyObject* cb, PyObject** args, size_t nargsf, PyObject* kw) noexcept:
+    return enter(K_START, args, nargs_of(nargsf))
 
 
-cdef PyObject* on_py_resume(PyObject* self, PyObject** args, Py_ssize_t nargs) noexcept:
-    return enter(K_RESUME, args, nargs)
+cdef PyObject* on_py_resume(PyObject* cb, PyObject** args, size_t nargsf, PyObject* kw) noexcept:
+    return enter(K_RESUME, args, nargs_of(nargsf))
 
 
-cdef PyObject* on_py_throw(PyObject* self, PyObject** args, Py_ssize_t nargs) noexcept:
-    return enter(K_THROW, args, nargs)
+cdef PyObject* on_py_throw(PyObject* cb, PyObject** args, size_t nargsf, PyObject* kw) noexcept:
+    return enter(K_THROW, args, nargs_of(nargsf))
 
 
-cdef PyObject* on_py_return(PyObject* self, PyObject** args, Py_ssize_t nargs) noexcept:
-    return leave(K_RETURN, args, nargs)
+cdef PyObject* on_py_return(PyObject* cb, PyObject** args, size_t nargsf, PyObject* kw) noexcept:
+    return leave(K_RETURN, args, nargs_of(nargsf))
 
 
-cdef PyObject* on_py_yield(PyObject* self, PyObject** args, Py_ssize_t nargs) noexcept:
-    return leave(K_YIELD, args, nargs)
+cdef PyObject* on_py_yield(PyObject* cb, PyObject** args, size_t nargsf, PyObject* kw) noexcept:
+    return leave(K_YIELD, args, nargs_of(nargsf))
 
 
-cdef PyObject* on_py_unwind(PyObject* self, PyObject** args, Py_ssize_t nargs) noexcept:
-    return leave(K_UNWIND, args, nargs)
+cdef PyObject* on_py_unwind(PyObject* cb, PyObject** args, size_t nargsf, PyObject* kw) noexcept:
+    return leave(K_UNWIND, args, nargs_of(nargsf))
 
 
-cdef PyObject* on_raise(PyObject* self, PyObject** args, Py_ssize_t nargs) noexcept:
-    return exc_event(K_RAISE, args, nargs)
+cdef PyObject* on_raise(PyObject* cb, PyObject** args, size_t nargsf, PyObject* kw) noexcept:
+    return exc_event(K_RAISE, args, nargs_of(nargsf))
 
 
-cdef PyObject* on_reraise(PyObject* self, PyObject** args, Py_ssize_t nargs) noexcept:
-    return exc_event(K_RERAISE, args, nargs)
+cdef PyObject* on_reraise(PyObject* cb, PyObject** args, size_t nargsf, PyObject* kw) noexcept:
+    return exc_event(K_RERAISE, args, nargs_of(nargsf))
 
 
-cdef PyObject* on_exception_handled(PyObject* self, PyObject** args, Py_ssize_t nargs) noexcept:
-    return exc_event(K_HANDLED, args, nargs)
+cdef PyObject* on_exception_handled(PyObject* cb, PyObject** args, size_t nargsf, PyObject* kw) noexcept:
+    return exc_event(K_HANDLED, args, nargs_of(nargsf))
 
 
-cdef PyMethodDef g_defs[9]
-cdef dict g_callbacks = {}
-
-
-cdef void define(int i, const char* name, void* fn) noexcept:
-    g_defs[i].ml_name = name
-    g_defs[i].ml_meth = <PyCFunction>fn
-    g_defs[i].ml_flags = METH_FASTCALL
-    g_defs[i].ml_doc = NULL
-
-
-define(0, "on_py_start", <void*>on_py_start)
-define(1, "on_py_resume", <void*>on_py_resume)
-define(2, "on_py_throw", <void*>on_py_throw)
-define(3, "on_py_return", <void*>on_py_return)
-define(4, "on_py_yield", <void*>on_py_yield)
-define(5, "on_py_unwind", <void*>on_py_unwind)
-define(6, "on_raise", <void*>on_raise)
-define(7, "on_reraise", <void*>on_reraise)
-define(8, "on_exception_handled", <void*>on_exception_handled)
-for _i, _event in enumerate(("PY_START", "PY_RESUME", "PY_THROW", "PY_RETURN", "PY_YIELD",
-                             "PY_UNWIND", "RAISE", "RERAISE", "EXCEPTION_HANDLED")):
-    g_callbacks[_event] = PyCFunction_NewEx(&g_defs[_i], None, None)
+cdef dict g_callbacks = {
+    "PY_START": al_callback_new(on_py_start, "PY_START"),
+    "PY_RESUME": al_callback_new(on_py_resume, "PY_RESUME"),
+    "PY_THROW": al_callback_new(on_py_throw, "PY_THROW"),
+    "PY_RETURN": al_callback_new(on_py_return, "PY_RETURN"),
+    "PY_YIELD": al_callback_new(on_py_yield, "PY_YIELD"),
+    "PY_UNWIND": al_callback_new(on_py_unwind, "PY_UNWIND"),
+    "RAISE": al_callback_new(on_raise, "RAISE"),
+    "RERAISE": al_callback_new(on_reraise, "RERAISE"),
+    "EXCEPTION_HANDLED": al_callback_new(on_exception_handled, "EXCEPTION_HANDLED"),
+}
 al_exit_init(mark_dead)
 
 NAME = "c"
-CLOCK = "tsc" if AL_TICKS_ARE_TSC else "monotonic"
-ENTRY_BYTES = sizeof(Entry)
 
 
 # ---- cold-path API (the Engine protocol in agentlog/runtime/tracer_types.py) ----
@@ -640,15 +646,14 @@ def configure(int ring_size, classify, disable):
 
 
 cdef void _clear_tables() noexcept:
+    global g_last_type, g_last_type_idx
     ptrmap_free(&g_codes)
     ptrmap_free(&g_typemap)
+    g_last_type = NULL
+    g_last_type_idx = -1
     g_keep.clear()
     g_types.clear()
-    if s_cap:
-        memset(s_calls, 0, s_cap * sizeof(int64_t))
-        memset(s_total, 0, s_cap * sizeof(int64_t))
-        memset(s_self, 0, s_cap * sizeof(int64_t))
-        memset(s_active, 0, s_cap * sizeof(int32_t))
+    clear_stats()
 
 
 def release():
@@ -681,11 +686,7 @@ def after_fork():
             s.alive = 0
         s = s.next
     g_gen += 1
-    if s_cap:
-        memset(s_calls, 0, s_cap * sizeof(int64_t))
-        memset(s_total, 0, s_cap * sizeof(int64_t))
-        memset(s_self, 0, s_cap * sizeof(int64_t))
-        memset(s_active, 0, s_cap * sizeof(int32_t))
+    clear_stats()
 
 
 def set_paused(bint paused):
@@ -792,12 +793,52 @@ def profile():
     cdef double scale = ns_per_tick()
     cdef int32_t i
     out = []
-    for i in range(s_cap):
-        if s_calls[i] or s_self[i]:
-            out.append((i, s_calls[i], <int64_t>(s_total[i] * scale), <int64_t>(s_self[i] * scale)))
+    for i in range(g_stats_cap):
+        if g_stats[i].calls or g_stats[i].own:
+            out.append((i, g_stats[i].calls, <int64_t>(g_stats[i].total * scale),
+                        <int64_t>(g_stats[i].own * scale)))
     return out
 
 
 def types():
     """The type table: V_SIZED/V_OBJ/V_EXC payloads index into it."""
     return list(g_types)
+
+
+# ---- PY_UNWIND filter for @agentlog.trace (agentlog/runtime/traced.py) ----------
+# PY_UNWIND cannot be a local event, so @trace's tool sees every unwinding frame of
+# the process. This callback drops the ones that are not @trace'd in C and calls
+# the Python handler only for traced code objects.
+
+cdef PtrMap g_traced                # @trace'd code objects (values unused)
+cdef list g_traced_keep = []        # keeps their pointers unique
+cdef object g_traced_handler = None
+
+
+cdef PyObject* on_traced_unwind(PyObject* cb, PyObject** args, size_t nargsf, PyObject* kw) noexcept:
+    if nargs_of(nargsf) < 3 or g_traced_handler is None or ptrmap_get(&g_traced, args[0]) == MISSING:
+        return new_none()
+    try:
+        g_traced_handler(<object>args[0], <object>args[1], <object>args[2])
+    except KeyboardInterrupt:
+        PyErr_SetInterrupt()
+    except BaseException:
+        pass  # the handler reports its own errors; a callback must not raise
+    return new_none()
+
+
+cdef object g_traced_unwind = al_callback_new(on_traced_unwind, "PY_UNWIND(trace)")
+
+
+def traced_unwind_callback(handler):
+    """The PY_UNWIND callback for @trace's tool; ``handler(code, offset, exc)`` sees only
+    code objects passed to :func:`add_traced_code`."""
+    global g_traced_handler
+    g_traced_handler = handler
+    return g_traced_unwind
+
+
+def add_traced_code(code):
+    """Let PY_UNWIND events of ``code`` through to the @trace handler."""
+    if ptrmap_get(&g_traced, <PyObject*>code) == MISSING and ptrmap_put(&g_traced, <PyObject*>code, 0) == 0:
+        g_traced_keep.append(code)

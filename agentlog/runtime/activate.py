@@ -62,7 +62,10 @@ def _install_hooks(config: Config) -> None:
 def _start_tracer(config: Config) -> None:
     from agentlog.runtime import tracer
 
-    tracer.start(config)
+    try:
+        tracer.start(config)
+    except tracer.EngineUnavailable as exc:  # AGENTLOG_ENGINE=c without the extension
+        selflog.warn_once("engine-unavailable", str(exc), loud=True)
 
 
 def _check_data_dir(config: Config) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import _thread
 import sys
+import threading
 import time
 from collections.abc import Callable
 from types import CodeType
@@ -40,11 +41,10 @@ from agentlog.runtime.tracer_types import (
     V_VOID,
     RawEntry,
     ThreadInfo,
+    ring_capacity,
 )
 
 NAME = "python"
-CLOCK = "perf_counter_ns"
-MIN_RING = 16
 STACK_MAX = 1 << 20
 UNWIND_SEARCH = 8
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
@@ -56,20 +56,24 @@ _ident = _thread.get_ident
 
 
 class _Thread:
-    """One thread's ring and shadow stack (frames are [code, start, child, idx, counted])."""
+    """One thread's ring and shadow stack (frames are [code, start, child, idx])."""
 
-    __slots__ = ("alive", "head", "ident", "mask", "paused", "ring", "stack")
+    __slots__ = ("gen", "head", "ident", "mask", "paused", "ring", "stack")
 
-    def __init__(self, ident: int, capacity: int) -> None:
+    def __init__(self, ident: int, capacity: int, gen: int) -> None:
         self.ident = ident
+        self.gen = gen
         self.ring: list[RawEntry | None] = [None] * capacity
         self.mask = capacity - 1
         self.head = 0
         self.stack: list[list[Any]] = []
         self.paused = False
-        self.alive = True
 
 
+# Each thread finds its state through a thread-local (idents are reused after a
+# thread ends; a thread-local is not); _states indexes the same objects by ident.
+_tls = threading.local()
+_gen = 0  # bumped by configure/release/after_fork: thread states re-create lazily
 _states: dict[int, _Thread] = {}
 _codes: dict[CodeType, int] = {}
 _typemap: dict[type, int] = {}
@@ -81,15 +85,20 @@ _capacity = 65536
 _enabled = False
 
 
-def _state() -> _Thread | None:
-    ident = _ident()
-    st = _states.get(ident)
-    if st is None:
-        # A new thread: forget threads that have ended (Python frees their rings).
+def _thread_state() -> _Thread:
+    st: _Thread | None = getattr(_tls, "st", None)
+    if st is None or st.gen != _gen:
+        # A new thread (or session): forget threads that have ended.
         live = sys._current_frames()
         for old in [i for i in _states if i not in live]:
             del _states[old]
-        st = _states[ident] = _Thread(ident, _capacity)
+        ident = _ident()
+        st = _tls.st = _states[ident] = _Thread(ident, _capacity, _gen)
+    return st
+
+
+def _state() -> _Thread | None:
+    st = _thread_state()
     return None if st.paused else st
 
 
@@ -144,7 +153,7 @@ def _put(st: _Thread, entry: RawEntry) -> None:
 
 def _push(st: _Thread, code: CodeType, idx: int, now: int, counted: int) -> None:
     if len(st.stack) < STACK_MAX:
-        st.stack.append([code, now, 0, idx, counted])
+        st.stack.append([code, now, 0, idx])
         stats = _stats[idx]
         stats[0] += counted
         stats[3] += 1
@@ -154,7 +163,7 @@ def _pop(st: _Thread, code: CodeType, now: int) -> int:
     stack = st.stack
     for i in range(len(stack) - 1, max(len(stack) - UNWIND_SEARCH, 0) - 1, -1):
         if stack[i][0] is code:
-            _code, start, child, idx, _counted = stack[i]
+            _code, start, child, idx = stack[i]
             del stack[i:]
             elapsed = now - start
             stats = _stats[idx]
@@ -215,10 +224,17 @@ def _exc_event(kind: int, code: CodeType, offset: int, exc: BaseException) -> ob
     st = _state()
     if st is None:
         return None
+    tidx = _type_index(type(exc))
+    if kind == K_RAISE and st.head:
+        # RAISE repeats in every frame an exception propagates into: skip it right
+        # after the callee's PY_UNWIND of the same type (as the C engine does).
+        last = st.ring[(st.head - 1) & st.mask]
+        if last is not None and last[1] == K_UNWIND and last[6] == tidx:
+            return None
     depth = len(st.stack)
     if depth and st.stack[-1][0] is code:
         depth -= 1
-    _put(st, (_now(), kind, idx, offset, min(depth, MAX_DEPTH), V_EXC, _type_index(type(exc))))
+    _put(st, (_now(), kind, idx, offset, min(depth, MAX_DEPTH), V_EXC, tidx))
     return None
 
 
@@ -274,6 +290,8 @@ def callbacks() -> dict[str, Callable[..., Any]]:
 
 
 def _clear_tables() -> None:
+    global _gen
+    _gen += 1
     _states.clear()
     _codes.clear()
     _typemap.clear()
@@ -284,12 +302,9 @@ def _clear_tables() -> None:
 def configure(ring_size: int, classify: Callable[[CodeType], int], disable: object) -> None:
     """Start a fresh recording session."""
     global _capacity, _classify, _disable, _enabled
-    capacity = MIN_RING
-    while capacity < ring_size:
-        capacity <<= 1
     _enabled = False
     _clear_tables()
-    _capacity, _classify, _disable = capacity, classify, disable
+    _capacity, _classify, _disable = ring_capacity(ring_size), classify, disable
     for tp in SIZED_TYPES:
         _type_index(tp)
     _enabled = True
@@ -305,6 +320,8 @@ def release() -> None:
 
 def after_fork() -> None:
     """In a forked child only the calling thread survives; restart its trail."""
+    global _gen
+    _gen += 1
     _states.clear()
     for stats in _stats.values():
         stats[:] = [0, 0, 0, 0]
@@ -314,10 +331,7 @@ def set_paused(paused: bool) -> bool:
     """Pause/resume recording on the calling thread; returns the previous setting."""
     if not _enabled:
         return False
-    ident = _ident()
-    if ident not in _states:
-        _state()
-    st = _states[ident]
+    st = _thread_state()
     previous, st.paused = st.paused, paused
     return previous
 

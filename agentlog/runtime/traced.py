@@ -6,7 +6,8 @@ tracer's :func:`activate`), a second ``sys.monitoring`` tool sets LOCAL events o
 exactly those code objects: PY_START reads the arguments from the starting frame,
 PY_RETURN the result. Exceptions leaving a traced function come from PY_UNWIND,
 which CPython only offers as a global event: it is enabled only while at least one
-function is traced, and its callback returns at once for other code.
+function is traced, and ``agentlog._tracer`` filters it in C so unwinding frames of
+other code never reach Python (the pure-Python fallback checks a dict instead).
 
 Each function keeps its last ``max_calls`` calls in memory; they go into failure
 records (``traced``) and one ``traced`` record at exit. Values are bounded,
@@ -15,6 +16,7 @@ redacted descriptors from :class:`agentlog.capture.describe.Describer`.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -48,6 +50,7 @@ _specs: dict[CodeType, _Spec] = {}
 _lock = threading.Lock()
 _tool: int | None = None
 _describer: Any = None
+_c_filter: Any = None  # agentlog._tracer when it filters PY_UNWIND for us
 
 
 @overload
@@ -100,10 +103,27 @@ def _arm(code: CodeType) -> None:
         return
     local, global_ = _events()
     try:
+        if _c_filter is not None:
+            _c_filter.add_traced_code(code)
         sys.monitoring.set_local_events(_tool, code, local)
         sys.monitoring.set_events(_tool, global_)
     except Exception as exc:  # noqa: BLE001
         selflog.report("traced.arm", exc)
+
+
+def _unwind_callback() -> Callable[..., object]:
+    """PY_UNWIND is global: let the C extension drop untraced frames when it can."""
+    global _c_filter
+    _c_filter = None
+    if os.environ.get("AGENTLOG_ENGINE", "").strip().lower() != "python":
+        try:
+            from agentlog import _tracer  # type: ignore[attr-defined]
+        except ImportError:
+            pass
+        else:
+            _c_filter = _tracer
+            return _tracer.traced_unwind_callback(_on_traced_unwind)
+    return _on_unwind
 
 
 def activate() -> None:
@@ -123,7 +143,7 @@ def activate() -> None:
     events = sys.monitoring.events
     sys.monitoring.register_callback(tool, events.PY_START, _on_start)
     sys.monitoring.register_callback(tool, events.PY_RETURN, _on_return)
-    sys.monitoring.register_callback(tool, events.PY_UNWIND, _on_unwind)
+    sys.monitoring.register_callback(tool, events.PY_UNWIND, _unwind_callback())
     _tool = tool
     with _lock:
         codes = list(_specs)
@@ -163,11 +183,6 @@ def after_fork() -> None:
         spec.total = 0
 
 
-def _frame() -> FrameType:
-    # Inside a monitoring callback the instrumented frame is the caller's frame.
-    return sys._getframe(2)
-
-
 def _describe(value: object, name: str | None = None) -> dict[str, Any]:
     try:
         return _describer.describe(value, name=name)
@@ -180,7 +195,8 @@ def _on_start(code: CodeType, offset: int) -> object:
     if spec is None:
         return sys.monitoring.DISABLE
     try:
-        frame = _frame()
+        # A monitoring callback runs on top of the instrumented frame: it is our caller.
+        frame = sys._getframe(1)
         call: dict[str, Any] = {"ts": round(time.time(), 6), "tid": threading.get_ident()}
         if spec.args:
             count = code.co_argcount + code.co_kwonlyargcount
@@ -199,12 +215,12 @@ def _on_start(code: CodeType, offset: int) -> object:
     return None
 
 
-def _finish(code: CodeType, key: str, value: object) -> None:
+def _finish(code: CodeType, frame: FrameType, key: str, value: object) -> None:
     spec = _specs.get(code)
     if spec is None:
         return
     try:
-        call = spec.open.pop(id(_frame()), None)
+        call = spec.open.pop(id(frame), None)
         if call is None:
             return
         call["ns"] = time.perf_counter_ns() - call.pop("t0")
@@ -219,7 +235,7 @@ def _finish(code: CodeType, key: str, value: object) -> None:
 
 def _on_return(code: CodeType, offset: int, value: object) -> object:
     if code in _specs:
-        _finish(code, "r", value)
+        _finish(code, sys._getframe(1), "r", value)
         return None
     return sys.monitoring.DISABLE
 
@@ -227,8 +243,14 @@ def _on_return(code: CodeType, offset: int, value: object) -> object:
 def _on_unwind(code: CodeType, offset: int, exc: BaseException) -> object:
     # Global event (cannot be DISABLEd): return at once for code nobody decorated.
     if code in _specs:
-        _finish(code, "exc", exc)
+        _finish(code, sys._getframe(1), "exc", exc)
     return None
+
+
+def _on_traced_unwind(code: CodeType, offset: int, exc: BaseException) -> None:
+    # Called by the C filter (agentlog._tracer) only for decorated code. C calls push
+    # no Python frame, so the unwinding frame is still our caller.
+    _finish(code, sys._getframe(1), "exc", exc)
 
 
 def snapshot() -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ import sys
 import sysconfig
 import threading
 from bisect import bisect_right
+from collections.abc import Callable
 from types import CodeType, ModuleType
 from typing import Any
 
@@ -51,6 +52,7 @@ from agentlog.runtime.tracer_types import (
     V_STR,
     Engine,
     RawEntry,
+    ring_capacity,
 )
 
 TOOL_NAME = "agentlog"
@@ -87,6 +89,8 @@ class _State:
 _state = _State()
 _lock = threading.RLock()
 _process_hooks = False  # atexit and at-fork hooks are registered once per process
+# (include, exclude) of the last session: DISABLE outlives stop()/start(), see _install.
+_last_filters: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
 
 def _library_roots() -> tuple[str, ...]:
@@ -114,16 +118,18 @@ def is_user_file(filename: str, config: Config, roots: tuple[str, ...]) -> bool:
     path = os.path.realpath(filename)
     if path.startswith(os.path.join(AGENTLOG_DIR, "")):
         return False
-    if any(fnmatch.fnmatch(path, glob) for glob in config.exclude):
+    # Globs match the absolute path or the path relative to the working directory.
+    names = (path, os.path.relpath(path)) if path.startswith(os.getcwd()) else (path,)
+    if any(fnmatch.fnmatch(name, glob) for glob in config.exclude for name in names):
         return False
     if config.include:
-        return any(fnmatch.fnmatch(path, glob) for glob in config.include)
+        return any(fnmatch.fnmatch(name, glob) for glob in config.include for name in names)
     if f"{os.sep}site-packages{os.sep}" in path or f"{os.sep}dist-packages{os.sep}" in path:
         return False
     return not path.startswith(roots)
 
 
-def _make_classifier(state: _State, config: Config) -> Any:
+def _make_classifier(state: _State, config: Config) -> Callable[[CodeType], int]:
     """The per-code decision the engines call on a code object's first event."""
     roots = _library_roots()
     monitoring = sys.monitoring
@@ -153,7 +159,7 @@ def _free_threaded() -> bool:
     return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
-def select_engine() -> tuple[ModuleType | None, str]:
+def select_engine() -> tuple[ModuleType, str]:
     """(engine module, reason the C engine is not used or "")."""
     forced = os.environ.get(ENGINE_ENV, "").strip().lower()
     if forced == "python":
@@ -190,15 +196,14 @@ def claim_tool_id(name: str) -> int | None:
 
 
 def start(config: Config) -> None:
-    """Start recording the call trail if ``config.trace == "calls"``. Idempotent.
+    """Record the call trail and ``@agentlog.trace`` calls if ``config.trace == "calls"``.
 
-    ``crash`` mode only arms ``@agentlog.trace`` functions. Never raises, except
-    :class:`EngineUnavailable` when ``AGENTLOG_ENGINE=c`` cannot be honoured.
+    Idempotent. Never raises, except :class:`EngineUnavailable` when
+    ``AGENTLOG_ENGINE=c`` cannot be honoured.
     """
-    if config.trace == "off":
+    if config.trace != "calls":
         return
-    if config.trace == "calls":
-        _start_trail(config)
+    _start_trail(config)
     try:
         # After the trail, so the trail gets the first free tool id (3).
         traced.activate()
@@ -239,12 +244,21 @@ def _start_trail(config: Config) -> None:
         except Exception as exc:  # noqa: BLE001 - never break the user's program
             selflog.report("tracer.start", exc)
             stop()
+            _state.reason = f"start failed: {type(exc).__name__}: {exc}"
 
 
 def _install(state: _State, engine: Engine, config: Config) -> None:
+    global _last_filters
     monitoring = sys.monitoring
     tool = state.tool_id
     assert tool is not None
+    filters = (config.include, config.exclude)
+    if _last_filters is not None and _last_filters != filters:
+        # DISABLE is sticky per code location: code a previous session judged to be
+        # library code would stay silent. restart_events() re-arms every tool's
+        # events, so only call it when the verdicts can differ.
+        monitoring.restart_events()
+    _last_filters = filters
     engine.configure(config.ring_size, _make_classifier(state, config), monitoring.DISABLE)
     callbacks = engine.callbacks()
     events = 0
@@ -268,7 +282,8 @@ def stop() -> None:
         monitoring = sys.monitoring
         try:
             if monitoring.get_tool(tool) == TOOL_NAME:
-                # free_tool_id() leaves events and callbacks in place (3.12, 3.13): clear all.
+                # free_tool_id() leaves events and callbacks in place on 3.12 and 3.13
+                # (clear_tool_id() arrived in 3.14, gh-116750): clear everything ourselves.
                 monitoring.set_events(tool, 0)
                 for code in state.codes:
                     monitoring.set_local_events(tool, code, 0)
@@ -282,14 +297,11 @@ def stop() -> None:
 
 
 def status() -> dict[str, Any]:
-    """Engine, why not C, tool id, mode, ring size and whether recording is on."""
+    """Engine, why not C, tool id, mode, ring size, whether recording is on, events recorded."""
     from agentlog.config import get_config
 
     state = _state
     config = state.config or get_config()
-    ring = 16
-    while ring < config.ring_size:
-        ring <<= 1
     reason = state.reason
     if state.engine is None and not reason:
         reason = "not started" if config.trace == "calls" else f"trace mode is {config.trace!r}"
@@ -298,8 +310,11 @@ def status() -> dict[str, Any]:
         "reason": reason,
         "tool_id": state.tool_id if state.running else None,
         "mode": config.trace,
-        "ring_size": ring,
+        "ring_size": ring_capacity(config.ring_size),
         "running": state.running,
+        "events": sum(info[2] for info in state.engine.thread_infos())
+        if state.running and state.engine is not None
+        else 0,
     }
 
 
@@ -361,14 +376,20 @@ def _line(state: _State, idx: int, offset: int) -> int:
     if table is None:
         spans = list(code.co_lines())
         starts = [start for start, _end, _line in spans]
-        # Lineless spans (e.g. PUSH_EXC_INFO, where EXCEPTION_HANDLED fires) take the
-        # line of the code that follows: the ``except`` clause.
-        lines: list[int] = []
-        following = code.co_firstlineno
+        # Lineless spans take the line of the code that follows: EXCEPTION_HANDLED fires
+        # on PUSH_EXC_INFO, which belongs to the ``except`` clause after it. Trailing
+        # ones (the re-raise ending a ``finally`` or ``with``) take the line before.
+        following: list[int | None] = []
+        after: int | None = None
         for _start, _end, line in reversed(spans):
-            following = line if line is not None else following
-            lines.append(following)
-        lines.reverse()
+            after = line if line is not None else after
+            following.append(after)
+        following.reverse()
+        lines: list[int] = []
+        before = code.co_firstlineno
+        for (_start, _end, line), next_line in zip(spans, following, strict=True):
+            before = line if line is not None else before
+            lines.append(line if line is not None else next_line or before)
         table = state.lines[idx] = (starts, lines)
     pos = bisect_right(table[0], offset) - 1
     return table[1][pos] if pos >= 0 and offset > 0 else code.co_firstlineno
@@ -385,6 +406,7 @@ class _TrailBuilder:
         self.calls: list[dict[str, Any]] = []
         self.open: list[tuple[int, int, dict[str, Any]]] = []  # (code idx, depth, node)
         self.inflight: tuple[str, str] | None = None  # (exception type, "fn:line" first seen)
+        self.last_handled: tuple[int, int, str, dict[str, Any]] | None = None
         self.base = 0
 
     def fn(self, idx: int) -> int:
@@ -409,6 +431,8 @@ class _TrailBuilder:
                 self.leave(ns, kind, idx, offset, depth, vtag, payload)
             elif kind in (K_RAISE, K_RERAISE):
                 name = self.exc_name(vtag, payload)
+                if kind == K_RERAISE and self.retract(idx, depth, name):
+                    continue
                 if self.inflight is None or self.inflight[0] != name:
                     self.inflight = (name, self.where(idx, offset))
             elif kind == K_HANDLED:
@@ -439,6 +463,8 @@ class _TrailBuilder:
             self.calls.append(node)
         else:
             node["ns"] = ns - node["t0"]
+        if self.last_handled is not None and self.last_handled[:2] == (idx, depth):
+            self.last_handled = None  # the frame is gone: its handled exception stays handled
         node["end"] = END_NAMES[kind]
         node["ln"] = _line(self.state, idx, offset)
         desc = value_descriptor(vtag, payload, self.types)
@@ -449,6 +475,22 @@ class _TrailBuilder:
             if desc is not None:
                 node["r"] = desc
 
+    def retract(self, idx: int, depth: int, name: str) -> bool:
+        """Undo the last ``handled`` item if this RERAISE re-raises what it caught.
+
+        ``finally``, ``with`` and the implicit handler CPython wraps around every
+        generator body (StopIteration -> RuntimeError) catch an exception only to
+        re-raise it: EXCEPTION_HANDLED then RERAISE in the same frame.
+        """
+        last = self.last_handled
+        self.last_handled = None
+        if last is None or last[:3] != (idx, depth, name):
+            return False
+        item = last[3]
+        self.calls.remove(item)
+        self.inflight = (name, item["at"])
+        return True
+
     def handled(self, idx: int, offset: int, depth: int, vtag: int, payload: int | float) -> None:
         name = self.exc_name(vtag, payload)
         origin = self.inflight[1] if self.inflight and self.inflight[0] == name else None
@@ -456,16 +498,16 @@ class _TrailBuilder:
         # Nested under the handling call when it is in the window (it is not when the
         # handler's frame started before install, e.g. a module body).
         inside = any(i == idx and d == depth for i, d, _node in self.open)
-        self.calls.append(
-            {
-                "ev": "handled",
-                "c": self.fn(idx),
-                "d": depth - self.base + inside,
-                "e": name,
-                "at": origin or self.where(idx, offset),
-                "ln": _line(self.state, idx, offset),
-            }
-        )
+        item = {
+            "ev": "handled",
+            "c": self.fn(idx),
+            "d": depth - self.base + inside,
+            "e": name,
+            "at": origin or self.where(idx, offset),
+            "ln": _line(self.state, idx, offset),
+        }
+        self.calls.append(item)
+        self.last_handled = (idx, depth, name, item)
 
     def result(self) -> list[dict[str, Any]]:
         for node in self.calls:
@@ -519,18 +561,18 @@ def failure_fields(thread_id: int) -> dict[str, Any]:
     """``trail``, ``threads`` and ``traced`` for a failure record; {} when not recording."""
     state = _state
     fields: dict[str, Any] = {}
+    if not state.running or state.engine is None or state.config is None:
+        return fields
     try:
-        calls = traced.snapshot()
-        if calls:
-            fields["traced"] = calls
-        if not state.running or state.engine is None or state.config is None:
-            return fields
         paused = state.engine.set_paused(True)
         try:
             fields["trail"] = decode_trail(thread_id, state.config.trail_calls)
             fields["threads"] = thread_summaries(exclude=thread_id)
         finally:
             state.engine.set_paused(paused)
+        calls = traced.snapshot()
+        if calls:
+            fields["traced"] = calls
     except Exception as exc:  # noqa: BLE001 - called from crash hooks
         selflog.report("tracer.failure_fields", exc)
     return fields

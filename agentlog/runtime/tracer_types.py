@@ -39,6 +39,7 @@ V_OBJ = 9  # anything else: type index
 V_EXC = 10  # exception events: type index of the exception
 LEN_BITS = 40
 MAX_DEPTH = 65535  # depth field is 16 bits
+MIN_RING = 16  # entries; src_c/tracer.pyx uses the same floor
 
 # One decoded entry: (ns, kind, code index, bytecode offset, depth, vtag, payload).
 RawEntry = tuple[int, int, int, int, int, int, int | float]
@@ -50,6 +51,14 @@ ThreadInfo = tuple[int, bool, int, int, int, int]
 # EXCEPTION_HANDLED, PY_UNWIND and PY_THROW cannot be local events).
 GLOBAL_EVENT_NAMES = ("PY_START", "PY_THROW", "PY_UNWIND", "RAISE", "RERAISE", "EXCEPTION_HANDLED")
 LOCAL_EVENT_NAMES = ("PY_RETURN", "PY_YIELD", "PY_RESUME")
+
+
+def ring_capacity(ring_size: int) -> int:
+    """Entries a ring really holds: ``ring_size`` rounded up to a power of two."""
+    capacity = MIN_RING
+    while capacity < ring_size:
+        capacity <<= 1
+    return capacity
 
 
 class Engine(Protocol):

@@ -1,0 +1,236 @@
+"""AgentLog overhead benchmarks: tracing modes side by side, as ratios to an untraced run.
+
+    python benchmarks/run.py            # full run (a few minutes)
+    python benchmarks/run.py --quick    # smaller workloads, fewer repetitions
+
+Every measurement is a fresh interpreter (``--child``) that sets up one mode,
+warms the workload up, and times one run of it. Repetitions are interleaved
+across modes so drift hits all modes alike; ratios are paired per repetition
+(mode time / untraced time of the same repetition) and reported as median with
+min-max spread. Standard library only; VizTracer is used if installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+MODES = ("none", "crash", "calls-c", "calls-py", "viztracer", "setprofile")
+MODE_TITLES = {
+    "none": "untraced",
+    "crash": "crash-only",
+    "calls-c": "calls (C)",
+    "calls-py": "calls (Python)",
+    "viztracer": "VizTracer",
+    "setprofile": "empty setprofile",
+}
+WORKLOADS = ("call-heavy", "mixed", "exception-heavy", "realistic")
+TARGETS = {"call-heavy": 3.0, "mixed": 1.25, "exception-heavy": 1.6}
+CRASH_TARGET = 1.02
+NS_PER_EVENT_TARGET = 30.0
+IMPORT_TARGET_MS = 5.0
+WARMUP_FRACTION = 0.05
+
+
+# ---- child side ---------------------------------------------------------------
+
+
+def _setup(mode: str, data_dir: str) -> Any:
+    """Install the mode; returns what teardown needs."""
+    if mode == "crash":
+        from agentlog.config import Config
+
+        try:
+            from agentlog.runtime.activate import install
+        except ImportError:  # crash hooks not available: a chained excepthook stands in
+            previous = sys.excepthook
+            sys.excepthook = lambda *exc: previous(*exc)
+            return None
+        install(Config(trace="crash", dir=data_dir))
+        return None
+    if mode in ("calls-c", "calls-py"):
+        os.environ["AGENTLOG_ENGINE"] = "c" if mode == "calls-c" else "python"
+        from agentlog.config import Config
+        from agentlog.runtime import tracer
+
+        tracer.start(Config(dir=data_dir))
+        if not tracer.status()["running"]:
+            raise SystemExit(f"tracer did not start: {tracer.status()}")
+        return tracer
+    if mode == "viztracer":
+        from viztracer import VizTracer
+
+        viz = VizTracer(verbose=0)
+        viz.start()
+        return viz
+    if mode == "setprofile":
+        sys.setprofile(lambda frame, event, arg: None)
+    return None
+
+
+def _events(handle: Any) -> int:
+    return handle.status()["events"] if hasattr(handle, "status") else 0
+
+
+def child(mode: str, workload: str, scale: float, data_dir: str) -> dict[str, Any]:
+    """Time one run of ``workload`` under ``mode`` in this (fresh) process."""
+    if workload == "import":
+        start = time.perf_counter()
+        import agentlog  # noqa: F401
+
+        return {"s": time.perf_counter() - start, "events": 0}
+    sys.path.insert(0, str(HERE))
+    import workloads
+
+    fn = workloads.WORKLOADS[workload]
+    handle = _setup(mode, data_dir)
+    fn(scale * WARMUP_FRACTION)
+    before = _events(handle)
+    start = time.perf_counter()
+    fn(scale)
+    elapsed = time.perf_counter() - start
+    events = _events(handle) - before
+    if mode == "setprofile":
+        sys.setprofile(None)
+    elif mode == "viztracer":
+        handle.stop()
+    return {"s": elapsed, "events": events}
+
+
+# ---- parent side --------------------------------------------------------------
+
+
+def _available_modes(requested: list[str]) -> tuple[list[str], dict[str, str]]:
+    skipped = {}
+    modes = []
+    for mode in requested:
+        probe = {"calls-c": "agentlog._tracer", "viztracer": "viztracer"}.get(mode)
+        if probe:
+            check = subprocess.run(
+                [sys.executable, "-c", f"import {probe}"], env=_env(), capture_output=True, text=True
+            )
+            if check.returncode:
+                skipped[mode] = check.stderr.strip().splitlines()[-1] if check.stderr else "import failed"
+                continue
+        modes.append(mode)
+    return modes, skipped
+
+
+def _package_root() -> str:
+    """Where children import agentlog from: the installed package if there is one, else this checkout."""
+    try:
+        import agentlog
+    except ImportError:
+        return str(REPO)
+    return str(Path(agentlog.__file__).resolve().parent.parent)
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTLOG")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_package_root(), env.get("PYTHONPATH", "")]))
+    return env
+
+
+def _run_child(mode: str, workload: str, scale: float, data_dir: str) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", mode, workload, str(scale), data_dir]
+    proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=900)
+    if proc.returncode:
+        raise RuntimeError(f"{mode}/{workload} failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _ratio_text(ratios: list[float]) -> str:
+    return f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
+
+
+def measure(modes: list[str], workloads: list[str], reps: int, scale: float) -> dict[str, Any]:
+    """{workload: {mode: [{"s":..., "events":...} per repetition]}}, interleaved."""
+    results: dict[str, dict[str, list[dict[str, Any]]]] = {w: {m: [] for m in modes} for w in workloads}
+    with tempfile.TemporaryDirectory(prefix="agentlog-bench-") as data_dir:
+        for rep in range(reps):
+            for workload in workloads:
+                for mode in modes:
+                    results[workload][mode].append(_run_child(mode, workload, scale, data_dir))
+            print(f"  repetition {rep + 1}/{reps} done", file=sys.stderr)
+    return results
+
+
+def report(results: dict[str, Any], modes: list[str], import_ms: list[float]) -> list[str]:
+    """The result table as text lines."""
+    lines = []
+    header = ["workload", "untraced"] + [MODE_TITLES[m] for m in modes if m != "none"]
+    rows = [header]
+    per_event: dict[str, list[str]] = {}
+    for workload, by_mode in results.items():
+        base = [r["s"] for r in by_mode["none"]]
+        row = [workload, f"{statistics.median(base) * 1000:.1f} ms"]
+        for mode in modes:
+            if mode == "none":
+                continue
+            times = [r["s"] for r in by_mode[mode]]
+            row.append(_ratio_text([t / b for t, b in zip(times, base, strict=True)]))
+            events = statistics.median(r["events"] for r in by_mode[mode])
+            if events:
+                extra = statistics.median(times) - statistics.median(base)
+                per_event.setdefault(mode, []).append(f"{workload} {extra / events * 1e9:.1f} ns")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    for n, row in enumerate(rows):
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    lines.append("")
+    for mode, texts in per_event.items():
+        lines.append(f"ns per recorded event, {MODE_TITLES[mode]}: " + ", ".join(texts))
+    if import_ms:
+        lines.append(
+            f"import agentlog (AGENTLOG unset): {statistics.median(import_ms):.2f} ms median "
+            f"({min(import_ms):.2f}-{max(import_ms):.2f}), target < {IMPORT_TARGET_MS} ms"
+        )
+    targets = ", ".join(f"{w} <= {t}x" for w, t in TARGETS.items())
+    lines.append(
+        f"targets (3.13): calls {targets}; <= {NS_PER_EVENT_TARGET:.0f} ns/event; crash-only <= {CRASH_TARGET}x"
+    )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller workloads, 3 repetitions")
+    parser.add_argument("--reps", type=int, help="repetitions per mode (default 5, quick 3)")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
+    parser.add_argument("--child", nargs=4, metavar=("MODE", "WORKLOAD", "SCALE", "DIR"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        mode, workload, scale, data_dir = args.child
+        print(json.dumps(child(mode, workload, float(scale), data_dir)))
+        return 0
+    reps = args.reps or (3 if args.quick else 5)
+    scale = 0.4 if args.quick else 1.0
+    modes, skipped = _available_modes(["none", *[m for m in args.modes if m != "none"]])
+    print(f"Python {sys.version.split()[0]}, {reps} repetitions, scale {scale}", file=sys.stderr)
+    results = measure(modes, args.workloads, reps, scale)
+    import_ms = [_run_child("none", "import", 0, tempfile.gettempdir())["s"] * 1000 for _ in range(max(reps, 5))]
+    print(
+        f"AgentLog overhead, Python {sys.version.split()[0]} ({sys.platform}), {reps} runs each, "
+        "ratio to untraced: median (min-max)"
+    )
+    print("\n".join(report(results, modes, import_ms)))
+    for mode, why in skipped.items():
+        print(f"skipped {MODE_TITLES[mode]}: {why}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
