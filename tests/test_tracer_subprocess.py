@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
+from support import PACKAGE_ROOT
 HAVE_C = importlib.util.find_spec("agentlog._tracer") is not None
 needs_c = pytest.mark.skipif(not HAVE_C, reason="agentlog._tracer not built")
 
@@ -79,7 +78,9 @@ def run(
     """Run python with the repo importable, faulthandler on, in code_dir."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTLOG", "COVERAGE"))}
     full_env.update(
-        PYTHONPATH=f"{REPO}{os.pathsep}{code_dir}", PYTHONFAULTHANDLER="1", AGENTLOG_DIR=str(code_dir / ".agentlog")
+        PYTHONPATH=f"{PACKAGE_ROOT}{os.pathsep}{code_dir}",
+        PYTHONFAULTHANDLER="1",
+        AGENTLOG_DIR=str(code_dir / ".agentlog"),
     )
     if engine:
         full_env["AGENTLOG_ENGINE"] = engine
