@@ -8,6 +8,7 @@ import inspect
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,9 +22,9 @@ HAVE_C = importlib.util.find_spec("agentlog._tracer") is not None
 
 
 @pytest.fixture
-def running(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def running(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Iterator[None]:
     """The tracer (and with it @trace recording) on for the test."""
-    monkeypatch.setenv("AGENTLOG_DIR", "/tmp/agentlog-tracer-tests")
+    monkeypatch.setenv("AGENTLOG_DIR", str(data_dir))
     tracer.start(Config())
     yield
     tracer.stop()
@@ -108,10 +109,10 @@ class TestRecording:
         (call,) = calls_of("fail")
         assert call["exc"]["t"] == "KeyError" and "r" not in call
 
-    def test_exception_recorded_without_c_filter(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_exception_recorded_without_c_filter(self, monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> None:
         """The pure-Python PY_UNWIND path records exceptions too."""
         monkeypatch.setenv("AGENTLOG_ENGINE", "python")
-        monkeypatch.setenv("AGENTLOG_DIR", "/tmp/agentlog-tracer-tests")
+        monkeypatch.setenv("AGENTLOG_DIR", str(data_dir))
 
         @trace
         def fail_py(x: int) -> None:
@@ -225,3 +226,29 @@ class TestRecording:
         idle(1)
         assert calls_of("idle") == []
         assert sys.monitoring.get_tool(3) is None and sys.monitoring.get_tool(4) is None
+
+
+class TestToolId:
+    def test_id_claimed_only_when_something_is_decorated(self, tmp_path: Path, data_dir: Path) -> None:
+        """Without @trace the second tool id stays free; the first decorated function claims it."""
+        from support import child_env, run_python
+
+        code = (
+            "import sys\n"
+            "from agentlog.config import Config\n"
+            "from agentlog.runtime import tracer\n"
+            "tracer.start(Config())\n"
+            "ids = lambda: [sys.monitoring.get_tool(i) for i in (3, 4)]\n"
+            "print(ids())\n"
+            "import agentlog\n"
+            "@agentlog.trace\n"
+            "def f(x):\n"
+            "    return x\n"
+            "f(1)\n"
+            "print(ids())\n"
+        )
+        result = run_python(["-c", code], tmp_path, child_env(data_dir, AGENTLOG_ENGINE="python"))
+        assert result.returncode == 0, result.stderr
+        before, after = result.stdout.splitlines()
+        assert before == "['agentlog', None]"
+        assert after == "['agentlog', 'agentlog-trace']"

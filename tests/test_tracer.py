@@ -7,6 +7,7 @@ import importlib.util
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,10 +35,10 @@ EVENT_NAMES = (
 
 
 @pytest.fixture(params=ENGINES)
-def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> str:
     """Select the engine under test and make sure nothing is left installed."""
     monkeypatch.setenv("AGENTLOG_ENGINE", request.param)
-    monkeypatch.setenv("AGENTLOG_DIR", "/tmp/agentlog-tracer-tests")
+    monkeypatch.setenv("AGENTLOG_DIR", str(data_dir))
     yield request.param
     tracer.stop()
 

@@ -49,6 +49,7 @@ class _Spec:
 _specs: dict[CodeType, _Spec] = {}
 _lock = threading.Lock()
 _tool: int | None = None
+_wanted = False  # the tracer runs: claim a tool id as soon as a function is decorated
 _describer: Any = None
 _c_filter: Any = None  # agentlog._tracer when it filters PY_UNWIND for us
 
@@ -84,6 +85,8 @@ def trace(
         _specs[code] = _Spec(code, max_calls, args, result)
     if _tool is not None:
         _arm(code)
+    elif _wanted:
+        _claim()
     return fn
 
 
@@ -127,7 +130,18 @@ def _unwind_callback() -> Callable[..., object]:
 
 
 def activate() -> None:
-    """Start recording decorated functions (the tracer calls this). Idempotent."""
+    """Start recording decorated functions (the tracer calls this). Idempotent.
+
+    The tool id is claimed only once some function is decorated, so a program
+    without ``@trace`` leaves that id free for other tools.
+    """
+    global _wanted
+    _wanted = True
+    if _specs:
+        _claim()
+
+
+def _claim() -> None:
     global _tool, _describer
     if _tool is not None:
         return
@@ -153,7 +167,8 @@ def activate() -> None:
 
 def deactivate() -> None:
     """Remove our events and callbacks and free our tool id; recorded calls are kept."""
-    global _tool
+    global _tool, _wanted
+    _wanted = False
     tool, _tool = _tool, None
     if tool is None:
         return
