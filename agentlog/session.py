@@ -9,6 +9,7 @@ per process, not per thread: the environment is process-wide.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import secrets
@@ -18,13 +19,14 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
+from agentlog.store.records import FAILURE
+
 SESSION_ENV = "AGENTLOG_SESSION"
 PARENT_SESSION_ENV = "AGENTLOG_PARENT_SESSION"
 AGENT_ENV = "AGENTLOG_AGENT"
 TASK_ENV = "AGENTLOG_TASK"
 SESSION_START = "session_start"
 SESSION_END = "session_end"
-FAILURE = "failure"
 MAX_ARGV_CHARS = 2000
 # Git capture when a session starts; the crash path uses capture_git_state's default.
 GIT_START_TIMEOUT_S = 0.5
@@ -78,6 +80,8 @@ class Session:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if exc is not None:
+            mark_exception(exc, self.id)
         if self.ended:
             return
         if exc is None or (isinstance(exc, SystemExit) and exc.code in (None, 0)):
@@ -86,6 +90,22 @@ class Session:
             end_session("interrupted", session=self)
         else:
             end_session("error", session=self, error=f"{type(exc).__name__}: {exc}"[:500])
+
+
+EXCEPTION_SESSION_ATTR = "__agentlog_session__"
+
+
+def mark_exception(exc: BaseException, sid: str) -> None:
+    """Remember the innermost session an exception left, so its failure record joins that session."""
+    if getattr(exc, EXCEPTION_SESSION_ATTR, None) is None:
+        with contextlib.suppress(AttributeError, TypeError):  # exceptions with __slots__ and no dict
+            setattr(exc, EXCEPTION_SESSION_ATTR, sid)
+
+
+def session_of(exc: BaseException) -> str | None:
+    """The session ``exc`` escaped from, if it escaped from one opened with start_session."""
+    sid = getattr(exc, EXCEPTION_SESSION_ATTR, None)
+    return sid if isinstance(sid, str) else None
 
 
 _stack: list[Session] = []

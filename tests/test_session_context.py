@@ -53,3 +53,41 @@ class TestSessionBlocks:
     def test_empty_store(self) -> None:
         """No records give every block, empty."""
         assert session_blocks(None, []) == {name: [] for name in BLOCKS}
+
+
+class TestFailureInsideSessionEndToEnd:
+    def test_context_shows_session_git_and_decisions(self, tmp_path, data_dir) -> None:
+        """A crash inside start_session, in a git repo, gives context naming the session, git state and decision."""
+        import subprocess
+        import textwrap
+
+        from support import child_env, run_python
+
+        from agentlog.context import get_debug_context
+        from agentlog.tokencount import count_tokens
+
+        repo = tmp_path / "repo"
+        repo.mkdir()
+        (repo / "app.py").write_text(textwrap.dedent("""
+            import agentlog
+            def parse(rows):
+                return [int(r) for r in rows]
+            with agentlog.start_session(agent="claude-code", task="fix the CSV import"):
+                agentlog.log_decision("parse with int()", "rows are numeric", alternatives=["float()"])
+                parse(["1", "x"])
+        """))
+        git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+        subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+        subprocess.run([*git, "add", "app.py"], cwd=repo, check=True)
+        subprocess.run([*git, "commit", "-qm", "first version"], cwd=repo, check=True)
+        with open(repo / "app.py", "a") as fh:
+            fh.write("# edited by the agent\n")
+        result = run_python(["-m", "agentlog", "app.py"], repo, child_env(data_dir))
+        assert result.returncode == 1
+        context = get_debug_context(max_tokens=1200, data_dir=data_dir)
+        assert count_tokens(context) <= 1200
+        assert context.index("ValueError") < context.index("agent=claude-code")
+        assert "task=fix the CSV import" in context
+        assert "subject: first version" in context and "dirty=yes" in context
+        assert "+# edited by the agent" in context
+        assert "parse with int()" in context

@@ -15,6 +15,7 @@ from typing import Any
 from agentlog.capture.describe import Describer, Limits
 from agentlog.capture.frames import ExceptionCapture
 from agentlog.config import Config, get_config
+from agentlog.session import session_of
 from agentlog.store import append, make_record
 from agentlog.store.records import FAILURE
 from agentlog.store.writer import encode
@@ -74,6 +75,7 @@ def build_failure(
         py=platform.python_version(),
     )
     record["tid"], record["th"] = thread.ident, thread.name
+    record["sid"] = session_of(exc) or record["sid"]
     record.update(_tracer_fields(thread.ident))
     git = _git_state()
     if git:
