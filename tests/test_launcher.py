@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import child_env, read_records, run_python
+from support import child_env, needs_pth, read_records, run_python
 
 PROBE = """
 import json, sys
@@ -150,3 +150,17 @@ class TestDataDirOption:
         assert result.returncode == 1
         assert not data_dir.exists()
         assert [r["exc"]["t"] for r in read_records(other, "failure")] == ["RuntimeError"]
+
+
+class TestActivationTogether:
+    @needs_pth
+    def test_launcher_options_win_over_env_activation(self, write_script, tmp_path, data_dir):
+        """Under AGENTLOG=true, ``python -m agentlog --dir X`` still records into X."""
+        write_script("prog.py", "raise RuntimeError('both')\n")
+        other = tmp_path / "chosen"
+        env = child_env(data_dir, AGENTLOG="1")
+        result = run_python(["-m", "agentlog", "--dir", str(other), "prog.py"], tmp_path, env)
+        assert result.returncode == 1
+        assert [r["exc"]["m"] for r in read_records(other, "failure")] == ["both"]
+        # The .pth activation ran first and may have opened the session there, but no failure went there.
+        assert not data_dir.exists() or read_records(data_dir, "failure") == []

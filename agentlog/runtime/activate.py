@@ -29,6 +29,11 @@ def install(config: Config | None = None) -> bool:
     """
     global _active
     if _active is not None:
+        if config is not None and config != _active:
+            # Already on through AGENTLOG=true; the launcher's options (--dir, ...) win.
+            set_config(config)
+            export_to_children(config)
+            _active = config
         return True
     try:
         config = config or get_config()
