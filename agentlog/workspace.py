@@ -23,6 +23,7 @@ from typing import Any
 SNAPSHOT = "snapshot"
 SNAPSHOT_DIR = "snapshots"
 MAX_FILES = 200_000
+MAX_SNAPSHOTS = 50  # stored file tables; the oldest are deleted beyond this
 HASH_CHUNK_BYTES = 1024 * 1024
 DEFAULT_IGNORES = (
     ".git/", ".hg/", ".svn/", ".agentlog/", "__pycache__/", ".venv/", "venv/", "node_modules/",
@@ -223,6 +224,13 @@ def _load_file(path: Path) -> Snapshot:
     return Snapshot(data["id"], data["root"], data["ts"], data["started_ns"], files)
 
 
+def _prune(folder: Path) -> None:
+    """Keep the newest MAX_SNAPSHOTS file tables (ids sort by creation time)."""
+    tables = sorted(p for p in folder.glob("*.json") if not p.name.startswith("."))
+    for path in tables[:-MAX_SNAPSHOTS]:
+        path.unlink(missing_ok=True)
+
+
 def _previous(folder: Path, root: str) -> Snapshot | None:
     try:
         sid = _last_pointer(folder, root).read_text().strip()
@@ -309,6 +317,7 @@ def snapshot_workspace(
     table = {"id": snap.id, "root": root, "ts": snap.ts, "started_ns": started_ns, "files": files}
     _write_private(folder / f"{snap.id}.json", json.dumps(table, separators=(",", ":")))
     _write_private(_last_pointer(folder, root), snap.id)
+    _prune(folder)
     fields: dict[str, Any] = {
         "snap": snap.id,
         "root": root,

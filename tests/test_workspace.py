@@ -127,3 +127,12 @@ class TestSnapshotCli:
         """`agentlog diff` with an unknown id exits 1 with a one-line error."""
         out = agentlog_cli(["diff", "nope", "latest"], data_dir)
         assert out.returncode == 1 and out.stderr.count("\n") == 1 and "nope" in out.stderr
+
+
+class TestSnapshotCap:
+    def test_oldest_tables_pruned(self, store: Path, tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Only the newest MAX_SNAPSHOTS file tables are kept; the newest still loads as latest."""
+        monkeypatch.setattr(workspace, "MAX_SNAPSHOTS", 3)
+        snaps = [snapshot_workspace(tree) for _ in range(5)]
+        assert workspace.snapshot_ids() == [s.id for s in snaps[-3:]]
+        assert workspace.load_snapshot("latest").id == snaps[-1].id
