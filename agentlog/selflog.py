@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-import traceback
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -24,6 +23,8 @@ R = TypeVar("R")
 def report(where: str, exc: BaseException | None = None) -> None:
     """Append one internal error to errors.log; silently give up if that fails too."""
     try:
+        import traceback
+
         from agentlog.config import get_config
 
         path = get_config().data_dir / "errors.log"

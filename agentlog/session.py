@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import secrets
 import sys
 import time
 from collections.abc import Iterable
@@ -35,7 +34,7 @@ _ENV_KEYS = (SESSION_ENV, PARENT_SESSION_ENV, AGENT_ENV, TASK_ENV)
 
 def new_session_id() -> str:
     """Sortable by creation time, unique across machines: ``<hex seconds>-<random>``."""
-    return f"{int(time.time()):08x}-{secrets.token_hex(4)}"
+    return f"{int(time.time()):08x}-{os.urandom(4).hex()}"
 
 
 # (session id, pid) of the session this process created rather than inherited, and the

@@ -6,22 +6,21 @@ activation never pays for importing them.
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
+from typing import Any
 
 Callback = Callable[[ModuleType], None]
 _pending: dict[str, list[Callback]] = {}
 
 
-class _PostImportFinder(importlib.abc.MetaPathFinder):
-    """Finds nothing itself; wraps the real loader of watched modules."""
+# Plain classes, not importlib.abc subclasses: importing importlib.abc pulls in
+# importlib.resources, tempfile and shutil, a cost every activated process would pay.
+class _PostImportFinder:
+    """A meta path finder that finds nothing itself; it wraps the real loader of watched modules."""
 
-    def find_spec(
-        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None) -> Any:
         if fullname not in _pending:
             return None
         for finder in sys.meta_path:
@@ -34,12 +33,14 @@ class _PostImportFinder(importlib.abc.MetaPathFinder):
         return None
 
 
-class _Loader(importlib.abc.Loader):
-    def __init__(self, loader: importlib.abc.Loader, callbacks: list[Callback]) -> None:
+class _Loader:
+    """Runs the real loader, then the callbacks."""
+
+    def __init__(self, loader: Any, callbacks: list[Callback]) -> None:
         self.loader = loader
         self.callbacks = callbacks
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+    def create_module(self, spec: Any) -> ModuleType | None:
         return self.loader.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
