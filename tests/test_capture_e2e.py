@@ -387,3 +387,16 @@ class TestContextCommand:
 def test_python_version_supported():
     """The suite runs on an interpreter with sys.monitoring (3.12+)."""
     assert sys.version_info >= (3, 12)
+
+
+class TestWorkingDirectory:
+    @needs_pth
+    def test_chdir_before_crash(self, write_script, tmp_path):
+        """The data dir is fixed at activation: a program that changes directory still records there."""
+        (tmp_path / "elsewhere").mkdir()
+        write_script("prog.py", "import os\nos.chdir('elsewhere')\nraise ValueError('moved')\n")
+        env = child_env(None, AGENTLOG="1")
+        result = run_python(["prog.py"], tmp_path, env)
+        assert result.returncode == 1
+        assert [r["exc"]["m"] for r in read_records(tmp_path / ".agentlog", "failure")] == ["moved"]
+        assert not (tmp_path / "elsewhere" / ".agentlog").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 
@@ -36,7 +37,9 @@ def install(config: Config | None = None) -> bool:
             _active = config
         return True
     try:
+        # Pin the data dir now: the program may chdir before it fails.
         config = config or get_config()
+        config = dataclasses.replace(config, dir=str(config.data_dir))
         set_config(config)
         _active = config
         if config.trace == "off":
