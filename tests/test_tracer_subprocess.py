@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from support import PACKAGE_ROOT
+
 HAVE_C = importlib.util.find_spec("agentlog._tracer") is not None
 needs_c = pytest.mark.skipif(not HAVE_C, reason="agentlog._tracer not built")
 
