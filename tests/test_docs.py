@@ -59,9 +59,17 @@ class TestFormatDoc:
         """FORMAT.md states the schema version the code writes."""
         assert f"Schema version: **{SCHEMA_VERSION}**" in FORMAT
 
-    def test_every_failure_key_documented(self, tmp_path):
-        """Every key a real failure record contains is documented in FORMAT.md."""
-        record = _nested_failure(tmp_path)
+    def test_every_failure_key_documented(self, tmp_path, monkeypatch):
+        """Every key of a real failure record, call trail included, is documented in FORMAT.md."""
+        from agentlog.runtime import tracer
+
+        monkeypatch.setenv("AGENTLOG_ENGINE", "python")
+        tracer.start(Config(dir=str(tmp_path)))
+        try:
+            record = _nested_failure(tmp_path)
+        finally:
+            tracer.stop()
+        assert record["trail"]["calls"], "the tracer recorded no calls"
         missing = _keys(record, set()) - documented_keys()
         assert not missing, f"undocumented keys: {sorted(missing)}"
 
