@@ -384,3 +384,27 @@ def scrub(obj: Any) -> Any:
         return _scrub(obj, 0, False)
     except RecursionError:
         return obj
+
+
+MAX_ARGS = 100
+MAX_ARG_CHARS = 1000
+
+
+def redact_argv(argv: list[str]) -> list[str]:
+    """A command line with secrets removed, including values of ``--password X`` style flags."""
+    out: list[str] = []
+    hide_next = False
+    for arg in argv[:MAX_ARGS]:
+        flag, eq, _ = arg.partition("=")
+        if hide_next:
+            out.append(marker("name"))
+        elif flag.startswith("-") and is_secret_name(flag.lstrip("-")):
+            out.append(f"{flag}={marker('name')}" if eq else arg)
+            hide_next = not eq
+            continue
+        else:
+            out.append(redact_text(arg)[:MAX_ARG_CHARS])
+        hide_next = False
+    if len(argv) > MAX_ARGS:
+        out.append(f"...[+{len(argv) - MAX_ARGS} args]")
+    return out

@@ -26,7 +26,6 @@ AGENT_ENV = "AGENTLOG_AGENT"
 TASK_ENV = "AGENTLOG_TASK"
 SESSION_START = "session_start"
 SESSION_END = "session_end"
-MAX_ARGV_CHARS = 2000
 # Git capture when a session starts; the crash path uses capture_git_state's default.
 GIT_START_TIMEOUT_S = 0.5
 _ENV_KEYS = (SESSION_ENV, PARENT_SESSION_ENV, AGENT_ENV, TASK_ENV)
@@ -121,7 +120,7 @@ def _write(kind: str, sid: str, **fields: Any) -> None:
 
 def _write_start(session: Session, argv: list[str]) -> None:
     from agentlog.git import capture_git_state
-    from agentlog.redact import redact_text
+    from agentlog.redact import redact_argv
 
     _write(
         SESSION_START,
@@ -129,7 +128,7 @@ def _write_start(session: Session, argv: list[str]) -> None:
         agent=session.agent,
         task=session.task,
         parent=session.parent,
-        argv=[redact_text(a)[:MAX_ARGV_CHARS] for a in argv[:50]],
+        argv=redact_argv(argv),
         cwd=os.getcwd(),
         git=capture_git_state(timeout_s=GIT_START_TIMEOUT_S),
     )

@@ -24,8 +24,6 @@ HEAD_CHARS = 2000
 TAIL_CHARS = 6000
 # Extra text kept around a cut so a secret straddling it is still recognised and redacted.
 REDACT_MARGIN = 256
-MAX_ARGS = 100
-MAX_ARG_CHARS = 1000
 READ_CHUNK = 65536
 
 
@@ -45,28 +43,6 @@ def clip_text(text: str) -> str:
         return redact_text(text)
     keep_head, keep_tail = HEAD_CHARS + REDACT_MARGIN, TAIL_CHARS + REDACT_MARGIN
     return _join_clipped(text[:keep_head], text[-keep_tail:], len(text) - HEAD_CHARS - TAIL_CHARS)
-
-
-def redact_argv(argv: list[str]) -> list[str]:
-    """A command line with secrets removed, including values of ``--password X`` style flags."""
-    from agentlog.redact import is_secret_name, marker, redact_text
-
-    out: list[str] = []
-    hide_next = False
-    for arg in argv[:MAX_ARGS]:
-        flag, eq, _ = arg.partition("=")
-        if hide_next:
-            out.append(marker("name"))
-        elif flag.startswith("-") and is_secret_name(flag.lstrip("-")):
-            out.append(f"{flag}={marker('name')}" if eq else arg)
-            hide_next = not eq
-            continue
-        else:
-            out.append(redact_text(arg)[:MAX_ARG_CHARS])
-        hide_next = False
-    if len(argv) > MAX_ARGS:
-        out.append(f"...[+{len(argv) - MAX_ARGS} args]")
-    return out
 
 
 # --- capture_output -------------------------------------------------------------------------------
@@ -236,6 +212,7 @@ def _pump(source: IO[bytes], dest: TextIO | None, keep: _HeadTail) -> None:
 
 
 def _record_exec(argv: list[str], rc: int, started: float, out: str, err: str, total: tuple[int, int]) -> None:
+    from agentlog.redact import redact_argv
     from agentlog.store import append, make_record
 
     append(

@@ -306,6 +306,18 @@ class TestSecrets:
         assert "postgres://app:" in context  # user and host survive
 
 
+    def test_secret_arguments_redacted(self, write_script, tmp_path, data_dir):
+        """``--password X`` and URL passwords in the program's argv never reach the data dir."""
+        write_script("prog.py", "import sys\nraise SystemError(len(sys.argv))\n")
+        args = ["prog.py", "--password", "hunter22-pw", "--db=postgres://u:pw9999x@h/d", "--verbose"]
+        result = run_python(["-m", "agentlog", *args], tmp_path, child_env(data_dir))
+        assert result.returncode == 1
+        [failure] = read_records(data_dir, "failure")
+        assert failure["argv"][0] == "prog.py" and failure["argv"][-1] == "--verbose"
+        raw = "".join(p.read_text() for p in data_dir.rglob("*") if p.is_file())
+        assert "hunter22-pw" not in raw and "pw9999x" not in raw
+
+
 class TestStoreRobustness:
     def test_corrupt_line_skipped(self, write_script, tmp_path, data_dir):
         """A torn line in the store is skipped with a warning; other records still show."""

@@ -10,7 +10,8 @@ import pytest
 from support import read_records
 from test_session_support import agentlog_cli, isolate
 
-from agentlog.tools import HEAD_CHARS, TAIL_CHARS, capture_output, clip_text, redact_argv
+from agentlog.redact import redact_argv
+from agentlog.tools import HEAD_CHARS, TAIL_CHARS, capture_output, clip_text
 
 SECRET = "ghp_" + "B" * 36
 

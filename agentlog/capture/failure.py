@@ -15,6 +15,7 @@ from typing import Any
 from agentlog.capture.describe import Describer, Limits
 from agentlog.capture.frames import ExceptionCapture
 from agentlog.config import Config, get_config
+from agentlog.redact import redact_argv
 from agentlog.session import session_of
 from agentlog.store import append, make_record
 from agentlog.store.records import FAILURE
@@ -70,7 +71,7 @@ def build_failure(
         id=secrets.token_hex(6),
         src=source,
         exc=capture.exception(exc, tb),
-        argv=list(sys.argv),
+        argv=redact_argv(sys.argv),
         cwd=os.getcwd(),
         py=platform.python_version(),
     )
