@@ -15,6 +15,7 @@ fold too (``(x3)``).
 from __future__ import annotations
 
 import os
+from collections import Counter
 from typing import Any
 
 from agentlog.valuetext import type_label, value_text
@@ -199,7 +200,19 @@ def trail_lines(trail: dict[str, Any]) -> list[str]:
     dropped = trail.get("dropped", 0)
     if dropped:
         lines.append(f"({dropped} older events were overwritten in the ring buffer)")
-    return lines + renderer.lines(renderer.fold(_tree(calls)))
+    lines += renderer.lines(renderer.fold(_tree(calls)))
+    summary = _handled_summary(renderer, calls)
+    return [*lines, summary] if summary else lines
+
+
+def _handled_summary(renderer: _Renderer, calls: list[dict[str, Any]]) -> str | None:
+    """One line counting the exceptions swallowed before the failure, by type and handler."""
+    counts = Counter((c["e"], c["c"]) for c in calls if c.get("ev") == "handled")
+    if not counts:
+        return None
+    parts = [f"{e} x{n} in {renderer.name(c, where=False)}" for (e, c), n in counts.most_common(MAX_VALUES_SHOWN)]
+    more = len(counts) - MAX_VALUES_SHOWN
+    return "raised and handled before the failure: " + ", ".join(parts) + (f", +{more} more" if more > 0 else "")
 
 
 def threads_lines(threads: list[dict[str, Any]]) -> list[str]:

@@ -73,7 +73,15 @@ class TestTrailLines:
             "(7 older events were overwritten in the ring buffer)",
             "load() [io.py:20], returned 0",
             "  ValueError raised in parse():12, handled in load():30 (x3)",
+            "raised and handled before the failure: ValueError x3 in load()",
         ]
+
+    def test_handled_summary_counts_scattered_handlers(self) -> None:
+        """Handled exceptions separated by other calls are still counted together, per type and handler."""
+        handled = {"ev": "handled", "c": 2, "d": 1, "e": "KeyError", "at": "load:21", "ln": 22}
+        other = {"ev": "handled", "c": 3, "d": 1, "e": "OSError", "at": "parse:11", "ln": 13}
+        trail = {"fn": FNS, "calls": [handled, call(3, 1, r={"t": "int", "v": "1"}), dict(handled), other]}
+        assert trail_lines(trail)[-1] == "raised and handled before the failure: KeyError x2 in load(), OSError x1 in parse()"
 
     def test_generators_and_earlier_starts(self) -> None:
         """Resumed segments and calls begun before the window are labelled."""
