@@ -81,7 +81,8 @@ class TestTrailLines:
         handled = {"ev": "handled", "c": 2, "d": 1, "e": "KeyError", "at": "load:21", "ln": 22}
         other = {"ev": "handled", "c": 3, "d": 1, "e": "OSError", "at": "parse:11", "ln": 13}
         trail = {"fn": FNS, "calls": [handled, call(3, 1, r={"t": "int", "v": "1"}), dict(handled), other]}
-        assert trail_lines(trail)[-1] == "raised and handled before the failure: KeyError x2 in load(), OSError x1 in parse()"
+        summary = "raised and handled before the failure: KeyError x2 in load(), OSError x1 in parse()"
+        assert trail_lines(trail)[-1] == summary
 
     def test_generators_and_earlier_starts(self) -> None:
         """Resumed segments and calls begun before the window are labelled."""
