@@ -151,6 +151,30 @@ class TestConcurrencyCrashes:
         assert frame["f"] == "work"
         assert frame["loc"]["scale"]["v"] == "0"
 
+    @pytest.mark.skipif(sys.platform == "win32", reason="fork start method")
+    def test_fork_pool_worker_crash(self, write_script, tmp_path, data_dir):
+        """A fork Pool worker inherits the hooks and records its own frames and locals."""
+        result, failures = crash(write_script, tmp_path, data_dir, """
+            import multiprocessing as mp
+            def work(n):
+                divisor = n - 3
+                return 100 // divisor
+            if __name__ == "__main__":
+                with mp.get_context("fork").Pool(2) as pool:
+                    print(pool.map(work, range(5)))
+        """)
+        assert result.returncode == 1
+        assert "ZeroDivisionError" in result.stderr
+        [worker] = [f for f in failures if f["src"] == "mp_worker"]
+        frame = user_frames(worker["exc"])[0]
+        assert frame["f"] == "work" and frame["loc"]["divisor"]["v"] == "0"
+        assert any(f["src"] == "excepthook" and f["pid"] != worker["pid"] for f in failures)
+        from agentlog.context import get_debug_context
+
+        context = get_debug_context(max_tokens=3000, data_dir=data_dir)
+        assert f"in worker pid={worker['pid']}: ZeroDivisionError" in context
+        assert "divisor: int = 0" in context
+
     @needs_pth
     def test_process_child_crash(self, write_script, tmp_path, data_dir):
         """A crashing ``multiprocessing.Process`` child is recorded with its locals."""
