@@ -124,7 +124,16 @@ class TestDoctor:
         """``agentlog doctor`` names the engine, the mode, the ring size and the data dir."""
         out = run_python(["-m", "agentlog", "doctor"], tmp_path, child_env(data_dir, AGENTLOG_TRACE="crash"))
         assert out.returncode == 0
-        assert "engine: " in out.stdout
+        import importlib.util
+
+        expected = "engine: c (compiled extension)" if importlib.util.find_spec("agentlog._tracer") else "engine: python ("
+        assert expected in out.stdout
         assert "mode: crash" in out.stdout
         assert "ring size: 65536" in out.stdout
         assert str(data_dir) in out.stdout
+        assert not data_dir.exists()  # doctor looks, it does not create
+
+    def test_doctor_forced_python_engine(self, tmp_path, data_dir):
+        """AGENTLOG_ENGINE=python is reported as the reason for the pure-Python engine."""
+        out = run_python(["-m", "agentlog", "doctor"], tmp_path, child_env(data_dir, AGENTLOG_ENGINE="python"))
+        assert "engine: python (AGENTLOG_ENGINE=python)" in out.stdout

@@ -13,11 +13,19 @@ PTH_NAME = "agentlog-activate.pth"
 
 
 def _tracer_status() -> dict:
+    """The running tracer's status, or which engine a run would pick, and why."""
     try:
         from agentlog.runtime import tracer
     except ImportError as exc:
         return {"engine": None, "reason": f"tracer unavailable: {exc}"}
-    return tracer.status()
+    status = tracer.status()
+    if status.get("running"):
+        return status
+    try:
+        module, reason = tracer.select_engine()
+    except tracer.EngineUnavailable as exc:
+        return {"engine": None, "reason": str(exc)}
+    return {"engine": module.NAME, "reason": reason}
 
 
 def version_text(verbose: bool = False) -> str:
