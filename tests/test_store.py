@@ -126,7 +126,8 @@ class TestDoctor:
         assert out.returncode == 0
         import importlib.util
 
-        expected = "engine: c (compiled extension)" if importlib.util.find_spec("agentlog._tracer") else "engine: python ("
+        compiled = importlib.util.find_spec("agentlog._tracer") is not None
+        expected = "engine: c (compiled extension)" if compiled else "engine: python ("
         assert expected in out.stdout
         assert "mode: crash" in out.stdout
         assert "ring size: 65536" in out.stdout
