@@ -84,11 +84,6 @@ def _events(handle: Any) -> int:
 
 def child(mode: str, workload: str, scale: float, data_dir: str) -> dict[str, Any]:
     """Time one run of ``workload`` under ``mode`` in this (fresh) process."""
-    if workload == "import":
-        start = time.perf_counter()
-        import agentlog  # noqa: F401
-
-        return {"s": time.perf_counter() - start, "events": 0}
     sys.path.insert(0, str(HERE))
     import workloads
 
@@ -147,6 +142,19 @@ def _run_child(mode: str, workload: str, scale: float, data_dir: str) -> dict[st
     if proc.returncode:
         raise RuntimeError(f"{mode}/{workload} failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# A bare interpreter: this script's own imports (json, subprocess, ...) would hide
+# the cost of whatever agentlog imports first.
+IMPORT_PROBE = "import time; t = time.perf_counter(); import agentlog; print(time.perf_counter() - t)"
+
+
+def _import_seconds() -> float:
+    """``import agentlog`` in a fresh interpreter with AGENTLOG unset."""
+    proc = subprocess.run([sys.executable, "-c", IMPORT_PROBE], env=_env(), capture_output=True, text=True, timeout=60)
+    if proc.returncode:
+        raise RuntimeError(f"import agentlog failed:\n{proc.stderr}")
+    return float(proc.stdout)
 
 
 def _ratio_text(ratios: list[float]) -> str:
@@ -221,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     modes, skipped = _available_modes(["none", *[m for m in args.modes if m != "none"]])
     print(f"Python {sys.version.split()[0]}, {reps} repetitions, scale {scale}", file=sys.stderr)
     results = measure(modes, args.workloads, reps, scale)
-    import_ms = [_run_child("none", "import", 0, tempfile.gettempdir())["s"] * 1000 for _ in range(max(reps, 5))]
+    import_ms = [_import_seconds() * 1000 for _ in range(max(reps, 5))]
     print(
         f"AgentLog overhead, Python {sys.version.split()[0]} ({sys.platform}), {reps} runs each, "
         "ratio to untraced: median (min-max)"
