@@ -6,18 +6,21 @@ the working directory) > default. Every bound AgentLog enforces lives here.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 TRACE_MODES = ("off", "crash", "calls")
 
 
-@dataclasses.dataclass(frozen=True)
-class Config:
-    """All tunables. Field names double as ``[tool.agentlog]`` keys."""
+class Config(NamedTuple):
+    """All tunables, immutable (``config._replace(dir=...)`` for a changed copy).
+
+    Field names double as ``[tool.agentlog]`` keys. A NamedTuple rather than a
+    dataclass: every activated process builds one, and dataclasses (with the
+    inspect module it imports) would cost it about 15 ms.
+    """
 
     dir: str = ".agentlog"
     trace: str = "calls"  # off | crash | calls
@@ -70,19 +73,20 @@ class ConfigError(ValueError):
     """An option has a value AgentLog cannot use."""
 
 
-def _coerce(field: dataclasses.Field, raw: Any) -> Any:
-    kind = field.type
-    if kind == "bool":
+def _coerce(name: str, raw: Any) -> Any:
+    """``raw`` (an environment string or a TOML value) as the type of the field's default."""
+    kind = type(Config._field_defaults[name])
+    if kind is bool:
         return raw if isinstance(raw, bool) else str(raw).strip().lower() in TRUE_WORDS
-    if kind == "int":
+    if kind is int:
         value = int(raw)
         if value < 0:
-            raise ConfigError(f"{field.name} must be >= 0, got {value}")
+            raise ConfigError(f"{name} must be >= 0, got {value}")
         return value
-    if kind.startswith("tuple"):
+    if kind is tuple:
         if isinstance(raw, str):
             # Environment lists: comma-separated, or newline-separated for regexes.
-            sep = "\n" if field.name == "redact_patterns" else ","
+            sep = "\n" if name == "redact_patterns" else ","
             return tuple(p.strip() for p in raw.split(sep) if p.strip())
         return tuple(str(p) for p in raw)
     return str(raw)
@@ -115,15 +119,14 @@ def load_config(cwd: Path | None = None, env: dict[str, str] | None = None) -> C
     """Build a Config from pyproject and environment. Raises ConfigError on bad values."""
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
-    fields = {f.name: f for f in dataclasses.fields(Config)}
     for name, raw in _pyproject_table(cwd or Path.cwd()).items():
-        if name in fields:
+        if name in Config._fields:
             values[name] = raw
     for name, var in ENV_NAMES.items():
         if env.get(var, "") != "":
             values[name] = env[var]
     try:
-        coerced = {name: _coerce(fields[name], raw) for name, raw in values.items()}
+        coerced = {name: _coerce(name, raw) for name, raw in values.items()}
     except (TypeError, ValueError) as exc:
         raise ConfigError(str(exc)) from None
     config = Config(**coerced)

@@ -10,15 +10,11 @@ per process, not per thread: the environment is process-wide.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import sys
 import time
-from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
-
-from agentlog.store.records import FAILURE
 
 SESSION_ENV = "AGENTLOG_SESSION"
 PARENT_SESSION_ENV = "AGENTLOG_PARENT_SESSION"
@@ -53,17 +49,30 @@ def current_session_id() -> str:
     return sid
 
 
-@dataclasses.dataclass
 class Session:
     """An open session of this process; a context manager that ends it on exit."""
 
-    id: str
-    parent: str | None = None
-    agent: str | None = None
-    task: str | None = None
-    started: float | None = None
-    ended: bool = False
-    saved_env: dict[str, str | None] = dataclasses.field(default_factory=dict, repr=False)
+    __slots__ = ("agent", "ended", "id", "parent", "saved_env", "started", "task")
+
+    def __init__(
+        self,
+        id: str,
+        parent: str | None = None,
+        agent: str | None = None,
+        task: str | None = None,
+        started: float | None = None,
+        saved_env: dict[str, str | None] | None = None,
+    ) -> None:
+        self.id = id
+        self.parent = parent
+        self.agent = agent
+        self.task = task
+        self.started = started
+        self.ended = False
+        self.saved_env = saved_env or {}  # the environment to restore when it ends
+
+    def __repr__(self) -> str:
+        return f"Session(id={self.id!r}, agent={self.agent!r}, task={self.task!r}, parent={self.parent!r})"
 
     def end(self, outcome: str = "ok") -> None:
         """End this session (see :func:`end_session`)."""
@@ -247,67 +256,3 @@ def ensure_session_started(argv: list[str]) -> None:
         from agentlog import selflog
 
         selflog.report("session.ensure_session_started", exc)
-
-
-@dataclasses.dataclass
-class SessionInfo:
-    """What the records say about one session (for listings and context)."""
-
-    id: str
-    start: float
-    last: float
-    parent: str | None = None
-    agent: str | None = None
-    task: str | None = None
-    outcome: str | None = None
-    error: str | None = None
-    ended: float | None = None
-    failures: int = 0
-    records: int = 0
-    start_record: dict[str, Any] | None = None
-    children: list[str] = dataclasses.field(default_factory=list)
-
-    @property
-    def duration(self) -> float:
-        """Seconds from start to end, or to the session's last record while it is open."""
-        return max(0.0, (self.ended or self.last) - self.start)
-
-
-def summarize_sessions(records: Iterable[dict[str, Any]]) -> dict[str, SessionInfo]:
-    """Sessions by id in order of first appearance, with their child session ids."""
-    infos: dict[str, SessionInfo] = {}
-    for rec in records:
-        sid, ts, kind = rec.get("sid"), rec.get("ts") or 0.0, rec.get("k")
-        if not isinstance(sid, str):
-            continue
-        info = infos.get(sid)
-        if info is None:
-            info = infos[sid] = SessionInfo(id=sid, start=ts, last=ts)
-        info.last = max(info.last, ts)
-        info.records += 1
-        if kind == SESSION_START and info.start_record is None:
-            info.start_record = rec
-            info.start = min(info.start, ts)
-            info.parent = rec.get("parent") or None
-            info.agent = rec.get("agent")
-            info.task = rec.get("task")
-        elif kind == SESSION_END:
-            info.outcome, info.error, info.ended = rec.get("out"), rec.get("err"), ts
-        elif kind == FAILURE:
-            info.failures += 1
-    for info in infos.values():
-        if info.parent in infos:
-            infos[info.parent].children.append(info.id)
-    return infos
-
-
-def resolve_session(infos: dict[str, SessionInfo], ref: str) -> SessionInfo:
-    """The session whose id is ``ref`` or starts with it; LookupError with a one-line reason."""
-    if ref in infos:
-        return infos[ref]
-    matches = [sid for sid in infos if sid.startswith(ref)]
-    if not matches:
-        raise LookupError(f"no session matches {ref!r}")
-    if len(matches) > 1:
-        raise LookupError(f"{ref!r} is ambiguous: {len(matches)} sessions match")
-    return infos[matches[0]]

@@ -12,7 +12,7 @@ from typing import Any
 
 from agentlog.decisions import DECISION
 from agentlog.perfmarks import PERF
-from agentlog.session import SessionInfo, summarize_sessions
+from agentlog.session_summary import SessionInfo, summarize_sessions
 from agentlog.tokens import summarize_tokens
 from agentlog.tools import EXEC, OUTPUT
 

@@ -12,7 +12,7 @@ import pytest
 from support import child_env, read_records
 from test_session_support import agentlog_cli, isolate
 
-from agentlog import session
+from agentlog import session, session_summary
 from agentlog.decisions import log_decision
 
 
@@ -133,7 +133,7 @@ class TestSessionAcrossProcesses:
         script = tmp_path / "parent.py"
         script.write_text(textwrap.dedent("""
             import multiprocessing
-            from agentlog import session
+            from agentlog import session, session_summary
             from agentlog.decisions import log_decision
 
             def child(text):
@@ -174,17 +174,17 @@ class TestSessionSummaries:
             {"k": "failure", "sid": "c", "ts": 3.0},
             {"k": "session_end", "sid": "p", "ts": 5.0, "out": "ok"},
         ]
-        infos = session.summarize_sessions(records)
+        infos = session_summary.summarize_sessions(records)
         assert infos["p"].children == ["c"] and infos["c"].failures == 1
         assert infos["p"].duration == 4.0 and infos["p"].outcome == "ok"
 
     def test_resolve_by_prefix(self) -> None:
         """A unique prefix resolves; an ambiguous or unknown one raises LookupError."""
-        infos = session.summarize_sessions([{"sid": s, "ts": 1.0} for s in ("abc-1", "abc-2", "abd-1")])
-        assert session.resolve_session(infos, "abd").id == "abd-1"
+        infos = session_summary.summarize_sessions([{"sid": s, "ts": 1.0} for s in ("abc-1", "abc-2", "abd-1")])
+        assert session_summary.resolve_session(infos, "abd").id == "abd-1"
         for ref in ("abc", "zzz"):
             with pytest.raises(LookupError):
-                session.resolve_session(infos, ref)
+                session_summary.resolve_session(infos, ref)
 
 
 class TestSessionCli:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import stat
-from dataclasses import replace
 
 import pytest
 from support import child_env, read_records, run_python
@@ -63,7 +62,7 @@ class TestFit:
 class TestRotation:
     def test_rotates_at_file_cap_and_prunes_at_dir_cap(self, config, data_dir):
         """Files rotate past max_file_bytes; the oldest rotated files go past max_dir_bytes."""
-        small = replace(config, max_file_bytes=2000, max_dir_bytes=6000)
+        small = config._replace(max_file_bytes=2000, max_dir_bytes=6000)
         for i in range(200):
             append(make_record("note", i=i, pad="p" * 100), small)
         files = record_files(data_dir)

@@ -18,8 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from agentlog.perfmarks import PERF
-    from agentlog.session import SESSION_START, resolve_session, summarize_sessions
+    from agentlog.session import SESSION_START
     from agentlog.session_context import fmt_time, perf_line
+    from agentlog.session_summary import resolve_session, summarize_sessions
     from agentlog.store import iter_records
 
     data_dir = resolve_dir(args)

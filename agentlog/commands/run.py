@@ -5,7 +5,6 @@ from __future__ import annotations
 import atexit
 import os
 import sys
-from dataclasses import replace
 
 USAGE = """\
 usage: agentlog [options] script.py [args ...]
@@ -88,11 +87,11 @@ def launch(argv: list[str]) -> int:
         options, script, module, program_args = parse(argv)
         config = load_config()
         if "dir" in options:
-            config = replace(config, dir=str(options["dir"]))
+            config = config._replace(dir=str(options["dir"]))
         if "trace" in options:
-            config = replace(config, trace=str(options["trace"]))
+            config = config._replace(trace=str(options["trace"]))
             load_config(env={"AGENTLOG_TRACE": config.trace})  # validates the mode
-        config = replace(config, dir=str(config.data_dir),
+        config = config._replace(dir=str(config.data_dir),
                          quiet=bool(options.get("quiet", config.quiet)),
                          verbose=bool(options.get("verbose", config.verbose)))
     except (UsageError, ConfigError) as exc:

@@ -15,8 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentlog.session import summarize_sessions
     from agentlog.session_context import session_line
+    from agentlog.session_summary import summarize_sessions
     from agentlog.store import iter_records
 
     infos = list(summarize_sessions(iter_records(resolve_dir(args))).values())

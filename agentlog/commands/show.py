@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from agentlog.commands import data_dir_argument, resolve_dir
-from agentlog.session import SessionInfo
+from agentlog.session_summary import SessionInfo
 
 HELP = "Show one session (id or unique id prefix): details, child sessions, decisions, tools, tokens, perf."
 MAX_TREE_DEPTH = 20
@@ -29,8 +29,8 @@ def tree_lines(info: SessionInfo, infos: dict[str, SessionInfo], depth: int = 0)
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentlog.session import resolve_session, summarize_sessions
     from agentlog.session_context import blocks_for_session
+    from agentlog.session_summary import resolve_session, summarize_sessions
     from agentlog.store import iter_records
 
     records = list(iter_records(resolve_dir(args)))

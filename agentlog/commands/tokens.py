@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentlog.session import resolve_session, summarize_sessions
+    from agentlog.session_summary import resolve_session, summarize_sessions
     from agentlog.store import iter_records
     from agentlog.tokens import summarize_tokens
 

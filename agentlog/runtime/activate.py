@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 
@@ -39,7 +38,7 @@ def install(config: Config | None = None) -> bool:
     try:
         # Pin the data dir now: the program may chdir before it fails.
         config = config or get_config()
-        config = dataclasses.replace(config, dir=str(config.data_dir))
+        config = config._replace(dir=str(config.data_dir))
         set_config(config)
         _active = config
         if config.trace == "off":

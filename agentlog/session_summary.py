@@ -1,0 +1,74 @@
+"""What the records say about sessions: summaries for listings, `agentlog show` and context."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import Any
+
+from agentlog.session import SESSION_END, SESSION_START
+from agentlog.store.records import FAILURE
+
+
+@dataclasses.dataclass
+class SessionInfo:
+    """What the records say about one session (for listings and context)."""
+
+    id: str
+    start: float
+    last: float
+    parent: str | None = None
+    agent: str | None = None
+    task: str | None = None
+    outcome: str | None = None
+    error: str | None = None
+    ended: float | None = None
+    failures: int = 0
+    records: int = 0
+    start_record: dict[str, Any] | None = None
+    children: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def duration(self) -> float:
+        """Seconds from start to end, or to the session's last record while it is open."""
+        return max(0.0, (self.ended or self.last) - self.start)
+
+
+def summarize_sessions(records: Iterable[dict[str, Any]]) -> dict[str, SessionInfo]:
+    """Sessions by id in order of first appearance, with their child session ids."""
+    infos: dict[str, SessionInfo] = {}
+    for rec in records:
+        sid, ts, kind = rec.get("sid"), rec.get("ts") or 0.0, rec.get("k")
+        if not isinstance(sid, str):
+            continue
+        info = infos.get(sid)
+        if info is None:
+            info = infos[sid] = SessionInfo(id=sid, start=ts, last=ts)
+        info.last = max(info.last, ts)
+        info.records += 1
+        if kind == SESSION_START and info.start_record is None:
+            info.start_record = rec
+            info.start = min(info.start, ts)
+            info.parent = rec.get("parent") or None
+            info.agent = rec.get("agent")
+            info.task = rec.get("task")
+        elif kind == SESSION_END:
+            info.outcome, info.error, info.ended = rec.get("out"), rec.get("err"), ts
+        elif kind == FAILURE:
+            info.failures += 1
+    for info in infos.values():
+        if info.parent in infos:
+            infos[info.parent].children.append(info.id)
+    return infos
+
+
+def resolve_session(infos: dict[str, SessionInfo], ref: str) -> SessionInfo:
+    """The session whose id is ``ref`` or starts with it; LookupError with a one-line reason."""
+    if ref in infos:
+        return infos[ref]
+    matches = [sid for sid in infos if sid.startswith(ref)]
+    if not matches:
+        raise LookupError(f"no session matches {ref!r}")
+    if len(matches) > 1:
+        raise LookupError(f"{ref!r} is ambiguous: {len(matches)} sessions match")
+    return infos[matches[0]]
