@@ -48,9 +48,8 @@ import binascii
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 MARKER_PREFIX = "[REDACTED:"
 MARKER_RE = re.compile(r"\[REDACTED:[a-z_]+(?::[A-Za-z0-9_]+)?\]")
@@ -214,16 +213,14 @@ def _sub_openai(text: str) -> str:
 # ------------------------------------------------------------------- the rules
 
 
-@dataclass(frozen=True)
-class _Pass:
+class _Pass(NamedTuple):
     """One redaction pass, run only if the lower-cased text contains a trigger."""
 
     triggers: tuple[str, ...]
     apply: Callable[[str], str]
 
 
-@dataclass(frozen=True)
-class _Rules:
+class _Rules(NamedTuple):
     env_values: tuple[tuple[str, str], ...]  # (value, marker), longest value first
     passes: tuple[_Pass, ...]
 
