@@ -23,6 +23,9 @@ from agentlog.valuetext import local_line
 
 DEFAULT_MAX_TOKENS = 4000
 MAX_OLDER_FAILURES = 5
+# Context reads only the newest record files up to this size: a full data dir (256 MB)
+# would otherwise be parsed whole for every call.
+SCAN_BYTES = 32 * 1024 * 1024
 RELATED_WINDOW_S = 60.0
 
 # Priorities: lower is admitted first.
@@ -199,7 +202,7 @@ def load(data_dir: Path | None = None) -> tuple[list[dict[str, Any]], list[dict[
     """(failures oldest first, all records oldest first) from the store."""
     from agentlog.config import get_config
 
-    records = list(iter_records(data_dir or get_config().data_dir))
+    records = list(iter_records(data_dir or get_config().data_dir, max_bytes=SCAN_BYTES))
     return [r for r in records if r.get("k") == FAILURE and "exc" in r], records
 
 

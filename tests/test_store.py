@@ -137,3 +137,16 @@ class TestDoctor:
         """AGENTLOG_ENGINE=python is reported as the reason for the pure-Python engine."""
         out = run_python(["-m", "agentlog", "doctor"], tmp_path, child_env(data_dir, AGENTLOG_ENGINE="python"))
         assert "engine: python (AGENTLOG_ENGINE=python)" in out.stdout
+
+
+class TestRecentFiles:
+    def test_newest_files_within_budget(self, config, data_dir):
+        """max_bytes reads only the newest files that fit, always at least the newest one."""
+        small = config._replace(max_file_bytes=1000, max_dir_bytes=10**9)
+        for i in range(60):
+            append(make_record("note", i=i, pad="p" * 100), small)
+        everything = [r["i"] for r in iter_records(data_dir)]
+        recent = [r["i"] for r in iter_records(data_dir, max_bytes=2500)]
+        assert everything == list(range(60))
+        assert recent == everything[-len(recent):] and 0 < len(recent) < 40
+        assert [r["i"] for r in iter_records(data_dir, max_bytes=1)][-1] == 59
