@@ -18,6 +18,7 @@ import threading
 from types import ModuleType, TracebackType
 from typing import Any
 
+from agentlog import selflog
 from agentlog.runtime import importhooks
 
 # (owner, attribute, original, replacement), in installation order.
@@ -31,7 +32,11 @@ def _record(
     tb: TracebackType | None = None,
     thread: threading.Thread | None = None,
 ) -> None:
-    """Record a failure; anything going wrong inside AgentLog ends up in errors.log."""
+    """Record a failure; anything going wrong inside AgentLog ends up in errors.log.
+
+    Never raises: at interpreter shutdown even an import fails (sys.meta_path is
+    None), and the hook we replaced must still run.
+    """
     if exc is None:
         return
     try:
@@ -39,18 +44,43 @@ def _record(
 
         record_failure(exc, source, tb=tb, thread=thread)
     except Exception as err:  # noqa: BLE001 - a hook must never fail the user's program
-        from agentlog import selflog
-
         selflog.report(f"hook {source}", err)
 
 
+# Set by the launcher: only then do the leading runpy/AgentLog frames of a traceback
+# belong to us (under AGENTLOG=true, runpy frames are the program's own `python -m`).
+launched = False
+
+
 def trim_launcher_frames(tb: TracebackType | None) -> TracebackType | None:
-    """Drop the leading traceback entries that belong to runpy and AgentLog's launcher."""
+    """Drop the leading entries of ``python -m agentlog`` itself: its runpy frames, then ours.
+
+    The runpy frames after ours are kept: ``agentlog -m pkg`` shows them as ``python -m pkg`` does.
+    """
+    if not launched:
+        return tb
     from agentlog.capture.codepaths import is_agentlog_frame
 
-    while tb is not None and tb.tb_next is not None and is_agentlog_frame(tb.tb_frame):
-        tb = tb.tb_next
+    for is_ours in (_is_runpy, lambda f: is_agentlog_frame(f) and not _is_runpy(f)):
+        while tb is not None and tb.tb_next is not None and is_ours(tb.tb_frame):
+            tb = tb.tb_next
     return tb
+
+
+def _is_runpy(frame: Any) -> bool:
+    return frame.f_code.co_filename == "<frozen runpy>"
+
+
+def record_unhandled(exc: BaseException) -> None:
+    """The launcher saw ``exc`` leave the program: record it even if sys.excepthook is not ours."""
+    _note_interrupt(exc)
+    _record(exc, "excepthook", trim_launcher_frames(exc.__traceback__))
+
+
+def _note_interrupt(exc: BaseException | None) -> None:
+    global _unhandled_interrupt
+    if isinstance(exc, KeyboardInterrupt):
+        _unhandled_interrupt = True
 
 
 def _patch(owner: Any, attr: str, replacement: Any) -> None:
@@ -61,18 +91,15 @@ def _patch(owner: Any, attr: str, replacement: Any) -> None:
 def _excepthook_wrapper(previous: Any) -> Any:
     def agentlog_excepthook(exc_type: type[BaseException], exc: BaseException,
                             tb: TracebackType | None) -> None:
-        try:
-            tb = trim_launcher_frames(tb)
-            # The default hook prints exc.__traceback__, not its tb argument (3.12+).
-            if exc is not None and exc.__traceback__ is not tb:
-                exc.__traceback__ = tb
-        except Exception as err:  # noqa: BLE001 - show the untrimmed traceback rather than none
-            from agentlog import selflog
-
-            selflog.report("trim_launcher_frames", err)
-        if isinstance(exc, KeyboardInterrupt):
-            global _unhandled_interrupt
-            _unhandled_interrupt = True
+        if launched:
+            try:
+                tb = trim_launcher_frames(tb)
+                # The default hook prints exc.__traceback__, not its tb argument (3.12+).
+                if exc is not None and exc.__traceback__ is not tb:
+                    exc.__traceback__ = tb
+            except Exception as err:  # noqa: BLE001 - show the untrimmed traceback rather than none
+                selflog.report("trim_launcher_frames", err)
+        _note_interrupt(exc)
         _record(exc, "excepthook", tb)
         previous(exc_type, exc, tb)
 

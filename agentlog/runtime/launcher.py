@@ -2,7 +2,8 @@
 
 Plain Python's behaviour is the specification: ``sys.argv``, ``sys.path[0]``,
 ``__main__``'s attributes, the traceback, the exit code and the recursion depth
-the program can reach must not change. Exceptions are not caught here: they
+the program can reach must not change. Exceptions are recorded on their way
+out (so a program that replaces ``sys.excepthook`` is still covered) and then
 propagate to the interpreter, whose excepthook (ours, chained) trims the
 launcher's frames, so SystemExit, KeyboardInterrupt and exit codes stay native.
 """
@@ -14,21 +15,41 @@ import importlib.machinery
 import os
 import sys
 import types
+from collections.abc import Callable
+
+from agentlog.runtime import hooks
 
 
 def _raise_recursion_limit() -> None:
-    """Give back the frames the launcher itself occupies (plain python: one frame)."""
-    depth = 0
-    frame = sys._getframe()
+    """Give back the frames the launcher occupies below the program's first frame.
+
+    Counted from _run_main down, plus one for the ``run`` callable's own frame.
+    """
+    depth = 1
+    frame = sys._getframe(1)
     while frame is not None:
         depth += 1
         frame = frame.f_back
     sys.setrecursionlimit(sys.getrecursionlimit() + depth)
 
 
+def _run_main(run: Callable[[], object]) -> int:
+    """Run the program; an exception escaping it is recorded, then propagates untouched."""
+    hooks.launched = True
+    _raise_recursion_limit()
+    try:
+        run()
+    except SystemExit:
+        raise
+    except BaseException as exc:
+        hooks.record_unhandled(exc)
+        raise
+    return 0
+
+
 def _fresh_main(**attrs: object) -> types.ModuleType:
     main = types.ModuleType("__main__")
-    main.__dict__.update(__builtins__=builtins, **attrs)
+    main.__dict__.update(__builtins__=builtins, __annotations__={}, **attrs)
     sys.modules["__main__"] = main
     return main
 
@@ -64,9 +85,7 @@ def run_script(path: str, args: list[str]) -> int:
         # Plain python prints a SyntaxError without a "Traceback" header.
         sys.excepthook(type(err), err.with_traceback(None), None)
         return 1
-    _raise_recursion_limit()
-    exec(code, main.__dict__)
-    return 0
+    return _run_main(lambda: exec(code, main.__dict__))
 
 
 def _is_zip(path: str) -> bool:
@@ -76,15 +95,13 @@ def _is_zip(path: str) -> bool:
 
 
 def _run_path_archive(path: str, args: list[str]) -> int:
-    """A directory or zip file with ``__main__.py``: delegate to runpy like the interpreter."""
+    """A directory or zip file with ``__main__.py``: what the interpreter does for ``python path``."""
     import runpy
 
     sys.argv = [path, *args]
-    if not sys.flags.safe_path:
-        sys.path[0] = path
-    _raise_recursion_limit()
-    runpy.run_path(path, run_name="__main__")
-    return 0
+    sys.path[0] = os.path.abspath(path)  # even under -P: the archive must be importable
+    _fresh_main()
+    return _run_main(lambda: runpy._run_module_as_main("__main__", alter_argv=False))  # type: ignore[attr-defined]
 
 
 def run_module(name: str, args: list[str]) -> int:
@@ -93,8 +110,6 @@ def run_module(name: str, args: list[str]) -> int:
 
     sys.argv = [name, *args]
     _fresh_main()
-    _raise_recursion_limit()
     # _run_module_as_main is what `python -m` itself calls; it reports "No module named"
     # with sys.exit(msg), like the interpreter (exit 1).
-    runpy._run_module_as_main(name, alter_argv=True)  # type: ignore[attr-defined]
-    return 0
+    return _run_main(lambda: runpy._run_module_as_main(name, alter_argv=True))  # type: ignore[attr-defined]
