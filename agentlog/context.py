@@ -55,7 +55,10 @@ def _frame_chunks(exc: dict[str, Any], order: float, base_priority: float) -> li
         if "skipped" in frame:
             chunks.append(Chunk(order + i / 1000, P_OUTER_FRAME, [f"  … {frame['skipped']} frames skipped"]))
             continue
-        rep = f" (repeated x{frame['rep']})" if frame.get("rep") else ""
+        rep = ""
+        if frame.get("rep"):
+            block = f"this and the next {frame['per'] - 1} frame(s)" if frame.get("per") else "this frame"
+            rep = f" ({block} repeated x{frame['rep']})"
         where = f"  at {frame['f']} ({frame['file']}:{frame['ln']}){rep}"
         if not frame.get("u"):
             chunks.append(Chunk(order + i / 1000, P_OUTER_FRAME, [where + " [library]"]))

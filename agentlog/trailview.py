@@ -22,6 +22,8 @@ from agentlog.valuetext import type_label, value_text
 
 INDENT = "  "
 MAX_VALUES_SHOWN = 3  # distinct return values listed for a folded run
+MAX_RECURSION_PERIOD = 4  # a -> b -> a -> b ... folds into one line from this many nested calls
+MIN_RECURSION_REPEATS = 4
 MAX_VALUE_CHARS = 60
 
 
@@ -148,9 +150,29 @@ class _Renderer:
     def lines(self, blocks: list[_Block], depth: int = 0) -> list[str]:
         out: list[str] = []
         for block in blocks:
-            out.append(INDENT * depth + self.line(block))
+            period, repeats, rest = self.recursion(block)
+            if repeats:
+                cycle = " -> ".join(self.name(b.item["c"], where=False) for b in rest[:period])
+                out.append(INDENT * depth + f"{self.line(block)}; recursion: {cycle} x{repeats}")
+                block = rest[period * repeats - 1]
+            else:
+                out.append(INDENT * depth + self.line(block))
             out.extend(self.lines(block.children, depth + 1))
         return out
+
+    def recursion(self, block: _Block) -> tuple[int, int, list[_Block]]:
+        """(period, repeats, chain) when ``block`` starts a chain of nested calls repeating a 1-4 call cycle."""
+        chain = [block]
+        while len(chain[-1].children) == 1 and "ev" not in chain[-1].children[0].item:
+            chain.append(chain[-1].children[0])
+        shallow = [(b.item.get("c"), b.item.get("end"), b.item.get("e"), b.count) for b in chain]
+        for period in range(1, MAX_RECURSION_PERIOD + 1):
+            repeats = 1
+            while shallow[repeats * period : (repeats + 1) * period] == shallow[:period]:
+                repeats += 1
+            if repeats >= MIN_RECURSION_REPEATS:
+                return period, repeats, chain
+        return 0, 0, chain
 
     def line(self, block: _Block) -> str:
         item = block.item

@@ -58,4 +58,6 @@ def local_line(name: str, desc: dict[str, Any]) -> str:
     """``name: type[len] = value``; describe_locals' overflow entry becomes a count."""
     if "t" not in desc and "more" in desc:
         return f"… {desc['more']} more locals"
+    if "same" in desc:
+        return f"{name}: {desc['t']} = same object as {desc['same']}"
     return f"{name}: {type_label(desc)} = {value_text(desc)}"

@@ -253,6 +253,25 @@ class TestChains:
         assert os.path.getsize(data_dir / "records.jsonl") < 64 * 1024
 
 
+    def test_mutual_recursion_collapsed_with_own_locals(self, write_script, tmp_path, data_dir):
+        """a -> b -> a ... collapses to one repeated two-frame block; each kept frame shows its own locals."""
+        result, failures = crash(write_script, tmp_path, data_dir, """
+            def a(n):
+                return b(n - 1)
+            def b(n):
+                return a(n - 1)
+            a(10 ** 6)
+        """)
+        assert result.returncode == 1
+        frames = failures[0]["exc"]["frames"]
+        assert frames[0]["f"] == "a" and frames[0]["per"] == 2 and frames[0]["rep"] > 100
+        assert frames[1]["f"] == "b"
+        inner_n = int(frames[0]["loc"]["n"]["v"])
+        assert int(frames[1]["loc"]["n"]["v"]) == inner_n + 1
+        outer_a = [f for f in frames if f["f"] == "a"][-1]
+        assert outer_a["loc"]["n"]["v"] == str(10**6)
+
+
 class TestHostileValues:
     def test_hostile_reprs(self, write_script, tmp_path, data_dir):
         """Raising, 5 MB, slow and cyclic reprs cost a note each, not a crash or a hang."""

@@ -147,3 +147,19 @@ def test_traced_lines() -> None:
         "  #4 login(user='bob', password=[REDACTED:name]) -> bool True (2us)",
         "  #5 login() raised KeyError: 'x'",
     ]
+
+
+class TestRecursionFolding:
+    def test_mutual_recursion_is_one_line(self) -> None:
+        """A chain of nested a -> b -> a -> b calls reads as one line with the cycle and its count."""
+        calls = [call(2 if i % 2 == 0 else 3, i, end="exc", e="RecursionError", ln=2, pre=True) for i in range(40)]
+        calls.append(call(2, 40, r={"t": "int", "v": "7"}))
+        lines = trail_lines({"fn": FNS, "calls": calls})
+        assert lines[0].endswith("recursion: load() -> parse() x20")
+        assert lines[1:] == ["  load(), returned 7"]
+
+    def test_short_chains_stay_expanded(self) -> None:
+        """Three nested calls are shown as they are."""
+        one = {"t": "int", "v": "1"}
+        calls = [call(2, 0, r=one), call(3, 1, r=one), call(2, 2, r=one)]
+        assert len(trail_lines({"fn": FNS, "calls": calls})) == 3

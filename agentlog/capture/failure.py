@@ -66,6 +66,8 @@ def build_failure(
     describer = Describer(Limits.from_config(config))
     capture = ExceptionCapture(describer, max_frames=config.max_frames)
     thread = thread or threading.current_thread()
+    # The trail first: describing values may call into user code, which the tracer would record.
+    trail = _tracer_fields(thread.ident)
     record = make_record(
         FAILURE,
         id=secrets.token_hex(6),
@@ -77,7 +79,7 @@ def build_failure(
     )
     record["tid"], record["th"] = thread.ident, thread.name
     record["sid"] = session_of(exc) or record["sid"]
-    record.update(_tracer_fields(thread.ident))
+    record.update(trail)
     git = _git_state()
     if git:
         record["git"] = git

@@ -9,13 +9,14 @@ to a fixed depth, and runs of repeated frames (recursion) are collapsed.
 from __future__ import annotations
 
 import linecache
+import re
 from collections.abc import Iterator
 from types import FrameType, TracebackType
 from typing import Any
 
 from agentlog.capture.codepaths import is_agentlog_frame, is_user_file
-from agentlog.capture.describe import Describer
-from agentlog.redact import redact_text
+from agentlog.capture.describe import MORE_KEY, Describer
+from agentlog.redact import is_secret_name, redact_text
 
 SOURCE_CONTEXT_LINES = 2
 MAX_SOURCE_LINE_CHARS = 200
@@ -41,8 +42,12 @@ def _bounded(text: str, limit: int) -> str:
 
 
 def type_name(cls: type) -> str:
-    module = getattr(cls, "__module__", "builtins")
-    qualname = getattr(cls, "__qualname__", cls.__name__)
+    """``QualName`` for builtins and __main__, else ``module.QualName``; never raises (hostile metaclasses)."""
+    try:
+        module = type.__getattribute__(cls, "__module__")
+        qualname = type.__getattribute__(cls, "__qualname__")
+    except Exception:  # noqa: BLE001
+        return "?"
     return qualname if module in ("builtins", "__main__") else f"{module}.{qualname}"
 
 
@@ -57,22 +62,31 @@ def _source(filename: str, lineno: int, module_globals: dict[str, Any]) -> list[
     return lines
 
 
+# Values of these types are cheap to repeat and often equal by coincidence: never shown as references.
+_VALUE_TYPES = frozenset({int, float, bool, complex, str, bytes, type(None), type(...)})
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _line_names(src: list[list[Any]], lineno: int) -> list[str]:
+    """Identifiers on the failing source line, in order of appearance."""
+    line = next((text for n, text in src if n == lineno), "")
+    return list(dict.fromkeys(_NAME_RE.findall(line)))
+
+
 def _tb_entries(tb: TracebackType | None) -> Iterator[tuple[FrameType, int]]:
     while tb is not None:
         yield tb.tb_frame, tb.tb_lineno
         tb = tb.tb_next
 
 
-def _frame_key(frame: dict[str, Any]) -> tuple[Any, ...]:
-    return frame["file"], frame["ln"], frame["f"]
+def collapse_runs(keys: list[Any]) -> list[tuple[int, int, int]]:
+    """(index, repeats, period) per frame kept: consecutive repeats of a block of 1..4 frames become one copy.
 
-
-def collapse_repeats(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Collapse consecutive repeats of a block of 1..4 frames into one copy with ``rep``."""
-    out: list[dict[str, Any]] = []
-    keys = [_frame_key(f) for f in frames]
+    The first frame of a collapsed block carries the repeat count and the block's length; the others 1, 1.
+    """
+    out: list[tuple[int, int, int]] = []
     i = 0
-    while i < len(frames):
+    while i < len(keys):
         best_period, best_count = 1, 1
         for period in range(1, MAX_REPEAT_PERIOD + 1):
             block = keys[i : i + period]
@@ -81,10 +95,8 @@ def collapse_repeats(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 count += 1
             if count >= MIN_REPEATS_TO_COLLAPSE and count * period > best_count * best_period:
                 best_period, best_count = period, count
-        block_frames = frames[i : i + best_period]
-        if best_count > 1:
-            block_frames = [dict(block_frames[0], rep=best_count), *block_frames[1:]]
-        out.extend(block_frames)
+        out.append((i, best_count, best_period))
+        out.extend((i + k, 1, 1) for k in range(1, best_period))
         i += best_period * best_count
     return out
 
@@ -96,50 +108,70 @@ class ExceptionCapture:
         self.describer = describer
         self.max_frames = max_frames
 
-    def frame(self, frame: FrameType, lineno: int, with_locals: bool) -> dict[str, Any]:
+    def frame(self, frame: FrameType, lineno: int, seen: dict[int, str]) -> dict[str, Any]:
+        """One frame; user frames get source and locals (objects already described elsewhere by reference)."""
         code = frame.f_code
         entry: dict[str, Any] = {"f": code.co_qualname, "file": code.co_filename, "ln": lineno}
         if not is_user_file(code.co_filename):
             return entry
         entry["u"] = 1
         entry["src"] = _source(code.co_filename, lineno, frame.f_globals)
-        if with_locals:
-            entry["loc"] = self.describer.describe_locals(frame.f_locals)
+        entry["loc"] = self._locals(frame, _line_names(entry["src"], lineno), seen)
         return entry
 
+    def _locals(self, frame: FrameType, first: list[str], seen: dict[int, str]) -> dict[str, Any]:
+        """Locals, the names on the failing line first; an object met before becomes a reference."""
+        f_locals = frame.f_locals
+        order = [n for n in first if n in f_locals] + [n for n in f_locals if n not in first]
+        where = frame.f_code.co_qualname
+        described: dict[str, Any] = {}
+        rest = {}
+        for name in order:
+            value = f_locals[name]
+            if type(value) in _VALUE_TYPES or name.startswith("__") or is_secret_name(name):
+                rest[name] = value
+                continue
+            if id(value) in seen:
+                described[name] = {"t": type_name(type(value)), "same": seen[id(value)]}
+                continue
+            seen[id(value)] = f"{where}.{name}"
+            rest[name] = value
+        # describe_locals keeps its own rules (module frames, dunders, the overflow entry).
+        result = self.describer.describe_locals(rest)
+        result.update(described)
+        return {name: result[name] for name in [*order, MORE_KEY] if name in result}
+
     def frames(self, tb: TracebackType | None) -> list[dict[str, Any]]:
-        """Frames innermost first, AgentLog's own launcher frames dropped, long stacks cut."""
+        """Frames innermost first: launcher frames dropped, recursion collapsed, long stacks cut.
+
+        A cut keeps the innermost three quarters of ``max_frames`` and the outermost
+        quarter, with a ``{"skipped": N}`` marker where the frames were left out.
+        """
         entries = [(f, n) for f, n in _tb_entries(tb) if not is_agentlog_frame(f)]
         entries.reverse()
+        keys = [(f.f_code.co_filename, n, f.f_code.co_qualname) for f, n in entries]
+        kept = collapse_runs(keys)
         skipped = 0
-        if len(entries) > self.max_frames * 4:
-            # Deep recursion: describe only both ends before collapsing repeats.
-            keep = self.max_frames * 2
-            skipped = len(entries) - 2 * keep
-            entries = entries[:keep] + entries[-keep:]
-        frames = [self.frame(f, n, with_locals=False) for f, n in entries]
-        frames = collapse_repeats(frames)
-        if len(frames) > self.max_frames:
+        if len(kept) > self.max_frames:
             head = self.max_frames * 3 // 4
             tail = self.max_frames - head
-            skipped += len(frames) - self.max_frames
-            frames = frames[:head] + frames[-tail:]
-        if skipped:
-            frames.insert(min(len(frames), self.max_frames * 3 // 4), {"skipped": skipped})
-        self._add_locals(frames, entries)
-        return frames
-
-    def _add_locals(self, frames: list[dict[str, Any]], entries: list[tuple[FrameType, int]]) -> None:
-        # Locals are the expensive part: describe them only for frames that survived the cuts.
-        by_key = {}
-        for frame, lineno in entries:
-            key = (frame.f_code.co_filename, lineno, frame.f_code.co_qualname)
-            by_key.setdefault(key, frame)
-        for entry in frames:
-            if entry.get("u"):
-                frame = by_key.get(_frame_key(entry))
-                if frame is not None:
-                    entry["loc"] = self.describer.describe_locals(frame.f_locals)
+            gap = kept[head : len(kept) - tail]
+            skipped = sum(rep for _, rep, _ in gap)
+            kept = [*kept[:head], (-1, skipped, 1), *kept[len(kept) - tail :]]
+        out = []
+        seen: dict[int, str] = {}
+        for index, rep, period in kept:
+            if index < 0:
+                out.append({"skipped": rep})
+                continue
+            frame, lineno = entries[index]
+            entry = self.frame(frame, lineno, seen)
+            if rep > 1:
+                entry["rep"] = rep
+            if period > 1:
+                entry["per"] = period
+            out.append(entry)
+        return out
 
     def exception(
         self, exc: BaseException, tb: TracebackType | None = None, depth: int = 0
