@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,55 +27,71 @@ MAX_OLDER_FAILURES = 5
 # would otherwise be parsed whole for every call.
 SCAN_BYTES = 32 * 1024 * 1024
 RELATED_WINDOW_S = 60.0
+MAX_CMD_CHARS = 100
 
 # Priorities: lower is admitted first.
 P_HEADLINE, P_INNER_FRAME, P_HEADER, P_CHAIN, P_FRAME, P_TRAIL = 0, 1, 1.5, 2, 3, 4
-P_SESSION, P_OTHER, P_OUTER_FRAME, P_OLDER = 5, 6, 7, 8
+P_OLDER_SUMMARY, P_SESSION, P_OTHER, P_OUTER_FRAME, P_OLDER = 2.5, 5, 6, 7, 8
 SESSION_PRIORITIES = {"session": P_SESSION, "git": P_SESSION, "decisions": P_SESSION,
                       "tools": P_OTHER, "tokens": P_OLDER, "perf": P_OLDER}
 
 
 @dataclasses.dataclass
 class Chunk:
-    order: float
-    priority: float
+    """Lines that are admitted together, in whole or cut."""
+
+    order: float  # place in the document
+    priority: float  # lower is admitted first
     lines: list[str]
     keep_tail: bool = False  # when cut, keep the last lines (a call trail), not the first
+    head: int = 0  # leading lines (a title, a frame's location) kept whenever any line is
+    optional: frozenset[int] = frozenset()  # line indexes dropped first when the chunk must shrink
 
 
 def _when(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
 
 
+def _frame_lines(frame: dict[str, Any]) -> tuple[list[str], frozenset[int]]:
+    """A user frame's lines and which of them (source around the failing line) are optional."""
+    lines = [_where(frame)]
+    optional = set()
+    for n, text in frame.get("src", []):
+        if n != frame["ln"]:
+            optional.add(len(lines))
+        lines.append(f"    {'>' if n == frame['ln'] else ' '}{n}| {text}")
+    locals_ = frame.get("loc", {})
+    if locals_:
+        lines.append("    locals:")
+        lines.extend(f"      {local_line(name, d)}" for name, d in locals_.items())
+    elif frame.get("loc_cut"):
+        lines.append(f"    locals: {frame['loc_cut']} omitted (record size cap)")
+    return lines, frozenset(optional)
+
+
+def _where(frame: dict[str, Any]) -> str:
+    rep = ""
+    if frame.get("rep"):
+        block = f"this and the next {frame['per'] - 1} frame(s)" if frame.get("per") else "this frame"
+        rep = f" ({block} repeated x{frame['rep']})"
+    return f"  at {frame['f']} ({frame['file']}:{frame['ln']}){rep}"
+
+
 def _frame_chunks(exc: dict[str, Any], order: float, base_priority: float) -> list[Chunk]:
-    """One chunk per frame, innermost first: location, source, then locals."""
+    """One chunk per frame, innermost first; library frames are one line each."""
     chunks = []
     user_rank = 0
     for i, frame in enumerate(exc.get("frames", [])):
+        place = order + i / 1000
         if "skipped" in frame:
-            chunks.append(Chunk(order + i / 1000, P_OUTER_FRAME, [f"  … {frame['skipped']} frames skipped"]))
-            continue
-        rep = ""
-        if frame.get("rep"):
-            block = f"this and the next {frame['per'] - 1} frame(s)" if frame.get("per") else "this frame"
-            rep = f" ({block} repeated x{frame['rep']})"
-        where = f"  at {frame['f']} ({frame['file']}:{frame['ln']}){rep}"
-        if not frame.get("u"):
-            chunks.append(Chunk(order + i / 1000, P_OUTER_FRAME, [where + " [library]"]))
-            continue
-        lines = [where]
-        for n, text in frame.get("src", []):
-            marker = ">" if n == frame["ln"] else " "
-            lines.append(f"    {marker}{n}| {text}")
-        locals_ = frame.get("loc", {})
-        if locals_:
-            lines.append("    locals:")
-            lines.extend(f"      {local_line(name, d)}" for name, d in locals_.items())
-        elif frame.get("loc_cut"):
-            lines.append(f"    locals: {frame['loc_cut']} omitted (record size cap)")
-        priority = base_priority + (P_INNER_FRAME if user_rank == 0 else P_FRAME + user_rank / 100)
-        user_rank += 1
-        chunks.append(Chunk(order + i / 1000, priority, lines))
+            chunks.append(Chunk(place, P_OUTER_FRAME, [f"  … {frame['skipped']} frames skipped"]))
+        elif not frame.get("u"):
+            chunks.append(Chunk(place, P_OUTER_FRAME, [_where(frame) + " [library]"]))
+        else:
+            lines, optional = _frame_lines(frame)
+            priority = base_priority + (P_INNER_FRAME if user_rank == 0 else P_FRAME + user_rank / 100)
+            user_rank += 1
+            chunks.append(Chunk(place, priority, lines, head=1, optional=optional))
     return chunks
 
 
@@ -83,7 +99,7 @@ def _exception_chunks(exc: dict[str, Any], order: float, base_priority: float,
                       label: str = "") -> list[Chunk]:
     head = [f"{label}{exc['t']}: {exc.get('m', '')}".rstrip()]
     head.extend(f"  note: {n}" for n in exc.get("notes", []))
-    chunks = [Chunk(order, base_priority + (P_HEADLINE if not label else P_CHAIN), head)]
+    chunks = [Chunk(order, base_priority + (P_HEADLINE if not label else P_CHAIN), head, head=1)]
     chunks += _frame_chunks(exc, order + 0.001, base_priority + (0 if not label else P_CHAIN))
     links = (("cause", "caused by: "), ("ctx", "while handling: "))
     for n, (key, text) in enumerate(links, start=1):
@@ -110,7 +126,7 @@ def _tracer_chunks(failure: dict[str, Any], order: float) -> list[Chunk]:
         if failure.get(key):
             lines = render(failure[key])
             if lines:
-                chunks.append(Chunk(order + n * 0.01, priority, [title, *lines], keep_tail=tail))
+                chunks.append(Chunk(order + n * 0.01, priority, [title, *lines], keep_tail=tail, head=1))
     return chunks
 
 
@@ -123,15 +139,32 @@ def _session_chunks(failure: dict[str, Any], records: list[dict[str, Any]], orde
     for n, (name, lines) in enumerate(session_blocks(failure, records).items()):
         if lines:
             priority = SESSION_PRIORITIES.get(name, P_OTHER)
-            chunks.append(Chunk(order + n * 0.01, priority, [f"{name}:", *lines]))
+            chunks.append(Chunk(order + n * 0.01, priority, [f"{name}:", *lines], head=1))
     return chunks
 
 
-def _failure_header(failure: dict[str, Any], index: int, total: int) -> str:
-    argv = " ".join(failure.get("argv", []))
-    return (f"FAILURE {index}/{total} id={failure.get('id', '?')} at={_when(failure['ts'])} "
-            f"via={failure.get('src', '?')} pid={failure.get('pid')} thread={failure.get('th')} "
-            f"cmd={argv!r}")
+def _failure_header(failure: dict[str, Any], index: int, total: int, cmd: bool = True) -> str:
+    """``FAILURE 1/3 id=… at=… cmd=…``, plus the hook and thread when they are not the usual ones."""
+    parts = [f"FAILURE {index}/{total} id={failure.get('id', '?')} at={_when(failure['ts'])}"]
+    if failure.get("src") not in (None, "excepthook"):
+        parts.append(f"via={failure['src']}")
+    if failure.get("th") not in (None, "MainThread"):
+        parts.append(f"thread={failure['th']}")
+    if cmd:
+        command = " ".join(failure.get("argv", []))
+        if len(command) > MAX_CMD_CHARS:
+            command = f"{command[:MAX_CMD_CHARS]}… (+{len(command) - MAX_CMD_CHARS} chars)"
+        parts.append(f"cmd={command!r}")
+    return " ".join(parts)
+
+
+def _summary_line(failure: dict[str, Any], index: int, total: int) -> str:
+    """An older failure in one line: header, exception, innermost user frame."""
+    exc = failure["exc"]
+    frames = [f for f in exc.get("frames", []) if f.get("u")] or [f for f in exc.get("frames", []) if "f" in f]
+    where = f" at {frames[0]['f']} ({frames[0]['file']}:{frames[0]['ln']})" if frames else ""
+    message = exc.get("m", "").splitlines()[0][:160] if exc.get("m") else ""
+    return f"{_failure_header(failure, index, total, cmd=False)}: {exc['t']}: {message}{where}"
 
 
 def _related(failure: dict[str, Any], failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -143,59 +176,87 @@ def _related(failure: dict[str, Any], failures: list[dict[str, Any]]) -> list[di
 
 
 def build_chunks(failures: list[dict[str, Any]], records: list[dict[str, Any]]) -> list[Chunk]:
-    """All candidate chunks, newest failure first."""
+    """All candidate chunks, newest failure first; a record that cannot be rendered is skipped."""
     if not failures:
         return [Chunk(0, 0, ["No failures recorded."])]
     newest, older = failures[-1], failures[-2::-1]
-    chunks = [Chunk(0, P_HEADER, [_failure_header(newest, 1, len(failures))])]
-    chunks += _exception_chunks(newest["exc"], 1, 0)
+    total = len(failures)
+    chunks = [Chunk(0, P_HEADER, [_failure_header(newest, 1, total)])]
+    chunks += _guarded(_exception_chunks, newest["exc"], 1, 0)
     for n, worker in enumerate(_related(newest, failures)[-2:]):
         label = f"in worker pid={worker.get('pid')}: "
-        chunks += _exception_chunks(worker["exc"], 2 + n * 0.1, P_CHAIN, label)
-    chunks += _tracer_chunks(newest, 3)
-    chunks += _session_chunks(newest, records, 4)
+        chunks += _guarded(_exception_chunks, worker["exc"], 2 + n * 0.1, P_CHAIN, label)
+    chunks += _guarded(_tracer_chunks, newest, 3)
+    chunks += _guarded(_session_chunks, newest, records, 4)
     for n, failure in enumerate(older[:MAX_OLDER_FAILURES]):
         base = 10 + n
-        chunks.append(Chunk(base, P_OLDER + n, [_failure_header(failure, n + 2, len(failures))]))
-        for chunk in _exception_chunks(failure["exc"], base + 0.01, P_OLDER + n):
-            chunk.priority = max(chunk.priority, P_OLDER + n)
-            chunks.append(chunk)
+        summary = _guarded(_summary_chunks, failure, n + 2, total, base)
+        chunks += summary
+        if summary:
+            # Its frames (the exception line is already in the summary) only if room remains.
+            frames = _guarded(_frame_chunks, failure["exc"], base + 0.01, P_OLDER + n)
+            chunks += [dataclasses.replace(c, priority=max(c.priority, P_OLDER + n)) for c in frames]
     return chunks
 
 
+def _summary_chunks(failure: dict[str, Any], index: int, total: int, order: float) -> list[Chunk]:
+    return [Chunk(order, P_OLDER_SUMMARY + index / 100, [_summary_line(failure, index, total)])]
+
+
+def _guarded(build: Callable[..., list[Chunk]], *args: Any) -> list[Chunk]:
+    """Chunks from one record, or none if the record is malformed (hand-edited, another version)."""
+    try:
+        return build(*args)
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError):
+        return []
+
+
+def _cost(lines: list[str]) -> int:
+    return count_tokens("\n".join(lines) + "\n") if lines else 0
+
+
 def _cut(chunk: Chunk, budget: int) -> list[str]:
-    """As many lines of the chunk as fit in ``budget`` tokens, plus a marker of what was cut."""
-    lines = list(reversed(chunk.lines)) if chunk.keep_tail else list(chunk.lines)
+    """The chunk shrunk to ``budget`` tokens: optional lines go first, then lines from the
+    end (the start for ``keep_tail``) behind a marker saying how many; head lines always stay."""
+    lines = [line for i, line in enumerate(chunk.lines) if i not in chunk.optional]
+    if _cost(lines) <= budget:
+        return lines
+    head, body = lines[: chunk.head], lines[chunk.head :]
+    if chunk.keep_tail:
+        body.reverse()
+    used = _cost(head)
     kept: list[str] = []
-    used = 0
-    for line in lines:
-        cost = count_tokens(line + "\n")
-        marker_cost = count_tokens(f"  … {len(lines) - len(kept)} more lines\n")
-        if used + cost + marker_cost > budget:
+    for line in body:
+        marker = f"  … {len(body) - len(kept) - 1} more lines"
+        if used + count_tokens(line + "\n") + count_tokens(marker + "\n") > budget:
             break
         kept.append(line)
-        used += cost
-    if not kept:
-        return []
-    kept.append(f"  … {len(lines) - len(kept)} more lines")
-    return list(reversed(kept)) if chunk.keep_tail else kept
+        used += count_tokens(line + "\n")
+    marker = f"  … {len(body) - len(kept)} more lines"
+    if not kept or used + count_tokens(marker + "\n") > budget:
+        return []  # a title alone, or a frame's location alone, says nothing
+    if chunk.keep_tail:
+        kept.reverse()
+        return [*head, marker, *kept]
+    return [*head, *kept, marker]
 
 
 def fit_chunks(chunks: list[Chunk], max_tokens: int) -> str:
     """Admit chunks by priority within ``max_tokens``; render them in document order.
 
     Admission stops at the first chunk that cannot fit even in part, so a less
-    important scrap never takes the place of a more important chunk.
+    important scrap never takes the place of a more important chunk (one-line
+    chunks are skipped instead: they have no part to keep).
     """
     chosen: list[tuple[float, list[str]]] = []
     remaining = max_tokens
     for chunk in sorted(chunks, key=lambda c: (c.priority, c.order)):
-        text = "\n".join(chunk.lines) + "\n"
-        cost = count_tokens(text)
-        lines = chunk.lines if cost <= remaining else _cut(chunk, remaining)
+        lines = chunk.lines if _cost(chunk.lines) <= remaining else _cut(chunk, remaining)
         if not lines:
+            if len(chunk.lines) == 1:
+                continue  # a whole line that does not fit: a shorter one later still may
             break  # what is left is too small to be useful; don't fill it with scraps
-        remaining -= count_tokens("\n".join(lines) + "\n")
+        remaining -= _cost(lines)
         chosen.append((chunk.order, lines))
     chosen.sort(key=lambda item: item[0])
     return "".join("\n".join(lines) + "\n" for _, lines in chosen)
@@ -206,21 +267,55 @@ def load(data_dir: Path | None = None) -> tuple[list[dict[str, Any]], list[dict[
     from agentlog.config import get_config
 
     records = list(iter_records(data_dir or get_config().data_dir, max_bytes=SCAN_BYTES))
-    return [r for r in records if r.get("k") == FAILURE and "exc" in r], records
+    return [r for r in records if r["k"] == FAILURE and _is_failure(r)], records
+
+
+def _is_failure(record: dict[str, Any]) -> bool:
+    exc = record.get("exc")
+    return isinstance(exc, dict) and isinstance(exc.get("t"), str) and isinstance(exc.get("frames", []), list)
 
 
 def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
-def _shrunk(failure: dict[str, Any], max_tokens: int) -> dict[str, Any] | None:
-    """The failure with trail and locals dropped until it fits, else just its headline."""
-    from agentlog.capture.failure import fit_failure
+def _slimmer(failure: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Ever smaller copies of a failure record, least useful detail first.
 
-    size = len(_dumps(failure))
-    while size > 512:
-        size //= 2
-        slim = fit_failure(json.loads(_dumps(failure)), size)
+    Call trail, threads, git; the envelope but id, time and kind; chained exceptions;
+    locals of all but the innermost
+    user frame; all frames but that one; its source but the failing line; its locals;
+    that line.
+    """
+    record = json.loads(_dumps(failure))
+    for key in ("traced", "threads", "trail", "git"):
+        if record.pop(key, None) is not None:
+            yield record
+    for key in ("argv", "cwd", "py", "sid", "pid", "tid", "th"):
+        record.pop(key, None)
+    yield record
+    exc = record["exc"]
+    for key in ("group", "ctx", "cause"):
+        exc.pop(key, None)
+    yield record
+    user = [f for f in exc.get("frames", []) if f.get("u")]
+    for frame in user[1:]:
+        frame.pop("loc", None)
+    yield record
+    exc["frames"] = user[:1]
+    yield record
+    for frame in user[:1]:
+        frame["src"] = [line for line in frame.get("src", []) if line[0] == frame["ln"]]
+        yield record
+        frame.pop("loc", None)
+        yield record
+        frame.pop("src", None)
+        yield record
+
+
+def _shrunk(failure: dict[str, Any], max_tokens: int) -> dict[str, Any] | None:
+    """The largest of :func:`_slimmer`'s copies that fits, else the bare exception, else None."""
+    for slim in _slimmer(failure):
         if count_tokens(_dumps({"failures": [slim]})) <= max_tokens:
             return slim
     exc = failure["exc"]

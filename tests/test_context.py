@@ -112,3 +112,69 @@ class TestValueText:
     def test_overflow_entry(self):
         """describe_locals' overflow entry renders as a count."""
         assert local_line("...", {"more": 12}) == "… 12 more locals"
+
+
+class TestShrinking:
+    def test_title_kept_and_tail_kept(self):
+        """A cut trail keeps its title and its newest lines."""
+        lines = ["call trail:"] + [f"call number {i}" for i in range(100)]
+        text = fit_chunks([Chunk(0, 0, lines, keep_tail=True, head=1)], 50)
+        out = text.splitlines()
+        assert out[0] == "call trail:" and "more lines" in out[1] and out[-1] == "call number 99"
+
+    def test_optional_lines_go_first(self):
+        """Source around the failing line is dropped before any local."""
+        lines = ["  at f (x.py:3)", "     2| a = 1", "    >3| b = a / 0", "     4| pass"]
+        lines += ["    locals:", "      a: int = 1"]
+        chunk = Chunk(0, 0, lines, head=1, optional=frozenset({1, 3}))
+        full = count_tokens("\n".join(lines) + "\n")
+        text = fit_chunks([chunk], full - 1)
+        assert text.splitlines() == [lines[0], lines[2], lines[4], lines[5]]
+
+    def test_older_failure_summary_before_outer_frames(self, failures):
+        """At a moderate budget the older failure appears as one summary line, not dropped."""
+        text = fit_chunks(build_chunks(failures, []), 300)
+        summary = [line for line in text.splitlines() if line.startswith("FAILURE 2/2")]
+        assert len(summary) == 1 and "KeyError: 'missing_key'" in summary[0]
+
+
+class TestMalformedRecords:
+    def test_bad_records_skipped_not_fatal(self, tmp_path):
+        """Records with wrong types (hand-edited, another version) are skipped by every reader."""
+        from support import child_env, run_python
+
+        data = tmp_path / "data"
+        data.mkdir()
+        good = '{"sv":1,"k":"failure","ts":1.0,"id":"a1","exc":{"t":"KeyError","m":"x","frames":[]}}'
+        bad = [
+            '{"sv":"1","k":"failure"}',
+            '{"sv":null,"k":"failure"}',
+            '{"sv":1,"k":"failure","ts":"abc","exc":"x","frames":5}',
+            '{"sv":1,"k":"failure","ts":2.0,"exc":{"t":"E","frames":5}}',
+            '{"sv":1,"k":"failure","ts":3.0,"exc":{"t":"E","frames":[{"u":1,"src":7}]}}',
+            '{"sv":1,"k":7}',
+        ]
+        (data / "records.jsonl").write_text("\n".join([good, *bad]) + "\n")
+        env = child_env(data)
+        for command in (["context"], ["list"], ["sessions"], ["tokens"], ["perf"], ["profile"]):
+            result = run_python(["-m", "agentlog", *command], tmp_path, env)
+            assert result.returncode == 0, (command, result.stderr)
+            assert "Traceback" not in result.stderr
+        assert "KeyError: x" in run_python(["-m", "agentlog", "list"], tmp_path, env).stdout
+
+
+class TestJsonFormat:
+    @pytest.mark.parametrize("budget", [150, 300, 600])
+    def test_small_budget_keeps_innermost_frame(self, failures, tmp_path, budget):
+        """Below the size of a whole record, JSON keeps the innermost user frame's location (and locals if room)."""
+        import json
+
+        from agentlog.context import _json_context
+
+        text = _json_context(failures, budget)
+        assert count_tokens(text) <= budget
+        [newest] = json.loads(text)["failures"]
+        frame = newest["exc"]["frames"][0]
+        assert frame["f"].endswith("level3") and frame["ln"] > 0
+        if budget >= 300:
+            assert frame["loc"]["order_total"]["v"] == "-97"

@@ -47,17 +47,33 @@ def iter_records(
             fh = path.open("rb")
         except FileNotFoundError:
             continue  # rotated away or pruned while we were listing
+        except OSError as exc:  # a directory or an unreadable file where a record file should be
+            if warn:
+                print(f"agentlog: skipped {path}: {exc.strerror or exc}", file=sys.stderr)
+            continue
         with fh:
             for raw in fh:
-                try:
-                    record = json.loads(raw)
-                except ValueError:
+                if not raw.strip():
+                    continue  # the separator a writer adds after a torn line
+                record = _parse(raw)
+                if record is None:
                     bad += 1
-                    continue
-                if not isinstance(record, dict) or record.get("sv", 0) > SCHEMA_VERSION:
-                    bad += not isinstance(record, dict)
-                    continue
-                if wanted is None or record.get("k") in wanted:
+                elif record["sv"] <= SCHEMA_VERSION and (wanted is None or record["k"] in wanted):
                     yield record
         if bad and warn:
             print(f"agentlog: skipped {bad} corrupt line(s) in {path}", file=sys.stderr)
+
+
+def _parse(raw: bytes) -> dict[str, Any] | None:
+    """A record with a well-typed envelope, or None for anything else."""
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(record, dict):
+        return None
+    if type(record.get("sv")) is not int or not isinstance(record.get("k"), str):
+        return None
+    if not isinstance(record.get("ts", 0), int | float):
+        return None
+    return record
