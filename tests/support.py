@@ -45,6 +45,8 @@ def read_records(data_dir: Path, kind: str | None = None) -> list[dict[str, Any]
     records = []
     for path in sorted(data_dir.glob("records*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue  # a writer's separator after a torn line (docs/FORMAT.md)
             record = json.loads(line)
             if kind is None or record["k"] == kind:
                 records.append(record)

@@ -150,3 +150,32 @@ class TestRecentFiles:
         assert everything == list(range(60))
         assert recent == everything[-len(recent):] and 0 < len(recent) < 40
         assert [r["i"] for r in iter_records(data_dir, max_bytes=1)][-1] == 59
+
+
+class TestTornWrites:
+    def test_record_after_torn_tail_survives(self, config, data_dir):
+        """After a torn last line (no newline), the next record is still readable."""
+        append(make_record("note", n=1), config)
+        with open(data_dir / "records.jsonl", "ab") as fh:
+            fh.write(b'{"sv":1,"k":"note","n":')  # a write cut short by a full disk
+        append(make_record("note", n=2), config)
+        assert [r["n"] for r in iter_records(data_dir, kinds=["note"])] == [1, 2]
+
+    def test_write_failure_warns_once_and_returns_false(self, config, monkeypatch, capsys):
+        """A failing write (disk full) is one loud warning, a False return, and no exception."""
+        import errno
+        import os
+
+        from agentlog import selflog
+        from agentlog.store import writer
+
+        def full(fd, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(os, "write", full)
+        monkeypatch.setattr(selflog, "_warned", set())
+        monkeypatch.setattr(writer, "_ready_dirs", set())
+        assert append(make_record("note"), config) is False
+        assert append(make_record("note"), config) is False
+        err = capsys.readouterr().err
+        assert err.count("agentlog: warning [write-failed]") == 1 and "No space left on device" in err

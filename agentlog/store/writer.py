@@ -8,6 +8,7 @@ when rotated files pass ``max_dir_bytes`` in total, the oldest are deleted.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import threading
@@ -83,6 +84,25 @@ def _rotate(data_dir: Path, config: Config) -> None:
             continue
 
 
+def _write_line(path: Path, line: bytes) -> None:
+    """One ``write()`` of a whole line; raises OSError if it could not be written whole.
+
+    If the file does not end in a newline (a torn write: disk full, a killed
+    process), a newline goes first, so this record does not fuse with the torn
+    one (readers skip the blank line a race may leave).
+    """
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            line = b"\n" + line
+        written = os.write(fd, line)
+        if written != len(line):
+            raise OSError(errno.ENOSPC, f"short write ({written} of {len(line)} bytes)")
+    finally:
+        os.close(fd)
+
+
 def append(record: dict[str, Any], config: Config | None = None) -> bool:
     """Append one record; returns False (after a warning) if the data dir is unusable."""
     from agentlog.redact import scrub
@@ -94,16 +114,15 @@ def append(record: dict[str, Any], config: Config | None = None) -> bool:
         if data_dir not in _ready_dirs:
             ensure_data_dir(data_dir)
             _ready_dirs.add(data_dir)
-        fd = os.open(data_dir / ACTIVE_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, line)
-        finally:
-            os.close(fd)
+        _write_line(data_dir / ACTIVE_FILE, line)
         with _lock:
             _rotate(data_dir, config)
         return True
     except (DataDirError, PermissionError) as exc:
         selflog.warn_once("data-dir-unwritable", f"{exc}; nothing will be recorded", loud=True)
+    except OSError as exc:  # disk full, quota, read-only file system, I/O error
+        selflog.warn_once("write-failed", f"cannot write to {data_dir}: {exc.strerror or exc}; "
+                          "records are being lost", loud=True)
     except Exception as exc:  # noqa: BLE001 - never raise into the user's program
         selflog.report("store.append", exc)
     return False
