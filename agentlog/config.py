@@ -115,38 +115,63 @@ def _pyproject_table(start: Path) -> dict[str, Any]:
     return {k.replace("-", "_"): v for k, v in table.items()} if isinstance(table, dict) else {}
 
 
-def load_config(cwd: Path | None = None, env: dict[str, str] | None = None) -> Config:
-    """Build a Config from pyproject and environment. Raises ConfigError on bad values."""
+def check_option(name: str, raw: Any) -> Any:
+    """``raw`` converted for option ``name``; ValueError (ConfigError for modes) if unusable."""
+    value = _coerce(name, raw)
+    if name == "trace" and value not in TRACE_MODES:
+        raise ConfigError(f"trace mode must be one of {', '.join(TRACE_MODES)}, got {value!r}")
+    return value
+
+
+def load_config(
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    problems: list[str] | None = None,
+) -> Config:
+    """A Config from ``[tool.agentlog]`` and the environment.
+
+    A bad value raises ConfigError, or, if ``problems`` is given, keeps that
+    option's default and appends one line naming the variable to ``problems``.
+    """
     env = os.environ if env is None else env
-    values: dict[str, Any] = {}
+    sources: dict[str, tuple[str, Any]] = {}
     for name, raw in _pyproject_table(cwd or Path.cwd()).items():
         if name in Config._fields:
-            values[name] = raw
+            sources[name] = (f"[tool.agentlog] {name}", raw)
     for name, var in ENV_NAMES.items():
         if env.get(var, "") != "":
-            values[name] = env[var]
-    try:
-        coerced = {name: _coerce(name, raw) for name, raw in values.items()}
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(str(exc)) from None
-    config = Config(**coerced)
-    if config.trace not in TRACE_MODES:
-        raise ConfigError(f"trace mode must be one of {', '.join(TRACE_MODES)}, got {config.trace!r}")
-    return config
+            sources[name] = (var, env[var])
+    values: dict[str, Any] = {}
+    for name, (source, raw) in sources.items():
+        try:
+            values[name] = check_option(name, raw)
+        except (TypeError, ValueError) as exc:
+            message = f"{source}={raw!r} is not usable ({exc})"
+            if problems is None:
+                raise ConfigError(message) from None
+            problems.append(f"{message}; using {Config._field_defaults[name]!r}")
+    return Config(**values)
 
 
 _current: Config | None = None
 
 
 def get_config() -> Config:
-    """The process's configuration; falls back to defaults if the options are unusable."""
+    """The process's configuration; an unusable option keeps its default, with a warning."""
     global _current
     if _current is None:
-        try:
-            _current = load_config()
-        except ConfigError:
-            _current = Config()
+        problems: list[str] = []
+        _current = load_config(problems=problems)
+        report_problems(problems)
     return _current
+
+
+def report_problems(problems: list[str]) -> None:
+    """One loud warning listing the options that kept their defaults."""
+    if problems:
+        from agentlog import selflog
+
+        selflog.warn_once("bad-option", "; ".join(problems), loud=True)
 
 
 def set_config(config: Config | None) -> None:

@@ -59,3 +59,29 @@ class TestLoadConfig:
         """A relative dir resolves against the working directory."""
         monkeypatch.chdir(tmp_path)
         assert Config(dir="rel/data").data_dir == tmp_path / "rel" / "data"
+
+    def test_lenient_keeps_defaults_and_names_the_variable(self, tmp_path):
+        """With a problems list, bad values keep their defaults and each problem names its variable."""
+        problems: list[str] = []
+        env = {"AGENTLOG_MAX_FILE_BYTES": "abc", "AGENTLOG_MAX_ITEMS": "5"}
+        config = load_config(cwd=tmp_path, env=env, problems=problems)
+        assert config.max_file_bytes == Config().max_file_bytes and config.max_items == 5
+        assert problems == [
+            "AGENTLOG_MAX_FILE_BYTES='abc' is not usable (invalid literal for int() with base 10: 'abc'); "
+            "using 8388608"
+        ]
+
+
+class TestLauncherWithBadOptions:
+    def test_program_runs_with_one_warning(self, tmp_path):
+        """A bad AGENTLOG_* value costs one warning line; the program runs and records as usual."""
+        from support import child_env, read_records, run_python
+
+        (tmp_path / "prog.py").write_text("print('ran')\nraise ValueError('x')\n")
+        data = tmp_path / "data"
+        env = child_env(data, AGENTLOG_MAX_FILE_BYTES="abc")
+        result = run_python(["-m", "agentlog", "prog.py"], tmp_path, env)
+        assert result.returncode == 1 and result.stdout == "ran\n"
+        first = result.stderr.splitlines()[0]
+        assert first.startswith("agentlog: warning [bad-option]: AGENTLOG_MAX_FILE_BYTES='abc' is not usable")
+        assert [r["exc"]["m"] for r in read_records(data, "failure")] == ["x"]

@@ -128,7 +128,7 @@ class TestDoctor:
         compiled = importlib.util.find_spec("agentlog._tracer") is not None
         expected = "engine: c (compiled extension)" if compiled else "engine: python ("
         assert expected in out.stdout
-        assert "mode: crash" in out.stdout
+        assert "mode: crash (from AGENTLOG_TRACE)" in out.stdout
         assert "ring size: 65536" in out.stdout
         assert str(data_dir) in out.stdout
         assert not data_dir.exists()  # doctor looks, it does not create

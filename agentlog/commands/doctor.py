@@ -50,9 +50,10 @@ def _dir_state(path: Path) -> str:
 
 def report_lines() -> list[str]:
     """Everything doctor prints, one ``key: value`` per line."""
-    from agentlog.config import get_config
+    from agentlog.config import load_config
 
-    config = get_config()
+    problems: list[str] = []
+    config = load_config(problems=problems)
     status = _tracer_status()
     pth = Path(sysconfig.get_paths()["purelib"]) / PTH_NAME
     data_dir = config.data_dir
@@ -61,7 +62,7 @@ def report_lines() -> list[str]:
     return [
         version_text(),
         f"engine: {engine or 'none'}{f' ({reason})' if reason else ''}",
-        f"mode: {config.trace} (AGENTLOG_TRACE)",
+        f"mode: {config.trace}" + (" (from AGENTLOG_TRACE)" if os.environ.get("AGENTLOG_TRACE") else ""),
         f"ring size: {config.ring_size} entries per thread",
         f"trail: last {config.trail_calls} calls per failure",
         f"data dir: {data_dir} ({_dir_state(data_dir)})",
@@ -69,6 +70,7 @@ def report_lines() -> list[str]:
         f"{config.max_depth}, record {config.max_record_bytes} B, file {config.max_file_bytes} B, "
         f"dir {config.max_dir_bytes} B",
         f"AGENTLOG=true hook: {'installed' if pth.exists() else 'missing'} ({pth})",
+        *(f"problem: {problem}" for problem in problems),
     ]
 
 

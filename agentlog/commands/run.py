@@ -81,22 +81,26 @@ def parse(argv: list[str]) -> tuple[dict[str, str | bool], str | None, str | Non
 
 def launch(argv: list[str]) -> int:
     """Parse launcher options, activate AgentLog, run the target; returns the exit code."""
-    from agentlog.config import ConfigError, load_config
+    from agentlog.config import ConfigError, check_option, load_config, report_problems, set_config
 
+    problems: list[str] = []  # bad AGENTLOG_* values: warned about, the program still runs
     try:
         options, script, module, program_args = parse(argv)
-        config = load_config()
+        config = load_config(problems=problems)
         if "dir" in options:
             config = config._replace(dir=str(options["dir"]))
         if "trace" in options:
-            config = config._replace(trace=str(options["trace"]))
-            load_config(env={"AGENTLOG_TRACE": config.trace})  # validates the mode
-        config = config._replace(dir=str(config.data_dir),
-                         quiet=bool(options.get("quiet", config.quiet)),
-                         verbose=bool(options.get("verbose", config.verbose)))
+            config = config._replace(trace=check_option("trace", options["trace"]))
+        config = config._replace(
+            dir=str(config.data_dir),
+            quiet=bool(options.get("quiet", config.quiet)),
+            verbose=bool(options.get("verbose", config.verbose)),
+        )
     except (UsageError, ConfigError) as exc:
         print(f"agentlog: error: {exc}", file=sys.stderr)
         return 2
+    set_config(config)
+    report_problems(problems)
     if options.get("version"):
         from agentlog.commands.doctor import version_text
 
