@@ -46,4 +46,9 @@ def run_subcommand(name: str, argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog=f"agentlog {name}", description=module.HELP)
     module.add_arguments(parser)
     args = parser.parse_args(argv)
-    return int(module.run(args) or 0)
+    try:
+        return int(module.run(args) or 0)
+    except OSError as exc:  # an unusable data dir or file: one line, never a traceback
+        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"agentlog {name}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1

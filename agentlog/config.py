@@ -31,6 +31,7 @@ class Config(NamedTuple):
     max_items: int = 10
     max_depth: int = 3
     repr_timeout_ms: int = 50
+    user_repr: bool = False  # call __repr__ of the program's own classes (guarded); off: attributes only
     max_record_bytes: int = 64 * 1024
     max_frames: int = 40
     # Call trail.
@@ -56,6 +57,7 @@ ENV_NAMES = {
     "quiet": "AGENTLOG_QUIET",
     "verbose": "AGENTLOG_VERBOSE",
     "max_str_chars": "AGENTLOG_MAX_STR",
+    "user_repr": "AGENTLOG_USER_REPR",
     "max_items": "AGENTLOG_MAX_ITEMS",
     "max_depth": "AGENTLOG_MAX_DEPTH",
     "ring_size": "AGENTLOG_RING_SIZE",

@@ -110,6 +110,54 @@ def _status_files(data: bytes) -> list[str]:
     return files
 
 
+def _data_dir_prefix(root: str) -> str | None:
+    """AgentLog's data dir relative to the repository root (``/``-separated), if inside it."""
+    from agentlog.config import get_config
+
+    try:
+        data_dir = os.path.realpath(get_config().data_dir)
+        rel = os.path.relpath(data_dir, os.path.realpath(root))
+    except (OSError, ValueError):
+        return None
+    if rel == os.curdir or rel == os.pardir or rel.startswith(os.pardir + os.sep):
+        return None
+    return rel.replace(os.sep, "/")
+
+
+def _holds_only(root: str, folder: str, prefix: str) -> bool:
+    """Whether the untracked ``folder`` holds nothing but the path down to ``prefix``.
+
+    Git reports an untracked directory as one ``?? dir/`` entry; when the data dir
+    is all it holds, the entry is no change of the user's. (An ignored file beside
+    the data dir makes it count as a change.)
+    """
+    parts = prefix[len(folder) :].split("/")
+    here = os.path.join(root, folder)
+    try:
+        for part in parts:
+            if [entry.name for entry in os.scandir(here)] != [part]:
+                return False
+            here = os.path.join(here, part)
+    except OSError:
+        return False
+    return True
+
+
+def _without_data_dir(files: list[str], root: str, prefix: str | None) -> list[str]:
+    """``files`` without the entries inside AgentLog's own data dir (our records are no change)."""
+    if not prefix:
+        return files
+    kept = []
+    for entry in files:
+        code, _, path = entry.partition(" ")  # "<code> <path>"; codes hold no space
+        if path.rstrip("/") == prefix or path.startswith(prefix + "/"):
+            continue
+        if code == "??" and path.endswith("/") and prefix.startswith(path) and _holds_only(root, path, prefix):
+            continue
+        kept.append(entry)
+    return kept
+
+
 def _diff_lines(data: bytes) -> list[str]:
     from agentlog.redact import redact_text
 
@@ -119,6 +167,8 @@ def _diff_lines(data: bytes) -> list[str]:
 
 def capture_git_state(cwd: str | Path | None = None, timeout_s: float = 1.0) -> dict[str, Any] | None:
     """Repo root, branch, HEAD, dirty flag, changed files and diff head; None outside a repo.
+
+    Paths inside AgentLog's data dir are left out of the changed files (and ``dirty``).
 
     Never raises; returns None without a git binary or when git answers nothing
     in time. See the module docstring for the time bound.
@@ -142,7 +192,8 @@ def capture_git_state(cwd: str | Path | None = None, timeout_s: float = 1.0) -> 
         state["sha"] = sha.strip()
         state["subject"] = redact_text(subject.strip()[:MAX_SUBJECT_CHARS])
     if "status" in results:
-        files = _status_files(results["status"][1])
+        root = state["root"]
+        files = _without_data_dir(_status_files(results["status"][1]), root, _data_dir_prefix(root))
         state["dirty"] = bool(files)
         state["nfiles"] = len(files)
         state["files"] = files[:MAX_FILES]

@@ -36,6 +36,11 @@ def new_session_id() -> str:
 # session whose start record it wrote: the launcher may create the id before starting it.
 _created: tuple[str, int] | None = None
 _start_written: str | None = None
+# The session whose start record this process wrote: (id, pid, start time), ended at exit.
+_implicit: tuple[str, int, float] | None = None
+_implicit_atexit = False
+_ended: set[str] = set()  # sessions ended explicitly without a Session object (end_session)
+_failed: set[str] = set()  # sessions this process recorded a failure for (note_failure)
 
 
 def current_session_id() -> str:
@@ -200,13 +205,16 @@ def end_session(
     """
     target = session or (_stack[-1] if _stack else None)
     if target is None:
-        _write(SESSION_END, current_session_id(), out=outcome, err=error)
+        sid = current_session_id()
+        _ended.add(sid)
+        _write(SESSION_END, sid, out=outcome, err=error)
         return
     if target.ended:
         return
     while target in _stack and _stack[-1] is not target:
         end_session("abandoned", session=_stack[-1])
     target.ended = True
+    _ended.add(target.id)
     if target in _stack:
         _stack.remove(target)
     duration = round(time.time() - target.started, 3) if target.started else None
@@ -235,15 +243,52 @@ def current_session() -> Session:
     )
 
 
+def note_failure(sid: str | None = None) -> None:
+    """Note that this process recorded a failure for session ``sid`` (default: the current one).
+
+    The implicit session's end record then says ``failed``. Cheap (a set insert); never raises.
+    """
+    try:
+        if sid is None:
+            sid = os.environ.get(SESSION_ENV)
+        if isinstance(sid, str) and sid:
+            _failed.add(sid)
+    except Exception:  # noqa: BLE001 - called from failure capture; must never raise
+        pass
+
+
+def _end_implicit_session() -> None:
+    """atexit: end the session whose start record this process wrote, unless already ended.
+
+    Outcome ``failed`` if this process noted a failure for it, else ``exit``. Not in a
+    forked child (the start record is its parent's), nor after SIGKILL or ``os._exit``.
+    """
+    try:
+        if _implicit is None:
+            return
+        sid, pid, started = _implicit
+        if pid != os.getpid() or sid != _start_written or sid in _ended:
+            return
+        _ended.add(sid)
+        outcome = "failed" if sid in _failed else "exit"
+        _write(SESSION_END, sid, out=outcome, dur=round(time.time() - started, 3), err=None)
+    except Exception as exc:  # noqa: BLE001 - never raise at exit
+        from agentlog import selflog
+
+        selflog.report("session.end_implicit_session", exc)
+
+
 def ensure_session_started(argv: list[str]) -> None:
     """Write a session-start record if this process created a new session; never raises.
 
     A process that inherited ``AGENTLOG_SESSION`` joins that session silently.
     Idempotent; a session id created earlier in this process still counts as new.
+    A session started here gets a ``session_end`` at process exit (outcome ``failed``
+    after :func:`note_failure`, else ``exit``) unless :func:`end_session` ended it first.
     Cost: one environment lookup when joining; git state capture (bounded by
     ``GIT_START_TIMEOUT_S``) when starting.
     """
-    global _start_written
+    global _start_written, _implicit, _implicit_atexit
     try:
         sid = os.environ.get(SESSION_ENV)
         if sid and ((sid, os.getpid()) != _created or sid == _start_written):
@@ -252,6 +297,12 @@ def ensure_session_started(argv: list[str]) -> None:
         session.started = time.time()
         _start_written = session.id
         _write_start(session, list(argv))
+        _implicit = (session.id, os.getpid(), session.started)
+        if not _implicit_atexit:
+            import atexit
+
+            atexit.register(_end_implicit_session)
+            _implicit_atexit = True
     except Exception as exc:  # noqa: BLE001 - never raise into the user program
         from agentlog import selflog
 

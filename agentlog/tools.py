@@ -10,6 +10,7 @@ removed when the last capture ends, unless someone replaced them meanwhile.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import sys
@@ -170,45 +171,66 @@ def capture_output(name: str = "output", passthrough: bool = True, record: bool 
 
 
 class _HeadTail:
-    """The first and last bytes of a stream, and how many bytes passed."""
+    """The first and last bytes of a stream, and how many bytes passed (thread-safe)."""
 
     def __init__(self) -> None:
         self.head = bytearray()
         self.tail = bytearray()
         self.total = 0
+        self.frozen = False  # set when the recorder stops waiting; later bytes pass through unrecorded
+        self.lock = threading.Lock()
 
     def add(self, chunk: bytes) -> None:
-        self.total += len(chunk)
-        room = HEAD_CHARS + REDACT_MARGIN - len(self.head)
-        if room > 0:
-            self.head += chunk[:room]
-            chunk = chunk[room:]
-        self.tail += chunk
-        del self.tail[: max(0, len(self.tail) - TAIL_CHARS - REDACT_MARGIN)]
+        with self.lock:
+            if self.frozen:
+                return
+            self.total += len(chunk)
+            room = HEAD_CHARS + REDACT_MARGIN - len(self.head)
+            if room > 0:
+                self.head += chunk[:room]
+                chunk = chunk[room:]
+            self.tail += chunk
+            del self.tail[: max(0, len(self.tail) - TAIL_CHARS - REDACT_MARGIN)]
+
+    def freeze(self) -> None:
+        with self.lock:
+            self.frozen = True
 
     def text(self) -> str:
-        if self.total <= HEAD_CHARS + TAIL_CHARS:
-            return clip_text((self.head + self.tail).decode("utf-8", "replace"))
-        head = self.head.decode("utf-8", "replace")
-        tail = self.tail.decode("utf-8", "replace")
-        return _join_clipped(head, tail, self.total - HEAD_CHARS - TAIL_CHARS)
+        with self.lock:
+            head, tail, total = bytes(self.head), bytes(self.tail), self.total
+        if total <= HEAD_CHARS + TAIL_CHARS:
+            return clip_text((head + tail).decode("utf-8", "replace"))
+        return _join_clipped(
+            head.decode("utf-8", "replace"), tail.decode("utf-8", "replace"), total - HEAD_CHARS - TAIL_CHARS
+        )
 
 
 def _pump(source: IO[bytes], dest: TextIO | None, keep: _HeadTail) -> None:
-    """Copy a pipe to ``dest`` as it arrives, keeping its head and tail."""
-    fd = source.fileno()
-    binary = getattr(dest, "buffer", None)
-    while chunk := os.read(fd, READ_CHUNK):
-        keep.add(chunk)
-        try:
-            if binary is not None:
-                binary.write(chunk)
-                binary.flush()
-            elif dest is not None:
-                dest.write(chunk.decode("utf-8", "replace"))
-                dest.flush()
-        except (OSError, ValueError):
-            dest = binary = None  # the reader went away; keep draining the pipe
+    """Copy a pipe to ``dest`` as it arrives, keeping its head and tail; close the pipe at EOF.
+
+    The pump closes the pipe itself: a pump still reading when the recorder stops
+    waiting (a grandchild holds the pipe open) must not have its descriptor closed
+    under it and reused.
+    """
+    try:
+        fd = source.fileno()
+        binary = getattr(dest, "buffer", None)
+        while chunk := os.read(fd, READ_CHUNK):
+            keep.add(chunk)
+            try:
+                if binary is not None:
+                    binary.write(chunk)
+                    binary.flush()
+                elif dest is not None:
+                    dest.write(chunk.decode("utf-8", "replace"))
+                    dest.flush()
+            except (OSError, ValueError):
+                dest = binary = None  # the reader went away; keep draining the pipe
+    except OSError:
+        pass
+    finally:
+        source.close()
 
 
 def _record_exec(argv: list[str], rc: int, started: float, out: str, err: str, total: tuple[int, int]) -> None:
@@ -230,10 +252,107 @@ def _record_exec(argv: list[str], rc: int, started: float, out: str, err: str, t
     )
 
 
+# After the command exits, how long to wait for its output pipes to close. A background
+# grandchild (``sh -c 'sleep 60 & echo hi'``) keeps them open; its later output is not recorded.
+PIPE_GRACE_S = 0.2
+# SIGINT reaching only ``agentlog exec`` (``kill -INT``, not a terminal's Ctrl-C, which reaches
+# the whole process group) is forwarded if the command is still running this long after it.
+SIGINT_FORWARD_DELAY_S = 0.5
+_FORWARDED = ("SIGTERM", "SIGHUP")
+
+
+def _launch_error(argv: list[str], exc: OSError) -> tuple[int, str]:
+    """Shell-style exit code and a one-line reason for a command that could not start."""
+    name = argv[0]
+    if isinstance(exc, FileNotFoundError) and not (os.sep in name and os.path.lexists(name)):
+        return 127, f"command not found: {name}"
+    why = exc.strerror or type(exc).__name__
+    if isinstance(exc, FileNotFoundError):  # the file exists: its #! interpreter does not
+        why += " (bad interpreter?)"
+    return 126, f"cannot run {name}: {why}"
+
+
+class _SignalForwarder:
+    """While a command runs: forward SIGTERM and SIGHUP to it, and a lone SIGINT after a delay.
+
+    Handlers are installed only in the main thread and only for signals not
+    ignored (``nohup`` stays in force); the previous handlers come back on exit.
+    """
+
+    def __init__(self, proc: Any) -> None:
+        self.proc = proc
+        self.received: list[int] = []
+        self.saved: dict[int, Any] = {}
+        self.timer: threading.Timer | None = None
+
+    def _send(self, signum: int) -> None:
+        if self.proc.returncode is None:
+            with contextlib.suppress(OSError):  # already gone
+                os.kill(self.proc.pid, signum)
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        import signal
+
+        self.received.append(signum)
+        if signum != signal.SIGINT:
+            self._send(signum)
+        elif self.timer is None:
+            # A terminal's Ctrl-C reached the command too; only a SIGINT sent to us alone
+            # leaves it running, and then it gets one after the delay.
+            self.timer = threading.Timer(SIGINT_FORWARD_DELAY_S, self._forward_sigint)
+            self.timer.daemon = True
+            self.timer.start()
+
+    def _forward_sigint(self) -> None:
+        import signal
+
+        self.timer = None
+        self._send(signal.SIGINT)
+
+    def __enter__(self) -> _SignalForwarder:
+        import signal
+
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        for name in (*_FORWARDED, "SIGINT"):
+            signum = getattr(signal, name, None)
+            if signum is None:
+                continue
+            previous = signal.getsignal(signum)
+            if previous is signal.SIG_IGN:
+                continue
+            try:
+                signal.signal(signum, self._on_signal)
+            except (OSError, ValueError):
+                continue
+            self.saved[signum] = previous
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        import signal
+
+        if self.timer is not None:
+            self.timer.cancel()
+        for signum, previous in self.saved.items():
+            signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
+
+    def exit_signal(self) -> int | None:
+        """The SIGTERM or SIGHUP that ended our wait, if one came: we exit 128 + it."""
+        import signal
+
+        terminating = {getattr(signal, name) for name in _FORWARDED if hasattr(signal, name)}
+        return next((s for s in self.received if s in terminating), None)
+
+
 def run_command(argv: list[str]) -> int:
     """Run a command, streaming its output through; record it; return a shell-style exit code.
 
     127 if the command is not found, 126 if it cannot be run, 128+N if signal N killed it.
+    SIGTERM and SIGHUP sent to this process are forwarded to the command, which is then
+    recorded as usual; the return value is 128+N for them. A SIGINT sent to this process
+    alone is forwarded after ``SIGINT_FORWARD_DELAY_S`` if the command is still running.
+    Output still arriving ``PIPE_GRACE_S`` after the command exited (from a background
+    process it left behind) is passed through while this process lives, but not recorded.
     """
     import subprocess
 
@@ -241,9 +360,9 @@ def run_command(argv: list[str]) -> int:
     try:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except OSError as exc:
-        rc, why = (127, "command not found") if isinstance(exc, FileNotFoundError) else (126, str(exc))
-        _record_exec(argv, rc, started, "", f"agentlog exec: {why}", (0, 0))
-        print(f"agentlog exec: {why}: {argv[0]}", file=sys.stderr)
+        rc, why = _launch_error(argv, exc)
+        _record_exec(argv, rc, started, "", f"agentlog exec: error: {why}", (0, 0))
+        print(f"agentlog exec: error: {why}", file=sys.stderr)
         return rc
     keeps = (_HeadTail(), _HeadTail())
     pumps = [
@@ -252,14 +371,18 @@ def run_command(argv: list[str]) -> int:
     ]
     for pump in pumps:
         pump.start()
-    try:
-        rc = proc.wait()
-    except KeyboardInterrupt:
-        rc = proc.wait()  # the child got the same SIGINT; let it finish its own way
+    with _SignalForwarder(proc) as forwarder:
+        try:
+            rc = proc.wait()
+        except KeyboardInterrupt:  # handlers not ours (not the main thread): the child got it too
+            rc = proc.wait()
+    deadline = time.monotonic() + PIPE_GRACE_S
     for pump in pumps:
-        pump.join()
-    for pipe in (proc.stdout, proc.stderr):
-        if pipe is not None:
-            pipe.close()
+        pump.join(max(0.0, deadline - time.monotonic()))
+    for keep in keeps:
+        keep.freeze()
     _record_exec(argv, rc, started, keeps[0].text(), keeps[1].text(), (keeps[0].total, keeps[1].total))
+    signum = forwarder.exit_signal()
+    if signum is not None:
+        return 128 + signum
     return rc if rc >= 0 else 128 - rc

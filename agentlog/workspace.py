@@ -195,11 +195,17 @@ def _walk(root: str, rules: list[Rule], previous: Snapshot | None) -> tuple[dict
 # --- storage ----------------------------------------------------------------------------------
 
 
-def _snapshot_dir(data_dir: Path | None) -> Path:
+def _snapshot_folder(data_dir: Path | None) -> Path:
     from agentlog.config import get_config
+
+    return (data_dir or get_config().data_dir) / SNAPSHOT_DIR
+
+
+def _snapshot_dir(data_dir: Path | None) -> Path:
+    """The snapshot folder, created if missing."""
     from agentlog.store.paths import ensure_data_dir
 
-    folder = (data_dir or get_config().data_dir) / SNAPSHOT_DIR
+    folder = _snapshot_folder(data_dir)
     ensure_data_dir(folder)
     return folder
 
@@ -241,7 +247,8 @@ def _previous(folder: Path, root: str) -> Snapshot | None:
 
 def snapshot_ids(data_dir: Path | None = None) -> list[str]:
     """Stored snapshot ids, oldest first (ids sort by creation time)."""
-    return sorted(p.stem for p in _snapshot_dir(data_dir).glob("*.json") if not p.name.startswith("."))
+    folder = _snapshot_folder(data_dir)  # reading creates nothing
+    return sorted(p.stem for p in folder.glob("*.json") if not p.name.startswith("."))
 
 
 def load_snapshot(ref: str, data_dir: Path | None = None) -> Snapshot:
@@ -259,7 +266,7 @@ def load_snapshot(ref: str, data_dir: Path | None = None) -> Snapshot:
             reason = "is ambiguous" if matches else "matches no snapshot"
             raise LookupError(f"{ref!r} {reason}")
         sid = matches[0]
-    return _load_file(_snapshot_dir(data_dir) / f"{sid}.json")
+    return _load_file(_snapshot_folder(data_dir) / f"{sid}.json")
 
 
 def compare_snapshots(a: Snapshot | str, b: Snapshot | str) -> dict[str, list[str]]:
@@ -291,13 +298,17 @@ def snapshot_workspace(
     """Hash the files under ``path``, store the table, and record a ``snapshot`` record.
 
     ``ignore`` adds gitignore-style patterns to ``DEFAULT_IGNORES`` and the
-    tree's ``.gitignore`` files. Raises OSError if the data dir is unusable.
+    tree's ``.gitignore`` files. Raises OSError if the data dir is unusable, and
+    FileNotFoundError, NotADirectoryError or PermissionError if ``path`` is not a
+    readable directory (nothing is stored then).
     """
     from agentlog.config import get_config
     from agentlog.store import append, make_record
 
     data_dir = data_dir or get_config().data_dir
     root = str(Path(path).resolve())
+    with os.scandir(root):  # not a readable directory: raise before storing an empty table
+        pass
     folder = _snapshot_dir(data_dir)
     extra = list(ignore)
     data_rel = os.path.relpath(data_dir.resolve(), root)

@@ -273,25 +273,47 @@ class TestChains:
 
 
 class TestHostileValues:
-    def test_hostile_reprs(self, write_script, tmp_path, data_dir):
-        """Raising, 5 MB, slow and cyclic reprs cost a note each, not a crash or a hang."""
+    HOSTILE = """
+        import time
+        calls = []
+        class Raises:
+            def __repr__(self): raise RuntimeError("repr exploded")
+        class Huge:
+            def __repr__(self): return "x" * 5_000_000
+        class Slow:
+            def __repr__(self):
+                time.sleep(30); return "slow"
+        class Cyclic:
+            def __init__(self): self.me = self
+            def __repr__(self): return f"Cyclic({self.me!r})"
+        class Noisy:
+            def __repr__(self):
+                calls.append(1); print("Noisy.__repr__ ran"); return "Noisy()"
+        def boom(a, b, c, d, e):
+            raise ValueError("hostile")
+        import atexit
+        atexit.register(lambda: print("repr calls:", len(calls)))
+        boom(Raises(), Huge(), Slow(), Cyclic(), Noisy())
+    """
+
+    def test_user_reprs_not_called_by_default(self, write_script, tmp_path, data_dir):
+        """The program's own __repr__ never runs by default: no output, no state change, attributes instead."""
         start = time.monotonic()
-        result, failures = crash(write_script, tmp_path, data_dir, """
-            import time
-            class Raises:
-                def __repr__(self): raise RuntimeError("repr exploded")
-            class Huge:
-                def __repr__(self): return "x" * 5_000_000
-            class Slow:
-                def __repr__(self):
-                    time.sleep(30); return "slow"
-            class Cyclic:
-                def __init__(self): self.me = self
-                def __repr__(self): return f"Cyclic({self.me!r})"
-            def boom(a, b, c, d):
-                raise ValueError("hostile")
-            boom(Raises(), Huge(), Slow(), Cyclic())
-        """)
+        result, failures = crash(write_script, tmp_path, data_dir, self.HOSTILE)
+        assert time.monotonic() - start < 10
+        assert result.returncode == 1
+        assert result.stdout == "repr calls: 0\n"
+        assert result.stderr.rstrip().endswith("ValueError: hostile")
+        loc = user_frames(failures[0]["exc"])[0]["loc"]
+        for name, cls in zip("abce", ("Raises", "Huge", "Slow", "Noisy"), strict=True):
+            assert loc[name]["v"] == f"<__main__.{cls} object>" and "note" not in loc[name]
+        assert loc["d"]["attrs"]["me"]["note"] == "cycle"
+
+    def test_hostile_reprs_guarded_when_enabled(self, write_script, tmp_path, data_dir):
+        """With AGENTLOG_USER_REPR=1, raising, 5 MB, slow and cyclic reprs cost a note each, not a crash or a hang."""
+        start = time.monotonic()
+        env = child_env(data_dir, AGENTLOG_USER_REPR="1")
+        result, failures = crash(write_script, tmp_path, data_dir, self.HOSTILE, env=env)
         assert time.monotonic() - start < 20
         assert result.returncode == 1
         assert result.stderr.rstrip().endswith("ValueError: hostile")
@@ -299,7 +321,7 @@ class TestHostileValues:
         assert "repr raised RuntimeError" in loc["a"]["note"]
         assert loc["b"]["x"] > 4_000_000 and len(loc["b"]["v"]) <= 210
         assert "timed out" in loc["c"]["note"]
-        assert "note" in loc["d"]
+        assert "RecursionError" in loc["d"]["note"]
 
     def test_huge_values_bounded(self, write_script, tmp_path, data_dir):
         """A 20 MB string and a 2M-item list keep their lengths in a record under 64 KB."""

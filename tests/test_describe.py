@@ -5,17 +5,24 @@ from __future__ import annotations
 import asyncio
 import builtins
 import collections
+import concurrent.futures
 import dataclasses
+import datetime
+import decimal
 import enum
 import json
+import pathlib
 import socket
 import sys
 import threading
 import time
+import types
+import uuid
 from typing import Any, NamedTuple
 
 import pytest
 
+from agentlog.capture import describe as describe_module
 from agentlog.capture.describe import MORE_KEY, REPR_THREAD_NAME, Describer, Limits
 from agentlog.config import Config
 
@@ -34,6 +41,19 @@ def describer() -> Describer:
     d = Describer(Limits())
     d.describe("warm up")
     return d
+
+
+@pytest.fixture
+def opted() -> Describer:
+    """A Describer allowed to call user-code reprs (``user_repr=True``)."""
+    d = Describer(Limits(user_repr=True))
+    d.describe("warm up")
+    return d
+
+
+def library_class(name: str, repr_: Any, module: str = "json") -> type:
+    """A class that AgentLog takes for library code: its __module__ is a stdlib module."""
+    return type(name, (), {"__module__": module, "__repr__": repr_})
 
 
 def qualified(cls: type) -> str:
@@ -63,6 +83,12 @@ class TestLimits:
         limits = Limits.from_config(Config(max_str_chars=7, max_items=2, max_depth=1, repr_timeout_ms=9))
         assert (limits.max_str_chars, limits.max_items, limits.max_depth, limits.repr_timeout_ms) == (7, 2, 1, 9)
         assert limits.max_reprs == Limits().max_reprs
+
+    def test_user_repr_off_by_default_and_read_from_config(self) -> None:
+        """user_repr defaults to False and is taken from a config that has it."""
+        assert Limits().user_repr is False
+        assert Limits.from_config(Config()).user_repr is False
+        assert Limits.from_config(types.SimpleNamespace(user_repr=True)).user_repr is True
 
     def test_describer_without_limits_uses_config(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Describer() reads its limits from the process configuration."""
@@ -323,16 +349,18 @@ class TestObjects:
         result = describer.describe(wide)
         assert len(result["attrs"]) == 10 and result["more"] == 5
 
-    def test_dataclass(self, describer: Describer) -> None:
-        """A dataclass shows its generated repr and its fields as attributes."""
+    def test_dataclass(self, describer: Describer, opted: Describer) -> None:
+        """A user dataclass shows its fields as attributes; its generated repr only if opted in."""
 
         @dataclasses.dataclass
         class User:
             name: str
 
-        result = describer.describe(User("ann"))
-        assert result["v"].endswith("User(name='ann')")
-        assert result["attrs"] == {"name": {"t": "str", "l": 3, "v": "'ann'"}}
+        t = qualified(User)
+        attrs = {"name": {"t": "str", "l": 3, "v": "'ann'"}}
+        assert describer.describe(User("ann")) == {"t": t, "v": f"<{t} object>", "attrs": attrs}
+        result = opted.describe(User("ann"))
+        assert result["v"].endswith("User(name='ann')") and result["attrs"] == attrs
 
     def test_namedtuple_fields(self, describer: Describer) -> None:
         """A namedtuple's items are shown under their field names."""
@@ -383,51 +411,197 @@ class TestObjects:
         assert describer.describe(frame)["v"].startswith("<frame TestObjects.test_code_and_frame at ")
         assert describer.describe(frame.f_code)["v"].startswith("<code TestObjects.test_code_and_frame at ")
 
-    def test_failure_becomes_marker(self, describer: Describer) -> None:
+    def test_failure_becomes_marker(self, describer: Describer, monkeypatch: pytest.MonkeyPatch) -> None:
         """A value that breaks the walker becomes a note and its siblings survive."""
+        real = describe_module.redact_text
 
-        class Broken:
+        def redact_text(text: str) -> str:
+            if "explode" in text:
+                raise RuntimeError("boom")
+            return real(text)
+
+        monkeypatch.setattr(describe_module, "redact_text", redact_text)
+        result = describer.describe(["explode", 1])
+        assert result["items"][0] == {"t": "str", "note": "describe failed: RuntimeError: boom"}
+        assert result["items"][1] == {"t": "int", "v": "1"}
+
+    def test_dict_property_never_called(self, describer: Describer) -> None:
+        """A __dict__ property is not run: the object is shown without attributes."""
+        calls = []
+
+        class Sneaky:
             @property
             def __dict__(self) -> dict[str, Any]:  # type: ignore[override]
-                raise RuntimeError("boom")
+                calls.append(1)
+                return {"fake": 1}
 
-        result = describer.describe([Broken(), 1])
-        assert result["items"][0]["note"] == "describe failed: RuntimeError: boom"
-        assert result["items"][1] == {"t": "int", "v": "1"}
+        t = qualified(Sneaky)
+        assert describer.describe(Sneaky()) == {"t": t, "v": f"<{t} object>"}
+        assert calls == []
+
+
+class Spy:
+    """A user class whose __repr__ and __str__ record every call, print and fail."""
+
+    calls: list[str] = []
+
+    def __init__(self) -> None:
+        self.size = 3
+
+    def __repr__(self) -> str:
+        Spy.calls.append("repr")
+        print("SIDE EFFECT")
+        time.sleep(1)
+        raise ValueError("nope")
+
+    __str__ = __repr__
+
+
+class TestReprPolicy:
+    def test_user_repr_not_called_by_default(self, describer: Describer, capsys: pytest.CaptureFixture[str]) -> None:
+        """A user class's printing, slow, raising __repr__ is never called: placeholder and attrs, fast."""
+        Spy.calls.clear()
+        result, elapsed = timed(describer, Spy())
+        t = qualified(Spy)
+        assert result == {"t": t, "v": f"<{t} object>", "attrs": {"size": {"t": "int", "v": "3"}}}
+        assert Spy.calls == [] and capsys.readouterr().out == "" and elapsed < FAST_S
+
+    @pytest.mark.parametrize("repr_", [lambda self: "z" * 5_000_000, lambda self: time.sleep(2)])
+    def test_huge_and_slow_user_reprs_not_called(self, describer: Describer, repr_: Any) -> None:
+        """Huge and sleeping user reprs cost nothing by default."""
+        cls = type("Hostile", (), {"__repr__": repr_})
+        result, elapsed = timed(describer, cls())
+        assert result == {"t": qualified(cls), "v": f"<{qualified(cls)} object>"} and elapsed < FAST_S
+
+    def test_main_module_is_user_code(self, describer: Describer) -> None:
+        """A class from __main__ counts as user code."""
+        cls = type("Script", (), {"__module__": "__main__", "__repr__": lambda self: "called"})
+        assert describer.describe(cls()) == {"t": "__main__.Script", "v": "<__main__.Script object>"}
+
+    def test_unknown_module_is_user_code(self, describer: Describer) -> None:
+        """A class whose module is not imported (exec'd code) gets no repr call."""
+        cls = type("Loose", (), {"__module__": "no_such_module_zz", "__repr__": lambda self: "called"})
+        assert describer.describe(cls())["v"] == "<no_such_module_zz.Loose object>"
+
+    def test_verdict_cached_per_class(self, describer: Describer, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Whether a class is user code is decided once per class, not per instance."""
+        seen: list[str] = []
+        real = describe_module.is_user_file
+
+        def is_user_file(filename: str) -> bool:
+            seen.append(filename)
+            return real(filename)
+
+        monkeypatch.setattr(describe_module, "is_user_file", is_user_file)
+
+        class Row:
+            pass
+
+        describer.describe([Row(), Row(), Row()])
+        assert seen == [__file__]
+
+    def test_user_exception_str_not_called(self, describer: Describer) -> None:
+        """A user exception's __str__ is not run: the message comes from its args."""
+
+        class AppError(Exception):
+            def __str__(self) -> str:
+                raise AssertionError("called")
+
+        exc = AppError("disk full")
+        exc.code = 7  # type: ignore[attr-defined]
+        t = qualified(AppError)
+        assert describer.describe(exc) == {"t": t, "v": f"{t}: disk full", "attrs": {"code": {"t": "int", "v": "7"}}}
+
+    def test_exception_args_not_stringified(self, describer: Describer) -> None:
+        """str() of a user object inside any exception's args is never called."""
+        Spy.calls.clear()
+        t = qualified(Spy)
+        assert describer.describe(ValueError(Spy()))["v"] == f"ValueError: <{t} object>"
+        assert describer.describe(KeyError(Spy(), 2))["v"] == f"KeyError: (<{t} object>, 2)"
+        assert Spy.calls == []
+
+    def test_long_exception_message_cut(self, describer: Describer) -> None:
+        """A 5 MB exception message is cut, keeping its full length in x."""
+        result, elapsed = timed(describer, RuntimeError("m" * 5_000_000))
+        assert result["v"] == "RuntimeError: " + "m" * 186 and result["x"] == 14 + 5_000_000 - 200
+        assert elapsed < FAST_S
+
+    @pytest.mark.parametrize(
+        ("value", "preview"),
+        [
+            (datetime.date(2024, 1, 2), "datetime.date(2024, 1, 2)"),
+            (decimal.Decimal("1.5"), "Decimal('1.5')"),
+            (uuid.UUID(int=1), "UUID('00000000-0000-0000-0000-000000000001')"),
+            (pathlib.PurePosixPath("/tmp/x"), "PurePosixPath('/tmp/x')"),
+            (concurrent.futures.Future(), None),
+        ],
+    )
+    def test_library_values_repr_without_attrs(self, describer: Describer, value: object, preview: str | None) -> None:
+        """Library instances keep their repr and show no attributes."""
+        result = describer.describe(value)
+        assert "attrs" not in result and "note" not in result
+        assert result["v"] == preview if preview else result["v"].startswith("<Future at 0x")
+
+    def test_library_internals_not_expanded(self, describer: Describer) -> None:
+        """A ThreadPoolExecutor is a one-line placeholder, not its queues and locks."""
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            result = describer.describe(pool)
+        t = "concurrent.futures.thread.ThreadPoolExecutor"
+        assert result == {"t": t, "v": f"<{t} object>"}
+
+    def test_builtin_module_class_is_library(self, describer: Describer) -> None:
+        """A class of a module without __file__ (builtin, C extension) is library code."""
+        assert describer.describe(library_class("Lock", lambda self: "<lock>", module="_thread")())["v"] == "<lock>"
+
+    def test_library_repr_guarded(self, describer: Describer) -> None:
+        """A raising library repr becomes a note, its instance attributes are not shown."""
+
+        def bad(self: object) -> str:
+            raise ValueError("nope")
+
+        obj = library_class("Bad", bad)()
+        obj.internal = [1, 2]  # type: ignore[attr-defined]
+        expected = {"t": "json.Bad", "v": "<json.Bad object>", "note": "repr raised ValueError: nope"}
+        assert describer.describe(obj) == expected
 
 
 class TestUserRepr:
-    def test_raising_repr(self, describer: Describer) -> None:
-        """A raising __repr__ becomes a note naming the exception."""
+    """With ``user_repr=True`` user reprs run, guarded and capped."""
+
+    def test_raising_repr(self, opted: Describer) -> None:
+        """A raising __repr__ becomes a note naming the exception; attrs are still shown."""
 
         class Bad:
+            def __init__(self) -> None:
+                self.ok = 1
+
             def __repr__(self) -> str:
                 raise ValueError("nope")
 
-        result = describer.describe(Bad())
+        result = opted.describe(Bad())
         assert result["note"] == "repr raised ValueError: nope"
-        assert result["v"].endswith("Bad object>")
+        assert result["v"].endswith("Bad object>") and result["attrs"] == {"ok": {"t": "int", "v": "1"}}
 
-    def test_base_exception_from_repr_is_a_note(self, describer: Describer) -> None:
+    def test_base_exception_from_repr_is_a_note(self, opted: Describer) -> None:
         """SystemExit raised by a __repr__ is a note, not an exit."""
 
         class Exits:
             def __repr__(self) -> str:
                 raise SystemExit(3)
 
-        assert describer.describe(Exits())["note"] == "repr raised SystemExit: 3"
+        assert opted.describe(Exits())["note"] == "repr raised SystemExit: 3"
 
-    def test_huge_repr_cut(self, describer: Describer) -> None:
+    def test_huge_repr_cut(self, opted: Describer) -> None:
         """A 5 MB repr is cut to max_str_chars and the cut is counted."""
 
         class Huge:
             def __repr__(self) -> str:
                 return "z" * 5_000_000
 
-        result = describer.describe(Huge())
+        result = opted.describe(Huge())
         assert result["v"] == "z" * 200 and result["x"] == 5_000_000 - 200
 
-    def test_slow_repr_times_out_then_type_skipped(self, describer: Describer) -> None:
+    def test_slow_repr_times_out_then_type_skipped(self, opted: Describer) -> None:
         """A sleeping __repr__ is abandoned after the timeout and its type never repr'd again."""
 
         class Slow:
@@ -435,19 +609,25 @@ class TestUserRepr:
                 time.sleep(2)
                 return "late"
 
-        first, elapsed = timed(describer, Slow())
+        first, elapsed = timed(opted, Slow())
         assert first["note"] == "repr timed out after 50 ms" and elapsed < 0.2
-        second, elapsed = timed(Describer(Limits()), Slow())
+        second, elapsed = timed(Describer(Limits(user_repr=True)), Slow())
         assert second["note"] == "repr skipped: slow type" and elapsed < 0.01
 
-    def test_recursive_repr(self, describer: Describer) -> None:
+    def test_slow_library_repr_times_out(self, describer: Describer) -> None:
+        """A sleeping library repr is guarded by default too."""
+        slow = library_class("SlowLib", lambda self: time.sleep(2) or "late")
+        result, elapsed = timed(describer, slow())
+        assert result["note"] == "repr timed out after 50 ms" and elapsed < 0.2
+
+    def test_recursive_repr(self, opted: Describer) -> None:
         """A __repr__ that recurses forever becomes a RecursionError note."""
 
         class Recursive:
             def __repr__(self) -> str:
                 return repr(self)
 
-        assert describer.describe(Recursive())["note"].startswith("repr raised RecursionError")
+        assert opted.describe(Recursive())["note"].startswith("repr raised RecursionError")
 
     def test_repr_budget(self) -> None:
         """Past max_reprs user reprs, the rest are skipped with a note."""
@@ -456,11 +636,11 @@ class TestUserRepr:
             def __repr__(self) -> str:
                 return "nice"
 
-        d = Describer(Limits(max_reprs=1))
+        d = Describer(Limits(max_reprs=1, user_repr=True))
         assert d.describe(Nice())["v"] == "nice"
         assert d.describe(Nice())["note"] == "repr skipped: budget"
 
-    def test_repr_runs_on_helper_thread(self, describer: Describer) -> None:
+    def test_repr_runs_on_helper_thread(self, opted: Describer) -> None:
         """User reprs run on the named helper thread, not the caller's."""
         seen = []
 
@@ -469,8 +649,69 @@ class TestUserRepr:
                 seen.append(threading.current_thread().name)
                 return "w"
 
-        describer.describe(Where())
+        opted.describe(Where())
         assert seen == [REPR_THREAD_NAME]
+
+    def test_user_exception_str_guarded(self, opted: Describer) -> None:
+        """An opted-in user exception __str__ runs; if it raises, args give the message and a note."""
+
+        class Friendly(Exception):
+            def __str__(self) -> str:
+                return "friendly text"
+
+        class Broken(Exception):
+            def __str__(self) -> str:
+                raise LookupError("bad str")
+
+        assert opted.describe(Friendly("raw"))["v"] == f"{qualified(Friendly)}: friendly text"
+        result = opted.describe(Broken("raw"))
+        assert result["v"] == f"{qualified(Broken)}: raw" and result["note"] == "str raised LookupError: bad str"
+
+
+class TestHostileClasses:
+    @staticmethod
+    def hostile_instance(names: frozenset[str] | None) -> object:
+        """An instance whose metaclass raises on reading the given class attributes (None: all)."""
+
+        class Meta(type):
+            def __getattribute__(cls, name: str) -> Any:
+                if names is None or name in names:
+                    raise RuntimeError(f"no {name}")
+                return super().__getattribute__(name)
+
+            def __eq__(cls, other: object) -> bool:  # also makes the class unhashable
+                raise RuntimeError("no eq")
+
+        class Shady(metaclass=Meta):
+            def __init__(self) -> None:
+                self.ok = 1
+
+        return Shady()
+
+    @pytest.mark.parametrize("names", [frozenset({"__module__"}), frozenset({"__qualname__", "__mro__"}), None])
+    def test_hostile_metaclass_does_not_lose_locals(self, describer: Describer, names: frozenset[str] | None) -> None:
+        """A metaclass raising on class attribute reads leaves the instance and the other locals described."""
+        t = f"{__name__}.TestHostileClasses.hostile_instance.<locals>.Shady"
+        result = describer.describe_locals({"shady": self.hostile_instance(names), "n": 1})
+        assert result["shady"] == {"t": t, "v": f"<{t} object>", "attrs": {"ok": {"t": "int", "v": "1"}}}
+        assert result["n"] == {"t": "int", "v": "1"}
+
+    def test_odd_class_names_fall_back(self, describer: Describer) -> None:
+        """A non-str __module__ is left out of the type name instead of failing."""
+        cls = type("Odd", (), {"__module__": 5})
+        assert describer.describe(cls())["t"] == "Odd"
+
+    def test_last_resort_keeps_other_locals(self, describer: Describer, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Even a failure outside the per-value guard costs one local, not the frame."""
+
+        def is_secret_name(name: str) -> bool:
+            if name == "bad":
+                raise RuntimeError("boom")
+            return False
+
+        monkeypatch.setattr(describe_module, "is_secret_name", is_secret_name)
+        result = describer.describe_locals({"bad": 1, "good": 2})
+        assert result == {"bad": {"t": "int", "note": "describe failed"}, "good": {"t": "int", "v": "2"}}
 
 
 class TestNoRepr:
@@ -581,15 +822,41 @@ class TestRedaction:
         result = describer.describe("." * 190 + " " + GITHUB_TOKEN + " tail" * 100)
         assert "ghp_" not in dumps(result) and result["l"] == 191 + len(GITHUB_TOKEN) + 500
 
-    def test_token_in_user_repr_and_exception(self, describer: Describer) -> None:
+    def test_token_in_user_repr_and_exception(self, opted: Describer) -> None:
         """Secrets in repr output, exception messages and dict keys are redacted."""
 
         class Client:
             def __repr__(self) -> str:
                 return f"Client({GITHUB_TOKEN})"
 
-        values = [Client(), ValueError(f"bad {GITHUB_TOKEN}"), {GITHUB_TOKEN: 1}]
-        assert GITHUB_TOKEN[:12] not in dumps(describer.describe(values))
+        class AppError(Exception):
+            pass
+
+        values = [Client(), ValueError(f"bad {GITHUB_TOKEN}"), AppError("x", GITHUB_TOKEN), {GITHUB_TOKEN: 1}]
+        result = opted.describe(values)
+        assert result["items"][0]["v"].startswith("Client(") and GITHUB_TOKEN[:12] not in dumps(result)
+
+    @pytest.mark.parametrize(
+        "value",
+        [
+            [("Authorization", "Token abcdef0123456789xyz")],
+            list({"user": "ann", "password": "abcdef0123456789xyz"}.items()),
+            {"user": "ann", "password": "abcdef0123456789xyz"}.items(),
+            [["api_key", "abcdef0123456789xyz"]],
+            (("password", {"nested": "abcdef0123456789xyz"}),),
+        ],
+    )
+    def test_name_value_pairs(self, describer: Describer, value: object) -> None:
+        """The second item of a (secret name, value) pair is redacted by that name."""
+        result = describer.describe(value)
+        assert "abcdef0123456789xyz" not in dumps(result)
+        pair = result["items"][-1]["items"]
+        assert pair[0]["v"] != "[REDACTED:name]" and pair[1]["red"] == "name"
+
+    def test_ordinary_pairs_untouched(self, describer: Describer) -> None:
+        """Pairs with harmless names, and longer tuples, are shown as they are."""
+        assert describer.describe(("user", "ann"))["items"][1] == {"t": "str", "l": 3, "v": "'ann'"}
+        assert describer.describe(("password", "a", "b"))["items"][1] == {"t": "str", "l": 1, "v": "'a'"}
 
     def test_namedtuple_secret_field(self, describer: Describer) -> None:
         """A namedtuple field called password is redacted by name."""

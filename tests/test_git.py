@@ -58,6 +58,25 @@ class TestCaptureGitState:
         state = capture_git_state(repo)
         assert state is not None and len(state["diff"]) == MAX_DIFF_LINES
 
+    @pytest.mark.parametrize("data_rel", [".agentlog", "sub/logs"])
+    def test_agentlog_data_dir_is_not_a_change(
+        self, repo: Path, monkeypatch: pytest.MonkeyPatch, data_rel: str
+    ) -> None:
+        """The data dir inside the repo (default or AGENTLOG_DIR) is left out of files and dirty."""
+        monkeypatch.setenv("AGENTLOG_DIR", str(repo / data_rel))
+        monkeypatch.setattr("agentlog.config._current", None)
+        (repo / data_rel).mkdir(parents=True)
+        (repo / data_rel / "records.jsonl").write_text("{}\n")
+        state = capture_git_state(repo)
+        assert state is not None and state["files"] == [] and state["nfiles"] == 0 and state["dirty"] is False
+        (repo / "sub" / "other.txt").parent.mkdir(exist_ok=True)
+        (repo / "sub" / "other.txt").write_text("x")
+        (repo / ".agentlog-notes").write_text("x")  # a sibling sharing the prefix is a change
+        state = capture_git_state(repo)
+        assert state is not None and state["dirty"] is True
+        assert "?? .agentlog-notes" in state["files"]
+        assert sorted(state["files"]) == ["?? .agentlog-notes", "?? sub/"]  # sub/ holds other.txt now
+
     def test_detached_head_has_no_branch(self, repo: Path) -> None:
         """A detached HEAD is reported with branch None."""
         git(repo, "checkout", "-q", "--detach")

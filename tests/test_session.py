@@ -108,6 +108,71 @@ class TestEnsureSessionStarted:
         session.ensure_session_started(["x"])
 
 
+def _run_script(code: str, data_dir: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], env=child_env(data_dir), cwd=tmp_path,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+class TestImplicitSessionEnd:
+    def test_clean_exit_ends_with_exit(self, data_dir: Path, tmp_path: Path) -> None:
+        """The session a process started gets session_end out=exit at exit, with its duration."""
+        done = _run_script("import agentlog.session as s\ns.ensure_session_started(['prog'])\n", data_dir, tmp_path)
+        assert done.returncode == 0, done.stderr
+        start, end = read_records(data_dir)
+        assert (start["k"], end["k"], end["sid"], end["out"]) == ("session_start", "session_end", start["sid"], "exit")
+        assert end["dur"] >= 0
+        out = agentlog_cli(["sessions"], data_dir)
+        assert "outcome=exit" in out.stdout
+
+    def test_noted_failure_ends_with_failed(self, data_dir: Path, tmp_path: Path) -> None:
+        """After note_failure for the session, the process's crash ends it as failed."""
+        code = """
+            import os
+            import agentlog.session as s
+            s.ensure_session_started(['prog'])
+            s.note_failure('some-other-session')
+            s.note_failure(os.environ[s.SESSION_ENV])
+            raise RuntimeError('boom')
+        """
+        done = _run_script(code, data_dir, tmp_path)
+        assert done.returncode == 1
+        assert [r["out"] for r in read_records(data_dir, "session_end")] == ["failed"]
+
+    def test_explicit_end_is_not_repeated(self, data_dir: Path, tmp_path: Path) -> None:
+        """A session ended with end_session gets no second end record at exit."""
+        code = "import agentlog.session as s\ns.ensure_session_started(['p'])\ns.end_session('done')\n"
+        _run_script(code, data_dir, tmp_path)
+        assert [r["out"] for r in read_records(data_dir, "session_end")] == ["done"]
+
+    def test_joined_session_and_forked_child_write_no_end(self, data_dir: Path, tmp_path: Path) -> None:
+        """Only the process that wrote the start record ends the session; a fork's exit does not."""
+        code = """
+            import os, sys
+            import agentlog.session as s
+            s.ensure_session_started(['p'])
+            pid = os.fork()
+            if pid == 0:
+                sys.exit(0)  # runs atexit handlers in the child
+            os.waitpid(pid, 0)
+        """
+        _run_script(code, data_dir, tmp_path)
+        assert len(read_records(data_dir, "session_end")) == 1
+        env = child_env(data_dir, AGENTLOG_SESSION="6b000000-outer")
+        subprocess.run([sys.executable, "-c", "import agentlog.session as s; s.ensure_session_started(['x'])"],
+                       env=env, cwd=tmp_path, check=True, timeout=120)  # fmt: skip
+        assert len(read_records(data_dir, "session_end")) == 1
+
+    def test_note_failure_is_cheap_and_never_raises(self, store: Path) -> None:
+        """note_failure takes any value, and the default is the current session."""
+        session.note_failure(object())  # type: ignore[arg-type]
+        session.note_failure(None)
+        sid = session.current_session_id()
+        session.note_failure()
+        assert sid in session._failed
+
+
 class TestSessionAcrossProcesses:
     def test_two_processes_write_at_once_without_losing_lines(self, data_dir: Path, tmp_path: Path) -> None:
         """Two processes of one session appending concurrently leave every line whole."""
@@ -214,6 +279,12 @@ class TestSessionCli:
         assert f"session id={lead} agent=lead task=refactor" in show.stdout
         tree = show.stdout.split("tree:\n", 1)[1].splitlines()
         assert tree[0].startswith(f"  {lead}") and tree[1].startswith("    ") and "agent=sub" in tree[1]
+
+    @pytest.mark.parametrize(("command", "value"), [("sessions", "-3"), ("sessions", "0"), ("perf", "-1")])
+    def test_limit_must_be_positive(self, data_dir: Path, command: str, value: str) -> None:
+        """--limit takes a count >= 1; anything else is a usage error (exit 2)."""
+        out = agentlog_cli([command, "--limit", value], data_dir)
+        assert out.returncode == 2 and "must be >= 1" in out.stderr
 
     def test_show_unknown_session_is_one_line_error(self, data_dir: Path) -> None:
         """`agentlog show` with an unknown id exits 1 with one line on stderr."""

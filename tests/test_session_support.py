@@ -22,6 +22,10 @@ def isolate(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Path:
     monkeypatch.setattr(session, "_stack", [])
     monkeypatch.setattr(session, "_created", None)
     monkeypatch.setattr(session, "_start_written", None)
+    # No session_end for a test's session at pytest's exit (the atexit hook sees None).
+    monkeypatch.setattr(session, "_implicit", None)
+    monkeypatch.setattr(session, "_ended", set())
+    monkeypatch.setattr(session, "_failed", set())
     return data_dir
 
 

@@ -179,3 +179,55 @@ class TestTornWrites:
         assert append(make_record("note"), config) is False
         err = capsys.readouterr().err
         assert err.count("agentlog: warning [write-failed]") == 1 and "No space left on device" in err
+
+
+class TestClear:
+    @pytest.mark.parametrize(
+        "plant",
+        [
+            lambda d: (d / "snapshots").mkdir() or (d / "snapshots" / "notes.txt").write_text("mine"),
+            lambda d: (d / "records_backup_mine.jsonl").write_text("mine"),
+            lambda d: (d / "records.jsonl").mkdir() or (d / "records.jsonl" / "mydata.txt").write_text("mine"),
+        ],
+    )
+    def test_refuses_foreign_files(self, config, data_dir, tmp_path, plant):
+        """clear deletes nothing when the data dir holds anything AgentLog would not have written."""
+        append(make_record("note"), config._replace(dir=str(tmp_path / "other")))
+        data_dir.mkdir()
+        plant(data_dir)
+        before = sorted(str(p) for p in data_dir.rglob("*"))
+        result = run_python(["-m", "agentlog", "clear"], tmp_path, child_env(data_dir))
+        assert result.returncode == 1
+        assert result.stderr.count("\n") == 1 and "did not write" in result.stderr
+        assert sorted(str(p) for p in data_dir.rglob("*")) == before
+
+    def test_clears_own_files(self, config, data_dir, tmp_path):
+        """Records, rotated files, errors.log and snapshots are AgentLog's: clear removes them."""
+        small = config._replace(max_file_bytes=300)
+        for i in range(10):
+            append(make_record("note", i=i, pad="x" * 100), small)
+        (data_dir / "errors.log").write_text("x")
+        env = child_env(data_dir)
+        assert run_python(["-m", "agentlog", "snapshot", str(tmp_path)], tmp_path, env).returncode == 0
+        result = run_python(["-m", "agentlog", "clear"], tmp_path, env)
+        assert result.returncode == 0, result.stderr
+        assert not data_dir.exists()
+
+    def test_symlinked_data_dir_refused(self, data_dir, tmp_path):
+        """A data dir that is a symlink is not deleted through."""
+        real = tmp_path / "real"
+        real.mkdir()
+        data_dir.symlink_to(real)
+        result = run_python(["-m", "agentlog", "clear"], tmp_path, child_env(data_dir))
+        assert result.returncode == 1 and "symbolic link" in result.stderr
+        assert real.exists()
+
+    def test_data_dir_is_a_file(self, data_dir, tmp_path):
+        """Read commands on a data dir that is a file: one error line, exit 1."""
+        data_dir.write_text("x")
+        for command in ("context", "list", "clear", "sessions"):
+            result = run_python(["-m", "agentlog", command], tmp_path, child_env(data_dir))
+            assert result.returncode == 1, command
+            assert result.stderr.strip().splitlines() == [
+                f"agentlog {command}: error: the data dir is not a directory: {data_dir}"
+            ]

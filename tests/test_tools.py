@@ -2,16 +2,58 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
-from support import read_records
+from support import child_env, read_records
 from test_session_support import agentlog_cli, isolate
 
 from agentlog.redact import redact_argv
-from agentlog.tools import HEAD_CHARS, TAIL_CHARS, capture_output, clip_text
+from agentlog.tools import HEAD_CHARS, TAIL_CHARS, capture_output, clip_text, run_command
+
+
+def _start_exec(data_dir: Path, argv: list[str], new_group: bool = False) -> subprocess.Popen[bytes]:
+    """``agentlog exec -- argv`` running in the background."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "agentlog", "exec", "--", *argv],
+        cwd=data_dir.parent, env=child_env(data_dir), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=new_group,
+    )  # fmt: skip
+
+
+def _wait_for_pid(pidfile: Path, proc: subprocess.Popen[bytes]) -> int:
+    """The command's pid, once it has written it (its signal handlers are then in place)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        if pidfile.exists() and pidfile.read_text():
+            return int(pidfile.read_text())
+        time.sleep(0.02)
+    raise AssertionError("the command did not start")
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie counts as gone), after at most 2 s."""
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return False
+        except OSError:
+            return False
+        time.sleep(0.05)
+    return True
+
 
 SECRET = "ghp_" + "B" * 36
 
@@ -137,8 +179,80 @@ class TestExecCli:
         """A command that does not exist gives one error line and exit 127."""
         done = agentlog_cli(["exec", "--", "no-such-command-xyz"], data_dir)
         assert done.returncode == 127
-        assert done.stderr == "agentlog exec: command not found: no-such-command-xyz\n"
+        assert done.stderr == "agentlog exec: error: command not found: no-such-command-xyz\n"
         assert read_records(data_dir, "exec")[0]["rc"] == 127
+
+    def test_not_runnable_is_one_clean_line(self, data_dir: Path, tmp_path: Path) -> None:
+        """A file that is not executable: exit 126 and one line naming it once, no errno repr."""
+        target = tmp_path / "data.txt"
+        target.write_text("not a program\n")
+        done = agentlog_cli(["exec", "--", str(target)], data_dir)
+        assert done.returncode == 126
+        assert done.stderr == f"agentlog exec: error: cannot run {target}: Permission denied\n"
+        assert read_records(data_dir, "exec")[0]["rc"] == 126
+
+    def test_background_grandchild_does_not_block(self, data_dir: Path) -> None:
+        """A grandchild holding the output pipes open does not keep exec waiting."""
+        start = time.monotonic()
+        done = agentlog_cli(["exec", "--", "sh", "-c", "sleep 4 & echo done"], data_dir)
+        elapsed = time.monotonic() - start
+        assert done.returncode == 0 and done.stdout == "done\n"
+        assert elapsed < 2.5, f"exec took {elapsed:.2f}s"
+        (record,) = read_records(data_dir, "exec")
+        assert record["rc"] == 0 and record["out"] == "done\n"
+        assert read_records(data_dir, "session_end")[0]["out"] == "ok"
+
+    @pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+    def test_terminating_signal_is_forwarded_and_recorded(self, data_dir: Path, tmp_path: Path, signame: str) -> None:
+        """SIGTERM/SIGHUP to exec reach the command; exec records it, ends the session, exits 128+N."""
+        signum = getattr(signal, signame)
+        pidfile = tmp_path / "child.pid"
+        code = f"import os, time; open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(30)"
+        proc = _start_exec(data_dir, [sys.executable, "-c", code])
+        child = _wait_for_pid(pidfile, proc)
+        start = time.monotonic()
+        proc.send_signal(signum)
+        rc = proc.wait(timeout=10)
+        assert rc == 128 + signum and time.monotonic() - start < 5
+        assert not _alive(child)
+        (record,) = read_records(data_dir, "exec")
+        assert record["rc"] == -signum
+        assert read_records(data_dir, "session_end")[0]["out"] == f"exit {128 + signum}"
+
+    def test_lone_sigint_is_forwarded_after_a_delay(self, data_dir: Path, tmp_path: Path) -> None:
+        """`kill -INT <exec>` (not a terminal Ctrl-C) reaches the command after the delay; no rc 0."""
+        pidfile = tmp_path / "child.pid"
+        code = f"import os, time; open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(30)"
+        proc = _start_exec(data_dir, [sys.executable, "-c", code])
+        child = _wait_for_pid(pidfile, proc)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 130
+        assert not _alive(child)
+        assert read_records(data_dir, "exec")[0]["rc"] == -signal.SIGINT
+
+    def test_group_sigint_is_not_delivered_twice(self, data_dir: Path, tmp_path: Path) -> None:
+        """Ctrl-C (SIGINT to the process group) reaches the command once, not again from exec."""
+        pidfile = tmp_path / "child.pid"
+        code = (
+            "import os, signal, sys, time\n"
+            "hits = []\n"
+            "signal.signal(signal.SIGINT, lambda *a: hits.append(1))\n"
+            f"open({str(pidfile)!r}, 'w').write(str(os.getpid()))\n"
+            "while not hits: time.sleep(0.01)\n"
+            "time.sleep(0.3)\n"
+            "sys.exit(len(hits))\n"
+        )
+        proc = _start_exec(data_dir, [sys.executable, "-c", code], new_group=True)
+        _wait_for_pid(pidfile, proc)
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=10) == 1  # the command saw one SIGINT
+        assert read_records(data_dir, "exec")[0]["rc"] == 1
+
+    def test_signal_handlers_restored(self, store: Path) -> None:
+        """run_command leaves the process's signal handlers as it found them."""
+        before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+        assert run_command(["true"]) == 0
+        assert {s: signal.getsignal(s) for s in before} == before
 
     def test_joins_inherited_session(self, data_dir: Path) -> None:
         """Inside an inherited session, exec records under it and writes no session records."""

@@ -123,10 +123,55 @@ class TestSnapshotCli:
         old_id = first.stdout.split()[1]
         assert agentlog_cli(["diff", old_id, "latest"], data_dir).stdout == diff.stdout
 
-    def test_diff_unknown_snapshot(self, data_dir: Path) -> None:
+    def test_diff_unknown_snapshot(self, data_dir: Path, tree: Path) -> None:
         """`agentlog diff` with an unknown id exits 1 with a one-line error."""
+        for _ in range(2):
+            assert agentlog_cli(["snapshot", str(tree)], data_dir).returncode == 0
         out = agentlog_cli(["diff", "nope", "latest"], data_dir)
         assert out.returncode == 1 and out.stderr.count("\n") == 1 and "nope" in out.stderr
+
+    @pytest.mark.parametrize("stored", [0, 1])
+    def test_diff_needs_two_snapshots(self, data_dir: Path, tree: Path, stored: int) -> None:
+        """Fewer than two snapshots: a one-line hint to snapshot first, exit 1, nothing created."""
+        for _ in range(stored):
+            agentlog_cli(["snapshot", str(tree)], data_dir)
+        out = agentlog_cli(["diff"], data_dir)
+        assert out.returncode == 1 and out.stdout == ""
+        assert out.stderr == (
+            f"agentlog diff: error: need two snapshots to compare ({stored} stored); run `agentlog snapshot` first\n"
+        )
+        assert stored or not data_dir.exists()
+
+    def test_diff_of_different_roots_warns(self, data_dir: Path, tree: Path, tmp_path: Path) -> None:
+        """Comparing snapshots of two directories works but warns on stderr first."""
+        other = tmp_path / "other"
+        other.mkdir()
+        (other / "x.txt").write_text("x")
+        agentlog_cli(["snapshot", str(tree)], data_dir)
+        agentlog_cli(["snapshot", str(other)], data_dir)
+        out = agentlog_cli(["diff"], data_dir)
+        assert out.returncode == 0 and out.stdout.startswith("diff ")
+        assert out.stderr.count("\n") == 1 and "warning" in out.stderr
+        assert str(tree) in out.stderr and str(other) in out.stderr
+
+    @pytest.mark.parametrize(("kind", "reason"), [("missing", "does not exist"), ("file", "is not a directory")])
+    def test_snapshot_of_non_directory_fails(self, data_dir: Path, tmp_path: Path, kind: str, reason: str) -> None:
+        """`agentlog snapshot` of a missing path or a file: one-line error, exit 1, nothing stored."""
+        target = tmp_path / "target"
+        if kind == "file":
+            target.write_text("not a directory")
+        out = agentlog_cli(["snapshot", str(target)], data_dir)
+        assert (out.returncode, out.stdout) == (1, "")
+        assert out.stderr == f"agentlog snapshot: error: {target} {reason}\n"
+        assert read_records(data_dir, "snapshot") == [] and workspace.snapshot_ids(data_dir) == []
+
+    def test_snapshot_workspace_raises_for_a_file(self, store: Path, tmp_path: Path) -> None:
+        """The API raises rather than storing an empty table."""
+        (tmp_path / "f").write_text("")
+        with pytest.raises(NotADirectoryError):
+            snapshot_workspace(tmp_path / "f")
+        with pytest.raises(FileNotFoundError):
+            snapshot_workspace(tmp_path / "nope")
 
 
 class TestSnapshotCap:

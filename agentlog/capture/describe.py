@@ -3,11 +3,22 @@
 A :class:`Describer` walks a value carrying the remaining depth and a size
 budget. On builtins it never calls the value's own ``repr``/``len``/``__iter__``:
 it calls the builtin base type's slots on a slice, so a preview costs what it
-shows. A user ``__repr__`` (or an exception's ``__str__``) runs only on a helper
-thread, with a timeout and a per-record budget, and never for types whose repr
-may have side effects (:data:`NO_REPR_CLASSES`). Redaction comes first: a
-secret-looking name hides its value unseen, and every preview and note passes
-through :func:`agentlog.redact.redact_text`.
+shows. Class attributes are read through ``type``'s own descriptors and class
+dicts, so no metaclass ``__getattribute__``, ``__getattr__`` or property runs.
+
+Repr policy, decided once per class: an instance of a class from the user's own
+code (``__main__``, or a module whose ``__file__`` is user code per
+:func:`agentlog.capture.codepaths.is_user_file`) is shown as ``<module.QualName
+object>`` plus its attributes, its ``__repr__``/``__str__`` never called unless
+:attr:`Limits.user_repr`. A library instance (stdlib, site-packages, builtin and
+C-extension modules) keeps its ``repr`` but shows no attributes. Exceptions show
+``Type: message`` built from their ``args`` when ``__str__`` is not overridden
+(or when it is a user override not allowed to run), plus attributes. Any repr or
+overridden ``__str__`` that does run, runs on a helper thread, with a timeout and
+a per-record budget, and never for types whose repr may have side effects
+(:data:`NO_REPR_CLASSES`). Redaction comes first: a secret-looking name hides
+its value unseen (also the second item of a ``(name, value)`` pair), and every
+preview and note passes through :func:`agentlog.redact.redact_text`.
 
 BaseException policy: anything a user ``__repr__``/``__str__`` raises, including
 ``SystemExit`` and ``KeyboardInterrupt``, is raised on the helper thread, where
@@ -24,6 +35,7 @@ import io
 import os
 import queue
 import re
+import sys
 import threading
 import types
 from collections.abc import Callable, Iterator, Mapping
@@ -33,6 +45,7 @@ from itertools import chain, islice
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
+from agentlog.capture.codepaths import is_user_file
 from agentlog.redact import is_secret_name, marker, redact_text
 
 # Text redacted past the preview cut, so a secret straddling the cut is still caught whole.
@@ -63,9 +76,23 @@ _SEQUENCE_TYPES += (type({}.keys()), type({}.values()), type({}.items()))
 _GENERATOR_TYPES = (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType)
 _FILE_ATTRS = ("name", "mode", "closed")
 _DEFINITION_TYPES = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)
+# Exception args whose str/repr is builtin code: a library __str__ over them is worth running.
+_PLAIN_ARG_TYPES = (str, int, float, bool, bytes, complex, type(None))
+_DICT_DESCRIPTORS = (types.GetSetDescriptorType, types.MemberDescriptorType)
 
-# Types whose user repr timed out once: never repr'd again by this process.
-_SLOW_TYPES: set[type] = set()
+# Types whose repr timed out once: never repr'd again by this process. Keyed by id (a
+# metaclass may make classes unhashable); the value keeps the class, so ids stay unique.
+_SLOW_TYPES: dict[int, type] = {}
+
+# type's and the builtins' own descriptors: reading through them runs no metaclass code.
+_class_mro: Callable[[type], tuple[type, ...]] = type.__dict__["__mro__"].__get__
+_class_dict: Callable[[type], Mapping[str, object]] = type.__dict__["__dict__"].__get__
+_class_module: Callable[[type], object] = type.__dict__["__module__"].__get__
+_class_qualname: Callable[[type], object] = type.__dict__["__qualname__"].__get__
+_class_name: Callable[[type], object] = type.__dict__["__name__"].__get__
+_module_dict: Callable[[types.ModuleType], dict[str, object]] = types.ModuleType.__dict__["__dict__"].__get__
+_exc_args: Callable[[BaseException], tuple[object, ...]] = BaseException.__dict__["args"].__get__
+_MISSING = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,43 +106,105 @@ class Limits:
     max_reprs: int = 200  # user __repr__ calls per Describer
     max_value_bytes: int = 6 * 1024  # approximate JSON size of one described value
     max_locals: int = 50  # names per describe_locals call
+    user_repr: bool = False  # call __repr__/__str__ of user-code classes too (guarded)
 
     @classmethod
     def from_config(cls, config: object) -> Limits:
-        """Limits from a :class:`agentlog.config.Config`; fields it lacks keep defaults."""
+        """Limits from a :class:`agentlog.config.Config`; fields it lacks (e.g. ``user_repr``) keep defaults."""
         return cls(**{f.name: getattr(config, f.name) for f in fields(cls) if hasattr(config, f.name)})
 
 
+def _text_or_none(value: object) -> str | None:
+    """value as a plain str if it is one (a str subclass is copied by str's own slot)."""
+    return str.__str__(value) if issubclass(type(value), str) else None  # type: ignore[arg-type]
+
+
+def _class_text(getter: Callable[[type], object], cls: type) -> str | None:
+    """A str-valued class attribute through type's own descriptor; None if odd or failing."""
+    try:
+        return _text_or_none(getter(cls))
+    except Exception:  # noqa: BLE001 - a broken class still gets described
+        return None
+
+
+def _mro(cls: type) -> tuple[type, ...]:
+    try:
+        mro = _class_mro(cls)
+    except Exception:  # noqa: BLE001
+        return (cls, object)
+    return mro if type(mro) is tuple else (cls, object)
+
+
+def _class_attr(cls: type, name: str) -> object:
+    """``name`` from the first class dict along the MRO, never calling a descriptor; or _MISSING."""
+    for klass in _mro(cls):
+        try:
+            namespace = _class_dict(klass)
+        except Exception:  # noqa: BLE001
+            continue
+        found = namespace.get(name, _MISSING)
+        if found is not _MISSING:
+            return found
+    return _MISSING
+
+
+def _in_mro(cls: type, base: type) -> bool:
+    return any(klass is base for klass in _mro(cls))
+
+
 def _type_name(cls: type) -> str:
-    """Bare name for builtins, ``module.QualName`` otherwise."""
-    module = getattr(cls, "__module__", None)
-    qualname = getattr(cls, "__qualname__", None)
-    if not isinstance(qualname, str):
-        qualname = cls.__name__
-    return f"{module}.{qualname}" if isinstance(module, str) and module != "builtins" else qualname
+    """Bare name for builtins, ``module.QualName`` otherwise; never raises ("?" if unreadable)."""
+    qualname = _class_text(_class_qualname, cls) or _class_text(_class_name, cls) or "?"
+    module = _class_text(_class_module, cls)
+    return f"{module}.{qualname}" if module and module != "builtins" else qualname
+
+
+def _is_user_class(cls: type) -> bool:
+    """True if cls comes from the user's own code; unknown origins count as user (nothing runs)."""
+    module_name = _class_text(_class_module, cls)
+    if module_name is None or module_name == "__main__":
+        return True
+    module = sys.modules.get(module_name)
+    if module is None or not issubclass(type(module), types.ModuleType):
+        return True  # exec'd code, a deleted module or a module-impersonating object
+    try:
+        filename = _text_or_none(_module_dict(module).get("__file__"))
+    except Exception:  # noqa: BLE001
+        return True
+    return filename is not None and is_user_file(filename)  # no __file__: builtin or C module
 
 
 def _qualified(obj: object) -> str:
     """``module.qualname`` of a function-like object, without calling user code."""
-    module = getattr(obj, "__module__", None)
-    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", "?")
-    name = name if isinstance(name, str) else "?"
-    return f"{module}.{name}" if isinstance(module, str) and module != "builtins" else name
+    try:
+        module = getattr(obj, "__module__", None)
+        name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", "?")
+    except Exception:  # noqa: BLE001 - a callable object with a hostile __getattr__
+        return "?"
+    name = _text_or_none(name) or "?"
+    module = _text_or_none(module)
+    return f"{module}.{name}" if module and module != "builtins" else name
 
 
 def _module_name(module: types.ModuleType) -> str:
     """A module's name read from its dict, so lazy modules are not loaded."""
-    name = object.__getattribute__(module, "__dict__").get("__name__")
-    return name if isinstance(name, str) else "?"
+    return _text_or_none(_module_dict(module).get("__name__")) or "?"
 
 
 def _exc_text(exc: BaseException) -> str:
-    """``TypeName: message``; unbounded, callers bound and redact it."""
+    """``TypeName: message`` without running the exception's code; unbounded, callers cut it.
+
+    The message is ``BaseException.__str__`` when every arg is a plain builtin
+    (their str is builtin code), else omitted.
+    """
+    name = _type_name(type(exc))
     try:
-        message = str(exc)
-    except Exception:  # noqa: BLE001 - a user __str__ failing must not hide the type
-        message = "<str() failed>"
-    return f"{_type_name(type(exc))}: {message}" if message else _type_name(type(exc))
+        args = _exc_args(exc)
+        plain = all(type(arg) in _PLAIN_ARG_TYPES for arg in args)
+        message = BaseException.__str__(exc) if plain else ""
+    except Exception:  # noqa: BLE001
+        message = ""
+    return f"{name}: {message}" if message else name
 
 
 def _bytes_repr(text: str) -> str:
@@ -136,31 +225,53 @@ def _redaction_kind(text: str) -> str:
 
 def _skips_repr(cls: type) -> bool:
     """True for types in :data:`NO_REPR_CLASSES` (any base) and for transparent proxies."""
-    mro = cls.__mro__
+    mro = _mro(cls)
     for klass in mro:
-        module = getattr(klass, "__module__", None)
-        root = module.partition(".")[0] if isinstance(module, str) else ""
-        if klass.__name__ in NO_REPR_CLASSES.get(root, ()):
+        module = _class_text(_class_module, klass) or ""
+        if _class_text(_class_name, klass) in NO_REPR_CLASSES.get(module.partition(".")[0], ()):
             return True
-    return any("__wrapped__" in k.__dict__ for k in mro) and any("__getattr__" in k.__dict__ for k in mro)
+    return _class_attr(cls, "__wrapped__") is not _MISSING and _class_attr(cls, "__getattr__") is not _MISSING
 
 
 def _is_namedtuple(cls: type) -> bool:
-    fields_ = getattr(cls, "_fields", None) if issubclass(cls, tuple) else None
-    return isinstance(fields_, tuple) and all(isinstance(f, str) for f in fields_)
+    if not _in_mro(cls, tuple):
+        return False
+    fields_ = _class_attr(cls, "_fields")
+    return type(fields_) is tuple and all(issubclass(type(f), str) for f in fields_)
+
+
+def _instance_dict(value: object, cls: type) -> dict[Any, object]:
+    """The instance ``__dict__`` through the class's builtin descriptor; {} if it has none.
+
+    A ``__dict__`` property (or anything not a builtin descriptor) is not called.
+    """
+    descriptor = _class_attr(cls, "__dict__")
+    if type(descriptor) not in _DICT_DESCRIPTORS:
+        return {}
+    try:
+        inst = descriptor.__get__(value, cls)  # type: ignore[attr-defined]
+    except AttributeError:
+        return {}
+    return inst if issubclass(type(inst), dict) else {}
 
 
 def _slot_values(value: object, cls: type) -> Iterator[tuple[str, object]]:
     """(name, value) of every set ``__slots__`` member, read through its descriptor."""
-    for klass in cls.__mro__:
-        slots = klass.__dict__.get("__slots__", ())
-        for slot in (slots,) if isinstance(slots, str) else slots:
-            if not isinstance(slot, str) or slot in ("__dict__", "__weakref__"):
+    for klass in _mro(cls):
+        namespace = _class_dict(klass)
+        slots = namespace.get("__slots__", ())
+        if issubclass(type(slots), str):
+            slots = (slots,)
+        elif type(slots) not in (tuple, list):
+            continue
+        for slot in slots:
+            slot = _text_or_none(slot)
+            if slot is None or slot in ("__dict__", "__weakref__"):
                 continue
             mangled = slot.startswith("__") and not slot.endswith("__")
-            key = f"_{klass.__name__.lstrip('_')}{slot}" if mangled else slot
-            member = klass.__dict__.get(key)
-            if isinstance(member, types.MemberDescriptorType):
+            key = f"_{(_class_text(_class_name, klass) or '').lstrip('_')}{slot}" if mangled else slot
+            member = namespace.get(key)
+            if type(member) is types.MemberDescriptorType:
                 try:
                     yield slot, member.__get__(value, klass)
                 except AttributeError:  # declared but never assigned
@@ -280,7 +391,9 @@ class Describer:
         self.limits = limits
         self._reprs_left = limits.max_reprs
         self._ancestors: set[int] = set()  # ids on the path from the root: cycles only
-        self._fillers: dict[type, tuple[Filler, type]] = {}
+        # id(class) -> (class, filler, base): ids, since a metaclass may make classes
+        # unhashable; holding the class keeps its id from being reused.
+        self._fillers: dict[int, tuple[type, Filler, type]] = {}
         self._spent = 0  # approximate JSON bytes of the value being described
 
     def describe(self, value: object, name: str | None = None) -> Descriptor:
@@ -300,7 +413,7 @@ class Describer:
         out: dict[str, Descriptor] = {}
         hidden = 0
         for name, value in f_locals.items():
-            if not isinstance(name, str) or (name.startswith("__") and name.endswith("__")):
+            if not issubclass(type(name), str) or (name.startswith("__") and name.endswith("__")):
                 continue
             if module_level and issubclass(type(value), _DEFINITION_TYPES):
                 continue
@@ -309,7 +422,10 @@ class Describer:
                 continue
             self._spent = 0
             depth = self.limits.max_depth + (name in SELF_NAMES)
-            out[name] = self._node(value, name, depth)
+            try:
+                out[name] = self._node(value, name, depth)
+            except Exception:  # noqa: BLE001 - last resort: one local lost, never the record
+                out[name] = {"t": _type_name(type(value)), "note": "describe failed"}
         if hidden:
             out[MORE_KEY] = {"more": hidden}
         return out
@@ -321,7 +437,7 @@ class Describer:
         cls = type(value)
         d: Descriptor = {"t": _type_name(cls)}
         key = id(value)
-        if name is not None and is_secret_name(name):
+        if name is not None and is_secret_name(_text_or_none(name) or ""):
             d["v"] = marker("name")
             d["red"] = "name"
         elif key in self._ancestors:
@@ -341,18 +457,23 @@ class Describer:
 
     def _resolve(self, cls: type) -> tuple[Filler, type]:
         """The filler for a type and the base class it handles, cached per type."""
-        found = self._fillers.get(cls)
+        found = self._fillers.get(id(cls))
         if found is None:
+            fill: Filler
+            base: type = cls
             if _skips_repr(cls):
-                found = (Describer._fill_no_repr, cls)
-            elif issubclass(cls, enum.Enum):  # before int/str: IntEnum, StrEnum
-                found = (Describer._fill_enum, cls)
+                fill = Describer._fill_no_repr
+            elif _in_mro(cls, enum.Enum):  # before int/str: IntEnum, StrEnum
+                fill = Describer._fill_enum
             elif _is_namedtuple(cls):
-                found = (Describer._fill_namedtuple, cls)
+                fill = Describer._fill_namedtuple
             else:  # object is in the table, so the MRO always ends in a match
-                found = next((_BY_TYPE[b], b) for b in cls.__mro__ if b in _BY_TYPE)
-            self._fillers[cls] = found
-        return found
+                fill, base = next(_BY_TYPE_ID[id(b)] for b in (*_mro(cls), object) if id(b) in _BY_TYPE_ID)
+                if fill is Describer._fill_object and _is_user_class(cls):
+                    fill = Describer._fill_user_object
+            found = (cls, fill, base)
+            self._fillers[id(cls)] = found
+        return found[1], found[2]
 
     def _add_children(self, d: Descriptor, key: str, entries: Iterator[Entry], total: int, depth: int) -> None:
         """Describe up to ``max_items`` entries into ``d[key]``; count the rest in ``more``."""
@@ -414,7 +535,7 @@ class Describer:
     def _user_text(self, func: Callable[[object], str], value: object, cls: type) -> tuple[str | None, str | None]:
         """Guarded ``func(value)`` (repr or str): (text, None) or (None, note)."""
         label = func.__name__
-        if cls in _SLOW_TYPES:
+        if id(cls) in _SLOW_TYPES:
             return None, f"{label} skipped: slow type"
         if self._reprs_left <= 0:
             return None, f"{label} skipped: budget"
@@ -425,7 +546,7 @@ class Describer:
         except RuntimeError:  # no new threads at interpreter shutdown
             return None, f"{label} skipped: no helper thread"
         if call is None:
-            _SLOW_TYPES.add(cls)
+            _SLOW_TYPES[id(cls)] = cls
             return None, f"{label} timed out after {timeout_ms} ms"
         if call.error is not None:
             return None, f"{label} raised {call.error}"
@@ -456,13 +577,19 @@ class Describer:
     def _fill_seq(self, d: Descriptor, value: Any, base: type, depth: int) -> None:
         total = base.__len__(value)
         d["l"] = total
-        entries = ((None, None, item) for item in base.__iter__(value))
+        entries: Iterator[Entry] = ((None, None, item) for item in base.__iter__(value))
+        if total == 2 and (base is tuple or base is list):
+            # A (name, value) pair, as in dict.items() or a header list: redact value by name.
+            first, second = base.__getitem__(value, 0), base.__getitem__(value, 1)
+            label = _text_or_none(first)
+            if label is not None and is_secret_name(label):
+                entries = iter(((None, None, first), (None, label, second)))
         self._add_children(d, "items", entries, total, depth)
 
     def _fill_map(self, d: Descriptor, value: Any, base: type, depth: int) -> None:
         total = base.__len__(value)
         d["l"] = total
-        entries = ((self._key_preview(k), k if issubclass(type(k), str) else None, v) for k, v in base.items(value))
+        entries = ((self._key_preview(k), _text_or_none(k), v) for k, v in base.items(value))
         self._add_children(d, "map", entries, total, depth)
 
     def _fill_namedtuple(self, d: Descriptor, value: Any, base: type, depth: int) -> None:
@@ -472,8 +599,9 @@ class Describer:
         self._add_children(d, "attrs", entries, total, depth)
 
     def _fill_enum(self, d: Descriptor, value: Any, base: type, depth: int) -> None:
-        name = object.__getattribute__(value, "__dict__").get("_name_")
-        self._set_v(d, f"{base.__qualname__}.{name}" if isinstance(name, str) else d["t"])
+        name = _text_or_none(_instance_dict(value, base).get("_name_"))
+        qualname = _class_text(_class_qualname, base) or "?"
+        self._set_v(d, f"{qualname}.{name}" if name is not None else d["t"])
 
     def _fill_ref(self, d: Descriptor, value: Any, base: type, depth: int) -> None:
         self._set_v(d, f"<{_REF_LABELS[base](value)}>")
@@ -494,26 +622,78 @@ class Describer:
             self._add_children(d, "attrs", iter(found), len(found), depth)
 
     def _fill_object(self, d: Descriptor, value: Any, base: type, depth: int) -> None:
+        """A library instance: its guarded repr, no attributes (their internals are noise).
+
+        A library exception also shows its attributes (notes, response, status...).
+        """
         cls = type(value)
-        note = None
         if base is BaseException:
-            text, note = self._user_text(str, value, cls)
-            self._set_v(d, f"{d['t']}: {text}" if text else d["t"])
-        else:
-            text = None
-            if cls.__repr__ is not object.__repr__:
-                text, note = self._user_text(repr, value, cls)
-            self._set_v(d, f"<{d['t']} object>" if text is None else text)
+            self._set_exc_v(d, value, cls, may_run=True)
+            self._add_attrs(d, value, cls, depth)
+            return
+        text = note = None
+        if _class_attr(cls, "__repr__") is not object.__repr__:
+            text, note = self._user_text(repr, value, cls)
+        self._set_v(d, f"<{d['t']} object>" if text is None else text)
         if note:
             self._add_note(d, note)
-        try:
-            inst = object.__getattribute__(value, "__dict__")  # never __getattr__
-        except AttributeError:
-            inst = {}
-        inst = inst if issubclass(type(inst), dict) else {}
+
+    def _fill_user_object(self, d: Descriptor, value: Any, base: type, depth: int) -> None:
+        """A user-code instance: a placeholder (its repr only if ``user_repr``) and its attributes."""
+        cls = type(value)
+        if base is BaseException:
+            self._set_exc_v(d, value, cls, may_run=self.limits.user_repr)
+        else:
+            text = note = None
+            if self.limits.user_repr and _class_attr(cls, "__repr__") is not object.__repr__:
+                text, note = self._user_text(repr, value, cls)
+            self._set_v(d, f"<{d['t']} object>" if text is None else text)
+            if note:
+                self._add_note(d, note)
+        self._add_attrs(d, value, cls, depth)
+
+    def _set_exc_v(self, d: Descriptor, exc: Any, cls: type, may_run: bool) -> None:
+        """``v`` of an exception: ``Type: message``.
+
+        An overridden ``__str__`` runs (guarded) only if ``may_run`` and every
+        arg is a plain builtin; otherwise the message is built from ``args``
+        without running any of the exception's or its args' code.
+        """
+        args = _exc_args(exc)
+        note = None
+        overridden = _class_attr(cls, "__str__") is not BaseException.__str__
+        plain = all(type(arg) in _PLAIN_ARG_TYPES for arg in args)
+        if may_run and overridden and (plain or self.limits.user_repr):
+            text, note = self._user_text(str, exc, cls)
+            if text is not None:
+                self._set_v(d, f"{d['t']}: {text}" if text else d["t"])
+                return
+        prefix = f"{d['t']}: "
+        if len(args) == 1 and issubclass(type(args[0]), str):
+            message = args[0]
+            head = str.__getitem__(message, slice(0, self.limits.max_str_chars + REDACT_MARGIN_CHARS))
+            text = prefix + str.__str__(head) if head else d["t"]
+            self._set_v(d, text, len(prefix) + str.__len__(message) if head else None)
+        else:
+            previews = [self._arg_preview(arg) for arg in islice(args, self.limits.max_items)]
+            if len(args) > self.limits.max_items:
+                previews.append("...")
+            if len(args) == 1:
+                self._set_v(d, prefix + previews[0])
+            else:
+                self._set_v(d, f"{prefix}({', '.join(previews)})" if args else d["t"])
+        if note:
+            self._add_note(d, note)
+
+    def _arg_preview(self, arg: object) -> str:
+        node = self._node(arg, None, 0)
+        return node.get("v") or f"<{node['t']}>"
+
+    def _add_attrs(self, d: Descriptor, value: Any, cls: type, depth: int) -> None:
+        inst = _instance_dict(value, cls)
         slots = list(_slot_values(value, cls))
         entries = chain(
-            ((k, k, v) for k, v in dict.items(inst) if issubclass(type(k), str)),
+            ((str.__str__(k), str.__str__(k), v) for k, v in dict.items(inst) if issubclass(type(k), str)),
             ((k, k, v) for k, v in slots),
         )
         self._add_children(d, "attrs", entries, dict.__len__(inst) + len(slots), depth)
@@ -533,3 +713,5 @@ _BY_TYPE: dict[type, Filler] = {
     BaseException: Describer._fill_object,
     object: Describer._fill_object,
 }
+# The same by id, so looking up a class never calls its metaclass's __hash__/__eq__.
+_BY_TYPE_ID: dict[int, tuple[Filler, type]] = {id(base): (fill, base) for base, fill in _BY_TYPE.items()}

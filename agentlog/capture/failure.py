@@ -16,7 +16,7 @@ from agentlog.capture.describe import Describer, Limits
 from agentlog.capture.frames import ExceptionCapture
 from agentlog.config import Config, get_config
 from agentlog.redact import redact_argv
-from agentlog.session import session_of
+from agentlog.session import note_failure, session_of
 from agentlog.store import append, make_record
 from agentlog.store.records import FAILURE
 from agentlog.store.writer import encode
@@ -115,7 +115,11 @@ def record_failure(
             if any(seen is exc for seen in _recent):
                 return False
             _recent.append(exc)
-        return append(build_failure(exc, source, tb=tb, thread=thread))
+        record = build_failure(exc, source, tb=tb, thread=thread)
+        written = append(record)
+        if written:
+            note_failure(record["sid"])
+        return written
     except Exception as err:  # noqa: BLE001 - a bug here must not touch the user's program
         selflog.report(f"record_failure({source})", err)
         return False

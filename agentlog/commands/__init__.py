@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
+from pathlib import Path
 
 
 def positive_int(text: str) -> int:
@@ -21,10 +23,11 @@ def data_dir_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dir", default=None, help="data dir (default ./.agentlog or $AGENTLOG_DIR)")
 
 
-def resolve_dir(args: argparse.Namespace):
-    """The data dir named by ``--dir`` or the configuration."""
-    from pathlib import Path
-
+def resolve_dir(args: argparse.Namespace) -> Path:
+    """The data dir named by ``--dir`` or the configuration; NotADirectoryError if it is a file."""
     from agentlog.config import get_config
 
-    return Path(args.dir).absolute() if args.dir else get_config().data_dir
+    data_dir = Path(args.dir).absolute() if getattr(args, "dir", None) else get_config().data_dir
+    if data_dir.exists() and not data_dir.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "the data dir is not a directory", str(data_dir))
+    return data_dir

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agentlog.commands import data_dir_argument, positive_int
+from agentlog.commands import data_dir_argument, positive_int, resolve_dir
 
 HELP = "Print context for the newest failure (then older ones) within a token budget."
 
@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from agentlog.context import get_debug_context
 
-    sys.stdout.write(get_debug_context(args.max_tokens, args.format, args.dir))
+    sys.stdout.write(get_debug_context(args.max_tokens, args.format, resolve_dir(args)))
     if args.format == "json":
         sys.stdout.write("\n")
     return 0

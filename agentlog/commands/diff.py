@@ -17,13 +17,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentlog.workspace import compare_snapshots, load_snapshot
+    from agentlog.workspace import compare_snapshots, load_snapshot, snapshot_ids
 
-    try:
-        a, b = load_snapshot(args.a, resolve_dir(args)), load_snapshot(args.b, resolve_dir(args))
-    except LookupError as exc:
-        print(f"agentlog diff: {exc}", file=sys.stderr)
+    data_dir = resolve_dir(args)
+    stored = len(snapshot_ids(data_dir))
+    if stored < 2:
+        print(
+            f"agentlog diff: error: need two snapshots to compare ({stored} stored); run `agentlog snapshot` first",
+            file=sys.stderr,
+        )
         return 1
+    try:
+        a, b = load_snapshot(args.a, data_dir), load_snapshot(args.b, data_dir)
+    except (LookupError, OSError, ValueError, KeyError) as exc:
+        print(f"agentlog diff: error: {exc}", file=sys.stderr)
+        return 1
+    if a.root != b.root:
+        print(f"agentlog diff: warning: the snapshots are of different roots: {a.root} and {b.root}", file=sys.stderr)
     change = compare_snapshots(a, b)
     counts = " ".join(f"{key}={len(paths)}" for key, paths in change.items())
     print(f"diff {a.id} -> {b.id}: {counts}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agentlog.commands import data_dir_argument, resolve_dir
+from agentlog.commands import data_dir_argument, positive_int, resolve_dir
 
 HELP = "List perf markers: time, session, label, duration, rss, cpu, threads, open files."
 
@@ -13,7 +13,7 @@ HELP = "List perf markers: time, session, label, duration, rss, cpu, threads, op
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     data_dir_argument(parser)
     parser.add_argument("--session", help="session id or unique prefix")
-    parser.add_argument("--limit", type=int, default=50, help="show the newest N markers (default 50)")
+    parser.add_argument("--limit", type=positive_int, default=50, help="show the newest N markers (default 50)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,6 +36,6 @@ def run(args: argparse.Namespace) -> int:
     if not markers:
         print("no perf markers recorded")
         return 0
-    for rec in markers[-args.limit :] if args.limit > 0 else markers:
+    for rec in markers[-args.limit :]:
         print(f"{fmt_time(rec.get('ts'))} session={rec.get('sid')} {perf_line(rec)}")
     return 0

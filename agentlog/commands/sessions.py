@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from agentlog.commands import data_dir_argument, resolve_dir
+from agentlog.commands import data_dir_argument, positive_int, resolve_dir
 
 HELP = "List sessions: id, agent, task, start, duration, failures, outcome, parent (oldest first)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     data_dir_argument(parser)
-    parser.add_argument("--limit", type=int, default=50, help="show the newest N sessions (default 50)")
+    parser.add_argument("--limit", type=positive_int, default=50, help="show the newest N sessions (default 50)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -24,6 +24,6 @@ def run(args: argparse.Namespace) -> int:
         print("no sessions recorded")
         return 0
     infos.sort(key=lambda info: info.start)
-    for info in infos[-args.limit :] if args.limit > 0 else infos:
+    for info in infos[-args.limit :]:
         print(session_line(info))
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 HELP = "Snapshot a directory's files (xxh3 hashes; .gitignore respected) for `agentlog diff`."
 
@@ -14,11 +15,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _error(message: str) -> int:
+    print(f"agentlog snapshot: error: {message}", file=sys.stderr)
+    return 1
+
+
 def run(args: argparse.Namespace) -> int:
     from agentlog.session_context import fmt_bytes, fmt_dur
     from agentlog.workspace import snapshot_workspace
 
-    snap = snapshot_workspace(args.path, ignore=args.ignore)
+    try:
+        snap = snapshot_workspace(args.path, ignore=args.ignore)
+    except FileNotFoundError:
+        return _error(f"{args.path} does not exist")
+    except NotADirectoryError:
+        return _error(f"{args.path} is not a directory")
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        return _error(f"cannot snapshot{where}: {exc.strerror or exc}")
     s = snap.stats
     line = (
         f"snapshot {snap.id} root={snap.root} files={s['n']} bytes={fmt_bytes(s['bytes'])} "
