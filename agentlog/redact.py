@@ -181,6 +181,10 @@ def _replace_assignment(match: re.Match[str]) -> str:
     at_line_start = (newline >= 0 or start <= LINE_PREFIX_CHARS) and not text[newline + 1 : start].strip(" \t+-#>\"'")
     quoted = value[:1] in "\"'"
     sep = match.group("sep")
+    if ":" in sep and "=" in sep and not is_secret_name(key):
+        # "error: password=x" is not an annotated assignment to `error`: look again after the colon.
+        cut = match.start("sep") - start + sep.index(":") + 1
+        return match.group()[:cut] + _ASSIGNMENT_RE.sub(_replace_assignment, match.group()[cut:])
     colon_only = ":" in sep and "=" not in sep
     # "Invalid token: expected ..." is prose; a colon counts at line start or with quotes.
     if (colon_only and not (key_quote or quoted or at_line_start)) or not is_secret_name(key):

@@ -223,7 +223,8 @@ def trail_lines(trail: dict[str, Any]) -> list[str]:
     if dropped:
         lines.append(f"({dropped} older events were overwritten in the ring buffer)")
     lines += renderer.lines(renderer.fold(_tree(calls)))
-    summary = _handled_summary(renderer, calls)
+    # The count line earns its place when handled exceptions are scattered over several lines.
+    summary = _handled_summary(renderer, calls) if sum("handled in" in line for line in lines) > 1 else None
     return [*lines, summary] if summary else lines
 
 

@@ -180,6 +180,19 @@ class TestRedactTextShapes:
         """The value, not the annotation, of an annotated assignment is replaced."""
         assert redact_text("password: str = 'hunter2'") == "password: str = '[REDACTED:name]'"
 
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("error: password=hunter2abc", "error: password=[REDACTED:name]"),
+            ("ERROR: api_key=abc123def456 rejected", "ERROR: api_key=[REDACTED:name] rejected"),
+            ("cfg: token=abcdef123456", "cfg: token=[REDACTED:name]"),
+            ("user: str = 'bob'", "user: str = 'bob'"),
+        ],
+    )
+    def test_assignment_after_a_label(self, text: str, expected: str) -> None:
+        """``label: secret=value`` is an assignment after a label, not an annotation of the label."""
+        assert redact_text(text) == expected
+
 
 class TestRedactTextNegatives:
     @pytest.mark.parametrize(

@@ -534,15 +534,21 @@ def decode_trail(ident: int, max_calls: int) -> dict[str, Any]:
     }
 
 
+AGENTLOG_THREAD_PREFIX = "agentlog-"  # describe.REPR_THREAD_NAME is "agentlog-repr"
+
+
 def thread_summaries(exclude: int | None = None) -> list[dict[str, Any]]:
-    """One line's worth per other thread that recorded: name, current function, depth."""
+    """One line's worth per other thread that recorded: name, current function, depth.
+
+    AgentLog's own helper threads (the guarded-repr worker) are left out.
+    """
     state = _state
     if state.engine is None:
         return []
     names = {t.ident: t.name for t in threading.enumerate()}
     out = []
     for ident, alive, written, dropped, depth, top in state.engine.thread_infos():
-        if ident == exclude or not alive:
+        if ident == exclude or not alive or names.get(ident, "").startswith(AGENTLOG_THREAD_PREFIX):
             continue
         item: dict[str, Any] = {
             "tid": ident,
