@@ -152,7 +152,7 @@ def _in_mro(cls: type, base: type) -> bool:
     return any(klass is base for klass in _mro(cls))
 
 
-def _type_name(cls: type) -> str:
+def type_name(cls: type) -> str:
     """Bare name for builtins, ``module.QualName`` otherwise; never raises ("?" if unreadable)."""
     qualname = _class_text(_class_qualname, cls) or _class_text(_class_name, cls) or "?"
     module = _class_text(_class_module, cls)
@@ -197,7 +197,7 @@ def _exc_text(exc: BaseException) -> str:
     The message is ``BaseException.__str__`` when every arg is a plain builtin
     (their str is builtin code), else omitted.
     """
-    name = _type_name(type(exc))
+    name = type_name(type(exc))
     try:
         args = _exc_args(exc)
         plain = all(type(arg) in _PLAIN_ARG_TYPES for arg in args)
@@ -365,7 +365,7 @@ Filler = Callable[["Describer", Descriptor, Any, type, int], None]
 Entry = tuple[Any, str | None, object]
 
 _REF_LABELS: dict[type, Callable[[Any], str]] = {
-    type: lambda c: f"class {_type_name(c)}",
+    type: lambda c: f"class {type_name(c)}",
     types.ModuleType: lambda m: f"module {_module_name(m)}",
     types.FunctionType: lambda f: f"function {_qualified(f)}",
     types.BuiltinFunctionType: lambda f: f"built-in function {_qualified(f)}",
@@ -425,7 +425,7 @@ class Describer:
             try:
                 out[name] = self._node(value, name, depth)
             except Exception:  # noqa: BLE001 - last resort: one local lost, never the record
-                out[name] = {"t": _type_name(type(value)), "note": "describe failed"}
+                out[name] = {"t": type_name(type(value)), "note": "describe failed"}
         if hidden:
             out[MORE_KEY] = {"more": hidden}
         return out
@@ -435,7 +435,7 @@ class Describer:
     def _node(self, value: object, name: str | None, depth: int) -> Descriptor:
         """Describe one value with ``depth`` container levels left below it."""
         cls = type(value)
-        d: Descriptor = {"t": _type_name(cls)}
+        d: Descriptor = {"t": type_name(cls)}
         key = id(value)
         if name is not None and is_secret_name(_text_or_none(name) or ""):
             d["v"] = marker("name")

@@ -15,7 +15,7 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from agentlog.capture.codepaths import is_agentlog_frame, is_user_file
-from agentlog.capture.describe import MORE_KEY, Describer
+from agentlog.capture.describe import MORE_KEY, Describer, type_name
 from agentlog.redact import is_secret_name, redact_text
 
 SOURCE_CONTEXT_LINES = 2
@@ -39,16 +39,6 @@ def _safe_text(fn: Any, exc: BaseException) -> str:
 def _bounded(text: str, limit: int) -> str:
     text = redact_text(text if len(text) <= limit * 2 else text[: limit * 2])
     return text if len(text) <= limit else f"{text[:limit]}… (+{len(text) - limit} chars)"
-
-
-def type_name(cls: type) -> str:
-    """``QualName`` for builtins and __main__, else ``module.QualName``; never raises (hostile metaclasses)."""
-    try:
-        module = type.__getattribute__(cls, "__module__")
-        qualname = type.__getattribute__(cls, "__qualname__")
-    except Exception:  # noqa: BLE001
-        return "?"
-    return qualname if module in ("builtins", "__main__") else f"{module}.{qualname}"
 
 
 def _source(filename: str, lineno: int, module_globals: dict[str, Any]) -> list[list[Any]]:
@@ -184,7 +174,7 @@ class ExceptionCapture:
     ) -> dict[str, Any]:
         seen.add(id(exc))
         out: dict[str, Any] = {
-            "t": type_name(type(exc)),
+            "t": type_name(type(exc)).removeprefix("__main__."),  # as Python's traceback names it
             "m": _bounded(_safe_text(str, exc), MAX_MESSAGE_CHARS),
             "frames": self.frames(tb),
         }

@@ -338,14 +338,10 @@ def _after_fork() -> None:
 # ---- decoding (cold path) ----------------------------------------------------
 
 
-def _type_name(tp: type) -> str:
-    module = getattr(tp, "__module__", None)
-    qualname = getattr(tp, "__qualname__", None) or getattr(tp, "__name__", "?")
-    return qualname if module in (None, "builtins") else f"{module}.{qualname}"
-
-
 def value_descriptor(vtag: int, payload: int | float, types: list[type]) -> dict[str, Any] | None:
     """A value descriptor (docs/FORMAT.md) from an entry's summary, or None."""
+    from agentlog.capture.describe import type_name  # cold path: decoding after a failure
+
     if vtag == V_NONE:
         return {"t": "NoneType", "v": "None"}
     if vtag == V_BOOL:
@@ -362,11 +358,11 @@ def value_descriptor(vtag: int, payload: int | float, types: list[type]) -> dict
         return {"t": "bytes", "l": int(payload)}
     if vtag == V_SIZED:
         index, length = int(payload) >> LEN_BITS, int(payload) & ((1 << LEN_BITS) - 1)
-        name = _type_name(types[index]) if index < len(types) else "?"
+        name = type_name(types[index]) if index < len(types) else "?"
         return {"t": name, "l": length}
     if vtag in (V_OBJ, V_EXC):
         index = int(payload)
-        return {"t": _type_name(types[index]) if 0 <= index < len(types) else "?"}
+        return {"t": type_name(types[index]) if 0 <= index < len(types) else "?"}
     return None
 
 
