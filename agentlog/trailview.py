@@ -88,7 +88,7 @@ class _Renderer:
         if not 0 <= index < len(self.fns):
             return "?()"
         qualname, filename, line = self.fns[index]
-        text = f"{qualname}()"
+        text = qualname if qualname.startswith("class ") else f"{qualname}()"
         if where and index not in self.seen:
             self.seen.add(index)
             text += f" [{os.path.basename(filename)}:{line}]"
@@ -191,7 +191,9 @@ class _Renderer:
         elif item.get("k") == "throw":
             text += " resumed by throw()"
         end = item.get("end")
-        if end == "ret":
+        if end == "ret" and text.startswith("class "):
+            text += ", ran"  # a class statement's body: its "return value" means nothing
+        elif end == "ret":
             text += ", returned " + self.values_text(block)
         elif end == "yield":
             text += ", yielded " + self.values_text(block)

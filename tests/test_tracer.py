@@ -526,3 +526,19 @@ def test_engines_satisfy_protocol() -> None:
     for module in modules:
         assert names <= set(dir(module)), (module, names - set(dir(module)))
         assert set(module.callbacks()) == set(EVENT_NAMES)
+
+
+def test_class_body_named_as_such(engine: str) -> None:
+    """A class statement's body appears as ``class X body``, functions by their qualname."""
+
+    def define() -> None:
+        class Invoice:
+            def total(self) -> int:
+                return 3
+
+        Invoice().total()
+
+    names = [fn[0] for fn in record(define)["trail"]["fn"]]
+    prefix = "test_class_body_named_as_such.<locals>.define.<locals>.Invoice"
+    assert f"class {prefix} body" in names
+    assert f"{prefix}.total" in names

@@ -162,3 +162,9 @@ class TestRecursionFolding:
         one = {"t": "int", "v": "1"}
         calls = [call(2, 0, r=one), call(3, 1, r=one), call(2, 2, r=one)]
         assert len(trail_lines({"fn": FNS, "calls": calls})) == 3
+
+
+def test_class_body_is_labelled():
+    """A class statement's body reads as such, not as a call returning None."""
+    trail = {"fn": [["class Invoice body", "/app/m.py", 18]], "calls": [call(0, 0, r={"t": "NoneType", "v": "None"})]}
+    assert trail_lines(trail) == ["class Invoice body [m.py:18], ran"]

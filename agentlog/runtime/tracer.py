@@ -338,6 +338,16 @@ def _after_fork() -> None:
 # ---- decoding (cold path) ----------------------------------------------------
 
 
+CO_NEWLOCALS = 0x0002  # inspect.CO_NEWLOCALS: set for functions, not for class bodies (inspect is slow to import)
+
+
+def _code_name(code: CodeType) -> str:
+    """The qualname, or ``class X body`` for a class statement's code (it is not a call of X)."""
+    if code.co_flags & CO_NEWLOCALS or code.co_name == "<module>":
+        return code.co_qualname
+    return f"class {code.co_qualname} body"
+
+
 def value_descriptor(vtag: int, payload: int | float, types: list[type]) -> dict[str, Any] | None:
     """A value descriptor (docs/FORMAT.md) from an entry's summary, or None."""
     from agentlog.capture.describe import type_name  # cold path: decoding after a failure
@@ -410,7 +420,7 @@ class _TrailBuilder:
         if ref is None:
             code = self.state.codes[idx]
             ref = self.fn_index[idx] = len(self.fns)
-            self.fns.append([code.co_qualname, code.co_filename, code.co_firstlineno])
+            self.fns.append([_code_name(code), code.co_filename, code.co_firstlineno])
         return ref
 
     def where(self, idx: int, offset: int) -> str:
