@@ -7,14 +7,15 @@ import textwrap
 from support import child_env, run_python
 
 PROBE = textwrap.dedent("""
-    import sys, threading, asyncio.base_events as be, multiprocessing.pool as mp_pool
+    import os, sys, threading, asyncio.base_events as be, multiprocessing.pool as mp_pool
     import agentlog
     from agentlog.config import Config
 
     def state():
         return (sys.excepthook, threading.excepthook, sys.unraisablehook,
                 be.BaseEventLoop.call_exception_handler, mp_pool.ExceptionWithTraceback.__init__,
-                [sys.monitoring.get_tool(i) for i in range(6)], list(sys.meta_path))
+                [sys.monitoring.get_tool(i) for i in range(6)], list(sys.meta_path),
+                {k: v for k, v in os.environ.items() if k in ("AGENTLOG", "AGENTLOG_TRACE")})
 
     before = state()
     agentlog.install(Config(trace="calls", dir=sys.argv[1]))
@@ -33,7 +34,8 @@ def test_uninstall_restores_every_hook_and_tool_id(tmp_path, data_dir):
     result = run_python(["probe.py", str(data_dir)], tmp_path, child_env(data_dir))
     assert result.returncode == 0, result.stderr
     changed, restored = result.stdout.splitlines()
-    assert changed == "changed [0, 1, 2, 3, 4, 5, 6]"  # hooks, patches, a monitoring id, the import hook
+    # hooks, patches, a monitoring id, the import hook, the environment children inherit
+    assert changed == "changed [0, 1, 2, 3, 4, 5, 6, 7]"
     assert restored == "restored True"
 
 

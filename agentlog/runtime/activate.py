@@ -9,13 +9,17 @@ from agentlog import selflog
 from agentlog.config import Config, get_config, set_config
 
 ACTIVATION_ENV = "AGENTLOG"
+EXPORTED_ENV = (ACTIVATION_ENV, "AGENTLOG_DIR", "AGENTLOG_TRACE")
 _active: Config | None = None
+_env_before: dict[str, str | None] = {}  # what export_to_children overwrote, for uninstall()
 
 
 def export_to_children(config: Config) -> None:
     """Children (subprocess, multiprocessing fork and spawn) activate through the environment."""
     from agentlog.session import current_session_id
 
+    for name in EXPORTED_ENV:
+        _env_before.setdefault(name, os.environ.get(name))
     os.environ[ACTIVATION_ENV] = "1"
     os.environ["AGENTLOG_DIR"] = str(config.data_dir)
     os.environ["AGENTLOG_TRACE"] = config.trace
@@ -107,6 +111,12 @@ def uninstall() -> None:
     if tracer is not None:
         tracer.stop()
     hooks.uninstall()
+    for name, value in _env_before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    _env_before.clear()
     _active = None
 
 
