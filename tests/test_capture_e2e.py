@@ -353,9 +353,11 @@ class TestSecrets:
             import os
             def connect(client, dsn):
                 api_key = "plain-value-123456"
+                SECRET_KEY = b"bytes-secret-42x"
+                cfg = {{"password": b"pw_bytes_123", "user": "bob"}}
                 region_hint = os.environ["DEPLOY_SECRET"]
                 aws_id = "{aws}"
-                raise PermissionError(f"denied for {{dsn}} with {{client.auth_token}} {{region_hint}} {{aws_id}}")
+                raise PermissionError(f"denied for {{dsn}} with {{client.auth_token}} {{region_hint}} {{aws_id}} {{cfg}}")
             connect(Client(), "postgres://app:{url_pw}@db:5432/prod")
         """, env=child_env(data_dir, DEPLOY_SECRET="env-secret-" + "9" * 12))
         assert result.returncode == 1
@@ -364,7 +366,9 @@ class TestSecrets:
 
         context = get_debug_context(max_tokens=4000, data_dir=data_dir)
         blobs = [context] + [p.read_text(errors="replace") for p in data_dir.rglob("*") if p.is_file()]
-        for secret in (github, aws, url_pw, "hunter2-hunter2", "plain-value-123456", "env-secret-" + "9" * 12):
+        secrets = (github, aws, url_pw, "hunter2-hunter2", "plain-value-123456", "env-secret-" + "9" * 12,
+                   "bytes-secret-42x", "pw_bytes_123")
+        for secret in secrets:
             for blob in blobs:
                 assert secret not in blob
         assert "[REDACTED:" in context

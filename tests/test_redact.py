@@ -193,6 +193,20 @@ class TestRedactTextShapes:
         """``label: secret=value`` is an assignment after a label, not an annotation of the label."""
         assert redact_text(text) == expected
 
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ('SECRET_KEY = b"hunter2abcXYZ"', 'SECRET_KEY = b"[REDACTED:name]"'),
+            ("{'password': b'pw_bytes_123', 'user': 'bob'}", "{'password': b'[REDACTED:name]', 'user': 'bob'}"),
+            ('token = rb"abc123def"', 'token = rb"[REDACTED:name]"'),
+            ("password => 'hunter2abc'", "password => '[REDACTED:name]'"),
+            ("password=bob123", "password=[REDACTED:name]"),
+        ],
+    )
+    def test_prefixed_literals_and_arrows(self, text: str, expected: str) -> None:
+        """Bytes, raw and f-string literals and ``=>`` assignments lose their whole value."""
+        assert redact_text(text) == expected
+
 
 class TestRedactTextNegatives:
     @pytest.mark.parametrize(
