@@ -357,7 +357,8 @@ class TestSecrets:
                 cfg = {{"password": b"pw_bytes_123", "user": "bob"}}
                 region_hint = os.environ["DEPLOY_SECRET"]
                 aws_id = "{aws}"
-                raise PermissionError(f"denied for {{dsn}} with {{client.auth_token}} {{region_hint}} {{aws_id}} {{cfg}}")
+                hints = f"{{region_hint}} {{aws_id}} {{cfg}}"
+                raise PermissionError(f"denied for {{dsn}} with {{client.auth_token}} {{hints}}")
             connect(Client(), "postgres://app:{url_pw}@db:5432/prod")
         """, env=child_env(data_dir, DEPLOY_SECRET="env-secret-" + "9" * 12))
         assert result.returncode == 1
