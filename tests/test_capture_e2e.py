@@ -323,6 +323,23 @@ class TestHostileValues:
         assert "timed out" in loc["c"]["note"]
         assert "RecursionError" in loc["d"]["note"]
 
+    def test_user_exception_str_not_called(self, write_script, tmp_path, data_dir):
+        """An exception class's own __str__ runs once (for Python's traceback), never for AgentLog."""
+        write_script("prog.py", (
+            "class E(Exception):\n"
+            "    def __str__(self):\n"
+            "        print('E.__str__ called')\n"
+            "        return 'shown by python'\n"
+            "def f():\n"
+            "    raise E('order 7 rejected')\n"
+            "f()\n"
+        ))
+        plain = run_python(["prog.py"], tmp_path, child_env(data_dir))
+        traced = run_python(["-m", "agentlog", "prog.py"], tmp_path, child_env(data_dir))
+        assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+        assert traced.stdout.count("E.__str__ called") == 1
+        assert read_records(data_dir, "failure")[0]["exc"]["m"] == "order 7 rejected"  # from args
+
     def test_huge_values_bounded(self, write_script, tmp_path, data_dir):
         """A 20 MB string and a 2M-item list keep their lengths in a record under 64 KB."""
         result, failures = crash(write_script, tmp_path, data_dir, """

@@ -8,6 +8,7 @@ to a fixed depth, and runs of repeated frames (recursion) are collapsed.
 
 from __future__ import annotations
 
+import dataclasses
 import linecache
 import re
 from collections.abc import Iterator
@@ -26,14 +27,6 @@ MAX_GROUP_MEMBERS = 10
 MAX_NOTES = 10
 MAX_REPEAT_PERIOD = 4
 MIN_REPEATS_TO_COLLAPSE = 3
-
-
-def _safe_text(fn: Any, exc: BaseException) -> str:
-    try:
-        text = fn(exc)
-    except Exception as err:  # noqa: BLE001 - a hostile __str__ must not lose the record
-        return f"<str() raised {type(err).__name__}>"
-    return text if isinstance(text, str) else "<non-str>"
 
 
 def _bounded(text: str, limit: int) -> str:
@@ -97,6 +90,16 @@ class ExceptionCapture:
     def __init__(self, describer: Describer, max_frames: int = 40) -> None:
         self.describer = describer
         self.max_frames = max_frames
+        # Messages get a longer preview than values; the same rules decide whose __str__ may run.
+        self.messages = Describer(dataclasses.replace(describer.limits, max_str_chars=MAX_MESSAGE_CHARS))
+
+    def message(self, exc: BaseException) -> str:
+        """``str(exc)`` as the descriptor rules allow: the program's own ``__str__`` is not run."""
+        desc = self.messages.describe(exc)
+        text = desc.get("v", "")
+        prefix = f"{desc.get('t', '')}: "
+        text = text[len(prefix) :] if text.startswith(prefix) else ""
+        return f"{text}… (+{desc['x']} chars)" if desc.get("x") else text
 
     def frame(self, frame: FrameType, lineno: int, seen: dict[int, str]) -> dict[str, Any]:
         """One frame; user frames get source and locals (objects already described elsewhere by reference)."""
@@ -175,12 +178,13 @@ class ExceptionCapture:
         seen.add(id(exc))
         out: dict[str, Any] = {
             "t": type_name(type(exc)).removeprefix("__main__."),  # as Python's traceback names it
-            "m": _bounded(_safe_text(str, exc), MAX_MESSAGE_CHARS),
+            "m": self.message(exc),
             "frames": self.frames(tb),
         }
         notes = getattr(exc, "__notes__", None)
         if isinstance(notes, list) and notes:
-            out["notes"] = [_bounded(str(n), MAX_MESSAGE_CHARS) for n in notes[:MAX_NOTES]]
+            out["notes"] = [_bounded(n if isinstance(n, str) else f"<{type(n).__name__}>", MAX_MESSAGE_CHARS)
+                            for n in notes[:MAX_NOTES]]
         if depth >= MAX_CHAIN_DEPTH:
             return out
         linked = (
