@@ -499,3 +499,31 @@ class TestWorkingDirectory:
         assert result.returncode == 1
         assert [r["exc"]["m"] for r in read_records(tmp_path / ".agentlog", "failure")] == ["moved"]
         assert not (tmp_path / "elsewhere" / ".agentlog").exists()
+
+
+class TestTrailLines:
+    def test_raise_inside_with_and_except_reports_the_raise_line(self, write_script, tmp_path, data_dir):
+        """The trail says where the exception was raised, as the traceback does, not the with/except line."""
+        result, failures = crash(write_script, tmp_path, data_dir, """
+            def read(path):
+                with open(path) as fh:
+                    data = fh.read()
+                    raise RuntimeError("in with")
+            def price(order):
+                try:
+                    return order["price"]
+                except KeyError as exc:
+                    raise ValueError("no price") from exc
+            def main():
+                try:
+                    read(__file__)
+                except RuntimeError:
+                    pass
+                price({})
+            main()
+        """)
+        assert result.returncode == 1
+        failure = failures[0]
+        fns = failure["trail"]["fn"]
+        raised = {fns[c["c"]][0]: c["ln"] for c in failure["trail"]["calls"] if c.get("end") == "exc"}
+        assert raised["price"] == 10 and raised["main"] == 16

@@ -54,6 +54,29 @@ def fit_failure(record: dict[str, Any], max_bytes: int) -> dict[str, Any]:
     return record
 
 
+def align_trail_lines(record: dict[str, Any]) -> None:
+    """Give the trail's calls that raised this exception the traceback's line numbers.
+
+    The tracer knows where a frame was unwound, which for an exception leaving a
+    ``with`` block or an ``except`` clause is the line of that statement, not of
+    the ``raise``; the traceback is right.
+    """
+    trail, exc = record.get("trail"), record["exc"]
+    if not isinstance(trail, dict):
+        return
+    lines: dict[tuple[str, str], int] = {}
+    for frame in exc.get("frames", []):
+        if "f" in frame:
+            lines.setdefault((frame["file"], frame["f"]), frame["ln"])
+    fns = trail.get("fn", [])
+    for call in trail.get("calls", []):
+        if call.get("end") != "exc" or str(call.get("e", "")).removeprefix("__main__.") != exc["t"]:
+            continue
+        if 0 <= call.get("c", -1) < len(fns):
+            qualname, filename, _ = fns[call["c"]]
+            call["ln"] = lines.get((filename, qualname), call.get("ln"))
+
+
 def build_failure(
     exc: BaseException,
     source: str,
@@ -80,6 +103,7 @@ def build_failure(
     record["tid"], record["th"] = thread.ident, thread.name
     record["sid"] = session_of(exc) or record["sid"]
     record.update(trail)
+    align_trail_lines(record)
     git = _git_state()
     if git:
         record["git"] = git
