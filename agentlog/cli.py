@@ -46,9 +46,27 @@ def run_subcommand(name: str, argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog=f"agentlog {name}", description=module.HELP)
     module.add_arguments(parser)
     args = parser.parse_args(argv)
+    _tolerate_narrow_stdout()
     try:
         return int(module.run(args) or 0)
     except OSError as exc:  # an unusable data dir or file: one line, never a traceback
         where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
         print(f"agentlog {name}: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+        # A record that is valid JSON with the right envelope but nonsense inside (hand-edited,
+        # another version): one line here, the traceback in errors.log.
+        from agentlog import selflog
+
+        selflog.report(f"agentlog {name}", exc)
+        print(f"agentlog {name}: error: a record in the data dir is malformed ({type(exc).__name__}: {exc})",
+              file=sys.stderr)
+        return 1
+
+
+def _tolerate_narrow_stdout() -> None:
+    """Non-ASCII in records must not crash output to an ASCII (or other narrow) terminal."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 from agentlog.store import iter_records
 from agentlog.store.records import FAILURE
-from agentlog.tokencount import count_tokens
+from agentlog.tokencount import count_tokens, truncate_to_tokens
 from agentlog.valuetext import local_line
 
 DEFAULT_MAX_TOKENS = 4000
@@ -258,8 +259,21 @@ def fit_chunks(chunks: list[Chunk], max_tokens: int) -> str:
             break  # what is left is too small to be useful; don't fill it with scraps
         remaining -= _cost(lines)
         chosen.append((chunk.order, lines))
+    if not chosen and chunks:
+        # Not even the first line fits: a cut headline still says what failed.
+        first = min(chunks, key=lambda c: (c.priority, c.order)).lines[0]
+        cut = truncate_to_tokens(first, max_tokens - 1)
+        chosen = [(0, [cut])] if cut else []
     chosen.sort(key=lambda item: item[0])
-    return "".join("\n".join(lines) + "\n" for _, lines in chosen)
+    return _CONTROL_RE.sub(_escape, "".join("\n".join(lines) + "\n" for _, lines in chosen))
+
+
+# Terminal control characters from messages or output (an ESC clearing the screen) are shown, not sent.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
 
 
 def load(data_dir: Path | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -272,7 +286,10 @@ def load(data_dir: Path | None = None) -> tuple[list[dict[str, Any]], list[dict[
 
 def _is_failure(record: dict[str, Any]) -> bool:
     exc = record.get("exc")
-    return isinstance(exc, dict) and isinstance(exc.get("t"), str) and isinstance(exc.get("frames", []), list)
+    if not (isinstance(exc, dict) and isinstance(exc.get("t"), str)):
+        return False
+    frames = exc.get("frames", [])
+    return isinstance(frames, list) and all(isinstance(f, dict) for f in frames)
 
 
 def _dumps(obj: Any) -> str:

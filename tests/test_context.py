@@ -51,6 +51,11 @@ class TestBudget:
         text = fit_chunks(build_chunks(failures, []), budget)
         assert count_tokens(text) <= budget
 
+    def test_headline_cut_rather_than_nothing(self, failures):
+        """Below the size of the first line, a cut headline is printed, still within budget."""
+        text = fit_chunks(build_chunks(failures, []), 6)
+        assert text.startswith("Value") and text.rstrip().endswith("…") and count_tokens(text) <= 6
+
     def test_exception_survives_tiny_budget(self, failures):
         """With room for one line, that line is the newest exception."""
         text = fit_chunks(build_chunks(failures, []), 20)

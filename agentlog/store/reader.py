@@ -64,6 +64,9 @@ def iter_records(
             print(f"agentlog: skipped {bad} corrupt line(s) in {path}", file=sys.stderr)
 
 
+MAX_TIMESTAMP = 1e10  # year 2286: anything later is not a wall time a writer produced
+
+
 def _parse(raw: bytes) -> dict[str, Any] | None:
     """A record with a well-typed envelope, or None for anything else."""
     try:
@@ -74,6 +77,7 @@ def _parse(raw: bytes) -> dict[str, Any] | None:
         return None
     if type(record.get("sv")) is not int or not isinstance(record.get("k"), str):
         return None
-    if not isinstance(record.get("ts", 0), int | float):
-        return None
+    ts = record.get("ts", 0)
+    if not isinstance(ts, int | float) or not 0 <= ts <= MAX_TIMESTAMP:
+        return None  # also rejects NaN and infinities
     return record
