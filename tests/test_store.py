@@ -231,3 +231,12 @@ class TestClear:
             assert result.stderr.strip().splitlines() == [
                 f"agentlog {command}: error: the data dir is not a directory: {data_dir}"
             ]
+
+
+def test_tiny_dir_cap_keeps_newest_records(config, data_dir):
+    """Even a data dir cap smaller than one file keeps the newest rotated file and the active one."""
+    tiny = config._replace(max_file_bytes=1, max_dir_bytes=1)
+    for i in range(5):
+        append(make_record("note", i=i), tiny)
+    assert [r["i"] for r in iter_records(data_dir)][-1] == 4
+    assert len(record_files(data_dir)) <= 2

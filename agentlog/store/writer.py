@@ -73,7 +73,7 @@ def _rotate(data_dir: Path, config: Config) -> None:
         return  # another process rotated it first
     files = [p for p in record_files(data_dir) if p != active]
     total = sum(p.stat().st_size for p in files if p.exists())
-    for path in files:
+    for path in files[:-1]:  # the newest rotated file stays, whatever the cap
         if total <= config.max_dir_bytes:
             break
         try:
