@@ -1,6 +1,10 @@
 """AgentLog: the runtime state of a Python failure, as compact context for AI coding agents.
 
 Public names are imported lazily (``import agentlog`` must stay under 5 ms).
+
+PYTEST_DONT_REWRITE: the pytest plugin makes pytest want to rewrite this package,
+which under ``python -m agentlog -m pytest`` is already imported; this marker
+keeps pytest from warning about it (and so the output identical).
 """
 
 from __future__ import annotations

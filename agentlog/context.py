@@ -151,6 +151,8 @@ def _failure_header(failure: dict[str, Any], index: int, total: int, cmd: bool =
         parts.append(f"via={failure['src']}")
     if failure.get("th") not in (None, "MainThread"):
         parts.append(f"thread={failure['th']}")
+    if failure.get("test"):
+        parts.append(f"test={failure['test']}")
     if cmd:
         command = " ".join(failure.get("argv", []))
         if len(command) > MAX_CMD_CHARS:

@@ -130,8 +130,9 @@ def record_failure(
     source: str,
     tb: TracebackType | None = None,
     thread: threading.Thread | None = None,
+    **extra: Any,
 ) -> bool:
-    """Build and append a failure record once per exception object. Never raises."""
+    """Build and append a failure record once per exception object; ``extra`` adds fields. Never raises."""
     from agentlog import selflog
 
     try:
@@ -140,6 +141,7 @@ def record_failure(
                 return False
             _recent.append(exc)
         record = build_failure(exc, source, tb=tb, thread=thread)
+        record.update(extra)
         written = append(record)
         if written:
             note_failure(record["sid"])
