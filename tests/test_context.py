@@ -182,3 +182,16 @@ class TestJsonFormat:
         frame = newest["exc"]["frames"][0]
         assert frame["f"].endswith("level3") and frame["ln"] > 0
         assert frame["loc"]["order_total"]["v"] == "-97"
+
+
+def test_git_state_reused_between_failures(tmp_path, monkeypatch):
+    """Failures within GIT_REUSE_S of each other share one git capture (a crash loop spawns git once)."""
+    from agentlog import git
+    from agentlog.capture import failure
+
+    calls = []
+    monkeypatch.setattr(git, "capture_git_state", lambda timeout_s: calls.append(timeout_s) or {"branch": "b"})
+    monkeypatch.setattr(failure, "_git_cache", None)
+    config = Config(dir=str(tmp_path))
+    records = [_failure(lambda: 1 / 0, config) for _ in range(3)]
+    assert len(calls) == 1 and all(r["git"] == {"branch": "b"} for r in records)

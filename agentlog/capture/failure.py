@@ -7,6 +7,7 @@ import platform
 import secrets
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from types import TracebackType
@@ -22,6 +23,8 @@ from agentlog.store.records import FAILURE
 from agentlog.store.writer import encode
 
 GIT_TIMEOUT_S = 1.0
+GIT_REUSE_S = 10.0
+_git_cache: tuple[float, dict[str, Any] | None] | None = None
 # The same exception can reach several hooks (an asyncio handler, then sys.excepthook).
 _recent: deque[BaseException] = deque(maxlen=32)
 _lock = threading.RLock()
@@ -118,11 +121,14 @@ def _tracer_fields(thread_id: int | None) -> dict[str, Any]:
 
 
 def _git_state() -> dict[str, Any] | None:
-    try:
-        from agentlog.git import capture_git_state
-    except ImportError:
-        return None
-    return capture_git_state(timeout_s=GIT_TIMEOUT_S)
+    """Git state, reused for GIT_REUSE_S: a program failing in a loop does not spawn git each time."""
+    global _git_cache
+    from agentlog.git import capture_git_state
+
+    now = time.monotonic()
+    if _git_cache is None or now - _git_cache[0] > GIT_REUSE_S:
+        _git_cache = (now, capture_git_state(timeout_s=GIT_TIMEOUT_S))
+    return _git_cache[1]
 
 
 def record_failure(
