@@ -177,7 +177,7 @@ class TestConcurrencyCrashes:
 
     @needs_pth
     def test_process_child_crash(self, write_script, tmp_path, data_dir):
-        """A crashing ``multiprocessing.Process`` child is recorded with its locals."""
+        """A crashing ``multiprocessing.Process`` child is recorded with its locals; its printed traceback is unchanged."""
         result, failures = crash(write_script, tmp_path, data_dir, """
             import multiprocessing as mp
             def child(path):
@@ -191,6 +191,8 @@ class TestConcurrencyCrashes:
         """)
         assert result.returncode == 0
         assert "exit 1" in result.stdout
+        plain = run_python(["prog.py"], tmp_path, child_env(data_dir))
+        assert result.stderr == plain.stderr and "agentlog" not in result.stderr
         [failure] = failures
         assert failure["src"] == "mp_process"
         assert user_frames(failure["exc"])[0]["loc"]["path"]["v"] == "'/nonexistent/config.ini'"

@@ -148,24 +148,31 @@ def _patch_exception_with_traceback(owner: type) -> None:
 
 
 def _patch_process(process_module: ModuleType) -> None:
-    """A ``Process`` child catches its target's exception itself: wrap ``run`` in the child."""
+    """A ``Process`` child catches its target's exception and prints it with ``traceback.print_exc()``.
+
+    While the child's ``_bootstrap`` runs, ``print_exc`` records the exception it is
+    about to print. Wrapping ``run`` instead would add a frame of ours to that
+    printed traceback.
+    """
     base = process_module.BaseProcess
     original = base._bootstrap
 
     def _bootstrap(self: Any, *args: Any, **kwargs: Any) -> int:
-        run = self.run
+        import traceback
 
-        def recorded_run() -> None:
-            try:
-                run()
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException as exc:
+        print_exc = traceback.print_exc
+
+        def recording_print_exc(*a: Any, **kw: Any) -> None:
+            exc = sys.exception()
+            if exc is not None and not isinstance(exc, KeyboardInterrupt):
                 _record(exc, "mp_process")
-                raise
+            print_exc(*a, **kw)
 
-        self.run = recorded_run
-        return original(self, *args, **kwargs)
+        traceback.print_exc = recording_print_exc
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            traceback.print_exc = print_exc
 
     _patch(base, "_bootstrap", _bootstrap)
 
