@@ -177,7 +177,7 @@ class TestConcurrencyCrashes:
 
     @needs_pth
     def test_process_child_crash(self, write_script, tmp_path, data_dir):
-        """A crashing ``multiprocessing.Process`` child is recorded with its locals; its printed traceback is unchanged."""
+        """A crashing ``Process`` child is recorded with its locals; its printed traceback is unchanged."""
         result, failures = crash(write_script, tmp_path, data_dir, """
             import multiprocessing as mp
             def child(path):
