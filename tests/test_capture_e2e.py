@@ -91,6 +91,22 @@ class TestConcurrencyCrashes:
         assert failure["th"] == "loader-1"
         assert user_frames(failure["exc"])[0]["loc"]["job_id"]["v"] == "7"
 
+    def test_thread_crash_with_user_threading_excepthook(self, write_script, tmp_path, data_dir):
+        """A program that replaces threading.excepthook keeps its output; the thread's failure is still recorded."""
+        write_script("prog.py", (
+            "import threading\n"
+            "threading.excepthook = lambda args: print('mine:', args.exc_value)\n"
+            "def work(n):\n"
+            "    return 10 // n\n"
+            "t = threading.Thread(target=work, args=(0,))\n"
+            "t.start(); t.join()\n"
+        ))
+        plain = run_python(["prog.py"], tmp_path, child_env(data_dir))
+        traced = run_python(["-m", "agentlog", "prog.py"], tmp_path, child_env(data_dir))
+        assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+        [failure] = read_records(data_dir, "failure")
+        assert failure["src"] == "thread" and user_frames(failure["exc"])[0]["loc"]["n"]["v"] == "0"
+
     def test_asyncio_run_crash(self, write_script, tmp_path, data_dir):
         """A coroutine crash under asyncio.run keeps the coroutine's locals."""
         result, failures = crash(write_script, tmp_path, data_dir, """

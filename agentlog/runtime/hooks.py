@@ -115,6 +115,31 @@ def _threading_wrapper(previous: Any) -> Any:
     return agentlog_threading_excepthook
 
 
+def _patch_thread_invoke(threading_module: ModuleType) -> None:
+    """Threads started from now on record their exception before any ``threading.excepthook`` runs.
+
+    So a program that replaces ``threading.excepthook`` is still covered. The
+    per-thread invoker comes from a private factory (present in 3.8-3.14); if
+    it is missing, only the excepthook route remains.
+    """
+    make = getattr(threading_module, "_make_invoke_excepthook", None)
+    if make is None:
+        return
+
+    def _make_invoke_excepthook() -> Any:
+        invoke = make()
+
+        def invoke_excepthook(thread: threading.Thread) -> None:
+            exc = sys.exception()
+            if exc is not None and not isinstance(exc, SystemExit):
+                _record(exc, "thread", exc.__traceback__, thread)
+            invoke(thread)
+
+        return invoke_excepthook
+
+    _patch(threading_module, "_make_invoke_excepthook", _make_invoke_excepthook)
+
+
 def _unraisable_wrapper(previous: Any) -> Any:
     def agentlog_unraisablehook(unraisable: Any) -> None:
         _record(unraisable.exc_value, "unraisable", unraisable.exc_traceback)
@@ -201,6 +226,7 @@ def install() -> None:
     atexit.register(_exit_by_sigint)
     _patch(sys, "excepthook", _excepthook_wrapper(sys.excepthook))
     _patch(threading, "excepthook", _threading_wrapper(threading.excepthook))
+    _patch_thread_invoke(threading)
     _patch(sys, "unraisablehook", _unraisable_wrapper(sys.unraisablehook))
     importhooks.when_imported("asyncio.base_events", _patch_asyncio)
     importhooks.when_imported(
