@@ -239,9 +239,33 @@ def _cut(chunk: Chunk, budget: int) -> list[str]:
     if not kept or used + count_tokens(marker + "\n") > budget:
         return []  # a title alone, or a frame's location alone, says nothing
     if chunk.keep_tail:
-        kept.reverse()
-        return [*head, marker, *kept]
+        return _with_ancestors(head, body[::-1], kept[::-1], budget)
     return [*head, *kept, marker]
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _with_ancestors(head: list[str], body: list[str], tail: list[str], budget: int) -> list[str]:
+    """A cut tree (the call trail): its last lines, plus the lines of their enclosing calls.
+
+    Oldest kept lines make room for the ancestors, so an indented line is never
+    shown without the calls it happened in.
+    """
+    while tail:
+        start = len(body) - len(tail)
+        ancestors: list[str] = []
+        depth = _indent(tail[0])
+        for line in reversed(body[:start]):
+            if _indent(line) < depth:
+                ancestors.insert(0, line)
+                depth = _indent(line)
+        lines = [*head, f"  … {start - len(ancestors)} more lines", *ancestors, *tail]
+        if _cost(lines) <= budget:
+            return lines
+        tail = tail[1:]
+    return []
 
 
 def fit_chunks(chunks: list[Chunk], max_tokens: int) -> str:

@@ -195,3 +195,14 @@ def test_git_state_reused_between_failures(tmp_path, monkeypatch):
     config = Config(dir=str(tmp_path))
     records = [_failure(lambda: 1 / 0, config) for _ in range(3)]
     assert len(calls) == 1 and all(r["git"] == {"branch": "b"} for r in records)
+
+
+def test_cut_trail_keeps_enclosing_calls():
+    """A cut trail shows its newest lines with the calls they are nested in, not orphaned indents."""
+    steps = [f"  step{i}()" for i in range(60)]
+    lines = ["call trail:", "main()", *steps, "  load()", "    parse()", "      fail()"]
+    text = fit_chunks([Chunk(0, 0, lines, keep_tail=True, head=1)], 60)
+    out = text.splitlines()
+    assert out[0] == "call trail:" and "more lines" in out[1]
+    assert out[2] == "main()" and out[-3:] == ["  load()", "    parse()", "      fail()"]
+    assert count_tokens(text) <= 60
