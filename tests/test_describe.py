@@ -28,7 +28,7 @@ from agentlog.config import Config
 
 GITHUB_TOKEN = "ghp_" + "A1b2C3d4" * 5  # built by concatenation: no literal secret in the repo
 MAX_JSON_BYTES = 8 * 1024
-FAST_S = 0.05
+FAST_S = 0.5  # a guard against pathological work (a 20 MB copy, a hang), not a benchmark
 
 
 def dumps(descriptor: dict[str, Any]) -> str:
@@ -604,21 +604,24 @@ class TestUserRepr:
     def test_slow_repr_times_out_then_type_skipped(self, opted: Describer) -> None:
         """A sleeping __repr__ is abandoned after the timeout and its type never repr'd again."""
 
+        calls = []
+
         class Slow:
             def __repr__(self) -> str:
+                calls.append(1)
                 time.sleep(2)
                 return "late"
 
         first, elapsed = timed(opted, Slow())
-        assert first["note"] == "repr timed out after 50 ms" and elapsed < 0.2
-        second, elapsed = timed(Describer(Limits(user_repr=True)), Slow())
-        assert second["note"] == "repr skipped: slow type" and elapsed < 0.01
+        assert first["note"] == "repr timed out after 50 ms" and elapsed < 1.5
+        second, _ = timed(Describer(Limits(user_repr=True)), Slow())
+        assert second["note"] == "repr skipped: slow type" and len(calls) == 1
 
     def test_slow_library_repr_times_out(self, describer: Describer) -> None:
         """A sleeping library repr is guarded by default too."""
         slow = library_class("SlowLib", lambda self: time.sleep(2) or "late")
         result, elapsed = timed(describer, slow())
-        assert result["note"] == "repr timed out after 50 ms" and elapsed < 0.2
+        assert result["note"] == "repr timed out after 50 ms" and elapsed < 1.5
 
     def test_recursive_repr(self, opted: Describer) -> None:
         """A __repr__ that recurses forever becomes a RecursionError note."""

@@ -313,15 +313,6 @@ class TestRedactTextPerformance:
         redact_text(big)
         assert time.perf_counter() - start < 1.0
 
-    def test_no_secret_fast_path(self) -> None:
-        """A typical 100-char string without secrets costs a few microseconds at most."""
-        text = 'Traceback (most recent call last): File "/home/u/proj/app.py", line 12, in main x = 1'
-        redact_text(text)
-        rounds = 20_000
-        start = time.perf_counter()
-        for _ in range(rounds):
-            redact_text(text)
-        assert (time.perf_counter() - start) / rounds < 20e-6
 
 
 class TestScrub:
