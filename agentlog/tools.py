@@ -277,16 +277,25 @@ class _SignalForwarder:
 
     Handlers are installed only in the main thread and only for signals not
     ignored (``nohup`` stays in force); the previous handlers come back on exit.
+    They go in before the command starts: a signal arriving while it starts is
+    forwarded once :meth:`attach` names the command.
     """
 
-    def __init__(self, proc: Any) -> None:
-        self.proc = proc
+    def __init__(self) -> None:
+        self.proc: Any = None
         self.received: list[int] = []
         self.saved: dict[int, Any] = {}
         self.timer: threading.Timer | None = None
 
+    def attach(self, proc: Any) -> None:
+        """The command to forward to; signals that came before it are forwarded now."""
+        self.proc = proc
+        early, self.received = self.received, []
+        for signum in early:
+            self._on_signal(signum, None)
+
     def _send(self, signum: int) -> None:
-        if self.proc.returncode is None:
+        if self.proc is not None and self.proc.returncode is None:
             with contextlib.suppress(OSError):  # already gone
                 os.kill(self.proc.pid, signum)
 
@@ -294,6 +303,8 @@ class _SignalForwarder:
         import signal
 
         self.received.append(signum)
+        if self.proc is None:
+            return  # not started yet: attach() forwards it
         if signum != signal.SIGINT:
             self._send(signum)
         elif self.timer is None:
@@ -357,21 +368,22 @@ def run_command(argv: list[str]) -> int:
     import subprocess
 
     started = time.monotonic()
-    try:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    except OSError as exc:
-        rc, why = _launch_error(argv, exc)
-        _record_exec(argv, rc, started, "", f"agentlog exec: error: {why}", (0, 0))
-        print(f"agentlog exec: error: {why}", file=sys.stderr)
-        return rc
-    keeps = (_HeadTail(), _HeadTail())
-    pumps = [
-        threading.Thread(target=_pump, args=(pipe, dest, keep), daemon=True)
-        for pipe, dest, keep in zip((proc.stdout, proc.stderr), (sys.stdout, sys.stderr), keeps, strict=True)
-    ]
-    for pump in pumps:
-        pump.start()
-    with _SignalForwarder(proc) as forwarder:
+    with _SignalForwarder() as forwarder:
+        try:
+            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except OSError as exc:
+            rc, why = _launch_error(argv, exc)
+            _record_exec(argv, rc, started, "", f"agentlog exec: error: {why}", (0, 0))
+            print(f"agentlog exec: error: {why}", file=sys.stderr)
+            return rc
+        keeps = (_HeadTail(), _HeadTail())
+        pumps = [
+            threading.Thread(target=_pump, args=(pipe, dest, keep), daemon=True)
+            for pipe, dest, keep in zip((proc.stdout, proc.stderr), (sys.stdout, sys.stderr), keeps, strict=True)
+        ]
+        for pump in pumps:
+            pump.start()
+        forwarder.attach(proc)
         try:
             rc = proc.wait()
         except KeyboardInterrupt:  # handlers not ours (not the main thread): the child got it too
