@@ -19,11 +19,16 @@ from agentlog.tools import HEAD_CHARS, TAIL_CHARS, capture_output, clip_text, ru
 
 
 def _start_exec(data_dir: Path, argv: list[str], new_group: bool = False) -> subprocess.Popen[bytes]:
-    """``agentlog exec -- argv`` running in the background."""
+    """``agentlog exec -- argv`` running in the background, with default signal dispositions.
+
+    A shell's background job (``cmd &``, some CI runners) starts with SIGINT ignored,
+    which the exec process and its command would inherit; the tests need it live.
+    """
     return subprocess.Popen(
         [sys.executable, "-m", "agentlog", "exec", "--", *argv],
         cwd=data_dir.parent, env=child_env(data_dir), stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL, start_new_session=new_group,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
 
 
