@@ -203,3 +203,19 @@ class TestActivationTogether:
         assert [r["exc"]["m"] for r in read_records(other, "failure")] == ["both"]
         # The .pth activation ran first and may have opened the session there, but no failure went there.
         assert not data_dir.exists() or read_records(data_dir, "failure") == []
+
+
+class TestDashC:
+    def test_code_string_parity_and_locals(self, tmp_path, data_dir):
+        """``agentlog -c CODE`` behaves as ``python -c CODE``; the crash keeps the code's locals."""
+        code = "import sys\nprint(sys.argv, repr(sys.path[0]))\nlimit = int(sys.argv[1])\n1 / (limit - 3)"
+        plain, traced = both(["-c", code, "3"], tmp_path, data_dir)
+        assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+        [failure] = read_records(data_dir, "failure")
+        frame = failure["exc"]["frames"][0]
+        assert frame["file"] == "<string>" and frame["loc"]["limit"]["v"] == "3"
+
+    def test_code_syntax_error(self, tmp_path, data_dir):
+        """A syntax error in -c code prints what python prints and exits 1."""
+        plain, traced = both(["-c", "def ("], tmp_path, data_dir)
+        assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)

@@ -21,6 +21,8 @@ def _library_prefixes() -> tuple[str, ...]:
 @cache
 def is_user_file(filename: str) -> bool:
     """True for the program's own code: not stdlib, site-packages, frozen modules or AgentLog."""
+    if filename in ("<string>", "<stdin>"):
+        return True  # python -c and piped programs are the user's code (exec'd strings too)
     if not filename or filename.startswith("<"):
         return False
     path = os.path.realpath(filename)

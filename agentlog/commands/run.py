@@ -9,6 +9,7 @@ import sys
 USAGE = """\
 usage: agentlog [options] script.py [args ...]
        agentlog [options] -m module [args ...]
+       agentlog [options] -c code [args ...]
        agentlog COMMAND [args ...]
 
 Runs the program exactly as `python` would (same output, exit code and
@@ -46,8 +47,11 @@ def _commands_help() -> str:
     return "\n".join(lines)
 
 
-def parse(argv: list[str]) -> tuple[dict[str, str | bool], str | None, str | None, list[str]]:
-    """Split ``argv`` into launcher options, script or module, and the program's args."""
+Target = tuple[str, str]  # ("script", path) | ("module", name) | ("code", source)
+
+
+def parse(argv: list[str]) -> tuple[dict[str, str | bool], Target | None, list[str]]:
+    """Split ``argv`` into launcher options, what to run, and the program's args."""
     options: dict[str, str | bool] = {}
     i = 0
     while i < len(argv):
@@ -55,10 +59,10 @@ def parse(argv: list[str]) -> tuple[dict[str, str | bool], str | None, str | Non
         if arg == "--":
             i += 1
             break
-        if arg == "-m":
+        if arg in ("-m", "-c"):
             if i + 1 >= len(argv):
-                raise UsageError("-m needs a module name")
-            return options, None, argv[i + 1], argv[i + 2 :]
+                raise UsageError(f"{arg} needs {'a module name' if arg == '-m' else 'code to run'}")
+            return options, ("module" if arg == "-m" else "code", argv[i + 1]), argv[i + 2 :]
         if arg in ("--quiet", "--verbose", "--version", "-h", "--help"):
             options[arg.lstrip("-")] = True
         elif arg.split("=", 1)[0] in ("--dir", "--trace"):
@@ -75,8 +79,8 @@ def parse(argv: list[str]) -> tuple[dict[str, str | bool], str | None, str | Non
             break
         i += 1
     if i >= len(argv):
-        return options, None, None, []
-    return options, argv[i], None, argv[i + 1 :]
+        return options, None, []
+    return options, ("script", argv[i]), argv[i + 1 :]
 
 
 def launch(argv: list[str]) -> int:
@@ -85,7 +89,7 @@ def launch(argv: list[str]) -> int:
 
     problems: list[str] = []  # bad AGENTLOG_* values: warned about, the program still runs
     try:
-        options, script, module, program_args = parse(argv)
+        options, target, program_args = parse(argv)
         config = load_config(problems=problems)
         if "dir" in options:
             config = config._replace(dir=str(options["dir"]))
@@ -106,7 +110,7 @@ def launch(argv: list[str]) -> int:
 
         print(version_text(verbose=bool(options.get("verbose"))))
         return 0
-    if options.get("help") or options.get("h") or (script is None and module is None):
+    if options.get("help") or options.get("h") or target is None:
         print(USAGE.format(commands=_commands_help()),
               file=sys.stdout if options else sys.stderr)
         return 0 if options else 2
@@ -116,10 +120,9 @@ def launch(argv: list[str]) -> int:
     activate.install(config)
     if config.verbose:
         atexit.register(_report_where, config)
-    if module is not None:
-        return launcher.run_module(module, program_args)
-    assert script is not None
-    return launcher.run_script(script, program_args)
+    kind, what = target
+    run = {"script": launcher.run_script, "module": launcher.run_module, "code": launcher.run_code}[kind]
+    return run(what, program_args)
 
 
 def _report_where(config: object) -> None:

@@ -88,6 +88,26 @@ def run_script(path: str, args: list[str]) -> int:
     return _run_main(lambda: exec(code, main.__dict__))
 
 
+def run_code(code_text: str, args: list[str]) -> int:
+    """``python -c CODE``: the code runs as ``__main__`` from ``<string>``, sys.path[0] is ''."""
+    sys.argv = ["-c", *args]
+    if not sys.flags.safe_path:
+        sys.path[0] = ""
+    main = _fresh_main(__loader__=importlib.machinery.BuiltinImporter, __spec__=None, __package__=None)
+    if sys.version_info >= (3, 13):
+        # 3.13's interpreter keeps -c source for tracebacks (and so do our records).
+        import linecache
+
+        lines = [line + "\n" for line in code_text.splitlines()]
+        linecache.cache["<string>"] = (len(code_text), None, lines, "<string>")
+    try:
+        code = compile(code_text, "<string>", "exec", dont_inherit=True)
+    except SyntaxError as err:
+        sys.excepthook(type(err), err.with_traceback(None), None)
+        return 1
+    return _run_main(lambda: exec(code, main.__dict__))
+
+
 def _is_zip(path: str) -> bool:
     import zipfile
 
