@@ -3,7 +3,8 @@
 Every removed secret becomes ``[REDACTED:<kind>]`` (see :func:`marker`), so a
 reader knows what was there without seeing it. Kinds, in the order applied:
 
-- ``env:<NAME>``: the value of environment variable NAME (read at first use)
+- ``env:<NAME>``: the value (8+ characters, not a setting word such as "disabled",
+  not an existing path) of environment variable NAME, read at first use
   whose name is a secret name (below). Only values of 8+ characters that are not
   digits only, not a plain word of letters under 16 characters, and not an
   existing absolute path; ``PWD``/``OLDPWD`` are never used (they hold the cwd).
@@ -56,6 +57,8 @@ MARKER_RE = re.compile(r"\[REDACTED:[a-z_]+(?::[A-Za-z0-9_]+)?\]")
 MAX_SCRUB_DEPTH = 100
 MIN_ENV_VALUE_CHARS = 8
 ENV_NEVER = frozenset({"PWD", "OLDPWD"})
+# Values of secret-sounding variables that are settings, not secrets (AUTH_MODE=disabled).
+ENV_SETTING_WORDS = frozenset({"disabled", "enabled", "required", "optional", "default", "password", "insecure"})
 LINE_PREFIX_CHARS = 16  # how far before a "key:" to look for the start of its line
 
 
@@ -250,9 +253,9 @@ _SHAPE_PASSES = (
 
 
 def _plausible_env_secret(name: str, value: str) -> bool:
-    if name.upper() in ENV_NEVER or len(value) < MIN_ENV_VALUE_CHARS:
-        return False
-    if value.isdigit() or (value.isalpha() and len(value) < 16):
+    """Every value of 8+ characters of a secret-named variable counts, words and digits included
+    (a password can be ``Bluebirdsky``); only paths that exist are left alone."""
+    if name.upper() in ENV_NEVER or len(value) < MIN_ENV_VALUE_CHARS or value.lower() in ENV_SETTING_WORDS:
         return False
     return not (os.path.isabs(value) and os.path.exists(value))
 
