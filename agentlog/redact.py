@@ -3,11 +3,10 @@
 Every removed secret becomes ``[REDACTED:<kind>]`` (see :func:`marker`), so a
 reader knows what was there without seeing it. Kinds, in the order applied:
 
-- ``env:<NAME>``: the value (8+ characters, not a setting word such as "disabled",
-  not an existing path) of environment variable NAME, read at first use
-  whose name is a secret name (below). Only values of 8+ characters that are not
-  digits only, not a plain word of letters under 16 characters, and not an
-  existing absolute path; ``PWD``/``OLDPWD`` are never used (they hold the cwd).
+- ``env:<NAME>``: the value of environment variable NAME, read at first use,
+  whose name is a secret name (below). Only values of 8+ characters that are
+  not a setting word (``disabled``, ``required``, ...) and not an existing
+  absolute path; ``PWD``/``OLDPWD`` are never used (they hold the cwd).
 - ``private_key``: a PEM ``-----BEGIN ... PRIVATE KEY-----`` block through its
   END line, or through the end of its base64 body when the END line is missing.
 - ``url_password``: the password in ``scheme://user:PASS@host``; user and host stay.
