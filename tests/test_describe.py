@@ -917,3 +917,18 @@ class TestDescribeLocals:
         result = describer.describe_locals(sys._getframe().f_locals)
         assert result["count"] == {"t": "int", "v": str(count)} and result["token"]["red"] == "name"
         assert token not in dumps(result)
+
+
+class TestLibraryExceptionMessages:
+    def test_messages_as_python_prints_them(self, describer: Describer) -> None:
+        """SyntaxError, CalledProcessError and exception groups keep the message Python shows."""
+        import subprocess
+
+        try:
+            compile("x = (1,", "<string>", "exec")
+        except SyntaxError as exc:
+            assert describer.describe(exc)["v"] == "SyntaxError: '(' was never closed (<string>, line 1)"
+        error = subprocess.CalledProcessError(1, ["make", "test"])
+        assert describer.describe(error)["v"].endswith("Command '['make', 'test']' returned non-zero exit status 1.")
+        group = ExceptionGroup("config invalid", [ValueError("a"), KeyError("b")])
+        assert describer.describe(group)["v"] == "ExceptionGroup: config invalid (2 sub-exceptions)"

@@ -78,6 +78,18 @@ _FILE_ATTRS = ("name", "mode", "closed")
 _DEFINITION_TYPES = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)
 # Exception args whose str/repr is builtin code: a library __str__ over them is worth running.
 _PLAIN_ARG_TYPES = (str, int, float, bool, bytes, complex, type(None))
+
+
+def _plain_args(args: tuple[Any, ...] | list[Any], depth: int = 2) -> bool:
+    """Builtin scalars, or tuples and lists of them (``depth`` levels): their str runs no user code."""
+    for arg in args:
+        kind = type(arg)
+        if kind in _PLAIN_ARG_TYPES:
+            continue
+        if depth and kind in (tuple, list) and _plain_args(arg, depth - 1):
+            continue
+        return False
+    return True
 _DICT_DESCRIPTORS = (types.GetSetDescriptorType, types.MemberDescriptorType)
 
 # Types whose repr timed out once: never repr'd again by this process. Keyed by id (a
@@ -200,7 +212,7 @@ def _exc_text(exc: BaseException) -> str:
     name = type_name(type(exc))
     try:
         args = _exc_args(exc)
-        plain = all(type(arg) in _PLAIN_ARG_TYPES for arg in args)
+        plain = _plain_args(args)
         message = BaseException.__str__(exc) if plain else ""
     except Exception:  # noqa: BLE001
         message = ""
@@ -655,15 +667,20 @@ class Describer:
     def _set_exc_v(self, d: Descriptor, exc: Any, cls: type, may_run: bool) -> None:
         """``v`` of an exception: ``Type: message``.
 
-        An overridden ``__str__`` runs (guarded) only if ``may_run`` and every
-        arg is a plain builtin; otherwise the message is built from ``args``
-        without running any of the exception's or its args' code.
+        An overridden ``__str__`` runs (guarded) only if ``may_run`` and the args
+        are plain builtins, or tuples and lists of them (SyntaxError's location,
+        CalledProcessError's command); an exception group's builtin ``__str__``
+        (``message (N sub-exceptions)``) runs no user code. Otherwise the message
+        is built from ``args`` without running any of the exception's or its args' code.
         """
         args = _exc_args(exc)
         note = None
-        overridden = _class_attr(cls, "__str__") is not BaseException.__str__
-        plain = all(type(arg) in _PLAIN_ARG_TYPES for arg in args)
-        if may_run and overridden and (plain or self.limits.user_repr):
+        str_method = _class_attr(cls, "__str__")
+        if str_method is BaseExceptionGroup.__str__:
+            self._set_v(d, f"{d['t']}: {BaseExceptionGroup.__str__(exc)}")
+            return
+        overridden = str_method is not BaseException.__str__
+        if may_run and overridden and (_plain_args(args) or self.limits.user_repr):
             text, note = self._user_text(str, exc, cls)
             if text is not None:
                 self._set_v(d, f"{d['t']}: {text}" if text else d["t"])
