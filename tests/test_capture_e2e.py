@@ -545,3 +545,24 @@ class TestTrailLines:
         fns = failure["trail"]["fn"]
         raised = {fns[c["c"]][0]: c["ln"] for c in failure["trail"]["calls"] if c.get("end") == "exc"}
         assert raised["price"] == 10 and raised["main"] == 16
+
+
+@needs_pth
+def test_process_child_printing_a_handled_exception_is_no_failure(write_script, tmp_path, data_dir):
+    """A Process child that prints an exception it handled (traceback.print_exc) records nothing."""
+    result, failures = crash(write_script, tmp_path, data_dir, """
+        import multiprocessing as mp, traceback
+        def child(n):
+            try:
+                {}["handled"]
+            except KeyError:
+                traceback.print_exc()
+        if __name__ == "__main__":
+            mp.set_start_method("spawn")
+            p = mp.Process(target=child, args=(1,))
+            p.start(); p.join()
+            print("exit", p.exitcode)
+    """)
+    assert result.returncode == 0 and "exit 0" in result.stdout
+    assert "KeyError: 'handled'" in result.stderr
+    assert failures == []

@@ -189,7 +189,9 @@ def _patch_process(process_module: ModuleType) -> None:
 
         def recording_print_exc(*a: Any, **kw: Any) -> None:
             exc = sys.exception()
-            if exc is not None and not isinstance(exc, KeyboardInterrupt):
+            tb = exc.__traceback__ if exc is not None else None
+            # Only the exception _bootstrap itself caught: the program may print handled ones too.
+            if tb is not None and tb.tb_frame.f_code is original.__code__ and not isinstance(exc, KeyboardInterrupt):
                 _record(exc, "mp_process")
             print_exc(*a, **kw)
 
