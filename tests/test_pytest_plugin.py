@@ -25,6 +25,10 @@ TESTS = textwrap.dedent("""
     def test_known_bug():
         raise ValueError("expected to fail")
 
+    @pytest.mark.xfail(raises=KeyError)
+    def test_wrong_exception():
+        raise TypeError("not the expected KeyError")
+
     def test_skipped():
         pytest.skip("not here")
 """)
@@ -44,11 +48,28 @@ def test_failing_test_recorded_with_locals(tmp_path, data_dir):
     traced = run_python(["-m", "agentlog", "-m", "pytest", *args], tmp_path, child_env(data_dir))
     assert traced.returncode == plain.returncode == 1
     assert traced.stdout.splitlines()[-1].split(" in ")[0] == plain.stdout.splitlines()[-1].split(" in ")[0]
-    [failure] = read_records(data_dir, "failure")
-    assert failure["src"] == "pytest" and failure["test"] == "test_prices.py::test_total (call)"
+    failures = read_records(data_dir, "failure")
+    assert [f["test"] for f in failures] == [
+        "test_prices.py::test_total (call)",
+        "test_prices.py::test_wrong_exception (call)",  # xfail for another exception: a real failure
+    ]
+    failure = failures[0]
+    assert failure["src"] == "pytest"
+    listing = run_python(["-m", "agentlog", "list"], tmp_path, child_env(data_dir)).stdout
+    assert "test test_prices.py::test_total (call)" in listing
     frame = next(f for f in failure["exc"]["frames"] if f.get("u"))
     assert frame["f"] == "test_total"
     assert frame["loc"]["expected"]["v"] == "5" and frame["loc"]["prices"]["l"] == 2
+
+
+def test_collection_error_recorded(tmp_path, data_dir):
+    """A test file that fails to import is recorded (pytest's exit code 2 is kept)."""
+    (tmp_path / "test_broken.py").write_text("import no_such_module_for_agentlog\n")
+    args = ["-m", "agentlog", "-m", "pytest", *pytest_args(), "test_broken.py"]
+    result = run_python(args, tmp_path, child_env(data_dir))
+    assert result.returncode == 2
+    [failure] = read_records(data_dir, "failure")
+    assert failure["exc"]["t"] == "ModuleNotFoundError" and failure["test"] == "test_broken.py (collect)"
 
 
 def test_inert_without_agentlog(tmp_path, data_dir):

@@ -21,7 +21,8 @@ def failure_line(failure: dict) -> str:
     where = f"{frames[0]['file']}:{frames[0]['ln']} in {frames[0]['f']}" if frames and "file" in frames[0] else "?"
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(failure.get("ts", 0)))
     message = exc.get("m", "").splitlines()[0][:120] if exc.get("m") else ""
-    return f"{failure.get('id', '?')}  {when}  {exc.get('t', '?')}: {message}  at {where}"
+    test = f"  test {failure['test']}" if failure.get("test") else ""
+    return f"{failure.get('id', '?')}  {when}  {exc.get('t', '?')}: {message}  at {where}{test}"
 
 
 def run(args: argparse.Namespace) -> int:

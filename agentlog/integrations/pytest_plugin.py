@@ -1,9 +1,11 @@
-"""pytest plugin: a failing test is a failure record, with the test's locals.
+"""pytest plugin: a failing test, or a test file that fails to import, is a failure record.
 
-pytest catches a test's exception, so no excepthook sees it. Registered through
-the ``pytest11`` entry point, the plugin records only when AgentLog is active in
-the process (``python -m agentlog -m pytest`` or ``AGENTLOG=true pytest``);
-otherwise it does nothing. Expected failures (xfail) and skips are not failures.
+pytest catches these exceptions itself, so no excepthook sees them. Registered
+through the ``pytest11`` entry point, the plugin records only when AgentLog is
+active in the process (``python -m agentlog -m pytest`` or ``AGENTLOG=true
+pytest``); otherwise it does nothing. It listens to ``pytest_exception_interact``,
+which pytest calls exactly for the failures a user would debug: not for skips,
+and not for expected failures (xfail) that did fail as expected.
 """
 
 from __future__ import annotations
@@ -11,24 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 
-def pytest_runtest_makereport(item: Any, call: Any) -> None:
-    """Record the exception of a failing setup, test body or teardown."""
-    excinfo = call.excinfo
-    if excinfo is None or call.when not in ("setup", "call", "teardown"):
-        return
+def pytest_exception_interact(node: Any, call: Any, report: Any) -> None:
+    """Record the exception of a failing test phase (setup, call, teardown) or collection."""
     from agentlog.runtime.activate import is_active
 
-    if not is_active() or _expected(item, excinfo):
+    if call.excinfo is None or not is_active():
         return
     from agentlog.capture.failure import record_failure
 
-    record_failure(excinfo.value, "pytest", tb=excinfo.tb, test=f"{item.nodeid} ({call.when})")
-
-
-def _expected(item: Any, excinfo: Any) -> bool:
-    """Skips, xfail-marked tests and pytest's own outcomes (exit, fail) are not program failures."""
-    import pytest
-
-    if excinfo.errisinstance((pytest.skip.Exception, pytest.exit.Exception, pytest.xfail.Exception)):
-        return True
-    return item.get_closest_marker("xfail") is not None
+    exc, tb = call.excinfo.value, call.excinfo.tb
+    if call.when == "collect" and exc.__cause__ is not None:
+        # pytest wraps an import error in CollectError(...) from it: the cause is the program's failure.
+        exc, tb = exc.__cause__, exc.__cause__.__traceback__
+    record_failure(exc, "pytest", tb=tb, test=f"{node.nodeid} ({call.when})")
