@@ -131,17 +131,21 @@ class _Renderer:
         out: list[_Block] = []
         for block in merged:
             value = self.value(block)
-            if out and self.key(out[-1]) == self.key(block):
-                last = out[-1]
-                last.count += 1
-                last.ns += block.ns
-                if value and value not in last.values:
-                    last.values.append(value)
-                continue
             if value:
                 block.values.append(value)
+            if out and self.key(out[-1]) == self.key(block):
+                self.absorb(out[-1], block)
+                continue
             out.append(block)
         return out
+
+    def absorb(self, into: _Block, other: _Block) -> None:
+        """Fold ``other`` into the equivalent ``into``, children too (same shape, by key)."""
+        into.count += other.count
+        into.ns += other.ns
+        into.values += [v for v in other.values if v not in into.values]
+        for mine, theirs in zip(into.children, other.children, strict=True):
+            self.absorb(mine, theirs)
 
     def value(self, block: _Block) -> str:
         item = block.item

@@ -168,3 +168,14 @@ def test_class_body_is_labelled():
     """A class statement's body reads as such, not as a call returning None."""
     trail = {"fn": [["class Invoice body", "/app/m.py", 18]], "calls": [call(0, 0, r={"t": "NoneType", "v": "None"})]}
     assert trail_lines(trail) == ["class Invoice body [m.py:18], ran"]
+
+
+def test_folded_calls_keep_their_childrens_counts_and_values():
+    """x7 of a call folds its children too: they show x7 and their distinct results, not the first one's."""
+    calls = []
+    for i in range(7):
+        calls.append(call(2, 0, r={"t": "float", "v": str(i * 1.5)}))
+        calls.append(call(3, 1, r={"t": "int", "v": str(i)}))
+    lines = trail_lines({"fn": FNS, "calls": calls})
+    assert lines[0].startswith("load() [io.py:20] x7, returned 0.0 | 1.5 | 3.0 | … (7 distinct)")
+    assert lines[1].startswith("  parse() [io.py:10] x7, returned 0 | 1 | 2 | … (7 distinct)")
