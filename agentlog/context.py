@@ -13,6 +13,7 @@ import dataclasses
 import json
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ class Chunk:
     keep_tail: bool = False  # when cut, keep the last lines (a call trail), not the first
     head: int = 0  # leading lines (a title, a frame's location) kept whenever any line is
     optional: frozenset[int] = frozenset()  # line indexes dropped first when the chunk must shrink
+    label: str = ""  # what it is, for the line that lists what the budget left out
 
 
 def _when(ts: float) -> str:
@@ -87,12 +89,12 @@ def _frame_chunks(exc: dict[str, Any], order: float, base_priority: float) -> li
         if "skipped" in frame:
             chunks.append(Chunk(place, P_OUTER_FRAME, [f"  … {frame['skipped']} frames skipped"]))
         elif not frame.get("u"):
-            chunks.append(Chunk(place, P_OUTER_FRAME, [_where(frame) + " [library]"]))
+            chunks.append(Chunk(place, P_OUTER_FRAME, [_where(frame) + " [library]"], label="library frame"))
         else:
             lines, optional = _frame_lines(frame)
             priority = base_priority + (P_INNER_FRAME if user_rank == 0 else P_FRAME + user_rank / 100)
             user_rank += 1
-            chunks.append(Chunk(place, priority, lines, head=1, optional=optional))
+            chunks.append(Chunk(place, priority, lines, head=1, optional=optional, label="frame"))
     return chunks
 
 
@@ -100,7 +102,8 @@ def _exception_chunks(exc: dict[str, Any], order: float, base_priority: float,
                       label: str = "") -> list[Chunk]:
     head = [f"{label}{exc['t']}: {exc.get('m', '')}".rstrip()]
     head.extend(f"  note: {n}" for n in exc.get("notes", []))
-    chunks = [Chunk(order, base_priority + (P_HEADLINE if not label else P_CHAIN), head, head=1)]
+    chunks = [Chunk(order, base_priority + (P_HEADLINE if not label else P_CHAIN), head, head=1,
+                    label="chained exception" if label else "")]
     chunks += _frame_chunks(exc, order + 0.001, base_priority + (0 if not label else P_CHAIN))
     links = (("cause", "caused by: "), ("ctx", "while handling: "))
     for n, (key, text) in enumerate(links, start=1):
@@ -127,7 +130,8 @@ def _tracer_chunks(failure: dict[str, Any], order: float) -> list[Chunk]:
         if failure.get(key):
             lines = render(failure[key])
             if lines:
-                chunks.append(Chunk(order + n * 0.01, priority, [title, *lines], keep_tail=tail, head=1))
+                chunks.append(Chunk(order + n * 0.01, priority, [title, *lines], keep_tail=tail, head=1,
+                                    label=key.replace("trail", "call trail")))
     return chunks
 
 
@@ -140,7 +144,7 @@ def _session_chunks(failure: dict[str, Any], records: list[dict[str, Any]], orde
     for n, (name, lines) in enumerate(session_blocks(failure, records).items()):
         if lines:
             priority = SESSION_PRIORITIES.get(name, P_OTHER)
-            chunks.append(Chunk(order + n * 0.01, priority, [f"{name}:", *lines], head=1))
+            chunks.append(Chunk(order + n * 0.01, priority, [f"{name}:", *lines], head=1, label=name))
     return chunks
 
 
@@ -203,7 +207,8 @@ def build_chunks(failures: list[dict[str, Any]], records: list[dict[str, Any]]) 
 
 
 def _summary_chunks(failure: dict[str, Any], index: int, total: int, order: float) -> list[Chunk]:
-    return [Chunk(order, P_OLDER_SUMMARY + index / 100, [_summary_line(failure, index, total)])]
+    return [Chunk(order, P_OLDER_SUMMARY + index / 100, [_summary_line(failure, index, total)],
+                  label="older failure")]
 
 
 def _guarded(build: Callable[..., list[Chunk]], *args: Any) -> list[Chunk]:
@@ -276,15 +281,23 @@ def fit_chunks(chunks: list[Chunk], max_tokens: int) -> str:
     chunks are skipped instead: they have no part to keep).
     """
     chosen: list[tuple[float, list[str]]] = []
-    remaining = max_tokens
+    reserve = OMITTED_LINE_TOKENS if max_tokens >= 4 * OMITTED_LINE_TOKENS else 0
+    remaining = max_tokens - reserve
+    left_out: list[str] = []
     for chunk in sorted(chunks, key=lambda c: (c.priority, c.order)):
         lines = chunk.lines if _cost(chunk.lines) <= remaining else _cut(chunk, remaining)
         if not lines:
+            left_out.append(chunk.label)
             if len(chunk.lines) == 1:
                 continue  # a whole line that does not fit: a shorter one later still may
+            left_out += [c.label for c in chunks if c.priority > chunk.priority or
+                         (c.priority == chunk.priority and c.order > chunk.order)]
             break  # what is left is too small to be useful; don't fill it with scraps
         remaining -= _cost(lines)
         chosen.append((chunk.order, lines))
+    note = _left_out_line(left_out)
+    if note and _cost([note]) <= remaining + reserve:
+        chosen.append((float("inf"), [note]))
     if not chosen and chunks:
         # Not even the first line fits: a cut headline still says what failed.
         first = min(chunks, key=lambda c: (c.priority, c.order)).lines[0]
@@ -292,6 +305,18 @@ def fit_chunks(chunks: list[Chunk], max_tokens: int) -> str:
         chosen = [(0, [cut])] if cut else []
     chosen.sort(key=lambda item: item[0])
     return _CONTROL_RE.sub(_escape, "".join("\n".join(lines) + "\n" for _, lines in chosen))
+
+
+OMITTED_LINE_TOKENS = 24  # kept free for the line saying what the budget left out
+
+
+def _left_out_line(labels: list[str]) -> str:
+    """``(left out to fit the budget: 3 frames, call trail, git)``, or "" if nothing named was."""
+    counts = Counter(label for label in labels if label)
+    if not counts:
+        return ""
+    parts = [f"{n} {label}s" if n > 1 else label for label, n in counts.items()]
+    return f"(left out to fit the budget: {', '.join(parts)})"
 
 
 # Terminal control characters from messages or output (an ESC clearing the screen) are shown, not sent.

@@ -138,9 +138,18 @@ class TestShrinking:
 
     def test_older_failure_summary_before_outer_frames(self, failures):
         """At a moderate budget the older failure appears as one summary line, not dropped."""
-        text = fit_chunks(build_chunks(failures, []), 300)
+        text = fit_chunks(build_chunks(failures, []), 350)
         summary = [line for line in text.splitlines() if line.startswith("FAILURE 2/2")]
         assert len(summary) == 1 and "KeyError: 'missing_key'" in summary[0]
+
+
+    def test_says_what_was_left_out(self, failures):
+        """When the budget drops chunks, a last line names them, within the budget."""
+        text = fit_chunks(build_chunks(failures, []), 200)
+        last = text.splitlines()[-1]
+        assert last.startswith("(left out to fit the budget: ") and "frames" in last
+        assert count_tokens(text) <= 200
+        assert "left out" not in fit_chunks(build_chunks(failures, []), 100_000)
 
 
 class TestMalformedRecords:
