@@ -40,6 +40,12 @@ def run_python(args: list[str], cwd: Path, env: dict[str, str],
     )
 
 
+def both(args: list[str], cwd: Path, data_dir: Path) -> tuple[subprocess.CompletedProcess[str], ...]:
+    """Run ``python args`` and ``python -m agentlog args`` in the same place: (plain, traced)."""
+    env = child_env(data_dir)
+    return run_python(args, cwd, env), run_python(["-m", "agentlog", *args], cwd, env)
+
+
 def read_records(data_dir: Path, kind: str | None = None) -> list[dict[str, Any]]:
     """Every record in the data dir (rotated files included), oldest first."""
     records = []

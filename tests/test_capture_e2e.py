@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from support import child_env, needs_pth, read_records, run_python
+from support import both, child_env, needs_pth, read_records, run_python
 
 
 def crash(write_script, tmp_path, data_dir, source: str, *args: str, env: dict | None = None):
@@ -101,8 +101,7 @@ class TestConcurrencyCrashes:
             "t = threading.Thread(target=work, args=(0,))\n"
             "t.start(); t.join()\n"
         ))
-        plain = run_python(["prog.py"], tmp_path, child_env(data_dir))
-        traced = run_python(["-m", "agentlog", "prog.py"], tmp_path, child_env(data_dir))
+        plain, traced = both(["prog.py"], tmp_path, data_dir)
         assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
         [failure] = read_records(data_dir, "failure")
         assert failure["src"] == "thread" and user_frames(failure["exc"])[0]["loc"]["n"]["v"] == "0"
@@ -352,8 +351,7 @@ class TestHostileValues:
             "    raise E('order 7 rejected')\n"
             "f()\n"
         ))
-        plain = run_python(["prog.py"], tmp_path, child_env(data_dir))
-        traced = run_python(["-m", "agentlog", "prog.py"], tmp_path, child_env(data_dir))
+        plain, traced = both(["prog.py"], tmp_path, data_dir)
         assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
         assert traced.stdout.count("E.__str__ called") == 1
         assert read_records(data_dir, "failure")[0]["exc"]["m"] == "order 7 rejected"  # from args

@@ -6,10 +6,9 @@ import json
 import re
 import signal
 import sys
-from pathlib import Path
 
 import pytest
-from support import child_env, needs_pth, read_records, run_python
+from support import both, child_env, needs_pth, read_records, run_python
 
 PROBE = """
 import json, sys
@@ -32,14 +31,6 @@ print(json.dumps({
     "main_keys": sorted(__main__.__dict__),
 }))
 """
-
-
-def both(args: list[str], cwd: Path, data_dir: Path) -> tuple:
-    """Run ``python args`` and ``python -m agentlog args`` in the same place."""
-    env = child_env(data_dir)
-    plain = run_python(args, cwd, env)
-    traced = run_python(["-m", "agentlog", *args], cwd, env)
-    return plain, traced
 
 
 class TestScriptParity:
