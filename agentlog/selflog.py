@@ -1,8 +1,8 @@
 """AgentLog's own failures: written to ``<data dir>/errors.log``, never raised.
 
-Everything AgentLog runs inside a user's process goes through :func:`guarded`
-or calls :func:`report` from an ``except`` block, so a bug here costs the user
-a line in errors.log, not their program.
+Everything AgentLog runs inside a user's process calls :func:`report` from an
+``except`` block, so a bug here costs the user a line in errors.log, not their
+program.
 """
 
 from __future__ import annotations
@@ -10,14 +10,9 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
 
 MAX_ERRORS_LOG_BYTES = 1024 * 1024
 _warned: set[str] = set()
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def report(where: str, exc: BaseException | None = None) -> None:
@@ -62,21 +57,3 @@ def warn_once(slug: str, message: str, loud: bool = False) -> None:
         sys.stderr.flush()
     except Exception:  # noqa: BLE001
         pass
-
-
-def guarded(where: str) -> Callable[[Callable[P, R]], Callable[P, R | None]]:
-    """Decorator: run the function, report any Exception instead of raising it."""
-
-    def wrap(fn: Callable[P, R]) -> Callable[P, R | None]:
-        def inner(*args: P.args, **kwargs: P.kwargs) -> R | None:
-            try:
-                return fn(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001
-                report(where, exc)
-                return None
-
-        inner.__name__ = getattr(fn, "__name__", "guarded")
-        inner.__doc__ = fn.__doc__
-        return inner
-
-    return wrap

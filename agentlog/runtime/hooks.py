@@ -252,7 +252,3 @@ def uninstall() -> None:
         owner, attr, original, replacement = _patches.pop()
         if getattr(owner, attr) is replacement:
             setattr(owner, attr, original)
-
-
-def installed() -> bool:
-    return bool(_patches)
