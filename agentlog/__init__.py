@@ -14,21 +14,21 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
-    "get_debug_context": "agentlog.context",
+    "get_debug_context": "agentlog.context.builder",
     "install": "agentlog.runtime.activate",
     "uninstall": "agentlog.runtime.activate",
     "trace": "agentlog.runtime.traced",
-    "start_session": "agentlog.session",
-    "end_session": "agentlog.session",
-    "current_session": "agentlog.session",
-    "snapshot_workspace": "agentlog.workspace",
-    "compare_snapshots": "agentlog.workspace",
-    "capture_output": "agentlog.tools",
-    "log_llm_call": "agentlog.tokens",
-    "token_summary": "agentlog.tokens",
-    "log_decision": "agentlog.decisions",
-    "log_perf": "agentlog.perfmarks",
-    "perf": "agentlog.perfmarks",
+    "start_session": "agentlog.work.session",
+    "end_session": "agentlog.work.session",
+    "current_session": "agentlog.work.session",
+    "snapshot_workspace": "agentlog.work.workspace",
+    "compare_snapshots": "agentlog.work.workspace",
+    "capture_output": "agentlog.work.tools",
+    "log_llm_call": "agentlog.work.tokens",
+    "token_summary": "agentlog.work.tokens",
+    "log_decision": "agentlog.work.decisions",
+    "log_perf": "agentlog.work.perfmarks",
+    "perf": "agentlog.work.perfmarks",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -1,7 +1,7 @@
 """The ``agentlog`` command: a launcher (``agentlog [options] script.py``) plus subcommands.
 
 ``agentlog run ...`` is an explicit spelling of the launcher. Each subcommand
-lives in ``agentlog/commands/<name>.py`` and exposes ``HELP`` (one line),
+lives in ``agentlog/commands/<name>.py`` (listed in ``commands/registry.py``) and exposes ``HELP`` (one line),
 ``add_arguments(parser)`` and ``run(args) -> int``.
 They are imported only when invoked, so ``agentlog script.py`` stays cheap.
 """
@@ -11,20 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-COMMANDS: dict[str, str] = {
-    "context": "agentlog.commands.context",
-    "list": "agentlog.commands.list_failures",
-    "clear": "agentlog.commands.clear",
-    "doctor": "agentlog.commands.doctor",
-    "profile": "agentlog.commands.profile",
-    "sessions": "agentlog.commands.sessions",
-    "show": "agentlog.commands.show",
-    "snapshot": "agentlog.commands.snapshot",
-    "diff": "agentlog.commands.diff",
-    "exec": "agentlog.commands.exec",
-    "tokens": "agentlog.commands.tokens",
-    "perf": "agentlog.commands.perf",
-}
+from agentlog.commands.registry import COMMANDS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,7 +43,7 @@ def run_subcommand(name: str, argv: list[str]) -> int:
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
         # A record that is valid JSON with the right envelope but nonsense inside (hand-edited,
         # another version): one line here, the traceback in errors.log.
-        from agentlog import selflog
+        from agentlog.core import selflog
 
         selflog.report(f"agentlog {name}", exc)
         print(f"agentlog {name}: error: a record in the data dir is malformed ({type(exc).__name__}: {exc})",

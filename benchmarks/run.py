@@ -48,7 +48,7 @@ WARMUP_FRACTION = 0.05
 def _setup(mode: str, data_dir: str) -> Any:
     """Install the mode; returns what teardown needs."""
     if mode == "crash":
-        from agentlog.config import Config
+        from agentlog.core.config import Config
 
         try:
             from agentlog.runtime.activate import install
@@ -60,7 +60,7 @@ def _setup(mode: str, data_dir: str) -> Any:
         return None
     if mode in ("calls-c", "calls-py"):
         os.environ["AGENTLOG_ENGINE"] = "c" if mode == "calls-c" else "python"
-        from agentlog.config import Config
+        from agentlog.core.config import Config
         from agentlog.runtime import tracer
 
         tracer.start(Config(dir=data_dir))

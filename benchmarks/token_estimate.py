@@ -1,4 +1,4 @@
-"""Measure ``agentlog.tokencount`` against real BPE tokenizers (o200k_base, cl100k_base).
+"""Measure ``agentlog.context.tokencount`` against real BPE tokenizers (o200k_base, cl100k_base).
 
 Run with ``python benchmarks/token_estimate.py``; needs ``bpe_openai`` (``pip install bpe-openai``).
 The corpus is generated at run time from the interpreter's own stdlib (source, docstrings,
@@ -21,7 +21,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agentlog.tokencount import count_tokens
+from agentlog.context.tokencount import count_tokens
 
 ENCODINGS = ("o200k_base", "cl100k_base")
 CHUNK_MIN, CHUNK_MAX = 200, 4000

@@ -9,7 +9,7 @@ from support import child_env, run_python
 PROBE = textwrap.dedent("""
     import os, sys, threading, asyncio.base_events as be, multiprocessing.pool as mp_pool
     import agentlog
-    from agentlog.config import Config
+    from agentlog.core.config import Config
 
     def state():
         return (sys.excepthook, threading.excepthook, sys.unraisablehook,
@@ -43,7 +43,7 @@ def test_user_hook_installed_later_is_kept(tmp_path, data_dir):
     """A hook the program installs after AgentLog survives uninstall() (theirs wins)."""
     code = textwrap.dedent("""
         import sys, agentlog
-        from agentlog.config import Config
+        from agentlog.core.config import Config
         agentlog.install(Config(trace="crash", dir=sys.argv[1]))
         mine = lambda *a: None
         sys.excepthook = mine

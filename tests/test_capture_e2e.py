@@ -184,7 +184,7 @@ class TestConcurrencyCrashes:
         frame = user_frames(worker["exc"])[0]
         assert frame["f"] == "work" and frame["loc"]["divisor"]["v"] == "0"
         assert any(f["src"] == "excepthook" and f["pid"] != worker["pid"] for f in failures)
-        from agentlog.context import get_debug_context
+        from agentlog.context.builder import get_debug_context
 
         context = get_debug_context(max_tokens=3000, data_dir=data_dir)
         assert f"in worker pid={worker['pid']}: ZeroDivisionError" in context
@@ -396,7 +396,7 @@ class TestSecrets:
         """, env=child_env(data_dir, DEPLOY_SECRET="env-secret-" + "9" * 12))
         assert result.returncode == 1
         assert failures
-        from agentlog.context import get_debug_context
+        from agentlog.context.builder import get_debug_context
 
         context = get_debug_context(max_tokens=4000, data_dir=data_dir)
         blobs = [context] + [p.read_text(errors="replace") for p in data_dir.rglob("*") if p.is_file()]
@@ -469,7 +469,7 @@ class TestContextCommand:
         assert full.stdout.index("TypeError: newer") < full.stdout.index("KeyError: 'older'")
         assert "v: int = 5" in full.stdout
         small = run_python(["-m", "agentlog", "context", "--max-tokens", "60"], tmp_path, env)
-        from agentlog.tokencount import count_tokens
+        from agentlog.context.tokencount import count_tokens
 
         assert count_tokens(small.stdout) <= 60
         assert "TypeError: newer" in small.stdout

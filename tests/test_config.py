@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentlog.config import Config, ConfigError, load_config
+from agentlog.core.config import Config, ConfigError, load_config
 
 
 def write_pyproject(folder, body: str) -> None:

@@ -7,10 +7,10 @@ import threading
 import pytest
 
 from agentlog.capture.failure import build_failure
-from agentlog.config import Config
-from agentlog.context import Chunk, build_chunks, fit_chunks
-from agentlog.tokencount import count_tokens
-from agentlog.valuetext import local_line
+from agentlog.context.builder import Chunk, build_chunks, fit_chunks
+from agentlog.context.tokencount import count_tokens
+from agentlog.context.values import local_line
+from agentlog.core.config import Config
 
 
 def _failure(exc_factory, config: Config) -> dict:
@@ -183,7 +183,7 @@ class TestJsonFormat:
         """Below the size of a whole record, JSON keeps the innermost user frame's location and locals."""
         import json
 
-        from agentlog.context import _json_context
+        from agentlog.context.builder import _json_context
 
         text = _json_context(failures, budget)
         assert count_tokens(text) <= budget
@@ -195,8 +195,8 @@ class TestJsonFormat:
 
 def test_git_state_reused_between_failures(tmp_path, monkeypatch):
     """Failures within GIT_REUSE_S of each other share one git capture (a crash loop spawns git once)."""
-    from agentlog import git
     from agentlog.capture import failure
+    from agentlog.work import git
 
     calls = []
     monkeypatch.setattr(git, "capture_git_state", lambda timeout_s: calls.append(timeout_s) or {"branch": "b"})

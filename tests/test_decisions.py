@@ -10,7 +10,7 @@ import pytest
 from support import child_env, read_records
 from test_session_support import agentlog_cli, isolate
 
-from agentlog.decisions import MAX_ALTERNATIVES, MAX_TEXT_CHARS, log_decision
+from agentlog.work.decisions import MAX_ALTERNATIVES, MAX_TEXT_CHARS, log_decision
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ class TestDecisionsCli:
     def test_show_lists_decisions_newest_first(self, data_dir: Path, tmp_path: Path) -> None:
         """`agentlog show` lists the session's decisions, newest first."""
         code = (
-            "import agentlog.session as s; from agentlog.decisions import log_decision as d\n"
+            "import agentlog.work.session as s; from agentlog.work.decisions import log_decision as d\n"
             "with s.start_session(agent='a') as x:\n    d('first', 'r1'); d('second', 'r2', ['alt'])\n"
             "print(x.id)"
         )

@@ -24,7 +24,7 @@ import pytest
 
 from agentlog.capture import describe as describe_module
 from agentlog.capture.describe import MORE_KEY, REPR_THREAD_NAME, Describer, Limits
-from agentlog.config import Config
+from agentlog.core.config import Config
 
 GITHUB_TOKEN = "ghp_" + "A1b2C3d4" * 5  # built by concatenation: no literal secret in the repo
 MAX_JSON_BYTES = 8 * 1024
@@ -92,7 +92,7 @@ class TestLimits:
 
     def test_describer_without_limits_uses_config(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Describer() reads its limits from the process configuration."""
-        from agentlog import config
+        from agentlog.core import config
 
         monkeypatch.setattr(config, "_current", Config(max_str_chars=5))
         assert Describer().describe("abcdefgh")["x"] == 3

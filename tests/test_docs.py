@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from agentlog.capture.failure import build_failure
-from agentlog.config import Config
+from agentlog.core.config import Config
 from agentlog.store import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agentlog.git import MAX_DIFF_LINES, capture_git_state
+from agentlog.work.git import MAX_DIFF_LINES, capture_git_state
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs a git binary")
 SECRET = "ghp_" + "A" * 36
@@ -64,7 +64,7 @@ class TestCaptureGitState:
     ) -> None:
         """The data dir inside the repo (default or AGENTLOG_DIR) is left out of files and dirty."""
         monkeypatch.setenv("AGENTLOG_DIR", str(repo / data_rel))
-        monkeypatch.setattr("agentlog.config._current", None)
+        monkeypatch.setattr("agentlog.core.config._current", None)
         (repo / data_rel).mkdir(parents=True)
         (repo / data_rel / "records.jsonl").write_text("{}\n")
         state = capture_git_state(repo)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from support import child_env, run_python
 
-HEAVY = ["typing", "dataclasses", "inspect", "json", "re", "subprocess", "threading", "agentlog.config"]
+HEAVY = ["typing", "dataclasses", "inspect", "json", "re", "subprocess", "threading", "agentlog.core.config"]
 
 
 def test_import_agentlog_loads_nothing_heavy(tmp_path):

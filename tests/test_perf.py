@@ -10,7 +10,7 @@ import pytest
 from support import read_records
 from test_session_support import agentlog_cli, isolate
 
-from agentlog.perfmarks import log_perf, perf
+from agentlog.work.perfmarks import log_perf, perf
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ class TestPerf:
 class TestPerfCli:
     def test_lists_markers(self, data_dir: Path) -> None:
         """`agentlog perf` prints one labelled line per marker."""
-        code = "import agentlog.perfmarks as p\nwith p.perf('load data'): pass\np.log_perf('done')"
+        code = "import agentlog.work.perfmarks as p\nwith p.perf('load data'): pass\np.log_perf('done')"
         agentlog_cli(["exec", "--", sys.executable, "-c", code], data_dir)
         out = agentlog_cli(["perf"], data_dir)
         assert out.returncode == 0, out.stderr
@@ -69,4 +69,4 @@ def test_package_level_perf_is_the_context_manager():
         if not info.name.endswith("__main__"):
             importlib.import_module(info.name)
     assert callable(agentlog.perf)
-    assert agentlog.perf.__module__ == "agentlog.perfmarks"
+    assert agentlog.perf.__module__ == "agentlog.work.perfmarks"

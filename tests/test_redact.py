@@ -1,4 +1,4 @@
-"""Tests for agentlog.redact: secret names, secret shapes in text, and scrub."""
+"""Tests for agentlog.core.redact: secret names, secret shapes in text, and scrub."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from agentlog import redact
-from agentlog.config import load_config, set_config
-from agentlog.redact import is_secret_name, marker, redact_text, scrub
+from agentlog.core import redact
+from agentlog.core.config import load_config, set_config
+from agentlog.core.redact import is_secret_name, marker, redact_text, scrub
 
 # Built by concatenation so no literal here looks like a live credential.
 OPENAI = "sk-" + "proj-" + "Ab3" * 16

@@ -12,8 +12,9 @@ import pytest
 from support import child_env, read_records
 from test_session_support import agentlog_cli, isolate
 
-from agentlog import session, session_summary
-from agentlog.decisions import log_decision
+from agentlog.work import session
+from agentlog.work import summary as session_summary
+from agentlog.work.decisions import log_decision
 
 
 @pytest.fixture
@@ -118,7 +119,8 @@ def _run_script(code: str, data_dir: Path, tmp_path: Path) -> subprocess.Complet
 class TestImplicitSessionEnd:
     def test_clean_exit_ends_with_exit(self, data_dir: Path, tmp_path: Path) -> None:
         """The session a process started gets session_end out=exit at exit, with its duration."""
-        done = _run_script("import agentlog.session as s\ns.ensure_session_started(['prog'])\n", data_dir, tmp_path)
+        code = "import agentlog.work.session as s\ns.ensure_session_started(['prog'])\n"
+        done = _run_script(code, data_dir, tmp_path)
         assert done.returncode == 0, done.stderr
         start, end = read_records(data_dir)
         assert (start["k"], end["k"], end["sid"], end["out"]) == ("session_start", "session_end", start["sid"], "exit")
@@ -130,7 +132,7 @@ class TestImplicitSessionEnd:
         """After note_failure for the session, the process's crash ends it as failed."""
         code = """
             import os
-            import agentlog.session as s
+            import agentlog.work.session as s
             s.ensure_session_started(['prog'])
             s.note_failure('some-other-session')
             s.note_failure(os.environ[s.SESSION_ENV])
@@ -142,7 +144,7 @@ class TestImplicitSessionEnd:
 
     def test_explicit_end_is_not_repeated(self, data_dir: Path, tmp_path: Path) -> None:
         """A session ended with end_session gets no second end record at exit."""
-        code = "import agentlog.session as s\ns.ensure_session_started(['p'])\ns.end_session('done')\n"
+        code = "import agentlog.work.session as s\ns.ensure_session_started(['p'])\ns.end_session('done')\n"
         _run_script(code, data_dir, tmp_path)
         assert [r["out"] for r in read_records(data_dir, "session_end")] == ["done"]
 
@@ -150,7 +152,7 @@ class TestImplicitSessionEnd:
         """Only the process that wrote the start record ends the session; a fork's exit does not."""
         code = """
             import os, sys
-            import agentlog.session as s
+            import agentlog.work.session as s
             s.ensure_session_started(['p'])
             pid = os.fork()
             if pid == 0:
@@ -160,7 +162,7 @@ class TestImplicitSessionEnd:
         _run_script(code, data_dir, tmp_path)
         assert len(read_records(data_dir, "session_end")) == 1
         env = child_env(data_dir, AGENTLOG_SESSION="6b000000-outer")
-        subprocess.run([sys.executable, "-c", "import agentlog.session as s; s.ensure_session_started(['x'])"],
+        subprocess.run([sys.executable, "-c", "import agentlog.work.session as s; s.ensure_session_started(['x'])"],
                        env=env, cwd=tmp_path, check=True, timeout=120)  # fmt: skip
         assert len(read_records(data_dir, "session_end")) == 1
 
@@ -180,7 +182,7 @@ class TestSessionAcrossProcesses:
         script.write_text(
             textwrap.dedent("""
             import sys
-            from agentlog.decisions import log_decision
+            from agentlog.work.decisions import log_decision
             for i in range(300):
                 log_decision(f"{sys.argv[1]}-{i}", "r" * 3000)
         """)
@@ -198,8 +200,9 @@ class TestSessionAcrossProcesses:
         script = tmp_path / "parent.py"
         script.write_text(textwrap.dedent("""
             import multiprocessing
-            from agentlog import session, session_summary
-            from agentlog.decisions import log_decision
+            from agentlog.work import session
+            from agentlog.work import summary as session_summary
+            from agentlog.work.decisions import log_decision
 
             def child(text):
                 log_decision(text, "from a spawned child")
@@ -224,7 +227,7 @@ class TestSessionAcrossProcesses:
         """A child process that starts its own session records the parent's id as parent."""
         with session.start_session(agent="lead") as s:
             env = child_env(store, AGENTLOG_SESSION=s.id, AGENTLOG_PARENT_SESSION="")
-            code = "import agentlog.session as s; s.start_session(agent='sub').end('ok')"
+            code = "import agentlog.work.session as s; s.start_session(agent='sub').end('ok')"
             subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, check=True, timeout=120)
         sub = next(r for r in read_records(store, "session_start") if r["agent"] == "sub")
         assert sub["parent"] == s.id
@@ -256,7 +259,7 @@ class TestSessionCli:
     def test_sessions_lists_agent_task_failures_and_parent(self, data_dir: Path, tmp_path: Path) -> None:
         """`agentlog sessions` prints one labelled line per session, children naming their parent."""
         code = textwrap.dedent("""
-            import agentlog.session as s
+            import agentlog.work.session as s
             from agentlog.store import append, make_record
             with s.start_session(agent="lead", task="refactor") as lead:
                 with s.start_session(agent="sub", task="run tests"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentlog.session_context import BLOCKS, session_blocks
+from agentlog.context.session import BLOCKS, session_blocks
 
 
 def rec(kind: str, sid: str, ts: float, **fields: Any) -> dict[str, Any]:
@@ -63,8 +63,8 @@ class TestFailureInsideSessionEndToEnd:
 
         from support import child_env, run_python
 
-        from agentlog.context import get_debug_context
-        from agentlog.tokencount import count_tokens
+        from agentlog.context.builder import get_debug_context
+        from agentlog.context.tokencount import count_tokens
 
         repo = tmp_path / "repo"
         repo.mkdir()

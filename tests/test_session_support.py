@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from support import child_env
 
-from agentlog import session
+from agentlog.work import session
 
 
 def isolate(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Path:
@@ -18,9 +18,9 @@ def isolate(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Path:
     for name in [k for k in os.environ if k.startswith("AGENTLOG")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("AGENTLOG_DIR", str(data_dir))
-    monkeypatch.setattr("agentlog.config._current", None)
+    monkeypatch.setattr("agentlog.core.config._current", None)
     monkeypatch.setattr(session, "_stack", [])
-    monkeypatch.setattr(session, "_created", None)
+    monkeypatch.setattr("agentlog.core.sessionid._created", None)
     monkeypatch.setattr(session, "_start_written", None)
     # No session_end for a test's session at pytest's exit (the atexit hook sees None).
     monkeypatch.setattr(session, "_implicit", None)

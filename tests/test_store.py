@@ -8,7 +8,7 @@ import stat
 import pytest
 from support import child_env, read_records, run_python
 
-from agentlog.config import Config
+from agentlog.core.config import Config
 from agentlog.store import SCHEMA_VERSION, append, iter_records, make_record
 from agentlog.store.paths import record_files
 from agentlog.store.writer import fit
@@ -166,7 +166,7 @@ class TestTornWrites:
         import errno
         import os
 
-        from agentlog import selflog
+        from agentlog.core import selflog
         from agentlog.store import writer
 
         def full(fd, data):

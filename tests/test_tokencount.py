@@ -1,4 +1,4 @@
-"""Tests for the calibrated token-count estimate in ``agentlog.tokencount``."""
+"""Tests for the calibrated token-count estimate in ``agentlog.context.tokencount``."""
 
 import importlib.util
 import random
@@ -7,7 +7,7 @@ from types import ModuleType
 
 import pytest
 
-from agentlog.tokencount import count_tokens, fits, truncate_to_tokens
+from agentlog.context.tokencount import count_tokens, fits, truncate_to_tokens
 
 _BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "token_estimate.py"
 

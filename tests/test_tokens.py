@@ -9,8 +9,8 @@ import pytest
 from support import read_records
 from test_session_support import agentlog_cli, isolate
 
-from agentlog import session
-from agentlog.tokens import log_llm_call, token_summary
+from agentlog.work import session
+from agentlog.work.tokens import log_llm_call, token_summary
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ class TestTokens:
 class TestTokensCli:
     def test_table(self, data_dir: Path) -> None:
         """`agentlog tokens` prints a row per model and a TOTAL row."""
-        code = "from agentlog.tokens import log_llm_call as l; l('gpt-x', 100, 20, cost=0.5); l('claude-y', 3, 4)"
+        code = "from agentlog.work.tokens import log_llm_call as l; l('gpt-x', 100, 20, cost=0.5); l('claude-y', 3, 4)"
         agentlog_cli(["exec", "--", sys.executable, "-c", code], data_dir)
         out = agentlog_cli(["tokens"], data_dir)
         assert out.returncode == 0, out.stderr

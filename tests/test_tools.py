@@ -14,8 +14,8 @@ import pytest
 from support import child_env, read_records
 from test_session_support import agentlog_cli, isolate
 
-from agentlog.redact import redact_argv
-from agentlog.tools import HEAD_CHARS, TAIL_CHARS, capture_output, clip_text, run_command
+from agentlog.core.redact import redact_argv
+from agentlog.work.tools import HEAD_CHARS, TAIL_CHARS, capture_output, clip_text, run_command
 
 
 def _start_exec(data_dir: Path, argv: list[str], new_group: bool = False) -> subprocess.Popen[bytes]:

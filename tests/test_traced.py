@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from agentlog import store
-from agentlog.config import Config
+from agentlog.core.config import Config
 from agentlog.runtime import traced, tracer
 from agentlog.runtime.traced import trace
 
@@ -235,7 +235,7 @@ class TestToolId:
 
         code = (
             "import sys\n"
-            "from agentlog.config import Config\n"
+            "from agentlog.core.config import Config\n"
             "from agentlog.runtime import tracer\n"
             "tracer.start(Config())\n"
             "ids = lambda: [sys.monitoring.get_tool(i) for i in (3, 4)]\n"

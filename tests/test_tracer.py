@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from agentlog import selflog, store
-from agentlog.config import Config
+from agentlog import store
+from agentlog.core import selflog
+from agentlog.core.config import Config
 from agentlog.runtime import tracer
 
 HAVE_C = importlib.util.find_spec("agentlog._tracer") is not None

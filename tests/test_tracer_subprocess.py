@@ -52,7 +52,7 @@ def main():
 
 BOOTSTRAP = """\
 import json, sys, threading
-from agentlog.config import Config
+from agentlog.core.config import Config
 from agentlog.runtime import tracer
 
 tracer.start(Config())
@@ -142,7 +142,7 @@ class TestProcesses:
         (project / "forker.py").write_text(
             textwrap.dedent("""\
             import json, os, threading
-            from agentlog.config import Config
+            from agentlog.core.config import Config
             from agentlog.runtime import tracer
             import workload
             tracer.start(Config())

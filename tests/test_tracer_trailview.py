@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentlog.trailview import duration_text, threads_lines, traced_lines, trail_lines
+from agentlog.context.trail import duration_text, threads_lines, traced_lines, trail_lines
 
 FNS = [
     ["main", "/app/main.py", 1],

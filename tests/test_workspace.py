@@ -10,8 +10,8 @@ import pytest
 from support import read_records
 from test_session_support import agentlog_cli, isolate
 
-from agentlog import workspace
-from agentlog.workspace import compare_snapshots, is_ignored, parse_ignore_lines, snapshot_workspace
+from agentlog.work import workspace
+from agentlog.work.workspace import compare_snapshots, is_ignored, parse_ignore_lines, snapshot_workspace
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ overridden ``__str__`` that does run, runs on a helper thread, with a timeout an
 a per-record budget, and never for types whose repr may have side effects
 (:data:`NO_REPR_CLASSES`). Redaction comes first: a secret-looking name hides
 its value unseen (also the second item of a ``(name, value)`` pair), and every
-preview and note passes through :func:`agentlog.redact.redact_text`.
+preview and note passes through :func:`agentlog.core.redact.redact_text`.
 
 BaseException policy: anything a user ``__repr__``/``__str__`` raises, including
 ``SystemExit`` and ``KeyboardInterrupt``, is raised on the helper thread, where
@@ -46,7 +46,7 @@ from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 from agentlog.capture.codepaths import is_user_file
-from agentlog.redact import is_secret_name, marker, redact_text
+from agentlog.core.redact import is_secret_name, marker, redact_text
 
 # Text redacted past the preview cut, so a secret straddling the cut is still caught whole.
 REDACT_MARGIN_CHARS = 256
@@ -122,7 +122,7 @@ class Limits:
 
     @classmethod
     def from_config(cls, config: object) -> Limits:
-        """Limits from a :class:`agentlog.config.Config`; fields it lacks (e.g. ``user_repr``) keep defaults."""
+        """Limits from a :class:`agentlog.core.config.Config`; fields it lacks (e.g. ``user_repr``) keep defaults."""
         return cls(**{f.name: getattr(config, f.name) for f in fields(cls) if hasattr(config, f.name)})
 
 
@@ -397,7 +397,7 @@ class Describer:
 
     def __init__(self, limits: Limits | None = None) -> None:
         if limits is None:
-            from agentlog.config import get_config
+            from agentlog.core.config import get_config
 
             limits = Limits.from_config(get_config())
         self.limits = limits

@@ -15,12 +15,12 @@ from typing import Any
 
 from agentlog.capture.describe import Describer, Limits
 from agentlog.capture.frames import ExceptionCapture
-from agentlog.config import Config, get_config
-from agentlog.redact import redact_argv
-from agentlog.session import note_failure, session_of
+from agentlog.core.config import Config, get_config
+from agentlog.core.redact import redact_argv
 from agentlog.store import append, make_record
 from agentlog.store.records import FAILURE
 from agentlog.store.writer import encode
+from agentlog.work.session import note_failure, session_of
 
 GIT_TIMEOUT_S = 1.0
 GIT_REUSE_S = 10.0
@@ -123,7 +123,7 @@ def _tracer_fields(thread_id: int | None) -> dict[str, Any]:
 def _git_state() -> dict[str, Any] | None:
     """Git state, reused for GIT_REUSE_S: a program failing in a loop does not spawn git each time."""
     global _git_cache
-    from agentlog.git import capture_git_state
+    from agentlog.work.git import capture_git_state
 
     now = time.monotonic()
     if _git_cache is None or now - _git_cache[0] > GIT_REUSE_S:
@@ -139,7 +139,7 @@ def record_failure(
     **extra: Any,
 ) -> bool:
     """Build and append a failure record once per exception object; ``extra`` adds fields. Never raises."""
-    from agentlog import selflog
+    from agentlog.core import selflog
 
     try:
         with _lock:

@@ -17,7 +17,7 @@ from typing import Any
 
 from agentlog.capture.codepaths import is_agentlog_frame, is_user_file
 from agentlog.capture.describe import MORE_KEY, Describer, type_name
-from agentlog.redact import is_secret_name, redact_text
+from agentlog.core.redact import is_secret_name, redact_text
 
 SOURCE_CONTEXT_LINES = 2
 MAX_SOURCE_LINE_CHARS = 200

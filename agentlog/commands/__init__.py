@@ -25,7 +25,7 @@ def data_dir_argument(parser: argparse.ArgumentParser) -> None:
 
 def resolve_dir(args: argparse.Namespace) -> Path:
     """The data dir named by ``--dir`` or the configuration; NotADirectoryError if it is a file."""
-    from agentlog.config import get_config
+    from agentlog.core.config import get_config
 
     data_dir = Path(args.dir).absolute() if getattr(args, "dir", None) else get_config().data_dir
     if data_dir.exists() and not data_dir.is_dir():

@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentlog.context import get_debug_context
+    from agentlog.context.builder import get_debug_context
 
     sys.stdout.write(get_debug_context(args.max_tokens, args.format, resolve_dir(args)))
     if args.format == "json":

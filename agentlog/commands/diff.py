@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentlog.workspace import compare_snapshots, load_snapshot, snapshot_ids
+    from agentlog.work.workspace import compare_snapshots, load_snapshot, snapshot_ids
 
     data_dir = resolve_dir(args)
     stored = len(snapshot_ids(data_dir))

@@ -50,7 +50,7 @@ def _dir_state(path: Path) -> str:
 
 def report_lines() -> list[str]:
     """Everything doctor prints, one ``key: value`` per line."""
-    from agentlog.config import load_config
+    from agentlog.core.config import load_config
 
     problems: list[str] = []
     config = load_config(problems=problems)

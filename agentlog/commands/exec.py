@@ -14,8 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentlog.session import SESSION_ENV, end_session, ensure_session_started
-    from agentlog.tools import run_command
+    from agentlog.work.session import SESSION_ENV, end_session, ensure_session_started
+    from agentlog.work.tools import run_command
 
     argv = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not argv:

@@ -26,7 +26,7 @@ def failure_line(failure: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentlog.context import load
+    from agentlog.context.builder import load
 
     failures, _ = load(resolve_dir(args))
     if not failures:

@@ -17,11 +17,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentlog.perfmarks import PERF
-    from agentlog.session import SESSION_START
-    from agentlog.session_context import fmt_time, perf_line
-    from agentlog.session_summary import resolve_session, summarize_sessions
+    from agentlog.context.session import fmt_time, perf_line
     from agentlog.store import iter_records
+    from agentlog.work.perfmarks import PERF
+    from agentlog.work.session import SESSION_START
+    from agentlog.work.summary import resolve_session, summarize_sessions
 
     data_dir = resolve_dir(args)
     markers = list(iter_records(data_dir, kinds=[PERF]))

@@ -35,7 +35,7 @@ class UsageError(Exception):
 def _commands_help() -> str:
     import importlib
 
-    from agentlog.cli import COMMANDS
+    from agentlog.commands.registry import COMMANDS
 
     lines = []
     for name, module_name in COMMANDS.items():
@@ -85,7 +85,7 @@ def parse(argv: list[str]) -> tuple[dict[str, str | bool], Target | None, list[s
 
 def launch(argv: list[str]) -> int:
     """Parse launcher options, activate AgentLog, run the target; returns the exit code."""
-    from agentlog.config import ConfigError, check_option, load_config, report_problems, set_config
+    from agentlog.core.config import ConfigError, check_option, load_config, report_problems, set_config
 
     problems: list[str] = []  # bad AGENTLOG_* values: warned about, the program still runs
     try:

@@ -15,9 +15,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentlog.session_context import session_line
-    from agentlog.session_summary import summarize_sessions
+    from agentlog.context.session import session_line
     from agentlog.store import iter_records
+    from agentlog.work.summary import summarize_sessions
 
     infos = list(summarize_sessions(iter_records(resolve_dir(args))).values())
     if not infos:

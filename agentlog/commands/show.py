@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from agentlog.commands import data_dir_argument, resolve_dir
-from agentlog.session_summary import SessionInfo
+from agentlog.work.summary import SessionInfo
 
 HELP = "Show one session (id or unique id prefix): details, child sessions, decisions, tools, tokens, perf."
 MAX_TREE_DEPTH = 20
@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def tree_lines(info: SessionInfo, infos: dict[str, SessionInfo], depth: int = 0) -> list[str]:
     """``info`` and its descendants, one indented line each."""
-    from agentlog.session_context import session_line
+    from agentlog.context.session import session_line
 
     lines = ["  " * depth + session_line(info)]
     if depth < MAX_TREE_DEPTH:
@@ -29,9 +29,9 @@ def tree_lines(info: SessionInfo, infos: dict[str, SessionInfo], depth: int = 0)
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentlog.session_context import blocks_for_session
-    from agentlog.session_summary import resolve_session, summarize_sessions
+    from agentlog.context.session import blocks_for_session
     from agentlog.store import iter_records
+    from agentlog.work.summary import resolve_session, summarize_sessions
 
     records = list(iter_records(resolve_dir(args)))
     infos = summarize_sessions(records)

@@ -21,8 +21,8 @@ def _error(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentlog.session_context import fmt_bytes, fmt_dur
-    from agentlog.workspace import snapshot_workspace
+    from agentlog.context.session import fmt_bytes, fmt_dur
+    from agentlog.work.workspace import snapshot_workspace
 
     try:
         snap = snapshot_workspace(args.path, ignore=args.ignore)

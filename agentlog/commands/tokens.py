@@ -16,9 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentlog.session_summary import resolve_session, summarize_sessions
     from agentlog.store import iter_records
-    from agentlog.tokens import summarize_tokens
+    from agentlog.work.summary import resolve_session, summarize_sessions
+    from agentlog.work.tokens import summarize_tokens
 
     records = list(iter_records(resolve_dir(args)))
     if args.session:

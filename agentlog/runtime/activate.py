@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
-from agentlog import selflog
-from agentlog.config import Config, get_config, set_config
+from agentlog.core import selflog
+from agentlog.core.config import Config, get_config, set_config
 
 ACTIVATION_ENV = "AGENTLOG"
 EXPORTED_ENV = (ACTIVATION_ENV, "AGENTLOG_DIR", "AGENTLOG_TRACE")
@@ -16,7 +16,7 @@ _env_before: dict[str, str | None] = {}  # what export_to_children overwrote, fo
 
 def export_to_children(config: Config) -> None:
     """Children (subprocess, multiprocessing fork and spawn) activate through the environment."""
-    from agentlog.session import current_session_id
+    from agentlog.core.sessionid import current_session_id
 
     for name in EXPORTED_ENV:
         _env_before.setdefault(name, os.environ.get(name))
@@ -89,7 +89,7 @@ def _check_data_dir(config: Config) -> None:
 
 
 def _start_session(config: Config) -> None:
-    from agentlog.session import ensure_session_started
+    from agentlog.work.session import ensure_session_started
 
     ensure_session_started(list(sys.argv))
 

@@ -18,7 +18,7 @@ import threading
 from types import ModuleType, TracebackType
 from typing import Any
 
-from agentlog import selflog
+from agentlog.core import selflog
 from agentlog.runtime import importhooks
 
 # (owner, attribute, original, replacement), in installation order.

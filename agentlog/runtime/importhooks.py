@@ -57,7 +57,7 @@ _finder = _PostImportFinder()
 
 
 def _run(callback: Callback, module: ModuleType) -> None:
-    from agentlog import selflog
+    from agentlog.core import selflog
 
     try:
         callback(module)

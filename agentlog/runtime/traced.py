@@ -25,7 +25,7 @@ from collections.abc import Callable
 from types import CodeType, FrameType
 from typing import Any, overload
 
-from agentlog import selflog
+from agentlog.core import selflog
 
 TOOL_NAME = "agentlog-trace"
 DEFAULT_MAX_CALLS = 20
@@ -146,7 +146,7 @@ def _claim() -> None:
     if _tool is not None:
         return
     from agentlog.capture.describe import Describer
-    from agentlog.runtime.tracer import claim_tool_id
+    from agentlog.runtime.toolids import claim_tool_id
 
     # Callbacks must not import: everything they use is loaded here.
     _describer = Describer()

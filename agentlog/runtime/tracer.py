@@ -23,9 +23,10 @@ from collections.abc import Callable
 from types import CodeType, ModuleType
 from typing import Any
 
-from agentlog import selflog
-from agentlog.config import Config
+from agentlog.core import selflog
+from agentlog.core.config import Config
 from agentlog.runtime import traced
+from agentlog.runtime.toolids import claim_tool_id
 from agentlog.runtime.tracer_types import (
     ENTER_KINDS,
     GLOBAL_EVENT_NAMES,
@@ -56,10 +57,6 @@ from agentlog.runtime.tracer_types import (
 )
 
 TOOL_NAME = "agentlog"
-# sys.monitoring ids 0-2 belong to debuggers (pdb uses 0 on 3.14), coverage and
-# cProfile; a tool that later finds its id taken fails ("tool N is already in
-# use"), so AgentLog only takes the unreserved ones.
-TOOL_IDS = (3, 4, 5)
 PROFILE_TOP = 50
 ENGINE_ENV = "AGENTLOG_ENGINE"
 AGENTLOG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -182,19 +179,6 @@ def select_engine() -> tuple[ModuleType, str]:
     return _tracer, ""
 
 
-def claim_tool_id(name: str) -> int | None:
-    """Take the first free unreserved ``sys.monitoring`` id; None if all are in use."""
-    for tool_id in TOOL_IDS:
-        if sys.monitoring.get_tool(tool_id) is not None:
-            continue
-        try:
-            sys.monitoring.use_tool_id(tool_id, name)
-        except ValueError:
-            continue  # taken between the check and the claim
-        return tool_id
-    return None
-
-
 def start(config: Config) -> None:
     """Record the call trail and ``@agentlog.trace`` calls if ``config.trace == "calls"``.
 
@@ -298,7 +282,7 @@ def stop() -> None:
 
 def status() -> dict[str, Any]:
     """Engine, why not C, tool id, mode, ring size, whether recording is on, events recorded."""
-    from agentlog.config import get_config
+    from agentlog.core.config import get_config
 
     state = _state
     config = state.config or get_config()

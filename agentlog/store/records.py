@@ -15,7 +15,7 @@ FAILURE = "failure"
 
 def make_record(kind: str, **fields: Any) -> dict[str, Any]:
     """A record with the common envelope: schema, kind, session, pid, thread, wall time."""
-    from agentlog.session import current_session_id
+    from agentlog.core.sessionid import current_session_id
 
     thread = threading.current_thread()
     record: dict[str, Any] = {

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agentlog import selflog
-from agentlog.config import Config, get_config
+from agentlog.core import selflog
+from agentlog.core.config import Config, get_config
 from agentlog.store.paths import (
     ACTIVE_FILE,
     RECORDS_PREFIX,
@@ -105,7 +105,7 @@ def _write_line(path: Path, line: bytes) -> None:
 
 def append(record: dict[str, Any], config: Config | None = None) -> bool:
     """Append one record; returns False (after a warning) if the data dir is unusable."""
-    from agentlog.redact import scrub
+    from agentlog.core.redact import scrub
 
     config = config or get_config()
     data_dir = config.data_dir

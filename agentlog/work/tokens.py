@@ -64,7 +64,7 @@ def summarize_tokens(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
 
 def token_summary(session: str | None = None, data_dir: Path | None = None) -> dict[str, Any]:
     """Token totals per model for one session id, or for every session when None."""
-    from agentlog.config import get_config
+    from agentlog.core.config import get_config
     from agentlog.store import iter_records
 
     records = iter_records(data_dir or get_config().data_dir, kinds=[LLM_CALL])

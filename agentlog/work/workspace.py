@@ -196,7 +196,7 @@ def _walk(root: str, rules: list[Rule], previous: Snapshot | None) -> tuple[dict
 
 
 def _snapshot_folder(data_dir: Path | None) -> Path:
-    from agentlog.config import get_config
+    from agentlog.core.config import get_config
 
     return (data_dir or get_config().data_dir) / SNAPSHOT_DIR
 
@@ -302,7 +302,7 @@ def snapshot_workspace(
     FileNotFoundError, NotADirectoryError or PermissionError if ``path`` is not a
     readable directory (nothing is stored then).
     """
-    from agentlog.config import get_config
+    from agentlog.core.config import get_config
     from agentlog.store import append, make_record
 
     data_dir = data_dir or get_config().data_dir

@@ -6,8 +6,8 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
-from agentlog.session import SESSION_END, SESSION_START
 from agentlog.store.records import FAILURE
+from agentlog.work.session import SESSION_END, SESSION_START
 
 
 @dataclasses.dataclass

@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from agentlog.context.tokencount import count_tokens, truncate_to_tokens
+from agentlog.context.values import local_line
 from agentlog.store import iter_records
 from agentlog.store.records import FAILURE
-from agentlog.tokencount import count_tokens, truncate_to_tokens
-from agentlog.valuetext import local_line
 
 DEFAULT_MAX_TOKENS = 4000
 MAX_OLDER_FAILURES = 5
@@ -117,7 +117,7 @@ def _exception_chunks(exc: dict[str, Any], order: float, base_priority: float,
 
 def _tracer_chunks(failure: dict[str, Any], order: float) -> list[Chunk]:
     try:
-        from agentlog import trailview
+        from agentlog.context import trail as trailview
     except ImportError:
         return []
     chunks = []
@@ -137,7 +137,7 @@ def _tracer_chunks(failure: dict[str, Any], order: float) -> list[Chunk]:
 
 def _session_chunks(failure: dict[str, Any], records: list[dict[str, Any]], order: float) -> list[Chunk]:
     try:
-        from agentlog.session_context import session_blocks
+        from agentlog.context.session import session_blocks
     except ImportError:
         return []
     chunks = []
@@ -329,7 +329,7 @@ def _escape(match: re.Match[str]) -> str:
 
 def load(data_dir: Path | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(failures oldest first, all records oldest first) from the store."""
-    from agentlog.config import get_config
+    from agentlog.core.config import get_config
 
     records = list(iter_records(data_dir or get_config().data_dir, max_bytes=SCAN_BYTES))
     return [r for r in records if r["k"] == FAILURE and _is_failure(r)], records

@@ -112,7 +112,7 @@ def _status_files(data: bytes) -> list[str]:
 
 def _data_dir_prefix(root: str) -> str | None:
     """AgentLog's data dir relative to the repository root (``/``-separated), if inside it."""
-    from agentlog.config import get_config
+    from agentlog.core.config import get_config
 
     try:
         data_dir = os.path.realpath(get_config().data_dir)
@@ -159,7 +159,7 @@ def _without_data_dir(files: list[str], root: str, prefix: str | None) -> list[s
 
 
 def _diff_lines(data: bytes) -> list[str]:
-    from agentlog.redact import redact_text
+    from agentlog.core.redact import redact_text
 
     lines = _text(data).splitlines()[:MAX_DIFF_LINES]
     return [redact_text(line[:MAX_DIFF_LINE_CHARS]) for line in lines]
@@ -181,7 +181,7 @@ def capture_git_state(cwd: str | Path | None = None, timeout_s: float = 1.0) -> 
     code, out = results.get("root", (1, b""))
     if code != 0:
         return None
-    from agentlog.redact import redact_text
+    from agentlog.core.redact import redact_text
 
     state: dict[str, Any] = {"root": _text(out).strip()}
     code, out = results.get("branch", (1, b""))

@@ -29,7 +29,7 @@ READ_CHUNK = 65536
 
 
 def _join_clipped(head: str, tail: str, cut: int) -> str:
-    from agentlog.redact import redact_text
+    from agentlog.core.redact import redact_text
 
     head = redact_text(head)[:HEAD_CHARS]
     tail = redact_text(tail)[-TAIL_CHARS:] if tail else ""
@@ -38,7 +38,7 @@ def _join_clipped(head: str, tail: str, cut: int) -> str:
 
 def clip_text(text: str) -> str:
     """``text`` redacted; past HEAD_CHARS + TAIL_CHARS, its head and tail around a cut marker."""
-    from agentlog.redact import redact_text
+    from agentlog.core.redact import redact_text
 
     if len(text) <= HEAD_CHARS + TAIL_CHARS:
         return redact_text(text)
@@ -234,7 +234,7 @@ def _pump(source: IO[bytes], dest: TextIO | None, keep: _HeadTail) -> None:
 
 
 def _record_exec(argv: list[str], rc: int, started: float, out: str, err: str, total: tuple[int, int]) -> None:
-    from agentlog.redact import redact_argv
+    from agentlog.core.redact import redact_argv
     from agentlog.store import append, make_record
 
     append(

@@ -274,7 +274,7 @@ def _custom_pass(patterns: Iterable[str]) -> tuple[_Pass, ...]:
         try:
             compiled.append(re.compile(pattern))
         except re.error as exc:
-            from agentlog import selflog
+            from agentlog.core import selflog
 
             selflog.warn_once("bad-redact-pattern", f"ignoring redact pattern {pattern!r}: {exc}", loud=True)
     if not compiled:
@@ -297,7 +297,7 @@ def _config_names() -> tuple[str, ...]:
     """Configured ``redact_names``, normalised, read on first use."""
     global _extra_names
     if _extra_names is None:
-        from agentlog.config import get_config
+        from agentlog.core.config import get_config
 
         _extra_names = tuple(n for n in map(_normalise, get_config().redact_names) if n)
     return _extra_names
@@ -307,7 +307,7 @@ def _get_rules() -> _Rules:
     """Env values and passes for the current config, built on first use."""
     global _rules
     if _rules is None:
-        from agentlog.config import get_config
+        from agentlog.core.config import get_config
 
         names = _config_names()
         triggers = _NAME_TRIGGERS + tuple(max(n.split("_"), key=len) for n in names)

@@ -12,7 +12,7 @@ MAX_ALTERNATIVE_CHARS = 300
 
 def log_decision(decision: str, reasoning: str, alternatives: Iterable[str] | None = None) -> None:
     """Record a decision with its reasoning and the alternatives set aside (bounded, redacted)."""
-    from agentlog.redact import redact_text
+    from agentlog.core.redact import redact_text
     from agentlog.store import append, make_record
 
     fields: dict[str, object] = {

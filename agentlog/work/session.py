@@ -16,7 +16,8 @@ import time
 from types import TracebackType
 from typing import Any
 
-SESSION_ENV = "AGENTLOG_SESSION"
+from agentlog.core.sessionid import SESSION_ENV, created_here, current_session_id, new_session_id
+
 PARENT_SESSION_ENV = "AGENTLOG_PARENT_SESSION"
 AGENT_ENV = "AGENTLOG_AGENT"
 TASK_ENV = "AGENTLOG_TASK"
@@ -27,31 +28,14 @@ GIT_START_TIMEOUT_S = 0.5
 _ENV_KEYS = (SESSION_ENV, PARENT_SESSION_ENV, AGENT_ENV, TASK_ENV)
 
 
-def new_session_id() -> str:
-    """Sortable by creation time, unique across machines: ``<hex seconds>-<random>``."""
-    return f"{int(time.time()):08x}-{os.urandom(4).hex()}"
-
-
-# (session id, pid) of the session this process created rather than inherited, and the
-# session whose start record it wrote: the launcher may create the id before starting it.
-_created: tuple[str, int] | None = None
+# The session whose start record this process wrote: the launcher may create the id
+# (core/sessionid.py) before starting it.
 _start_written: str | None = None
 # The session whose start record this process wrote: (id, pid, start time), ended at exit.
 _implicit: tuple[str, int, float] | None = None
 _implicit_atexit = False
 _ended: set[str] = set()  # sessions ended explicitly without a Session object (end_session)
 _failed: set[str] = set()  # sessions this process recorded a failure for (note_failure)
-
-
-def current_session_id() -> str:
-    """The session this process belongs to; created (and inherited by children) on first use."""
-    global _created
-    sid = os.environ.get(SESSION_ENV)
-    if not sid:
-        sid = new_session_id()
-        os.environ[SESSION_ENV] = sid
-        _created = (sid, os.getpid())
-    return sid
 
 
 class Session:
@@ -133,8 +117,8 @@ def _write(kind: str, sid: str, **fields: Any) -> None:
 
 
 def _write_start(session: Session, argv: list[str]) -> None:
-    from agentlog.git import capture_git_state
-    from agentlog.redact import redact_argv
+    from agentlog.core.redact import redact_argv
+    from agentlog.work.git import capture_git_state
 
     _write(
         SESSION_START,
@@ -187,7 +171,7 @@ def start_session(
     try:
         _write_start(session, list(sys.argv))
     except Exception as exc:  # noqa: BLE001 - recording must never break the agent
-        from agentlog import selflog
+        from agentlog.core import selflog
 
         selflog.report("session.start_session", exc)
     return session
@@ -273,7 +257,7 @@ def _end_implicit_session() -> None:
         outcome = "failed" if sid in _failed else "exit"
         _write(SESSION_END, sid, out=outcome, dur=round(time.time() - started, 3), err=None)
     except Exception as exc:  # noqa: BLE001 - never raise at exit
-        from agentlog import selflog
+        from agentlog.core import selflog
 
         selflog.report("session.end_implicit_session", exc)
 
@@ -291,7 +275,7 @@ def ensure_session_started(argv: list[str]) -> None:
     global _start_written, _implicit, _implicit_atexit
     try:
         sid = os.environ.get(SESSION_ENV)
-        if sid and ((sid, os.getpid()) != _created or sid == _start_written):
+        if sid and (not created_here(sid) or sid == _start_written):
             return
         session = current_session()
         session.started = time.time()
@@ -304,6 +288,6 @@ def ensure_session_started(argv: list[str]) -> None:
             atexit.register(_end_implicit_session)
             _implicit_atexit = True
     except Exception as exc:  # noqa: BLE001 - never raise into the user program
-        from agentlog import selflog
+        from agentlog.core import selflog
 
         selflog.report("session.ensure_session_started", exc)

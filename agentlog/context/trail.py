@@ -18,7 +18,7 @@ import os
 from collections import Counter
 from typing import Any
 
-from agentlog.valuetext import type_label, value_text
+from agentlog.context.values import type_label, value_text
 
 INDENT = "  "
 MAX_VALUES_SHOWN = 3  # distinct return values listed for a folded run

@@ -10,11 +10,11 @@ import shlex
 import time
 from typing import Any
 
-from agentlog.decisions import DECISION
-from agentlog.perfmarks import PERF
-from agentlog.session_summary import SessionInfo, summarize_sessions
-from agentlog.tokens import summarize_tokens
-from agentlog.tools import EXEC, OUTPUT
+from agentlog.work.decisions import DECISION
+from agentlog.work.perfmarks import PERF
+from agentlog.work.summary import SessionInfo, summarize_sessions
+from agentlog.work.tokens import summarize_tokens
+from agentlog.work.tools import EXEC, OUTPUT
 
 BLOCKS = ("session", "git", "decisions", "tools", "tokens", "perf")
 MAX_DECISIONS = 8

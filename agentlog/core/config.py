@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from agentlog.core import selflog
+
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 TRACE_MODES = ("off", "crash", "calls")
 
@@ -160,19 +162,18 @@ _current: Config | None = None
 
 def get_config() -> Config:
     """The process's configuration; an unusable option keeps its default, with a warning."""
-    global _current
-    if _current is None:
+    config = _current
+    if config is None:
         problems: list[str] = []
-        _current = load_config(problems=problems)
+        config = load_config(problems=problems)
+        set_config(config)
         report_problems(problems)
-    return _current
+    return config
 
 
 def report_problems(problems: list[str]) -> None:
     """One loud warning listing the options that kept their defaults."""
     if problems:
-        from agentlog import selflog
-
         selflog.warn_once("bad-option", "; ".join(problems), loud=True)
 
 
@@ -180,3 +181,5 @@ def set_config(config: Config | None) -> None:
     """Replace the process configuration (the launcher and tests use this)."""
     global _current
     _current = config
+    if config is not None:
+        selflog.configure(config.data_dir, config.quiet, config.verbose)

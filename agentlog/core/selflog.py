@@ -10,9 +10,26 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 
 MAX_ERRORS_LOG_BYTES = 1024 * 1024
 _warned: set[str] = set()
+# Where and how loudly to report, pushed by core/config.py whenever the process
+# configuration is set (this module is below config and never imports it). Before
+# that, the data dir comes from the environment alone.
+_data_dir: Path | None = None
+_quiet = False
+_verbose = False
+
+
+def configure(data_dir: Path, quiet: bool, verbose: bool) -> None:
+    """Point errors.log at ``data_dir``; called by core/config.py."""
+    global _data_dir, _quiet, _verbose
+    _data_dir, _quiet, _verbose = data_dir, quiet, verbose
+
+
+def _log_dir() -> Path:
+    return _data_dir or Path(os.environ.get("AGENTLOG_DIR") or ".agentlog").absolute()
 
 
 def report(where: str, exc: BaseException | None = None) -> None:
@@ -20,9 +37,7 @@ def report(where: str, exc: BaseException | None = None) -> None:
     try:
         import traceback
 
-        from agentlog.config import get_config
-
-        path = get_config().data_dir / "errors.log"
+        path = _log_dir() / "errors.log"
         detail = "".join(traceback.format_exception(exc)) if exc is not None else ""
         line = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid={os.getpid()} {where}\n{detail}"
         if path.exists() and path.stat().st_size > MAX_ERRORS_LOG_BYTES:
@@ -47,11 +62,8 @@ def warn_once(slug: str, message: str, loud: bool = False) -> None:
         return
     _warned.add(slug)
     try:
-        from agentlog.config import get_config
-
-        config = get_config()
         report(f"warning [{slug}]: {message}")
-        if config.quiet or not (loud or config.verbose):
+        if _quiet or not (loud or _verbose):
             return
         sys.stderr.write(f"agentlog: warning [{slug}]: {message}\n")
         sys.stderr.flush()

@@ -1,0 +1,1 @@
+"""What the agent reads: failures ranked and fitted to a token budget, rendered as text."""

@@ -1,0 +1,1 @@
+"""What is learned across runs: error fingerprints, patterns, outcomes, regressions, repro tests."""
