@@ -104,7 +104,13 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
-def _pyproject_table(start: Path) -> dict[str, Any]:
+def _pyproject_table(start: Path, problems: list[str]) -> dict[str, Any]:
+    """``[tool.agentlog]`` of the nearest pyproject.toml; a file that does not parse adds to ``problems``.
+
+    If the file is not valid TOML or not UTF-8, the ``[tool.agentlog]`` section
+    alone is parsed, so a mistake elsewhere in the file does not drop the
+    configured redaction; if that fails too, every option keeps its default.
+    """
     path = find_pyproject(start)
     if path is None:
         return {}
@@ -112,11 +118,47 @@ def _pyproject_table(start: Path) -> dict[str, Any]:
 
     try:
         with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError):
+            raw = fh.read(MAX_PYPROJECT_BYTES)
+    except OSError:
         return {}
-    table = data.get("tool", {}).get("agentlog", {})
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = _own_section(raw)
+        kept = "read [tool.agentlog] alone" if data is not None else "using defaults for every option"
+        problems.append(f"{path} is not valid TOML ({_why(exc)}); {kept}")
+        if data is None:
+            return {}
+    tool = data.get("tool", {})
+    table = tool.get("agentlog", {}) if isinstance(tool, dict) else {}
     return {k.replace("-", "_"): v for k, v in table.items()} if isinstance(table, dict) else {}
+
+
+MAX_PYPROJECT_BYTES = 4 * 1024 * 1024
+SECTION_HEADER = rb"^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*agentlog[ \t]*\][ \t]*(?:#.*)?$"
+ANY_HEADER = rb"^[ \t]*\["
+
+
+def _own_section(raw: bytes) -> dict[str, Any] | None:
+    """``[tool.agentlog]`` parsed on its own (None if missing or broken too)."""
+    import re
+    import tomllib
+
+    header = re.search(SECTION_HEADER, raw, re.MULTILINE)
+    if header is None:
+        return None
+    following = re.compile(ANY_HEADER, re.MULTILINE).search(raw, header.end())
+    body = raw[header.end() : following.start() if following else len(raw)]
+    try:
+        return {"tool": {"agentlog": tomllib.loads(body.decode("utf-8"))}}
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start} is not UTF-8"
+    return str(exc)
 
 
 def check_option(name: str, raw: Any) -> Any:
@@ -139,7 +181,13 @@ def load_config(
     """
     env = os.environ if env is None else env
     sources: dict[str, tuple[str, Any]] = {}
-    for name, raw in _pyproject_table(cwd or Path.cwd()).items():
+    unreadable: list[str] = []
+    table = _pyproject_table(cwd or Path.cwd(), unreadable)
+    if unreadable and problems is None:
+        raise ConfigError(unreadable[0])
+    if problems is not None:
+        problems.extend(unreadable)
+    for name, raw in table.items():
         if name in Config._fields:
             sources[name] = (f"[tool.agentlog] {name}", raw)
     for name, var in ENV_NAMES.items():
