@@ -26,6 +26,7 @@ from agentlog.store.paths import (
     note_tightened,
     record_files,
 )
+from agentlog.store.records import bound_envelope
 
 ENVELOPE_KEYS = ("sv", "k", "sid", "pid", "tid", "th", "ts", "id")
 _ready_dirs: set[Path] = set()
@@ -42,8 +43,10 @@ def fit(record: dict[str, Any], max_bytes: int) -> bytes:
     """Encode a record as one line no larger than ``max_bytes``.
 
     Oversized records lose their largest non-envelope fields first; each loss is
-    listed under ``"cut"`` so a reader knows what is missing.
+    listed under ``"cut"`` so a reader knows what is missing. The envelope's
+    strings are bounded on their own (``bound_envelope``), so the rest always fits.
     """
+    record = bound_envelope(record)
     line = encode(record)
     if len(line) < max_bytes:
         return line + b"\n"
