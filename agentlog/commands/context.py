@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agentlog.commands import data_dir_argument, positive_int, resolve_dir
+from agentlog.commands import positive_int, resolve_dir
 
 HELP = "Print context for the newest failure (then older ones) within a token budget."
 
@@ -14,7 +14,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-tokens", type=positive_int, default=4000, metavar="N",
                         help="token budget (default 4000)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
-    data_dir_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:

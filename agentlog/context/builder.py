@@ -50,6 +50,11 @@ class Chunk:
     optional: frozenset[int] = frozenset()  # line indexes dropped first when the chunk must shrink
     label: str = ""  # what it is, for the line that lists what the budget left out
 
+    def __post_init__(self) -> None:
+        # A line is one line: a newline inside a value (a message, a thread name, a path)
+        # is shown as \x0a, so recorded text cannot forge a "FAILURE" or section line.
+        self.lines = [_LINE_BREAK_RE.sub(_escape, line) for line in self.lines]
+
 
 def _when(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
@@ -100,7 +105,9 @@ def _frame_chunks(exc: dict[str, Any], order: float, base_priority: float) -> li
 
 def _exception_chunks(exc: dict[str, Any], order: float, base_priority: float,
                       label: str = "") -> list[Chunk]:
-    head = [f"{label}{exc['t']}: {exc.get('m', '')}".rstrip()]
+    first, *more = str(exc.get("m", "")).splitlines() or [""]
+    # A multi-line message: its other lines indented under the headline, never at column 0.
+    head = [f"{label}{exc['t']}: {first}".rstrip(), *(f"    | {line}" for line in more)]
     head.extend(f"  note: {n}" for n in exc.get("notes", []))
     chunks = [Chunk(order, base_priority + (P_HEADLINE if not label else P_CHAIN), head, head=1,
                     label="chained exception" if label else "")]
@@ -321,6 +328,7 @@ def _left_out_line(labels: list[str]) -> str:
 
 # Terminal control characters from messages or output (an ESC clearing the screen) are shown, not sent.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_LINE_BREAK_RE = re.compile(r"[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")  # what str.splitlines() splits on
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -204,6 +204,27 @@ def _patch_process(process_module: ModuleType) -> None:
     _patch(base, "_bootstrap", _bootstrap)
 
 
+def _record_last_unhandled() -> None:
+    """atexit: record the exception that ended the program if ``sys.excepthook`` was not ours.
+
+    A program may replace ``sys.excepthook`` (rich, Sentry). The interpreter still
+    stores what it handed that hook in ``sys.last_exc`` (3.12+); if that exception
+    left the main module's top level (not one a REPL or pytest stored) and was not
+    recorded yet, it is recorded now, after the program's own atexit handlers.
+    """
+    exc = getattr(sys, "last_exc", None)
+    tb = getattr(exc, "__traceback__", None)
+    if tb is None:
+        return
+    bottom = tb.tb_frame
+    if bottom.f_code.co_filename != "<frozen runpy>" and not (
+        bottom.f_code.co_name == "<module>" and bottom.f_globals.get("__name__") == "__main__"
+    ):
+        return
+    _note_interrupt(exc)
+    _record(exc, "excepthook", trim_launcher_frames(tb))
+
+
 def _exit_by_sigint() -> None:
     """Die by SIGINT after an unhandled KeyboardInterrupt, as plain python does.
 
@@ -226,6 +247,7 @@ def install() -> None:
     if _patches:
         return
     atexit.register(_exit_by_sigint)
+    atexit.register(_record_last_unhandled)  # LIFO: runs first
     _patch(sys, "excepthook", _excepthook_wrapper(sys.excepthook))
     _patch(threading, "excepthook", _threading_wrapper(threading.excepthook))
     _patch_thread_invoke(threading)
@@ -248,6 +270,7 @@ def uninstall() -> None:
     """
     importhooks.clear()
     atexit.unregister(_exit_by_sigint)
+    atexit.unregister(_record_last_unhandled)
     while _patches:
         owner, attr, original, replacement = _patches.pop()
         if getattr(owner, attr) is replacement:
