@@ -72,8 +72,17 @@ def report_lines() -> list[str]:
         f"dir {config.max_dir_bytes} B",
         f"AGENTLOG=true hook: {'installed' if pth.exists() else 'missing'} ({pth})",
         _launcher_line(),
+        _tool_ids_line(),
         *(f"problem: {problem}" for problem in problems),
     ]
+
+
+def _tool_ids_line() -> str:
+    from agentlog.runtime import toolids
+
+    held = ", ".join(f"{i}={name}" for i, name in sorted(toolids.held().items())) or "none in this process"
+    return (f"tool ids: the first free of {', '.join(map(str, toolids.TOOL_IDS))}; yielded to a program that "
+            f"asks for one (warning tool-id-yielded); held: {held}")
 
 
 def _launcher_line() -> str:
