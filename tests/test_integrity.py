@@ -80,3 +80,42 @@ class TestEnvelopeBounds:
         assert sorted(r["exc"]["t"] for r in records if r["k"] == "failure") == ["KeyError", "ValueError"]
         assert len({r["sid"] for r in records}) == 1
         assert all(len(r["th"]) <= MAX_ENVELOPE_CHARS and "cut" not in r for r in records)
+
+
+def _max_rss_mb(argv: list[str], cwd, env) -> tuple[int, float]:
+    """(exit status, peak resident MB) of one child, from its own rusage."""
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, *argv], cwd=cwd, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_maxrss / 1024  # KB on Linux
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "wait4"), reason="needs os.wait4")
+class TestStreamingReaders:
+    def test_tokens_and_show_memory_is_bounded(self, tmp_path, data_dir):
+        """``tokens`` and ``show`` on 80 MB of records stay far below what parsing it all would take."""
+        import json
+
+        data_dir.mkdir(mode=0o700)
+        sid = "65000000-big"
+        blob = "x" * 20_000
+        with (data_dir / "records.jsonl").open("w") as fh:
+            fh.write(json.dumps({"sv": 1, "k": "session_start", "sid": sid, "pid": 1, "tid": 1, "th": "M",
+                                 "ts": 1_700_000_000, "argv": ["a"], "cwd": "/"}) + "\n")
+            for i in range(4000):
+                fh.write(json.dumps({"sv": 1, "k": "failure", "sid": sid, "pid": 1, "tid": 1, "th": "M",
+                                     "ts": 1_700_000_001 + i, "id": f"{i:012x}",
+                                     "exc": {"t": "E", "m": blob, "frames": []}}) + "\n")
+            fh.write(json.dumps({"sv": 1, "k": "llm", "sid": sid, "pid": 1, "tid": 1, "th": "M",
+                                 "ts": 1_700_009_000, "model": "m", "in": 5, "out": 7}) + "\n")
+        (data_dir / "records.jsonl").chmod(0o600)
+        env = child_env(data_dir)
+        for argv in (["tokens"], ["tokens", "--session", "6500"], ["show", "6500"]):
+            rc, peak = _max_rss_mb(["-m", "agentlog", *argv], tmp_path, env)
+            assert rc == 0, argv
+            assert peak < 50, (argv, peak)  # measured: 15 MB streamed, 98 MB when the store was listed whole
