@@ -202,7 +202,8 @@ def _tool_span(session: _Session, record: dict[str, Any]) -> dict[str, Any]:
 
 
 def trail_spans(session: _Session, failure: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
-    """Spans for a failure's call trail and the span id of the call that failed (None if none has a span).
+    """Spans for a failure's call trail and the span id of the call that failed (None if none has a span):
+    the deepest call its exception left.
 
     A call's start is the failure's wall time minus its ``ago``; calls still running end at
     the failure. Calls that began before the window (``pre``) have no start, so no span:
@@ -214,6 +215,7 @@ def trail_spans(session: _Session, failure: dict[str, Any]) -> tuple[list[dict[s
     spans: list[dict[str, Any]] = []
     open_: list[tuple[int, int, str]] = []  # (depth, end ns, span id) of enclosing candidates
     failed: tuple[int, str] | None = None
+    raised = (failure.get("exc") or {}).get("t")
     for index, call in enumerate(calls):
         if not isinstance(call.get("ago"), int) or call.get("ev"):
             continue
@@ -234,7 +236,7 @@ def trail_spans(session: _Session, failure: dict[str, Any]) -> tuple[list[dict[s
             error=error, nanos=True,
         ))
         open_.append((depth, end, sid))
-        if error is not None and (failed is None or depth >= failed[0]):
+        if error is not None and (failed is None or depth >= failed[0]) and error == raised:
             failed = (depth, sid)
     return spans, failed[1] if failed else None
 
