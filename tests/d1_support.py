@@ -67,8 +67,8 @@ def stop_group(proc: subprocess.Popen[str]) -> None:
     os.killpg(proc.pid, signal.SIGKILL)
 
 
-@pytest.fixture(scope="session")
-def miniflare() -> Iterator[str]:
+@pytest.fixture(scope="session", name="miniflare")
+def miniflare_fixture() -> Iterator[str]:
     """The base URL of a running miniflare serving tests/d1/worker.mjs."""
     reason = skip_reason()
     if reason:
@@ -109,8 +109,8 @@ def d1_env(proxy: D1Proxy, token: str = TOKEN) -> dict[str, str]:
             "AGENTLOG_D1_DATABASE_ID": DATABASE, "AGENTLOG_D1_API_URL": proxy.api_url}
 
 
-@pytest.fixture
-def d1(miniflare: str) -> Iterator[D1Proxy]:
+@pytest.fixture(name="d1")
+def d1_fixture(miniflare: str) -> Iterator[D1Proxy]:
     """A proxy in front of miniflare, the database emptied of AgentLog's tables first."""
     from agentlog.integrations.d1_client import D1Client, D1Settings
 

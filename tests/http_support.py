@@ -35,7 +35,7 @@ class RecordingServer:
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 server.handle(self)
 
             def log_message(self, *args: object) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from d1_support import ACCOUNT, DATABASE, TOKEN, d1, d1_env, miniflare  # noqa: F401 - fixtures
+from d1_support import ACCOUNT, DATABASE, TOKEN, d1_env, d1_fixture, miniflare_fixture  # noqa: F401 - fixtures
 from session_support import leaked, make_session, session_id
 from support import child_env, read_records, run_python
 
@@ -189,3 +189,21 @@ class TestRateLimiter:
         now[0] += 300
         limiter.acquire()
         assert waits == [270.0]
+
+
+class TestBatching:
+    def test_limits_hold_for_any_mix_of_sizes(self):
+        """Statements keep <= 100 params, requests <= 50 statements and ~1 MB; every row exactly once."""
+        from agentlog.integrations.d1 import MAX_REQUEST_BYTES, Row, insert_batches
+
+        sizes = [10, 900_000, 50, 1_999_000, *([300] * 2500), 600_000, 700_000]
+        rows = [Row(f"k{i}", "s", float(i), "x", "b" * n) for i, n in enumerate(sizes)]
+        requests = list(insert_batches(rows))
+        seen = []
+        for request in requests:
+            assert len(request) <= 50
+            assert all(len(params) <= 100 and len(params) % 5 == 0 for _sql, params in request)
+            bodies = [p for _sql, params in request for p in params[4::5]]
+            assert len(bodies) == 1 or sum(map(len, bodies)) <= MAX_REQUEST_BYTES
+            seen += [p for _sql, params in request for p in params[0::5]]
+        assert seen == [r.rkey for r in rows]

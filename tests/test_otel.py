@@ -26,7 +26,8 @@ def attrs(item) -> dict:
 def parse_file(path):
     lines = path.read_text().splitlines()
     assert len(lines) == 2
-    return decode("traces", lines[0].encode(), "application/json"), decode("logs", lines[1].encode(), "application/json")
+    traces, logs = (line.encode() for line in lines)
+    return decode("traces", traces, "application/json"), decode("logs", logs, "application/json")
 
 
 def export(data, project, *args):
@@ -39,7 +40,7 @@ class TestOtlpJson:
         data, project = recorded
         result = export(data, project, "--otlp", str(tmp_path / "out.jsonl"))
         assert result.returncode == 0, result.stderr
-        traces, logs = parse_file(tmp_path / "out.jsonl")
+        traces, _ = parse_file(tmp_path / "out.jsonl")
         spans = [s for rs in traces.resource_spans for ss in rs.scope_spans for s in ss.spans]
         assert len({s.trace_id for s in spans}) == 1
         assert all(len(s.trace_id) == 16 and len(s.span_id) == 8 for s in spans)

@@ -7,7 +7,7 @@ import sys
 
 from agentlog.commands import data_dir_argument, resolve_dir
 
-HELP = "Import a shared session (agentlog share) from Cloudflare D1 into the local data dir; skips records already here."
+HELP = "Import a session shared with `agentlog share` from Cloudflare D1 into the local data dir (no duplicates)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from agentlog.commands import data_dir_argument, resolve_dir
+
+if TYPE_CHECKING:
+    from agentlog.integrations.d1_client import D1Client
 
 HELP = ("Push a session's redacted records (default: the newest session; --all: every one) to Cloudflare D1 "
         "(CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN, AGENTLOG_D1_DATABASE_ID). Safe to re-run.")
@@ -21,7 +25,7 @@ def report_retry(reason: str, wait: float) -> None:
     print(f"agentlog: D1: {reason}; retrying in {wait:.1f} s", file=sys.stderr)
 
 
-def client():
+def client() -> D1Client:
     """A D1 client from the settings, reporting retries on stderr; D1Error if settings are missing."""
     from agentlog.integrations.d1_client import D1Client, load_settings
 

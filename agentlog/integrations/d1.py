@@ -193,5 +193,3 @@ def pull_share(share_id: str, client: D1Client | None = None) -> tuple[str, int,
     added, present = import_records(records)
     return sid, added, present, bad
 
-
-__all__ = ["D1Error", "SyncResult", "pull_share", "share_session", "sync_session_to_d1"]

@@ -57,7 +57,7 @@ def _nonzero(digest: str) -> str:
 
 
 def _nanos(seconds: float) -> int:
-    return int(round(seconds * 1e9))
+    return round(seconds * 1e9)
 
 
 def any_value(value: Any) -> dict[str, Any]:
@@ -224,8 +224,7 @@ def trail_spans(session: _Session, failure: dict[str, Any]) -> tuple[list[dict[s
         depth = call.get("d", 0)
         while open_ and (open_[-1][0] >= depth or open_[-1][1] < end):
             open_.pop()
-        name, path, line = (list(fns[call["c"]]) + [None, None, None])[:3] if 0 <= call.get("c", -1) < len(fns) \
-            else ("?", None, None)
+        name, path, line = _function(fns, call.get("c"))
         sid = span_id("call", session.sid, failure.get("id"), index)
         error = call.get("e") if call.get("end") == "exc" else None
         spans.append(_span(
@@ -239,6 +238,14 @@ def trail_spans(session: _Session, failure: dict[str, Any]) -> tuple[list[dict[s
         if error is not None and (failed is None or depth >= failed[0]) and error == raised:
             failed = (depth, sid)
     return spans, failed[1] if failed else None
+
+
+def _function(fns: list[Any], index: Any) -> tuple[Any, Any, Any]:
+    """(qualified name, file, first line) of a trail's function index; "?" when it is out of range."""
+    entry = fns[index] if isinstance(index, int) and 0 <= index < len(fns) else None
+    if not isinstance(entry, list | tuple) or len(entry) < 3:
+        return "?", None, None
+    return entry[0], entry[1], entry[2]
 
 
 def session_spans(session: _Session, exported: dict[str, _Session]) -> list[dict[str, Any]]:
