@@ -50,11 +50,11 @@ class D1Settings(NamedTuple):
         return f"D1Settings(account_id={self.account_id!r}, database_id={self.database_id!r}, api_url={self.api_url!r})"
 
 
-def load_settings(config: Config | None = None, env: dict[str, str] | None = None) -> D1Settings:
+def load_settings(config: Config | None = None) -> D1Settings:
     """Settings from the configuration (environment, then ``[tool.agentlog]``) and the token from
     the environment; D1Error naming what is missing."""
     config = config or get_config()
-    token = (os.environ if env is None else env).get(TOKEN_ENV, "")
+    token = os.environ.get(TOKEN_ENV, "")
     names = {ACCOUNT_ENV: config.d1_account_id, DATABASE_ENV: config.d1_database_id, TOKEN_ENV: token}
     missing = [name for name, value in names.items() if not value]
     if missing:
