@@ -9,8 +9,8 @@ plus a derived index, not by read-modify-write under a lock:
   because nothing is read back and rewritten on the failure path;
 * a reader folds ``patterns.log`` into ``patterns.json`` (the index) and empties
   the log under an *exclusive* lock, so no append lands between fold and
-  truncate. The index is a cache: if it is missing or corrupt it is rebuilt from
-  the failure records (``agentlog patterns --rebuild``).
+  truncate. The index is a cache: if it is corrupt (or missing with no log) it
+  is rebuilt from the failure records, as ``agentlog patterns --rebuild`` does.
 
 Occurrence ids already in a pattern's recent list are not counted twice. Bounds:
 MAX_PATTERNS patterns (least recently seen evicted), per pattern MAX_SESSIONS
@@ -184,9 +184,13 @@ def _save(data_dir: Path, patterns: dict[str, dict[str, Any]]) -> None:
 
 
 def _fold_and_save(data_dir: Path) -> dict[str, dict[str, Any]]:
+    """Fold the log into the index. No index yet: the log alone, unless there is no log either
+    (records older than the index); an unreadable index: rebuilt from the records."""
     patterns = _read_index(data_dir)
     if patterns is None:
-        return _rebuild_locked(data_dir)
+        if (data_dir / INDEX_FILE).exists() or not (data_dir / LOG_FILE).exists():
+            return _rebuild_locked(data_dir)
+        patterns = {}
     for line in _read_log(data_dir):
         fold(patterns, line)
     patterns = _bound(patterns)
