@@ -44,9 +44,8 @@ def _resolve(records: list[dict[str, Any]], ref: str) -> str:
 
 def set_baseline(session: str, data_dir: str | Path | None = None) -> str:
     """Tag ``session`` (an id or unique prefix) as the baseline; returns its full id."""
-    from agentlog.store import append, make_record
-
     from agentlog.core.config import get_config
+    from agentlog.store import append, make_record
 
     sid = _resolve(_records(data_dir), session)
     if not append(make_record(BASELINE, of=sid), config=get_config()._replace(dir=str(_folder(data_dir)))):
@@ -122,12 +121,13 @@ def compare_to_baseline(session: str | None = None, baseline: str | None = None,
     if sid is None:
         raise LookupError("no session ran since the baseline")
     base, now = session_facts(records, base_id), session_facts(records, sid)
+    was = base["tests"]
     result = {
         "baseline": base_id, "session": sid, "threshold": threshold,
         "new_failures": [f for fp, f in now["fps"].items() if fp not in base["fps"]],
         "gone_failures": [f for fp, f in base["fps"].items() if fp not in now["fps"]],
-        "broken_tests": sorted(t for t, o in now["tests"].items() if o == "failed" and base["tests"].get(t) == "passed"),
-        "fixed_tests": sorted(t for t, o in now["tests"].items() if o == "passed" and base["tests"].get(t) == "failed"),
+        "broken_tests": sorted(t for t, o in now["tests"].items() if o == "failed" and was.get(t) == "passed"),
+        "fixed_tests": sorted(t for t, o in now["tests"].items() if o == "passed" and was.get(t) == "failed"),
         "slower": _slower(base["times"], now["times"], threshold),
         "tokens": {"baseline": base["tokens"], "session": now["tokens"]},
     }

@@ -92,9 +92,10 @@ def _runs_on_import(tree: ast.Module) -> bool:
     for node in tree.body:
         if isinstance(node, ast.If) and "__name__" in ast.unparse(node.test):
             continue
-        if isinstance(node, ast.Expr | ast.For | ast.While | ast.With | ast.AsyncFor | ast.AsyncWith | ast.Try):
-            if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):  # a docstring
-                return True
+        docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        if isinstance(node, ast.Expr | ast.For | ast.While | ast.With | ast.AsyncFor | ast.AsyncWith | ast.Try) \
+                and not docstring:
+            return True
     return False
 
 
@@ -180,8 +181,8 @@ def test_source(failure: dict[str, Any], frame: dict[str, Any], out: Path) -> st
         "",
         "",
         f"def test_repro_{ident}():",
-        f"    # failure {failure.get('id')} raised {exc['t']} in {name} ({os.path.basename(frame['file'])}:{frame['ln']});",
-        "    # the arguments:",
+        f"    # failure {failure.get('id')} raised {exc['t']} in {name}"
+        f" ({os.path.basename(frame['file'])}:{frame['ln']}); the arguments:",
         *(f"    {c}" for c in comments),
         f"    {name}({', '.join(texts)})",
         "",
