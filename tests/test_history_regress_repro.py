@@ -117,3 +117,20 @@ def test_repro_refuses_without_a_replayable_frame(tmp_path, data_dir):
     assert made.returncode == 1
     assert "cannot write a test" in made.stderr and "'conn'" in made.stderr
     assert not out.exists() and "Traceback" not in made.stderr
+
+
+def test_correlate_says_fixed_then_came_back(tmp_path, data_dir):
+    """A test fails, passes in a later run, fails again: two occurrences, fixed once, came back."""
+    from agentlog.capture.errorhash import correlate_error
+    from agentlog.history.correlate import history_line
+
+    _run(tmp_path, data_dir, 0, "qty * 10 + 1")
+    fp = read_records(data_dir, "failure")[-1]["fp"]
+    _run(tmp_path, data_dir, 0, "qty * 10")
+    info = correlate_error(fp, data_dir)
+    assert (info["count"], info["came_back"]) == (1, False)
+    _run(tmp_path, data_dir, 0, "qty * 10 + 1")
+    info = correlate_error(fp[:8], data_dir)
+    assert (info["count"], info["nsess"], info["came_back"]) == (2, 2, True)
+    assert history_line(info).endswith(", came back")
+    assert correlate_error("0" * 16, data_dir) is None
