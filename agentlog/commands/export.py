@@ -7,7 +7,7 @@ import os
 import sys
 import urllib.parse
 
-from agentlog.commands import data_dir_argument, positive_int, resolve_dir
+from agentlog.commands import data_dir_argument, number_above, positive_int, resolve_dir
 
 HELP = "Export sessions to OpenTelemetry: an OTLP/JSON file (--otlp) or an OTLP/HTTP endpoint (--otlp-endpoint)."
 HEADERS_ENV = "OTEL_EXPORTER_OTLP_HEADERS"
@@ -19,16 +19,6 @@ def header(text: str) -> tuple[str, str]:
     if not sep or not key.strip():
         raise argparse.ArgumentTypeError("expected K=V")
     return key.strip(), value.strip()
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "values are never printed")
     parser.add_argument("--protocol", choices=PROTOCOLS, default="auto",
                         help="body encoding for --otlp-endpoint; auto: protobuf if opentelemetry-proto is installed")
-    parser.add_argument("--timeout", type=positive_float, default=DEFAULT_TIMEOUT_S,
+    parser.add_argument("--timeout", type=number_above(0), default=DEFAULT_TIMEOUT_S,
                         help=f"seconds per HTTP attempt (default {DEFAULT_TIMEOUT_S:g})")
     parser.add_argument("--attempts", type=positive_int, default=5, help="HTTP attempts per request (default 5)")
     parser.add_argument("--service-name", default="agentlog", help="resource service.name (default agentlog)")

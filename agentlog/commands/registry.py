@@ -17,4 +17,9 @@ COMMANDS: dict[str, str] = {
     "sync": "agentlog.commands.sync",
     "share": "agentlog.commands.share",
     "pull": "agentlog.commands.pull",
+    "patterns": "agentlog.commands.patterns",
+    "outcomes": "agentlog.commands.outcomes",
+    "baseline": "agentlog.commands.baseline",
+    "regress": "agentlog.commands.regress",
+    "repro": "agentlog.commands.repro",
 }
