@@ -83,6 +83,7 @@ class TestOtlpJson:
         assert found["code.function.name"] == {"stringValue": "checkout"}
         assert found["code.file.path"]["stringValue"].endswith("crash.py")
         assert found["session.id"] == {"stringValue": session_id(data)}
+        assert found["agentlog.failure.fingerprint"] == {"stringValue": read_records(data, "failure")[0]["fp"]}
         assert log.trace_id == spans["checkout"].trace_id
         assert log.span_id == spans["checkout"].span_id  # the deepest call that the RuntimeError left
         resource = attrs(logs.resource_logs[0].resource)

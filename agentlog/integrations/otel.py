@@ -307,6 +307,7 @@ def failure_log(session: _Session, failure: dict[str, Any], failed_span: str | N
             "thread.name": failure.get("th"),
             "agentlog.failure.id": failure.get("id"),
             "agentlog.failure.source": failure.get("src"),
+            "agentlog.failure.fingerprint": failure.get("fp"),
             "agentlog.test": failure.get("test"),
         }),
         "traceId": session.trace,
