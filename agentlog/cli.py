@@ -49,8 +49,10 @@ def run_subcommand(name: str, argv: list[str]) -> int:
     from agentlog.commands import data_dir_argument
 
     module = importlib.import_module(COMMANDS[name])
-    parser = argparse.ArgumentParser(prog=f"agentlog {name}", description=module.HELP)
-    data_dir_argument(parser)  # every subcommand takes --dir, before or after its name
+    # Every subcommand takes --dir, before or after its name ("resolve": a module that
+    # declares --dir itself replaces this one rather than failing).
+    parser = argparse.ArgumentParser(prog=f"agentlog {name}", description=module.HELP, conflict_handler="resolve")
+    data_dir_argument(parser)
     module.add_arguments(parser)
     args = parser.parse_args(argv)
     _use_dir(args.dir)

@@ -16,21 +16,27 @@ from agentlog.commands.registry import COMMANDS
 COMMAND_ARGS = {
     "context": [], "list": [], "clear": [], "doctor": [], "profile": [], "sessions": [],
     "show": ["SESSION"], "snapshot": ["work"], "diff": [], "exec": ["--", sys.executable, "-c", "print(7)"],
-    "tokens": [], "perf": [],
+    "tokens": [], "perf": [], "export": ["--otlp", "out.json"], "patterns": [], "outcomes": [],
+    "baseline": [], "repro": ["FAILURE", "-o", "repro.py", "--no-verify"],
+    # These need a remote or a baseline: the point is only that every spelling of --dir agrees.
+    "sync": [], "share": ["SESSION"], "pull": ["nope"], "regress": [],
 }
+NEEDS_MORE = {"sync", "share", "pull", "regress"}
+OUTPUT_VARIES = {"snapshot", "clear"}  # a new snapshot id each run; clear removed the dir
 
 
 @pytest.fixture
 def recorded(tmp_path: Path) -> tuple[Path, str]:
-    """A data dir holding one session with one failure, and that session's id."""
+    """A data dir holding one session with one failure, and (that session's id, the failure's id)."""
     data = tmp_path / "data"
-    (tmp_path / "prog.py").write_text("raise ValueError('boom')\n")
+    (tmp_path / "prog.py").write_text("def parse(text):\n    raise ValueError('boom')\nif __name__ == '__main__':\n    parse('x')\n")
     run_python(["-m", "agentlog", "prog.py"], tmp_path, child_env(data))
     (tmp_path / "work").mkdir()
     (tmp_path / "work" / "a.txt").write_text("a")
     for _ in range(2):  # two snapshots, for diff
         run_python(["-m", "agentlog", "snapshot", "work"], tmp_path, child_env(data))
-    return data, read_records(data, "failure")[0]["sid"]
+    failure = read_records(data, "failure")[0]
+    return data, (failure["sid"], failure["id"])
 
 
 def _agentlog(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -45,22 +51,27 @@ class TestDirEverywhere:
     @pytest.mark.parametrize("name", sorted(COMMANDS))
     def test_before_and_after(self, tmp_path, recorded, name):
         """``agentlog --dir D cmd`` and ``agentlog cmd --dir D`` do the same, using D, not ./.agentlog."""
-        data, sid = recorded
-        args = [sid if a == "SESSION" else a for a in COMMAND_ARGS[name]]
+        data, (sid, failure_id) = recorded
+        args = [{"SESSION": sid, "FAILURE": failure_id}.get(a, a) for a in COMMAND_ARGS[name]]
         results = []
         for argv in ([f"--dir={data}", name, *args], ["--dir", str(data), name, *args],
                      [name, "--dir", str(data), *args]):
             result = _agentlog(argv, tmp_path)
-            assert result.returncode == 0, (argv, result.stderr)
-            results.append(result.stdout.replace(str(data), "D"))
+            results.append((result.returncode, result.stdout.replace(str(data), "D"),
+                            result.stderr.replace(str(data), "D")))
             if name == "clear":  # it removed D: give the next spelling one to clear
                 data.mkdir(mode=0o700, exist_ok=True)
+            (tmp_path / "repro.py").unlink(missing_ok=True)  # repro refuses to overwrite
         assert not (tmp_path / ".agentlog").exists()
-        assert results[0] == results[2] or name in ("snapshot", "diff", "exec", "doctor", "clear"), results
+        assert "unrecognized arguments" not in results[0][2] and "Traceback" not in results[0][2]
+        if name not in NEEDS_MORE:
+            assert [rc for rc, _out, _err in results] == [0, 0, 0], results
+        if name not in OUTPUT_VARIES:
+            assert results[0] == results[1] == results[2]
         if name in ("context", "list"):
-            assert "boom" in results[0]
+            assert "boom" in results[0][1]
         if name == "doctor":
-            assert all("data dir: D " in out for out in results)
+            assert all("data dir: D " in out for _rc, out, _err in results)
 
 
 class TestBadArguments:
