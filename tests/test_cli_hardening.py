@@ -29,7 +29,8 @@ OUTPUT_VARIES = {"snapshot", "clear"}  # a new snapshot id each run; clear remov
 def recorded(tmp_path: Path) -> tuple[Path, str]:
     """A data dir holding one session with one failure, and (that session's id, the failure's id)."""
     data = tmp_path / "data"
-    (tmp_path / "prog.py").write_text("def parse(text):\n    raise ValueError('boom')\nif __name__ == '__main__':\n    parse('x')\n")
+    program = "def parse(text):\n    raise ValueError('boom')\nif __name__ == '__main__':\n    parse('x')\n"
+    (tmp_path / "prog.py").write_text(program)
     run_python(["-m", "agentlog", "prog.py"], tmp_path, child_env(data))
     (tmp_path / "work").mkdir()
     (tmp_path / "work" / "a.txt").write_text("a")
