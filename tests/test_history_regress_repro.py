@@ -202,7 +202,8 @@ def test_repro_static_and_class_methods(tmp_path, data_dir):
         before = run_python(["-m", "pytest", "-q", "-p", "no:cacheprovider", str(out)], tmp_path, child_env())
         assert before.returncode == 1 and error in before.stdout, before.stdout
     fixed = textwrap.dedent(MONEY).replace('whole, frac = text.split(sep)', 'whole, _, frac = text.partition(sep)')
-    fixed = fixed.replace("int(frac)", "int(frac or 0)").replace('symbols = {"€": 100}', 'symbols = {"€": 100, "$": 92}')
+    fixed = fixed.replace("int(frac)", "int(frac or 0)")
+    fixed = fixed.replace('symbols = {"€": 100}', 'symbols = {"€": 100, "$": 92}')
     (tmp_path / "app.py").write_text(fixed)
     for out in tests.values():
         after = run_python(["-m", "pytest", "-q", "-p", "no:cacheprovider", str(out)], tmp_path, child_env())
