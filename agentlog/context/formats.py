@@ -1,0 +1,164 @@
+"""The same ranked context laid out for each agent: text, json, markdown, claude, cursor, codex.
+
+The builder chooses what goes in (:func:`agentlog.context.builder.fit_sections`);
+a layout here only arranges those sections. Layouts add a little markup (tags,
+fences, headings), so the builder is asked for less until the laid-out text fits.
+
+- ``text``: the builder's plain lines (``agentlog context``'s default).
+- ``json``: whole failure records, as many as fit (the builder's record view).
+- ``markdown``: a heading per part, frames and trails in ``text`` fences.
+- ``claude``: XML-tagged parts (``<failure>``, ``<call_trail>``, ``<session>``, ...),
+  the structure Anthropic's prompting guide recommends for Claude.
+- ``cursor``: markdown whose frame locations are `` `path:line` `` outside code
+  blocks, so Cursor's chat shows them as file links.
+- ``codex``: terse plain text: a ``[part]`` line before each part, only the failing
+  source line of each frame (no lines around it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from agentlog.context.builder import (
+    DEFAULT_MAX_TOKENS,
+    Section,
+    _json_context,
+    build_chunks,
+    fit_sections,
+    load,
+)
+from agentlog.context.tokencount import count_tokens, truncate_to_tokens
+
+FORMATS = ("text", "json", "markdown", "claude", "cursor", "codex")
+TITLES = {"failure": "Newest failure", "trail": "Call trail", "session": "Session",
+          "older": "Older failures", "note": "Budget"}
+TAGS = {"failure": "failure", "trail": "call_trail", "session": "session",
+        "older": "older_failures", "note": "budget_note"}
+MAX_FIT_ROUNDS = 8
+_WHERE_RE = re.compile(r"^(\s*)at (.+) \(([^()]+:\d+)\)(.*)$")
+_CONTEXT_SOURCE_RE = re.compile(r"^\s+ \d+\| ")  # a source line around the failing one (``>N|``)
+
+
+def _parts(sections: list[Section]) -> list[tuple[str, list[Section]]]:
+    """Consecutive sections grouped by part, in document order."""
+    groups: list[tuple[str, list[Section]]] = []
+    for section in sections:
+        if groups and groups[-1][0] == section.part:
+            groups[-1][1].append(section)
+        else:
+            groups.append((section.part, [section]))
+    return groups
+
+
+def _lines(sections: list[Section]) -> list[str]:
+    return [line for section in sections for line in section.lines]
+
+
+def layout_text(sections: list[Section]) -> str:
+    return "".join(line + "\n" for line in _lines(sections))
+
+
+def layout_markdown(sections: list[Section]) -> str:
+    out = ["# AgentLog context", ""]
+    for part, group in _parts(sections):
+        if part == "note":
+            out += [f"_{line}_" for line in _lines(group)]
+            continue
+        out += [f"## {TITLES[part]}", "", "```text", *_lines(group), "```", ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def layout_claude(sections: list[Section]) -> str:
+    out = ["<agentlog_context>"]
+    for part, group in _parts(sections):
+        out += [f"<{TAGS[part]}>", *_lines(group), f"</{TAGS[part]}>"]
+    return "\n".join([*out, "</agentlog_context>"]) + "\n"
+
+
+def _cursor_section(section: Section) -> list[str]:
+    """A frame as a `` `path:line` `` link line plus its source and locals in a fence."""
+    match = _WHERE_RE.match(section.lines[0]) if section.lines else None
+    if not match:
+        return ["```text", *section.lines, "```"]
+    _, function, where, rest = match.groups()
+    head = f"- `{where}` in `{function}`{rest}"
+    return [head, "  ```text", *(f"  {line}" for line in section.lines[1:]), "  ```"] if section.lines[1:] else [head]
+
+
+def layout_cursor(sections: list[Section]) -> str:
+    out = ["# AgentLog context", ""]
+    for part, group in _parts(sections):
+        if part == "note":
+            out += [f"_{line}_" for line in _lines(group)]
+            continue
+        out += [f"## {TITLES[part]}", ""]
+        for section in group:
+            if section.label in ("frame", "library frame"):
+                out += _cursor_section(section)
+            elif part == "failure" and not section.label:  # the failure's header, headline and notes
+                out += [f"**{section.lines[0]}**", *(f"- {line.strip()}" for line in section.lines[1:])]
+            else:
+                out += ["```text", *section.lines, "```"]
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def layout_codex(sections: list[Section]) -> str:
+    out: list[str] = []
+    for part, group in _parts(sections):
+        if part != "note":
+            out.append(f"[{TAGS[part]}]")
+        out += [line for line in _lines(group) if not _CONTEXT_SOURCE_RE.match(line)]
+    return "".join(line + "\n" for line in out)
+
+
+LAYOUTS: dict[str, Callable[[list[Section]], str]] = {
+    "text": layout_text, "markdown": layout_markdown, "claude": layout_claude,
+    "cursor": layout_cursor, "codex": layout_codex,
+}
+
+
+def render(failures: list[dict[str, Any]], records: list[dict[str, Any]], format: str = "text",
+           max_tokens: int = DEFAULT_MAX_TOKENS) -> str:
+    """``failures`` (oldest first; the last is the one the context is about) in ``format``."""
+    if format == "json":
+        return _json_context(failures, max_tokens)
+    layout = LAYOUTS.get(format)
+    if layout is None:
+        raise ValueError(f"unknown context format {format!r} (one of {', '.join(FORMATS)})")
+    chunks = build_chunks(failures, records)
+    budget = max_tokens
+    for _ in range(MAX_FIT_ROUNDS):
+        text = layout(fit_sections(chunks, budget))
+        over = count_tokens(text) - max_tokens
+        if over <= 0:
+            return text
+        budget -= over
+        if budget < 1:
+            break
+    return truncate_to_tokens(layout_text(fit_sections(chunks, max_tokens)), max_tokens)
+
+
+def select_failures(failures: list[dict[str, Any]], failure_id: str | None) -> list[dict[str, Any]]:
+    """The failures up to and including ``failure_id`` (all if None); LookupError if no such id."""
+    if failure_id is None:
+        return failures
+    for n, failure in enumerate(failures):
+        if failure.get("id") == failure_id:
+            return failures[: n + 1]
+    raise LookupError(f"no failure with id {failure_id!r}")
+
+
+def get_formatted_context(format: str = "text", max_tokens: int = DEFAULT_MAX_TOKENS,
+                          data_dir: str | Path | None = None, failure_id: str | None = None) -> str:
+    """Context for the newest failure (or ``failure_id``), in ``format``, within ``max_tokens``.
+
+    ``format`` is one of :data:`FORMATS`; ValueError for another, LookupError for an unknown id.
+    """
+    if format not in FORMATS:
+        raise ValueError(f"unknown context format {format!r} (one of {', '.join(FORMATS)})")
+    failures, records = load(Path(data_dir) if data_dir else None)
+    return render(select_failures(failures, failure_id), records, format, max_tokens)
