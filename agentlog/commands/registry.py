@@ -13,4 +13,7 @@ COMMANDS: dict[str, str] = {
     "exec": "agentlog.commands.exec",
     "tokens": "agentlog.commands.tokens",
     "perf": "agentlog.commands.perf",
+    "mcp": "agentlog.commands.mcp",
+    "init": "agentlog.commands.init",
+    "hook": "agentlog.commands.hook",
 }
