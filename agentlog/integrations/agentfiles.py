@@ -84,15 +84,16 @@ def merge_claude_hooks(text: str | None, name: str, events: tuple[str, ...], mat
 def toml_value(value: Any) -> str:
     """A TOML literal for a str, bool, int, list or dict (an inline table).
 
-    JSON's string escapes are all valid TOML basic-string escapes; DEL, which JSON
-    leaves raw and TOML forbids, is escaped too.
+    JSON's string escapes are all valid TOML basic-string escapes (control characters
+    escaped, other text left as UTF-8); DEL, which JSON leaves raw and TOML forbids, is
+    escaped too.
     """
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        return json.dumps(value).replace("\x7f", "\\u007f")
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -122,12 +123,9 @@ def _without(data: dict[str, Any], path: tuple[str, str]) -> dict[str, Any]:
 
 
 def _header_path(line: str) -> tuple[str, ...] | None:
-    """The key path of a ``[table]`` header line, or None if the line is not one."""
-    stripped = line.split("#", 1)[0].strip() if '"' not in line else line.strip()
-    if not (stripped.startswith("[") and stripped.endswith("]")) or stripped.startswith("[["):
-        return None
+    """The key path of a ``[table]`` header line (a comment after it allowed), or None."""
     try:
-        parsed = tomllib.loads(f"{stripped}\n")
+        parsed: Any = tomllib.loads(line if line.endswith("\n") else line + "\n")
     except tomllib.TOMLDecodeError:
         return None
     keys: list[str] = []
@@ -135,7 +133,7 @@ def _header_path(line: str) -> tuple[str, ...] | None:
         key = next(iter(parsed))
         keys.append(key)
         parsed = parsed[key]
-    return tuple(keys)
+    return tuple(keys) if parsed == {} else None
 
 
 def merge_toml_table(text: str | None, name: str, path: tuple[str, str], values: dict[str, Any]) -> str:
