@@ -61,6 +61,10 @@ class TestHookEndToEnd:
         # The same failure is handed over once: the next failed command that records nothing gets nothing.
         again = hook(project, event(project, "PostToolUseFailure", **FAILED))
         assert again.returncode == 0 and again.stdout == ""
+        # Its state file is AgentLog's own: ``agentlog clear`` deletes it with the rest.
+        assert (project / ".agentlog" / STATE_FILE).stat().st_mode & 0o777 == 0o600
+        cleared = run_python(["-m", "agentlog", "clear"], project, child_env())
+        assert cleared.returncode == 0 and not (project / ".agentlog").exists(), cleared.stderr
 
     def test_success_prints_nothing(self, project):
         """A successful Bash call prints nothing, even if a failure was recorded meanwhile (a handled crash)."""

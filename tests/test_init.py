@@ -127,7 +127,8 @@ class TestConfiguredProject:
         assert codex["mcp_servers"]["agentlog"] == server_entry()  # the old table and its env sub-table replaced
         assert codex_text.startswith("# my codex settings\n")
         claude_md = (configured / "CLAUDE.md").read_text()
-        assert claude_md.startswith(before["CLAUDE.md"].rstrip("\n")) and "<!-- a comment the user keeps -->" in claude_md
+        assert claude_md.startswith(before["CLAUDE.md"].rstrip("\n"))
+        assert "<!-- a comment the user keeps -->" in claude_md
         assert (configured / "AGENTS.md").read_text().startswith("# Agents\n\nRun `make test`.\n\n" + BLOCK_BEGIN)
         assert (configured / ".gitignore").read_text() == before[".gitignore"]  # /.agentlog already ignores it
 
@@ -226,7 +227,8 @@ class TestMarkdownAndGitignore:
 
     @pytest.mark.parametrize(("old", "new"), [
         (None, ".agentlog/\n"), ("", ".agentlog/\n"), ("a\n", "a\n.agentlog/\n"), ("a", "a\n.agentlog/\n"),
-        (".agentlog\n", ".agentlog\n"), ("/.agentlog/\n", "/.agentlog/\n"), ("x/.agentlog\n", "x/.agentlog\n.agentlog/\n"),
+        (".agentlog\n", ".agentlog\n"), ("/.agentlog/\n", "/.agentlog/\n"),
+        ("x/.agentlog\n", "x/.agentlog\n.agentlog/\n"),
     ])
     def test_gitignore(self, old, new):
         assert merge_gitignore(old) == new

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import anyio
 import pytest
+from mcp import Client, MCPError, StdioServerParameters  # pinned in the test extra
 from support import child_env, run_python
 
-pytest.importorskip("mcp")
-from mcp import Client, MCPError, StdioServerParameters  # noqa: E402
+from agentlog.context.tokencount import count_tokens
+from agentlog.integrations.mcp_server import NOTE_TOKENS, redaction_note
 
 CRASH = textwrap.dedent("""
     def divide(total, parts):
@@ -95,6 +96,7 @@ class TestStdio:
                 assert not error and "ZeroDivisionError: division by zero" in context
                 assert "parts: int = 0" in context and "hunter2" not in context
                 assert re.search(r"\(redacted: \d+ name\)", context)
+                assert count_tokens(context) <= 800
                 error, listing = await call(client, "list_failures", limit=5)
                 failure_id = listing.split()[0]
                 assert not error and "ZeroDivisionError" in listing and "crash.py" in listing
@@ -247,6 +249,16 @@ class TestHttp:
             server.terminate()
             server.wait(timeout=30)
         assert server.stdout.read() == b""  # nothing but protocol, and HTTP has none on stdout
+
+
+class TestRedactionNote:
+    def test_names_kinds_and_stays_short(self):
+        """The note counts markers by kind, names at most three, and fits the room kept for it."""
+        text = "[REDACTED:name] [REDACTED:name] " + " ".join(f"[REDACTED:kind_{i}]" for i in range(9))
+        note = redaction_note(text)
+        assert note.startswith("(redacted: 2 name, 1 kind_") and note.endswith(", 7 more kinds)")
+        assert count_tokens(note) <= NOTE_TOKENS
+        assert redaction_note("plain") == "(redacted: nothing in this result)"
 
 
 class TestWithoutTheExtra:

@@ -13,8 +13,10 @@ HELP = "Print context for the newest failure (then older ones) within a token bu
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-tokens", type=positive_int, default=4000, metavar="N",
                         help="token budget (default 4000)")
-    parser.add_argument("--format", choices=("text", "json", "markdown", "claude", "cursor", "codex"), default="text",
-                        help="layout: plain text, JSON records, markdown, or the one Claude, Cursor or Codex reads best")
+    from agentlog.context.formats import FORMATS
+
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="plain text, JSON records, markdown, or the layout Claude, Cursor or Codex reads best")
     data_dir_argument(parser)
 
 

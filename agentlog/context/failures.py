@@ -15,8 +15,10 @@ MAX_MESSAGE_CHARS = 120
 
 
 def _innermost(failure: dict[str, Any]) -> dict[str, Any] | None:
+    """The innermost user frame that names its place (else any frame that does), or None."""
     frames = failure.get("exc", {}).get("frames", [])
-    user = [f for f in frames if f.get("u")] or [f for f in frames if "file" in f]
+    placed = [f for f in frames if isinstance(f, dict) and {"file", "ln", "f"} <= f.keys()]
+    user = [f for f in placed if f.get("u")] or placed
     return user[0] if user else None
 
 
@@ -33,8 +35,9 @@ def failure_line(failure: dict[str, Any]) -> str:
 
 def find_failure(failures: list[dict[str, Any]], failure_id: str) -> dict[str, Any]:
     """The failure with this id (or unique id prefix); LookupError naming the problem otherwise."""
-    exact = [f for f in failures if f.get("id") == failure_id]
-    matches = exact or [f for f in failures if str(f.get("id", "")).startswith(failure_id)] if failure_id else []
+    matches = [f for f in failures if f.get("id") == failure_id]
+    if not matches and failure_id:
+        matches = [f for f in failures if str(f.get("id", "")).startswith(failure_id)]
     if len(matches) == 1:
         return matches[0]
     if not matches:

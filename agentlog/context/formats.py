@@ -61,14 +61,23 @@ def layout_text(sections: list[Section]) -> str:
     return "".join(line + "\n" for line in _lines(sections))
 
 
-def layout_markdown(sections: list[Section]) -> str:
+def _markdown(sections: list[Section], body: Callable[[str, list[Section]], list[str]]) -> str:
+    """A title, a heading and ``body(part, sections)`` per part, the budget note in italics."""
     out = ["# AgentLog context", ""]
     for part, group in _parts(sections):
         if part == "note":
             out += [f"_{line}_" for line in _lines(group)]
-            continue
-        out += [f"## {TITLES[part]}", "", "```text", *_lines(group), "```", ""]
+        else:
+            out += [f"## {TITLES[part]}", "", *body(part, group), ""]
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _fenced(lines: list[str]) -> list[str]:
+    return ["```text", *lines, "```"]
+
+
+def layout_markdown(sections: list[Section]) -> str:
+    return _markdown(sections, lambda part, group: _fenced(_lines(group)))
 
 
 def layout_claude(sections: list[Section]) -> str:
@@ -82,28 +91,26 @@ def _cursor_section(section: Section) -> list[str]:
     """A frame as a `` `path:line` `` link line plus its source and locals in a fence."""
     match = _WHERE_RE.match(section.lines[0]) if section.lines else None
     if not match:
-        return ["```text", *section.lines, "```"]
+        return _fenced(section.lines)
     _, function, where, rest = match.groups()
     head = f"- `{where}` in `{function}`{rest}"
     return [head, "  ```text", *(f"  {line}" for line in section.lines[1:]), "  ```"] if section.lines[1:] else [head]
 
 
+def _cursor_part(part: str, group: list[Section]) -> list[str]:
+    out: list[str] = []
+    for section in group:
+        if section.label in ("frame", "library frame"):
+            out += _cursor_section(section)
+        elif part == "failure" and not section.label:  # the failure's header, headline and notes
+            out += [f"**{section.lines[0]}**", *(f"- {line.strip()}" for line in section.lines[1:])]
+        else:
+            out += _fenced(section.lines)
+    return out
+
+
 def layout_cursor(sections: list[Section]) -> str:
-    out = ["# AgentLog context", ""]
-    for part, group in _parts(sections):
-        if part == "note":
-            out += [f"_{line}_" for line in _lines(group)]
-            continue
-        out += [f"## {TITLES[part]}", ""]
-        for section in group:
-            if section.label in ("frame", "library frame"):
-                out += _cursor_section(section)
-            elif part == "failure" and not section.label:  # the failure's header, headline and notes
-                out += [f"**{section.lines[0]}**", *(f"- {line.strip()}" for line in section.lines[1:])]
-            else:
-                out += ["```text", *section.lines, "```"]
-        out.append("")
-    return "\n".join(out).rstrip("\n") + "\n"
+    return _markdown(sections, _cursor_part)
 
 
 def layout_codex(sections: list[Section]) -> str:

@@ -28,6 +28,8 @@ MIN_TOKENS, MAX_TOKENS = 50, 100_000
 DEFAULT_TOKENS = 2000
 RESOURCE_TOKENS = 4000
 MAX_LIMIT = 200
+MAX_NOTE_KINDS = 3  # the redaction note names at most this many kinds, so it fits NOTE_TOKENS
+NOTE_TOKENS = 30  # kept free in context results for that note
 _MARKER_RE = re.compile(r"\[REDACTED:([a-z_0-9]+)\]")
 
 INSTRUCTIONS = """\
@@ -70,7 +72,10 @@ def redaction_note(text: str) -> str:
     counts = Counter(_MARKER_RE.findall(text))
     if not counts:
         return "(redacted: nothing in this result)"
-    return "(redacted: " + ", ".join(f"{n} {kind}" for kind, n in counts.most_common()) + ")"
+    kinds = [f"{n} {kind}" for kind, n in counts.most_common(MAX_NOTE_KINDS)]
+    if len(counts) > MAX_NOTE_KINDS:
+        kinds.append(f"{len(counts) - MAX_NOTE_KINDS} more kinds")
+    return "(redacted: " + ", ".join(kinds) + ")"
 
 
 def _finish(text: str) -> str:
@@ -118,11 +123,11 @@ class Tools:
         failures, records = self._load()
         if failure_id:
             failure_id = find_failure(failures, failure_id)["id"]
-        return render(select_failures(failures, failure_id), records, format, _tokens(max_tokens) - 30)
+        return render(select_failures(failures, failure_id), records, format, _tokens(max_tokens) - NOTE_TOKENS)
 
     def failure(self, failure_id: str, max_tokens: int = DEFAULT_TOKENS) -> str:
         failures, records = self._load()
-        return render([find_failure(failures, failure_id)], records, "text", _tokens(max_tokens) - 30)
+        return render([find_failure(failures, failure_id)], records, "text", _tokens(max_tokens) - NOTE_TOKENS)
 
     def list_failures(self, limit: int = 10, since: str | None = None) -> str:
         failures, _ = self._load()
@@ -164,7 +169,7 @@ class Tools:
     def run(self, command: str, timeout_s: float = 120, max_tokens: int = DEFAULT_TOKENS) -> str:
         from agentlog.integrations.runcapture import run_and_capture
 
-        return run_and_capture(command, self.project_dir, self.data_dir, timeout_s, _tokens(max_tokens) - 30)
+        return run_and_capture(command, self.project_dir, self.data_dir, timeout_s, _tokens(max_tokens) - NOTE_TOKENS)
 
 
 def _safely(what: str, body: Callable[[], str], error: type[Exception],

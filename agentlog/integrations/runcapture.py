@@ -44,7 +44,7 @@ def python_argv(command: str) -> list[str]:
         argv = argv[2:]
     if argv[:1] == ["pytest"]:
         argv = ["-m", "pytest", *argv[1:]]
-    if not argv or not (argv[0] in ("-m", "-c") and len(argv) > 1 or argv[0].endswith(".py")):
+    if not argv or not ((argv[0] in ("-m", "-c") and len(argv) > 1) or argv[0].endswith(".py")):
         raise RunError("run_and_capture runs Python only: give 'script.py ARGS', '-m module ARGS', "
                        f"'-c CODE' or 'pytest ARGS' (got {command!r})")
     return argv
