@@ -92,6 +92,25 @@ class TestHookEndToEnd:
         assert result.returncode == 1 and result.stdout == ""
         assert result.stderr.startswith("agentlog hook: ") and result.stderr.count("\n") == 1
 
+    def test_bounded_time(self, project):
+        """A hook whose stdin never ends gives up after its time limit, silently, exit 0."""
+        import subprocess
+        import sys
+
+        start = time.monotonic()
+        proc = subprocess.Popen([sys.executable, "-m", "agentlog", "hook", "claude"], cwd=project, env=child_env(),
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc.stdin.write(b'{"hook_event_name": "PostToolUseFailure", ')  # and then nothing, stdin left open
+        proc.stdin.flush()
+        try:
+            proc.wait(timeout=60)
+        finally:
+            proc.kill()
+            proc.stdin.close()
+        assert proc.returncode == 0 and proc.stdout.read() == b"" and time.monotonic() - start < 30
+        proc.stdout.close()
+        proc.stderr.close()
+
     def test_installed_command_runs(self, project):
         """The command ``agentlog init --claude`` writes into .claude/settings.json is this hook."""
         import shlex

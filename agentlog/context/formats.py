@@ -11,12 +11,14 @@ fences, headings), so the builder is asked for less until the laid-out text fits
   the structure Anthropic's prompting guide recommends for Claude.
 - ``cursor``: markdown whose frame locations are `` `path:line` `` outside code
   blocks, so Cursor's chat shows them as file links.
-- ``codex``: terse plain text: a ``[part]`` line before each part, only the failing
-  source line of each frame (no lines around it).
+- ``codex``: terse plain text: a ``[part]`` line before each part; the lines the builder
+  marks optional (source around the failing line) are dropped before selection, so
+  their budget goes to more frames and calls.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +26,7 @@ from typing import Any
 
 from agentlog.context.builder import (
     DEFAULT_MAX_TOKENS,
+    Chunk,
     Section,
     _json_context,
     build_chunks,
@@ -39,7 +42,6 @@ TAGS = {"failure": "failure", "trail": "call_trail", "session": "session",
         "older": "older_failures", "note": "budget_note"}
 MAX_FIT_ROUNDS = 8
 _WHERE_RE = re.compile(r"^(\s*)at (.+) \(([^()]+:\d+)\)(.*)$")
-_CONTEXT_SOURCE_RE = re.compile(r"^\s+ \d+\| ")  # a source line around the failing one (``>N|``)
 
 
 def _parts(sections: list[Section]) -> list[tuple[str, list[Section]]]:
@@ -118,10 +120,16 @@ def layout_codex(sections: list[Section]) -> str:
     for part, group in _parts(sections):
         if part != "note":
             out.append(f"[{TAGS[part]}]")
-        out += [line for line in _lines(group) if not _CONTEXT_SOURCE_RE.match(line)]
+        out += _lines(group)
     return "".join(line + "\n" for line in out)
 
 
+def _required(chunk: Chunk) -> Chunk:
+    lines = [line for i, line in enumerate(chunk.lines) if i not in chunk.optional]
+    return dataclasses.replace(chunk, lines=lines, optional=frozenset())
+
+
+TERSE = {"codex"}  # layouts without the builder's optional lines
 LAYOUTS: dict[str, Callable[[list[Section]], str]] = {
     "text": layout_text, "markdown": layout_markdown, "claude": layout_claude,
     "cursor": layout_cursor, "codex": layout_codex,
@@ -137,6 +145,8 @@ def render(failures: list[dict[str, Any]], records: list[dict[str, Any]], format
     if layout is None:
         raise ValueError(f"unknown context format {format!r} (one of {', '.join(FORMATS)})")
     chunks = build_chunks(failures, records)
+    if format in TERSE:
+        chunks = [_required(chunk) for chunk in chunks]
     budget = max_tokens
     for _ in range(MAX_FIT_ROUNDS):
         text = layout(fit_sections(chunks, budget))
