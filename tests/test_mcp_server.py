@@ -103,7 +103,12 @@ class TestStdio:
                 error, one = await call(client, "get_failure", id=failure_id, max_tokens=300)
                 assert not error and f"id={failure_id}" in one and "parts: int = 0" in one
                 error, found = await call(client, "search_errors", query="zerodivision divide")
-                assert not error and found.startswith(failure_id)
+                fingerprints, failures_found = found.split("failures (newest first):\n")
+                assert not error and failures_found.startswith(failure_id)
+                fingerprint = fingerprints.splitlines()[1].split()[0]
+                assert re.search(rf"^{fingerprint}  x1  .*ZeroDivisionError: division by zero$", fingerprints, re.M)
+                error, by_fp = await call(client, "search_errors", query=fingerprint[:8])
+                assert not error and failure_id in by_fp
                 error, sessions = await call(client, "list_sessions")
                 assert not error and "failures=1" in sessions
                 error, session = await call(client, "get_session", id=sessions.split()[0])
@@ -119,7 +124,7 @@ class TestStdio:
                     "agentlog://failures/latest", f"agentlog://failures/{failure_id}", "agentlog://sessions",
                     f"agentlog://sessions/{sessions.split()[0]}", "agentlog://patterns"]}
                 assert all("ZeroDivisionError" in reads[u] for u in list(reads)[:2])
-                assert "1x ZeroDivisionError at" in reads["agentlog://patterns"]
+                assert reads["agentlog://patterns"].startswith(f"{fingerprint}  x1  ")
                 assert "failures=1" in reads["agentlog://sessions"]
 
                 prompt = await client.get_prompt("debug_latest_failure", {})

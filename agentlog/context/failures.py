@@ -1,14 +1,12 @@
-"""Failures one line each, found by id, by search text, and grouped into patterns.
+"""Failures one line each, found by id or by search words; history patterns as lines.
 
-Searching and grouping key on the exception type, its message and the innermost
-user frame. When failures carry fingerprints (the history stage), :func:`pattern_key`
-is the one place to switch to them.
+Search matches a failure's fingerprint (``fp``, from the history stage), exception
+type, message, innermost user frame, test and id.
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter
 from typing import Any
 
 MAX_MESSAGE_CHARS = 120
@@ -45,34 +43,32 @@ def find_failure(failures: list[dict[str, Any]], failure_id: str) -> dict[str, A
     raise LookupError(f"id prefix {failure_id!r} matches {len(matches)} failures; give more characters")
 
 
-def pattern_key(failure: dict[str, Any]) -> str:
-    """What makes two failures the same problem: exception type and where it was raised."""
-    frame = _innermost(failure)
-    where = f"{frame['file']}:{frame['f']}" if frame else "?"
-    return f"{failure.get('exc', {}).get('t', '?')} at {where}"
-
-
 def search_failures(failures: list[dict[str, Any]], query: str) -> list[dict[str, Any]]:
-    """Failures, newest first, whose pattern, type, message, file, function or test contains
-    every word of ``query`` (case-insensitive)."""
+    """Failures, newest first, whose fingerprint, type, message, file, function, test or id
+    contains every word of ``query`` (case-insensitive; a fingerprint prefix matches)."""
     words = query.lower().split()
     found = []
     for failure in reversed(failures):
         exc = failure.get("exc", {})
-        haystack = " ".join([pattern_key(failure), str(exc.get("m", "")), str(failure.get("test", "")),
-                             str(failure.get("id", ""))]).lower()
+        frame = _innermost(failure) or {}
+        haystack = " ".join(str(part) for part in (
+            failure.get("fp", ""), exc.get("t", ""), exc.get("m", ""), frame.get("file", ""), frame.get("f", ""),
+            failure.get("test", ""), failure.get("id", ""))).lower()
         if all(word in haystack for word in words):
             found.append(failure)
     return found
 
 
-def pattern_lines(failures: list[dict[str, Any]], limit: int = 20) -> list[str]:
-    """The most frequent patterns: ``count x pattern (last id, last time)``, most frequent first."""
-    counts = Counter(pattern_key(f) for f in failures)
-    last = {pattern_key(f): f for f in failures}
-    lines = []
-    for key, n in counts.most_common(limit):
-        newest = last[key]
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(newest.get("ts", 0)))
-        lines.append(f"{n}x {key} (last id={newest.get('id', '?')} at {when})")
+def _day(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d", time.localtime(ts or 0))
+
+
+def pattern_lines(pattern: dict[str, Any]) -> list[str]:
+    """A history pattern (``agentlog.history.patterns``): fingerprint, count, days, sessions, last
+    commit, exception; then the functions it runs through."""
+    sha = f", last at {pattern['shas'][-1][0][:7]}" if pattern.get("shas") else ""
+    lines = [f"{pattern['fp']}  x{pattern['n']}  {_day(pattern['first'])}..{_day(pattern['last'])}  "
+             f"{pattern['nsess']} sessions{sha}  {pattern['t']}: {pattern['m']}"]
+    if pattern.get("fns"):
+        lines.append(f"    in {' < '.join(pattern['fns'][:4])}")
     return lines

@@ -106,6 +106,8 @@ def _cursor_part(part: str, group: list[Section]) -> list[str]:
             out += _cursor_section(section)
         elif part == "failure" and not section.label:  # the failure's header, headline and notes
             out += [f"**{section.lines[0]}**", *(f"- {line.strip()}" for line in section.lines[1:])]
+        elif section.label == "history":  # seen before: a line of prose
+            out += [f"_{line}_" for line in section.lines]
         else:
             out += _fenced(section.lines)
     return out
@@ -137,14 +139,15 @@ LAYOUTS: dict[str, Callable[[list[Section]], str]] = {
 
 
 def render(failures: list[dict[str, Any]], records: list[dict[str, Any]], format: str = "text",
-           max_tokens: int = DEFAULT_MAX_TOKENS) -> str:
-    """``failures`` (oldest first; the last is the one the context is about) in ``format``."""
+           max_tokens: int = DEFAULT_MAX_TOKENS, data_dir: Path | None = None) -> str:
+    """``failures`` (oldest first; the last is the one the context is about) in ``format``;
+    ``data_dir`` is where the history of the failure's fingerprint is looked up."""
     if format == "json":
         return _json_context(failures, max_tokens)
     layout = LAYOUTS.get(format)
     if layout is None:
         raise ValueError(f"unknown context format {format!r} (one of {', '.join(FORMATS)})")
-    chunks = build_chunks(failures, records)
+    chunks = build_chunks(failures, records, data_dir)
     if format in TERSE:
         chunks = [_required(chunk) for chunk in chunks]
     budget = max_tokens
@@ -177,5 +180,6 @@ def get_formatted_context(format: str = "text", max_tokens: int = DEFAULT_MAX_TO
     """
     if format not in FORMATS:
         raise ValueError(f"unknown context format {format!r} (one of {', '.join(FORMATS)})")
-    failures, records = load(Path(data_dir) if data_dir else None)
-    return render(select_failures(failures, failure_id), records, format, max_tokens)
+    folder = Path(data_dir) if data_dir else None
+    failures, records = load(folder)
+    return render(select_failures(failures, failure_id), records, format, max_tokens, folder)

@@ -68,6 +68,6 @@ def hook_output(event: dict[str, Any], data_dir: Path, now: float) -> dict[str, 
         return None
     intro = (f"AgentLog recorded {len(new)} failure(s) while this command ran; the newest, with its local "
              "values (more: the agentlog MCP tools or `agentlog context`):\n")
-    context = render(new, records, "claude", HOOK_TOKENS - count_tokens(intro))
+    context = render(new, records, "claude", HOOK_TOKENS - count_tokens(intro), data_dir)
     return {"hookSpecificOutput": {"hookEventName": event.get("hook_event_name", "PostToolUse"),
                                    "additionalContext": intro + context}}

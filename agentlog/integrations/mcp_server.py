@@ -20,6 +20,7 @@ from agentlog.context.builder import load
 from agentlog.context.failures import failure_line, find_failure, pattern_lines, search_failures
 from agentlog.context.formats import FORMATS, render, select_failures
 from agentlog.context.session import session_detail_lines, session_line, token_table_lines
+from agentlog.history.patterns import search_patterns
 from agentlog.store import iter_records
 from agentlog.work.summary import resolve_session, summarize_sessions
 from agentlog.work.tokens import summarize_tokens
@@ -28,6 +29,7 @@ MIN_TOKENS, MAX_TOKENS = 50, 100_000
 DEFAULT_TOKENS = 2000
 RESOURCE_TOKENS = 4000
 MAX_LIMIT = 200
+MAX_PATTERNS = 2000  # search_errors looks through this many fingerprints (the history index's own cap)
 MAX_NOTE_KINDS = 3  # the redaction note names at most this many kinds, so it fits NOTE_TOKENS
 NOTE_TOKENS = 30  # kept free in context results for that note
 _MARKER_RE = re.compile(r"\[REDACTED:([a-z_0-9]+)\]")
@@ -123,11 +125,13 @@ class Tools:
         failures, records = self._load()
         if failure_id:
             failure_id = find_failure(failures, failure_id)["id"]
-        return render(select_failures(failures, failure_id), records, format, _tokens(max_tokens) - NOTE_TOKENS)
+        return render(select_failures(failures, failure_id), records, format, _tokens(max_tokens) - NOTE_TOKENS,
+                      self.data_dir)
 
     def failure(self, failure_id: str, max_tokens: int = DEFAULT_TOKENS) -> str:
         failures, records = self._load()
-        return render([find_failure(failures, failure_id)], records, "text", _tokens(max_tokens) - NOTE_TOKENS)
+        return render([find_failure(failures, failure_id)], records, "text", _tokens(max_tokens) - NOTE_TOKENS,
+                      self.data_dir)
 
     def list_failures(self, limit: int = 10, since: str | None = None) -> str:
         failures, _ = self._load()
@@ -150,9 +154,20 @@ class Tools:
         if not query.strip():
             raise ArgumentError("query is empty: give an exception type, message words, a file or a function")
         failures, _ = self._load()
+        limit = _limit(limit)
+        words = query.lower().split()
+        patterns = [p for p in search_patterns("", self.data_dir, limit=MAX_PATTERNS)
+                    if all(w in " ".join(map(str, [p["fp"], p.get("t"), p.get("m"), *p.get("fns", [])])).lower()
+                           for w in words)]
         found = search_failures(failures, query)
-        return _listing([failure_line(f) for f in found[: _limit(limit)]], len(found), "matches",
-                        f"No recorded failure matches {query!r}.")
+        if not patterns and not found:
+            return f"No recorded failure matches {query!r}."
+        lines = [line for p in patterns[:limit] for line in pattern_lines(p)]
+        return "\n".join([
+            "fingerprints (how often each was seen, across runs):",
+            _listing(lines, len(patterns), "fingerprints", "  none"),
+            "failures (newest first):",
+            _listing([failure_line(f) for f in found[:limit]], len(found), "failures", "  none")])
 
     def tokens(self, session: str | None = None) -> str:
         records = self._records()
@@ -163,8 +178,8 @@ class Tools:
         return "\n".join(token_table_lines(summary)) if summary["models"] else "No LLM calls recorded."
 
     def patterns(self) -> str:
-        failures, _ = self._load()
-        return "\n".join(pattern_lines(failures)) or "No failures recorded."
+        found = search_patterns("", self._check_dir(), limit=MAX_LIMIT)  # the most frequent
+        return "\n".join(line for p in found for line in pattern_lines(p)) or "No error patterns recorded."
 
     def run(self, command: str, timeout_s: float = 120, max_tokens: int = DEFAULT_TOKENS) -> str:
         from agentlog.integrations.runcapture import run_and_capture
@@ -251,7 +266,8 @@ def build_server(data_dir: Path, project_dir: Path, allow_run: bool = False) -> 
          "One session by id or unique prefix: details, child sessions, git state, decisions, failed "
          "tool runs, token use, perf markers.")
     tool(search_errors,
-         "Has this failure happened before? Recorded failures, newest first, whose exception type, "
+         "Has this failure happened before? The error fingerprints (seen across runs: count, first and "
+         "last seen, sessions, last commit) and the recorded failures whose fingerprint, exception type, "
          "message, file, function or test contains every word of query.")
     tool(token_summary, "LLM token use and cost per model, for all sessions or one (session id or prefix).")
     if allow_run:
@@ -285,7 +301,7 @@ def build_server(data_dir: Path, project_dir: Path, allow_run: bool = False) -> 
     resource("agentlog://sessions", sessions, "Recorded agent sessions, newest first.")
     resource("agentlog://sessions/{id}", session_by_id, "One session in detail.")
     resource("agentlog://patterns", patterns,
-             "Recurring failures: how often each exception type was raised at each place.")
+             "Recurring failures: error fingerprints, most frequent first, with counts, sessions and commits.")
 
     @server.prompt(name="debug_latest_failure", description="Find the root cause of the newest recorded failure.")
     def debug_latest_failure() -> str:

@@ -94,6 +94,6 @@ def run_and_capture(command: str, project_dir: Path, data_dir: Path, timeout_s: 
     text = "\n".join(head) + "\n"
     if new:
         budget = max_tokens - count_tokens(text) - 10
-        text += "\ncontext of the failure(s) it recorded:\n" + (render(new, records, "text", budget)
+        text += "\ncontext of the failure(s) it recorded:\n" + (render(new, records, "text", budget, data_dir)
                                                               if budget > 20 else "(no budget left)\n")
     return text
