@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import linecache
 import re
+import sys
 from collections.abc import Iterator
 from types import FrameType, TracebackType
 from typing import Any
@@ -48,6 +49,14 @@ def _source(filename: str, lineno: int, module_globals: dict[str, Any]) -> list[
 # Values of these types are cheap to repeat and often equal by coincidence: never shown as references.
 _VALUE_TYPES = frozenset({int, float, bool, complex, str, bytes, type(None), type(...)})
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+ASSERT_TEMP_PREFIX = "@py_"  # pytest's assertion-rewrite temporaries (@py_assert1, @py_format3)
+
+
+def _is_test_case(value: Any) -> bool:
+    unittest_case = sys.modules.get("unittest.case")
+    return unittest_case is not None and isinstance(value, unittest_case.TestCase)
 
 
 def _line_names(src: list[list[Any]], lineno: int) -> list[str]:
@@ -120,7 +129,12 @@ class ExceptionCapture:
         described: dict[str, Any] = {}
         rest = {}
         for name in order:
+            if name.startswith(ASSERT_TEMP_PREFIX):
+                continue  # pytest's assertion rewriting; the message already shows these values
             value = f_locals[name]
+            if _is_test_case(value):
+                described[name] = self._test_case(value)
+                continue
             if type(value) in _VALUE_TYPES or name.startswith("__") or is_secret_name(name):
                 rest[name] = value
                 continue
@@ -133,6 +147,14 @@ class ExceptionCapture:
         result = self.describer.describe_locals(rest)
         result.update(described)
         return {name: result[name] for name in [*order, MORE_KEY] if name in result}
+
+    def _test_case(self, case: Any) -> dict[str, Any]:
+        """A ``unittest.TestCase``: the attributes the test set (``setUp``), not the framework's."""
+        own = {k: v for k, v in vars(case).items() if not k.startswith("_")}
+        desc = self.describer.describe(own)
+        desc.pop("l", None)
+        desc["t"] = type_name(type(case))
+        return desc
 
     def frames(self, tb: TracebackType | None) -> list[dict[str, Any]]:
         """Frames innermost first: launcher frames dropped, recursion collapsed, long stacks cut.
