@@ -51,7 +51,7 @@ def _frame_section(frame: dict[str, Any], place: float, base: float, key: bool) 
 
     ``key``: the innermost user frame, whose failing line and named values rank as KEY.
     """
-    lines = [Line(_where(frame), base)]
+    lines = [Line(_where(frame), base + R_KEY, alone=False)]
     failing = ""
     for n, text in frame.get("src", []):
         if n == frame["ln"]:
@@ -63,7 +63,7 @@ def _frame_section(frame: dict[str, Any], place: float, base: float, key: bool) 
     locals_ = frame.get("loc", {})
     if locals_:
         title = len(lines)
-        lines.append(Line("    locals:", base + R_INNER, (0,)))
+        lines.append(Line("    locals:", base + R_INNER, (0,), alone=False))
         for name, d in locals_.items():
             if key:
                 rank = base + (R_KEY if name in named else R_INNER)
@@ -72,7 +72,21 @@ def _frame_section(frame: dict[str, Any], place: float, base: float, key: bool) 
             lines.append(Line(f"      {local_line(name, d)}", rank, (0, title)))
     elif frame.get("loc_cut"):
         lines.append(Line(f"    locals: {frame['loc_cut']} omitted (record size cap)", base + 0.5, (0,)))
+    lines += _repeat_lines(frame, base, len(lines))
     return Section(place, lines, "frame")
+
+
+def _repeat_lines(frame: dict[str, Any], base: float, offset: int) -> list[Line]:
+    """A collapsed recursion: how its arguments moved, then the outermost copy's locals."""
+    lines = [Line(f"    across the repeats (outermost first): {name}: {', '.join(values)}", base + 0.5, (0,))
+             for name, values in frame.get("moves", {}).items()]
+    outer = frame.get("outer")
+    if isinstance(outer, dict) and outer.get("loc"):
+        title = offset + len(lines)  # index in the frame's section
+        lines.append(Line(f"    outermost copy (line {outer.get('ln', '?')}) locals:", base + R_INNER, (0,),
+                          alone=False))
+        lines += [Line(f"      {local_line(name, d)}", base + R_INNER, (0, title)) for name, d in outer["loc"].items()]
+    return lines
 
 
 def _where(frame: dict[str, Any]) -> str:
@@ -142,7 +156,7 @@ def _tracer_sections(failure: dict[str, Any], order: float) -> list[Section]:
 def _titled(order: float, title: str, body: list[str], rank: float, label: str) -> Section:
     """A title and its lines in order, all at ``rank``."""
     step = 1 / (1000 * (len(body) + 1))
-    return Section(order, [Line(title, rank), *(Line(t, rank + i * step, (0,)) for i, t in enumerate(body))], label)
+    return Section(order, [Line(title, rank, alone=False), *(Line(t, rank + i * step, (0,)) for i, t in enumerate(body))], label)
 
 
 def _session_sections(failure: dict[str, Any], records: list[dict[str, Any]], order: float) -> list[Section]:
@@ -173,6 +187,8 @@ def _failure_header(failure: dict[str, Any], index: int, total: int, cmd: bool =
     parts = [f"FAILURE {index}/{total} id={failure.get('id', '?')} at={_when(failure['ts'])}"]
     if failure.get("src") not in (None, "excepthook"):
         parts.append(f"via={failure['src']}")
+    if failure.get("exit") is not None:
+        parts.append(f"exit code {failure['exit']}")
     if failure.get("th") not in (None, "MainThread"):
         parts.append(f"thread={failure['th']}")
     if failure.get("test"):

@@ -24,6 +24,7 @@ from agentlog.context.tokencount import count_tokens, truncate_to_tokens
 
 NOTE_RESERVE_TOKENS = 24  # kept free for the line naming what the budget left out
 NOTE_RESERVE_FROM = 72  # budgets below this keep nothing free for it
+MIN_NOTE_TOKENS = 16  # a cut left-out line still names at least one thing
 _LINE_BASE = 2  # count_tokens' per-text base, paid once per document rather than per line
 _DOC_BASE = 3
 
@@ -34,7 +35,8 @@ class Line(NamedTuple):
     text: str
     rank: float
     deps: tuple[int, ...] = ()
-    silent: bool = False
+    silent: bool = False  # leaving it out needs no marker (source around the failing line)
+    alone: bool = True  # False: a title, shown only with a line that needs it
 
 
 @dataclasses.dataclass
@@ -116,7 +118,7 @@ def select(sections: list[Section], max_tokens: int) -> Selection:
     """The longest prefix of the global rank order (with dependencies) that fits."""
     budget = _content_budget(max_tokens)
     order = sorted(
-        ((line.rank, s.order, i, n) for n, s in enumerate(sections) for i, line in enumerate(s.lines)),
+        (line.rank, s.order, i, n) for n, s in enumerate(sections) for i, line in enumerate(s.lines) if line.alone
     )
     chosen: list[set[int]] = [set() for _ in sections]
     costs = [[_cost(clean(line.text)) for line in s.lines] for s in sections]
@@ -171,6 +173,6 @@ def render(selection: Selection, max_tokens: int) -> str:
     note = _left_out_line(selection.left_out())
     if note:
         room = max_tokens - count_tokens("\n".join(lines) + "\n")
-        note = truncate_to_tokens(note, room - 1, marker="…)") if room > 1 else ""
+        note = truncate_to_tokens(note, room - 1, marker="…)") if room >= MIN_NOTE_TOKENS else ""
         lines += [note] if note else []
     return "\n".join(lines) + "\n"

@@ -58,7 +58,7 @@ def trail_section_lines(title: str, lines: list[str], ranks: tuple[float, float,
     on_path = set(path)
     flowed = _flowed_in(path, parents, lines)
     n = len(lines) or 1
-    out = [Line(title, rest_rank + 1)]
+    out = [Line(title, rest_rank + 1, alone=False)]
     for i, text in enumerate(lines):
         ancestors = []
         node = parents[i]
