@@ -65,10 +65,8 @@ def _frame_section(frame: dict[str, Any], place: float, base: float, key: bool) 
         title = len(lines)
         lines.append(Line("    locals:", base + R_INNER, (0,), alone=False))
         for name, d in locals_.items():
-            if key:
-                rank = base + (R_KEY if name in named else R_INNER)
-            else:
-                rank = base + (0 if name in named else 0.5)
+            offset = (R_KEY, R_INNER) if key else (0, 0.5)
+            rank = base + offset[name not in named]
             lines.append(Line(f"      {local_line(name, d)}", rank, (0, title)))
     elif frame.get("loc_cut"):
         lines.append(Line(f"    locals: {frame['loc_cut']} omitted (record size cap)", base + 0.5, (0,)))
@@ -105,7 +103,8 @@ def _frame_sections(exc: dict[str, Any], order: float, base: float) -> list[Sect
     for i, frame in enumerate(exc.get("frames", [])):
         place = order + i / 1000
         if "skipped" in frame or not frame.get("u"):
-            text = f"  … {frame['skipped']} frames skipped" if "skipped" in frame else _where(frame) + " [library]"
+            skipped = frame.get("skipped")
+            text = f"  … {skipped} frames skipped" if skipped is not None else _where(frame) + " [library]"
             if not library:
                 sections.append(Section(place, library, "library frame"))
             library.append(Line(text, base + R_LIBRARY + len(library) / 1000))
@@ -156,7 +155,8 @@ def _tracer_sections(failure: dict[str, Any], order: float) -> list[Section]:
 def _titled(order: float, title: str, body: list[str], rank: float, label: str) -> Section:
     """A title and its lines in order, all at ``rank``."""
     step = 1 / (1000 * (len(body) + 1))
-    return Section(order, [Line(title, rank, alone=False), *(Line(t, rank + i * step, (0,)) for i, t in enumerate(body))], label)
+    lines = [Line(title, rank, alone=False), *(Line(t, rank + i * step, (0,)) for i, t in enumerate(body))]
+    return Section(order, lines, label)
 
 
 def _session_sections(failure: dict[str, Any], records: list[dict[str, Any]], order: float) -> list[Section]:

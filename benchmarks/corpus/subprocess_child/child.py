@@ -1,5 +1,3 @@
-import sys
-
 STOCK = {"apples": 4, "pears": 0}
 
 
