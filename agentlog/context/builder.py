@@ -219,13 +219,15 @@ def _related(failure: dict[str, Any], failures: list[dict[str, Any]]) -> list[di
             and 0 <= failure["ts"] - f["ts"] <= RELATED_WINDOW_S]
 
 
-def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]]) -> list[Section]:
+def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]],
+                   data_dir: Path | None = None) -> list[Section]:
     """All candidate sections, newest failure first; a record that cannot be rendered is skipped."""
     if not failures:
         return [Section(0, [Line("No failures recorded.", 0)])]
     newest, older = failures[-1], failures[-2::-1]
     total = len(failures)
     sections = [Section(0, [Line(_failure_header(newest, 1, total), R_HEADER)], "header")]
+    sections += _guarded(_seen_before_sections, newest, data_dir)
     sections += _guarded(_exception_sections, newest["exc"], 1, 0)
     for n, worker in enumerate(_related(newest, failures)[-2:]):
         label = f"in worker pid={worker.get('pid')}: "
@@ -242,6 +244,14 @@ def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]]
                 section.lines = [line._replace(rank=max(line.rank, R_OLDER + n)) for line in section.lines]
                 sections.append(section)
     return sections
+
+
+def _seen_before_sections(failure: dict[str, Any], data_dir: Path | None) -> list[Section]:
+    """The header's history line (context/seen.py), right under it, kept with the headline."""
+    from agentlog.context.seen import seen_before_line
+
+    line = seen_before_line(failure, data_dir)
+    return [Section(0.0001, [Line(line, R_HEADER)], "history")] if line else []
 
 
 def _summary_sections(failure: dict[str, Any], index: int, total: int, order: float) -> list[Section]:
@@ -349,4 +359,4 @@ def get_debug_context(max_tokens: int = DEFAULT_MAX_TOKENS, format: str = "text"
         return _json_context(failures, max_tokens)
     if format != "text":
         raise ValueError(f"unknown context format {format!r} (text or json)")
-    return fit_sections(build_sections(failures, records), max_tokens)
+    return fit_sections(build_sections(failures, records, Path(data_dir) if data_dir else None), max_tokens)
