@@ -140,3 +140,25 @@ def test_recursion_shows_both_ends(tmp_path):
     run_python(["-m", "agentlog", "main.py"], tmp_path, child_env(data))
     text = _context(tmp_path, data, 600)
     assert "k: 9, 7, 5, 3, 1, -1, …" in text and "outermost copy" in text and "k: int = 9" in text
+
+
+def test_pool_worker_failure_shown_once_worker_first(tmp_path):
+    """A Pool worker's failure leads the parent's, without the RemoteTraceback text or a second entry."""
+    data = tmp_path / "data"
+    _write(tmp_path, "main.py", """
+        from multiprocessing import Pool
+
+        def parse(record):
+            key, value = record.split("=")
+            return value
+
+        if __name__ == "__main__":
+            with Pool(2) as pool:
+                pool.map(parse, ["a=1", "c3"])
+    """)
+    run_python(["-m", "agentlog", "main.py"], tmp_path, child_env(data))
+    assert len(read_records(data, "failure")) == 2  # the worker's and the parent's
+    text = _context(tmp_path, data)
+    assert text.startswith("FAILURE 1/1 ") and "RemoteTraceback" not in text
+    assert text.index("in worker pid=") < text.index("at parse (") < text.index("at <module> (")
+    assert "record: str[2] = 'c3'" in text and "FAILURE 2/" not in text

@@ -36,7 +36,7 @@ MAX_CMD_CHARS = 100
 R_HEADLINE, R_HEADER, R_KEY, R_NOTE, R_INNER, R_PATH, R_OLDER_SUMMARY = 0, 0.5, 1, 1.5, 2, 2.5, 2.6
 R_FRAME, R_TRAIL, R_SOURCE, R_TRAIL_REST, R_SESSION, R_OTHER, R_LIBRARY, R_OLDER = 3, 4, 4.5, 5, 6, 7, 8, 9
 R_CHAIN = 2  # added to the ranks of a chained exception's lines
-R_WORKER = 0.2  # added for a worker's failure shown with its parent's
+R_WORKER = -0.45  # added for a worker's failure: its lines rank before the parent's plumbing frames
 SESSION_RANKS = {"session": R_SESSION, "git": R_SESSION, "decisions": R_SESSION,
                  "tools": R_OTHER, "tokens": R_OLDER, "perf": R_OLDER}
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -116,12 +116,14 @@ def _frame_sections(exc: dict[str, Any], order: float, base: float) -> list[Sect
     return sections
 
 
-def _exception_sections(exc: dict[str, Any], order: float, base: float, label: str = "") -> list[Section]:
+def _exception_sections(exc: dict[str, Any], order: float, base: float, label: str = "",
+                        frame_base: float | None = None) -> list[Section]:
+    """The exception's headline, its frames (ranked from ``frame_base``, default ``base``), its chain."""
     rank = base + (R_HEADLINE if not label else R_NOTE)
     head = [Line(f"{label}{exc['t']}: {exc.get('m', '')}".rstrip(), rank)]
     head += [Line(f"  note: {n}", rank + R_NOTE, (0,)) for n in exc.get("notes", [])]
     sections = [Section(order, head, "chained exception" if label else "exception")]
-    sections += _frame_sections(exc, order + 0.001, base)
+    sections += _frame_sections(exc, order + 0.001, base if frame_base is None else frame_base)
     links = (("cause", "caused by: "), ("ctx", "while handling: "))
     for n, (key, text) in enumerate(links, start=1):
         if exc.get(key):
@@ -224,16 +226,22 @@ def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]]
     """All candidate sections, newest failure first; a record that cannot be rendered is skipped."""
     if not failures:
         return [Section(0, [Line("No failures recorded.", 0)])]
-    newest, older = failures[-1], failures[-2::-1]
-    total = len(failures)
+    newest = failures[-1]
+    workers = _related(newest, failures)[-2:]
+    total = len(failures) - len(workers)  # workers are shown with their parent's failure, not again
     sections = [Section(0, [Line(_failure_header(newest, 1, total), R_HEADER)], "header")]
     sections += _guarded(_seen_before_sections, newest, data_dir)
-    sections += _guarded(_exception_sections, newest["exc"], 1, 0)
-    for n, worker in enumerate(_related(newest, failures)[-2:]):
+    exc = newest["exc"]
+    if workers and str((exc.get("cause") or {}).get("t", "")).endswith("RemoteTraceback"):
+        exc = {k: v for k, v in exc.items() if k != "cause"}  # the worker's own record says it better
+    # With a worker's record, the parent's frames are plumbing (pool.map): the worker's come first.
+    sections += _guarded(_exception_sections, exc, 1, 0, "", R_CHAIN if workers else None)
+    for n, worker in enumerate(workers):
         label = f"in worker pid={worker.get('pid')}: "
-        sections += _guarded(_exception_sections, worker["exc"], 2 + n * 0.1, R_WORKER, label)
+        sections += _guarded(_exception_sections, worker["exc"], 0.5 + n * 0.1, R_WORKER, label)
     sections += _guarded(_tracer_sections, newest, 3)
     sections += _guarded(_session_sections, newest, records, 4)
+    older = [f for f in failures[-2::-1] if not any(f is w for w in workers)]
     for n, failure in enumerate(older[:MAX_OLDER_FAILURES]):
         base = 10 + n
         summary = _guarded(_summary_sections, failure, n + 2, total, base)
