@@ -162,3 +162,22 @@ def test_pool_worker_failure_shown_once_worker_first(tmp_path):
     assert text.startswith("FAILURE 1/1 ") and "RemoteTraceback" not in text
     assert text.index("in worker pid=") < text.index("at parse (") < text.index("at <module> (")
     assert "record: str[2] = 'c3'" in text and "FAILURE 2/" not in text
+
+
+def test_parametrized_failures_grouped_first_case_leads(tmp_path):
+    """Failing cases of one parametrized test are one failure, led by the first, listing every case."""
+    data = tmp_path / "data"
+    _write(tmp_path, "test_p.py", """
+        import pytest
+
+        @pytest.mark.parametrize("n", [1, 2, 3, 4])
+        def test_even(n):
+            half = n // 2
+            assert half * 2 == n
+    """)
+    run_python(["-m", "agentlog", "-m", "pytest", *pytest_args(), "test_p.py"], tmp_path, child_env(data))
+    assert len(read_records(data, "failure")) == 2
+    text = _context(tmp_path, data)
+    assert text.startswith("FAILURE 1/1 ") and "cmd='pytest test_p.py::test_even[1]'" in text
+    assert "failing cases of this test (2" in text and "2. [3] AssertionError" in text
+    assert "n: int = 1" in text.split("call trail")[0] and "FAILURE 2/" not in text

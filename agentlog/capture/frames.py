@@ -13,7 +13,7 @@ import linecache
 import re
 import sys
 from collections.abc import Iterator
-from types import FrameType, TracebackType
+from types import FrameType, MethodType, TracebackType
 from typing import Any
 
 from agentlog.capture.codepaths import is_agentlog_frame, is_user_file
@@ -170,7 +170,7 @@ class ExceptionCapture:
 
     def _test_case(self, case: Any) -> dict[str, Any]:
         """A ``unittest.TestCase``: the attributes the test set (``setUp``), not the framework's."""
-        own = {k: v for k, v in vars(case).items() if not k.startswith("_")}
+        own = {k: v for k, v in vars(case).items() if not k.startswith("_") and not isinstance(v, MethodType)}
         desc = self.describer.describe(own)
         desc.pop("l", None)
         desc["t"] = type_name(type(case))

@@ -30,6 +30,8 @@ MAX_OLDER_FAILURES = 5
 SCAN_BYTES = 32 * 1024 * 1024
 RELATED_WINDOW_S = 60.0
 MAX_CMD_CHARS = 100
+MAX_CASES = 20  # failing cases of one test listed together
+MAX_CASE_LOCALS = 3  # locals a case is told apart by
 
 # Ranks: lower is kept first (select.py). KEY: what a debugger needs at any budget:
 # the failing line, the values named on it, the call whose result flowed in.
@@ -226,10 +228,13 @@ def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]]
     """All candidate sections, newest failure first; a record that cannot be rendered is skipped."""
     if not failures:
         return [Section(0, [Line("No failures recorded.", 0)])]
-    newest = failures[-1]
-    workers = _related(newest, failures)[-2:]
-    total = len(failures) - len(workers)  # workers are shown with their parent's failure, not again
+    cases = _same_test(failures[-1], failures)
+    newest = cases[0]  # the first failing case of the test leads
+    workers = _related(failures[-1], failures)[-2:]
+    shown = {id(f) for f in [*workers, *cases[1:]]}  # shown with the failure they belong to, not again
+    total = len(failures) - len(shown)
     sections = [Section(0, [Line(_failure_header(newest, 1, total), R_HEADER)], "header")]
+    sections += _guarded(_cases_sections, cases)
     sections += _guarded(_seen_before_sections, newest, data_dir)
     exc = newest["exc"]
     if workers and str((exc.get("cause") or {}).get("t", "")).endswith("RemoteTraceback"):
@@ -241,7 +246,7 @@ def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]]
         sections += _guarded(_exception_sections, worker["exc"], 0.5 + n * 0.1, R_WORKER, label)
     sections += _guarded(_tracer_sections, newest, 3)
     sections += _guarded(_session_sections, newest, records, 4)
-    older = [f for f in failures[-2::-1] if not any(f is w for w in workers)]
+    older = [f for f in failures[::-1] if id(f) not in shown and f is not newest]
     for n, failure in enumerate(older[:MAX_OLDER_FAILURES]):
         base = 10 + n
         summary = _guarded(_summary_sections, failure, n + 2, total, base)
@@ -260,6 +265,47 @@ def _seen_before_sections(failure: dict[str, Any], data_dir: Path | None) -> lis
 
     line = seen_before_line(failure, data_dir)
     return [Section(0.0001, [Line(line, R_HEADER)], "history")] if line else []
+
+
+def _test_base(failure: dict[str, Any]) -> str | None:
+    """``tests/t.py::test_x (call)`` for every case of a parametrized test or its subtests."""
+    test = failure.get("test")
+    if not isinstance(test, str):
+        return None
+    nodeid, _, phase = test.rpartition(" (")
+    return f"{nodeid.split('[', 1)[0]} ({phase}"
+
+
+def _same_test(newest: dict[str, Any], failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The failing cases (parameters, subtests) of the newest failure's test in its session, oldest first."""
+    base = _test_base(newest)
+    if base is None:
+        return [newest]
+    return [f for f in failures if _test_base(f) == base and f.get("sid") == newest.get("sid")][-MAX_CASES:]
+
+
+def _case_locals(failure: dict[str, Any]) -> dict[str, str]:
+    frames = [f for f in failure["exc"].get("frames", []) if f.get("u") and f.get("loc")]
+    return {name: local_line(name, d) for name, d in frames[-1]["loc"].items()} if frames else {}
+
+
+def _cases_sections(cases: list[dict[str, Any]]) -> list[Section]:
+    """One line per failing case of the test: its parameters, exception, the locals it differs by."""
+    if len(cases) < 2:
+        return []
+    lead = _case_locals(cases[0])
+    lines = [Line(f"failing cases of this test ({len(cases)}, the first shown in full):", R_NOTE, alone=False)]
+    for n, case in enumerate(cases):
+        test = case["test"].rpartition(" (")[0]
+        params = test[test.index("["):] if "[" in test else ""
+        differs = [text for name, text in _case_locals(case).items() if lead.get(name) != text][:MAX_CASE_LOCALS]
+        exc = case["exc"]
+        message = exc.get("m", "").splitlines()[0][:120] if exc.get("m") else ""
+        text = f"  {n + 1}. {params + ' ' if params else ''}{exc['t']}: {message}"
+        if differs:
+            text += f" ({'; '.join(differs)})"
+        lines.append(Line(text, (R_KEY if n < 2 else R_NOTE) + n / 1000, (0,)))
+    return [Section(0.0002, lines, "failing cases")]
 
 
 def _summary_sections(failure: dict[str, Any], index: int, total: int, order: float) -> list[Section]:
