@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from support import both, child_env, read_records, run_python
+from support import both, child_env, needs_pth, read_records, run_python
 from test_pytest_plugin import pytest_args
 
 
@@ -181,3 +181,22 @@ def test_parametrized_failures_grouped_first_case_leads(tmp_path):
     assert text.startswith("FAILURE 1/1 ") and "cmd='pytest test_p.py::test_even[1]'" in text
     assert "failing cases of this test (2" in text and "2. [3] AssertionError" in text
     assert "n: int = 1" in text.split("call trail")[0] and "FAILURE 2/" not in text
+
+
+@needs_pth
+def test_child_failure_linked_to_called_process_error(tmp_path):
+    """A Python child's failure leads the parent's CalledProcessError that names it, counted once."""
+    data = tmp_path / "data"
+    _write(tmp_path, "child.py", "STOCK = {'a': 1}\n\ndef level(name):\n    return STOCK[name]\n\nlevel('plums')\n")
+    _write(tmp_path, "main.py", """
+        import subprocess
+        import sys
+
+        subprocess.run([sys.executable, "child.py"], check=True)
+    """)
+    run_python(["-m", "agentlog", "main.py"], tmp_path, child_env(data))
+    assert len(read_records(data, "failure")) == 2
+    text = _context(tmp_path, data)
+    assert text.startswith("FAILURE 1/1 ")
+    assert text.index("in child pid=") < text.index("KeyError: 'plums'") < text.index("CalledProcessError")
+    assert "name: str[5] = 'plums'" in text

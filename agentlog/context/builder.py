@@ -216,11 +216,26 @@ def _summary_line(failure: dict[str, Any], index: int, total: int) -> str:
 
 
 def _related(failure: dict[str, Any], failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Worker-side failures (multiprocessing) of the same session just before this one."""
+    """Failures of other processes behind this one, in the same session just before it.
+
+    Multiprocessing workers, and for a ``CalledProcessError`` the Python child whose
+    command it names (the child's script or module appears in the parent's message).
+    """
+    message = failure["exc"].get("m", "") if failure["exc"]["t"].endswith("CalledProcessError") else ""
     return [f for f in failures
-            if f is not failure and f.get("src", "").startswith("mp_")
-            and f.get("sid") == failure.get("sid") and f.get("pid") != failure.get("pid")
-            and 0 <= failure["ts"] - f["ts"] <= RELATED_WINDOW_S]
+            if f is not failure and f.get("sid") == failure.get("sid") and f.get("pid") != failure.get("pid")
+            and 0 <= failure["ts"] - f["ts"] <= RELATED_WINDOW_S
+            and (f.get("src", "").startswith("mp_") or (message and _names_child(message, f)))]
+
+
+def _names_child(message: str, child: dict[str, Any]) -> bool:
+    """Whether a ``CalledProcessError`` message names the child's script or module as an argument."""
+    argv = [str(a) for a in child.get("argv", [])]
+    if not argv or argv[0] in ("-c", ""):
+        return False
+    path = Path(argv[0])
+    module = path.parent.name if path.stem == "__main__" else path.stem
+    return any(f"'{name}'" in message for name in (argv[0], path.name, module))
 
 
 def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]],
@@ -242,7 +257,8 @@ def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]]
     # With a worker's record, the parent's frames are plumbing (pool.map): the worker's come first.
     sections += _guarded(_exception_sections, exc, 1, 0, "", R_CHAIN if workers else None)
     for n, worker in enumerate(workers):
-        label = f"in worker pid={worker.get('pid')}: "
+        kind = "worker" if worker.get("src", "").startswith("mp_") else "child"
+        label = f"in {kind} pid={worker.get('pid')}: "
         sections += _guarded(_exception_sections, worker["exc"], 0.5 + n * 0.1, R_WORKER, label)
     sections += _guarded(_tracer_sections, newest, 3)
     sections += _guarded(_session_sections, newest, records, 4)
