@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
 from support import both, child_env, needs_pth, read_records, run_python
 from test_pytest_plugin import pytest_args
 
@@ -200,3 +201,17 @@ def test_child_failure_linked_to_called_process_error(tmp_path):
     assert text.startswith("FAILURE 1/1 ")
     assert text.index("in child pid=") < text.index("KeyError: 'plums'") < text.index("CalledProcessError")
     assert "name: str[5] = 'plums'" in text
+
+
+def test_xdist_failure_named_and_session_failed(tmp_path):
+    """Under xdist the worker's failure names its test, not ``-c``, and the session ends ``failed``."""
+    pytest.importorskip("xdist")
+    data = tmp_path / "data"
+    _write(tmp_path, "test_x.py", "def test_ok():\n    pass\n\ndef test_bad():\n    value = 3\n    assert value == 4\n")
+    result = run_python(["-m", "agentlog", "-m", "pytest", *pytest_args(), "-n", "2", "test_x.py"], tmp_path,
+                        child_env(data))
+    assert result.returncode == 1
+    text = _context(tmp_path, data)
+    assert "cmd='pytest test_x.py::test_bad'" in text and "value: int = 3" in text
+    ends = read_records(data, "session_end")
+    assert ends and all(end["out"] == "failed" for end in ends)
