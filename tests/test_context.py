@@ -7,8 +7,9 @@ import threading
 import pytest
 
 from agentlog.capture.failure import build_failure
-from agentlog.context.builder import build_sections, fit_sections
-from agentlog.context.select import Line, Section
+from agentlog.context.builder import build_sections
+from agentlog.context.builder import fit_text as fit_sections
+from agentlog.context.select import Block, Line
 from agentlog.context.tokencount import count_tokens
 from agentlog.context.values import local_line
 from agentlog.core.config import Config
@@ -89,16 +90,16 @@ class TestBudget:
         assert count_tokens(text) <= 1500
 
 
-def _section(lines: list[str], rank_of=lambda i: i, title: bool = False) -> Section:
+def _section(lines: list[str], rank_of=lambda i: i, title: bool = False) -> Block:
     """Lines ranked in order; with ``title``, line 0 is a title every other line needs."""
-    return Section(0, [Line(t, rank_of(i), (0,) if title and i else (), alone=not title or i > 0)
+    return Block(0, [Line(t, rank_of(i), (0,) if title and i else (), alone=not title or i > 0)
                        for i, t in enumerate(lines)], "x")
 
 
 class TestCutting:
     def test_document_order_not_rank_order(self):
         """Sections print in document order even when kept by rank."""
-        text = fit_sections([Section(2, [Line("second", 0)]), Section(1, [Line("first", 5)])], 100)
+        text = fit_sections([Block(2, [Line("second", 0)]), Block(1, [Line("first", 5)])], 100)
         assert text == "first\nsecond\n"
 
     def test_no_failures(self):
@@ -107,8 +108,8 @@ class TestCutting:
 
     def test_title_never_alone(self):
         """A section whose lines do not fit prints nothing, not its title."""
-        sections = [Section(0, [Line("exception line", 0)]),
-                    Section(1, [Line("a title:", 1, alone=False), Line("x " * 200, 1, (0,))], "block")]
+        sections = [Block(0, [Line("exception line", 0)]),
+                    Block(1, [Line("a title:", 1, alone=False), Line("x " * 200, 1, (0,))], "block")]
         text = fit_sections(sections, 60)
         assert "a title:" not in text and text.startswith("exception line")
 
@@ -221,7 +222,7 @@ def test_cut_trail_keeps_failing_path_and_its_children():
     deep = [f"    helper{i}(), returned {i}" for i in range(40)]
     lines = ["main() [m.py:1], raised KeyError at line 9", "  setup(), returned None", *deep,
              "  load(), returned None", "  parse(), raised KeyError at line 3"]
-    section = Section(0, trail_section_lines("call trail:", lines, (1, 2, 3, 4)), "call trail")
+    section = Block(0, trail_section_lines("call trail:", lines, (1, 2, 3, 4)), "call trail")
     text = fit_sections([section], 80)
     out = text.splitlines()
     assert out[:3] == ["call trail:", "main() [m.py:1], raised KeyError at line 9", "  setup(), returned None"]

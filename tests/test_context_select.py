@@ -8,7 +8,8 @@ import pytest
 
 from agentlog.capture.failure import build_failure
 from agentlog.context.builder import build_sections
-from agentlog.context.select import render, select
+from agentlog.context.select import printed, select
+from agentlog.context.select import text as text_of
 from agentlog.context.tokencount import count_tokens
 from agentlog.core.config import Config
 
@@ -78,7 +79,7 @@ def test_selection_is_monotonic_and_within_budget(records):
         previous = None
         for budget in BUDGETS:
             selection = select(sections, budget)
-            text = render(selection, budget)
+            text = text_of(printed(selection, budget))
             assert count_tokens(text) <= budget, (budget, text)
             if previous is not None:
                 for before, now in zip(previous.chosen, selection.chosen, strict=True):
@@ -95,7 +96,7 @@ def test_titles_never_alone_and_header_kept(records):
             for section, chosen in zip(selection.sections, selection.chosen, strict=True):
                 if chosen:
                     assert any(section.lines[i].alone for i in chosen)
-            text = render(selection, budget)
+            text = text_of(printed(selection, budget))
             if budget >= 200:
                 assert text.startswith("FAILURE 1/"), (budget, text)
                 assert f"{failures[-1]['exc']['t']}:" in text

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from agentlog.context.select import Line, Section, render, select
+from agentlog.context.select import Block, Line, Section, printed, select
+from agentlog.context.select import text as plain_text
 from agentlog.context.tokencount import count_tokens
 from agentlog.context.trailcut import trail_section_lines
 from agentlog.context.values import local_line
@@ -48,7 +49,7 @@ def _when(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
 
 
-def _frame_section(frame: dict[str, Any], place: float, base: float, key: bool) -> Section:
+def _frame_section(frame: dict[str, Any], place: float, base: float, key: bool) -> Block:
     """A user frame: location, failing line, locals (those named on the failing line first).
 
     ``key``: the innermost user frame, whose failing line and named values rank as KEY.
@@ -73,7 +74,7 @@ def _frame_section(frame: dict[str, Any], place: float, base: float, key: bool) 
     elif frame.get("loc_cut"):
         lines.append(Line(f"    locals: {frame['loc_cut']} omitted (record size cap)", base + 0.5, (0,)))
     lines += _repeat_lines(frame, base, len(lines))
-    return Section(place, lines, "frame")
+    return Block(place, lines, "frame")
 
 
 def _repeat_lines(frame: dict[str, Any], base: float, offset: int) -> list[Line]:
@@ -97,21 +98,19 @@ def _where(frame: dict[str, Any]) -> str:
     return f"  at {frame['f']} ({frame['file']}:{frame['ln']}){rep}"
 
 
-def _frame_sections(exc: dict[str, Any], order: float, base: float) -> list[Section]:
-    """One section per user frame, innermost first; a run of library frames is one section."""
-    sections: list[Section] = []
-    library: list[Line] = []
+def _frame_sections(exc: dict[str, Any], order: float, base: float) -> list[Block]:
+    """One block per frame, innermost first; library frames are one line each."""
+    sections: list[Block] = []
     user_rank = 0
     for i, frame in enumerate(exc.get("frames", [])):
         place = order + i / 1000
-        if "skipped" in frame or not frame.get("u"):
-            skipped = frame.get("skipped")
-            text = f"  … {skipped} frames skipped" if skipped is not None else _where(frame) + " [library]"
-            if not library:
-                sections.append(Section(place, library, "library frame"))
-            library.append(Line(text, base + R_LIBRARY + len(library) / 1000))
+        if "skipped" in frame:
+            sections.append(Block(place, [Line(f"  … {frame['skipped']} frames skipped", base + R_LIBRARY)]))
             continue
-        library = []
+        if not frame.get("u"):
+            sections.append(Block(place, [Line(_where(frame) + " [library]", base + R_LIBRARY + i / 1000)],
+                                  "library frame"))
+            continue
         rank = base + (0 if user_rank == 0 else R_FRAME + user_rank / 100)
         sections.append(_frame_section(frame, place, rank, key=user_rank == 0))
         user_rank += 1
@@ -119,12 +118,12 @@ def _frame_sections(exc: dict[str, Any], order: float, base: float) -> list[Sect
 
 
 def _exception_sections(exc: dict[str, Any], order: float, base: float, label: str = "",
-                        frame_base: float | None = None) -> list[Section]:
+                        frame_base: float | None = None) -> list[Block]:
     """The exception's headline, its frames (ranked from ``frame_base``, default ``base``), its chain."""
     rank = base + (R_HEADLINE if not label else R_NOTE)
     head = [Line(f"{label}{exc['t']}: {exc.get('m', '')}".rstrip(), rank)]
     head += [Line(f"  note: {n}", rank + R_NOTE, (0,)) for n in exc.get("notes", [])]
-    sections = [Section(order, head, "chained exception" if label else "exception")]
+    sections = [Block(order, head, "chained exception" if label else "")]
     sections += _frame_sections(exc, order + 0.001, base if frame_base is None else frame_base)
     links = (("cause", "caused by: "), ("ctx", "while handling: "))
     for n, (key, text) in enumerate(links, start=1):
@@ -135,7 +134,7 @@ def _exception_sections(exc: dict[str, Any], order: float, base: float, label: s
     return sections
 
 
-def _tracer_sections(failure: dict[str, Any], order: float) -> list[Section]:
+def _tracer_sections(failure: dict[str, Any], order: float) -> list[Block]:
     try:
         from agentlog.context import trail as trailview
     except ImportError:
@@ -149,21 +148,21 @@ def _tracer_sections(failure: dict[str, Any], order: float) -> list[Section]:
         if lines:
             ranks = (R_KEY, R_PATH, R_TRAIL, R_TRAIL_REST)
             title = "call trail before the failure (oldest first):"
-            sections.append(Section(order + 0.01, trail_section_lines(title, lines, ranks), "call trail"))
+            sections.append(Block(order + 0.01, trail_section_lines(title, lines, ranks), "call trail"))
     if failure.get("threads"):
         sections.append(_titled(order + 0.02, "other threads:", trailview.threads_lines(failure["threads"]),
                                 R_OTHER, "threads"))
     return [s for s in sections if len(s.lines) > 1]
 
 
-def _titled(order: float, title: str, body: list[str], rank: float, label: str) -> Section:
+def _titled(order: float, title: str, body: list[str], rank: float, label: str) -> Block:
     """A title and its lines in order, all at ``rank``."""
     step = 1 / (1000 * (len(body) + 1))
     lines = [Line(title, rank, alone=False), *(Line(t, rank + i * step, (0,)) for i, t in enumerate(body))]
-    return Section(order, lines, label)
+    return Block(order, lines, label)
 
 
-def _session_sections(failure: dict[str, Any], records: list[dict[str, Any]], order: float) -> list[Section]:
+def _session_sections(failure: dict[str, Any], records: list[dict[str, Any]], order: float) -> list[Block]:
     try:
         from agentlog.context.session import session_blocks
     except ImportError:
@@ -239,16 +238,16 @@ def _names_child(message: str, child: dict[str, Any]) -> bool:
 
 
 def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]],
-                   data_dir: Path | None = None) -> list[Section]:
+                   data_dir: Path | None = None) -> list[Block]:
     """All candidate sections, newest failure first; a record that cannot be rendered is skipped."""
     if not failures:
-        return [Section(0, [Line("No failures recorded.", 0)])]
+        return [Block(0, [Line("No failures recorded.", 0)])]
     cases = _same_test(failures[-1], failures)
     newest = cases[0]  # the first failing case of the test leads
     workers = _related(failures[-1], failures)[-2:]
     shown = {id(f) for f in [*workers, *cases[1:]]}  # shown with the failure they belong to, not again
     total = len(failures) - len(shown)
-    sections = [Section(0, [Line(_failure_header(newest, 1, total), R_HEADER)], "header")]
+    sections = [Block(0, [Line(_failure_header(newest, 1, total), R_HEADER)])]
     sections += _guarded(_cases_sections, cases)
     sections += _guarded(_seen_before_sections, newest, data_dir)
     exc = newest["exc"]
@@ -260,8 +259,8 @@ def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]]
         kind = "worker" if worker.get("src", "").startswith("mp_") else "child"
         label = f"in {kind} pid={worker.get('pid')}: "
         sections += _guarded(_exception_sections, worker["exc"], 0.5 + n * 0.1, R_WORKER, label)
-    sections += _guarded(_tracer_sections, newest, 3)
-    sections += _guarded(_session_sections, newest, records, 4)
+    sections += _in_part("trail", _guarded(_tracer_sections, newest, 3))
+    sections += _in_part("session", _guarded(_session_sections, newest, records, 4))
     older = [f for f in failures[::-1] if id(f) not in shown and f is not newest]
     for n, failure in enumerate(older[:MAX_OLDER_FAILURES]):
         base = 10 + n
@@ -271,16 +270,17 @@ def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]]
             # Its frames (the exception line is already in the summary) only if room remains.
             for section in _guarded(_frame_sections, failure["exc"], base + 0.01, R_OLDER + n):
                 section.lines = [line._replace(rank=max(line.rank, R_OLDER + n)) for line in section.lines]
+                section.part = "older"
                 sections.append(section)
     return sections
 
 
-def _seen_before_sections(failure: dict[str, Any], data_dir: Path | None) -> list[Section]:
+def _seen_before_sections(failure: dict[str, Any], data_dir: Path | None) -> list[Block]:
     """The header's history line (context/seen.py), right under it, kept with the headline."""
     from agentlog.context.seen import seen_before_line
 
     line = seen_before_line(failure, data_dir)
-    return [Section(0.0001, [Line(line, R_HEADER)], "history")] if line else []
+    return [Block(0.0001, [Line(line, R_HEADER)], "history")] if line else []
 
 
 def _test_base(failure: dict[str, Any]) -> str | None:
@@ -305,7 +305,7 @@ def _case_locals(failure: dict[str, Any]) -> dict[str, str]:
     return {name: local_line(name, d) for name, d in frames[-1]["loc"].items()} if frames else {}
 
 
-def _cases_sections(cases: list[dict[str, Any]]) -> list[Section]:
+def _cases_sections(cases: list[dict[str, Any]]) -> list[Block]:
     """One line per failing case of the test: its parameters, exception, the locals it differs by."""
     if len(cases) < 2:
         return []
@@ -321,15 +321,21 @@ def _cases_sections(cases: list[dict[str, Any]]) -> list[Section]:
         if differs:
             text += f" ({'; '.join(differs)})"
         lines.append(Line(text, (R_KEY if n < 2 else R_NOTE) + n / 1000, (0,)))
-    return [Section(0.0002, lines, "failing cases")]
+    return [Block(0.0002, lines, "failing cases")]
 
 
-def _summary_sections(failure: dict[str, Any], index: int, total: int, order: float) -> list[Section]:
-    return [Section(order, [Line(_summary_line(failure, index, total), R_OLDER_SUMMARY + index / 100)],
-                    "older failure")]
+def _in_part(part: str, blocks: list[Block]) -> list[Block]:
+    for block in blocks:
+        block.part = part
+    return blocks
 
 
-def _guarded(build: Callable[..., list[Section]], *args: Any) -> list[Section]:
+def _summary_sections(failure: dict[str, Any], index: int, total: int, order: float) -> list[Block]:
+    return [Block(order, [Line(_summary_line(failure, index, total), R_OLDER_SUMMARY + index / 100)],
+                    "older failure", "older")]
+
+
+def _guarded(build: Callable[..., list[Block]], *args: Any) -> list[Block]:
     """Sections from one record, or none if the record is malformed (hand-edited, another version)."""
     try:
         return build(*args)
@@ -337,9 +343,14 @@ def _guarded(build: Callable[..., list[Section]], *args: Any) -> list[Section]:
         return []
 
 
-def fit_sections(sections: list[Section], max_tokens: int) -> str:
-    """The text of what ``max_tokens`` keeps (select.py), in document order."""
-    return render(select(sections, max_tokens), max_tokens)
+def fit_sections(blocks: list[Block], max_tokens: int) -> list[Section]:
+    """What ``max_tokens`` keeps of ``blocks`` (select.py), as printed sections in document order."""
+    return printed(select(blocks, max_tokens), max_tokens)
+
+
+def fit_text(blocks: list[Block], max_tokens: int) -> str:
+    """The plain-text context: :func:`fit_sections`' lines, one after another."""
+    return plain_text(fit_sections(blocks, max_tokens))
 
 
 def load(data_dir: Path | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -429,4 +440,4 @@ def get_debug_context(max_tokens: int = DEFAULT_MAX_TOKENS, format: str = "text"
         return _json_context(failures, max_tokens)
     if format != "text":
         raise ValueError(f"unknown context format {format!r} (text or json)")
-    return fit_sections(build_sections(failures, records, Path(data_dir) if data_dir else None), max_tokens)
+    return fit_text(build_sections(failures, records, Path(data_dir) if data_dir else None), max_tokens)

@@ -1,6 +1,6 @@
 """Fitting ranked lines into a token budget, the same way at every budget.
 
-A context is a list of :class:`Section` (a frame, the call trail, the session),
+A context is a list of :class:`Block` (a frame, the call trail, the session),
 each a list of :class:`Line` with a rank (lower is kept first) and the lines it
 cannot be shown without (its section's title, the calls it happened in). Lines
 are taken in one global rank order, each with its dependencies, for as long as
@@ -40,12 +40,25 @@ class Line(NamedTuple):
 
 
 @dataclasses.dataclass
-class Section:
-    """Lines printed together, at ``order`` in the document."""
+class Block:
+    """Candidate lines printed together, at ``order`` in the document."""
 
     order: float
     lines: list[Line]
     label: str = ""  # what it is, for the line naming what the budget left out
+    # The document part, for per-agent layouts (context/formats.py), in document order:
+    # "failure" (the newest: header, exception, frames, chained exceptions), "trail", "session",
+    # "older" (older failures), "note" (what the budget left out).
+    part: str = "failure"
+
+
+@dataclasses.dataclass
+class Section:
+    """A block as it is printed: its part, what it is, its chosen lines and cut markers."""
+
+    part: str
+    label: str
+    lines: list[str]
 
 
 # Terminal control characters from messages or output (an ESC clearing the screen) are shown, not sent.
@@ -68,7 +81,7 @@ def _indent(text: str) -> str:
     return text[: len(text) - len(text.lstrip(" "))]
 
 
-def render_section(section: Section, chosen: set[int]) -> list[str]:
+def render_block(section: Block, chosen: set[int]) -> list[str]:
     """The chosen lines in order, a marker where non-silent lines were left out."""
     out: list[str] = []
     gap: list[str] = []
@@ -102,7 +115,7 @@ def _left_out_line(labels: list[str]) -> str:
 class Selection(NamedTuple):
     """What a budget keeps: per section, the indexes of its chosen lines."""
 
-    sections: list[Section]
+    sections: list[Block]
     chosen: list[set[int]]
 
     def left_out(self) -> list[str]:
@@ -114,7 +127,7 @@ def _content_budget(max_tokens: int) -> int:
     return max_tokens - min(NOTE_RESERVE_TOKENS, max(0, max_tokens - NOTE_RESERVE_FROM))
 
 
-def select(sections: list[Section], max_tokens: int) -> Selection:
+def select(sections: list[Block], max_tokens: int) -> Selection:
     """The longest prefix of the global rank order (with dependencies) that fits."""
     budget = _content_budget(max_tokens)
     order = sorted(
@@ -142,7 +155,7 @@ def select(sections: list[Section], max_tokens: int) -> Selection:
     return _replay(sections, order[:best])
 
 
-def _section_cost(section: Section, chosen: set[int], costs: list[int]) -> int:
+def _section_cost(section: Block, chosen: set[int], costs: list[int]) -> int:
     total, gap = 0, []
     for i, line in enumerate(section.lines):
         if i in chosen:
@@ -154,25 +167,39 @@ def _section_cost(section: Section, chosen: set[int], costs: list[int]) -> int:
     return total + (_cost(_marker(gap)) if gap and chosen else 0)
 
 
-def _replay(sections: list[Section], prefix: list[tuple[float, float, int, int]]) -> Selection:
+def _replay(sections: list[Block], prefix: list[tuple[float, float, int, int]]) -> Selection:
     chosen: list[set[int]] = [set() for _ in sections]
     for _, _, i, n in prefix:
         chosen[n].update((*sections[n].lines[i].deps, i))
     return Selection(sections, chosen)
 
 
-def render(selection: Selection, max_tokens: int) -> str:
-    """The selection in document order, then the left-out line if it fits."""
+def printed(selection: Selection, max_tokens: int) -> list[Section]:
+    """The chosen blocks in document order, then the left-out line (part ``note``) if it fits."""
     pairs = sorted(zip(selection.sections, selection.chosen, strict=True), key=lambda p: p[0].order)
-    lines = [text for section, chosen in pairs if chosen for text in render_section(section, chosen)]
-    if not lines:
+    out = [Section(block.part, block.label, render_block(block, chosen)) for block, chosen in pairs if chosen]
+    if not out:
         # Not even the first line fits: a cut headline still says what failed.
-        first = min(((line.rank, s.order, line.text) for s in selection.sections for line in s.lines), default=None)
+        first = min(((line.rank, b.order, line.text, b) for b in selection.sections for line in b.lines),
+                    default=None, key=lambda item: item[:2])
         cut = truncate_to_tokens(clean(first[2]), max_tokens - 1) if first else ""
-        return cut + "\n" if cut else ""
+        return [Section(first[3].part, first[3].label, [cut])] if cut else []
     note = _left_out_line(selection.left_out())
     if note:
-        room = max_tokens - count_tokens("\n".join(lines) + "\n")
+        room = max_tokens - count_tokens(text(out))
         note = truncate_to_tokens(note, room - 1, marker="…)") if room >= MIN_NOTE_TOKENS else ""
-        lines += [note] if note else []
-    return "\n".join(lines) + "\n"
+        out += [Section("note", "", [note])] if note else []
+    return out
+
+
+def text(sections: list[Section]) -> str:
+    """Printed sections as plain text, one line after another."""
+    return "".join(line + "\n" for section in sections for line in section.lines)
+
+
+def without_silent(block: Block) -> Block:
+    """``block`` without its silent lines (for terse layouts), dependencies renumbered."""
+    keep = [i for i, line in enumerate(block.lines) if not line.silent]
+    index = {old: new for new, old in enumerate(keep)}
+    lines = [block.lines[i]._replace(deps=tuple(index[d] for d in block.lines[i].deps if d in index)) for i in keep]
+    return dataclasses.replace(block, lines=lines)
