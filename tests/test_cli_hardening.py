@@ -20,8 +20,9 @@ COMMAND_ARGS = {
     "baseline": [], "repro": ["FAILURE", "-o", "repro.py", "--no-verify"],
     # These need a remote or a baseline: the point is only that every spelling of --dir agrees.
     "sync": [], "share": ["SESSION"], "pull": ["nope"], "regress": [],
+    "mcp": [], "hook": ["claude"], "init": ["--claude", "--dry-run"],  # stdin is empty: they end at once
 }
-NEEDS_MORE = {"sync", "share", "pull", "regress"}
+NEEDS_MORE = {"sync", "share", "pull", "regress", "hook"}  # hook: empty stdin is no event
 OUTPUT_VARIES = {"snapshot", "clear"}  # a new snapshot id each run; clear removed the dir
 
 
@@ -41,7 +42,7 @@ def recorded(tmp_path: Path) -> tuple[Path, str]:
 
 
 def _agentlog(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return run_python(["-m", "agentlog", *args], cwd, child_env())
+    return run_python(["-m", "agentlog", *args], cwd, child_env(), stdin="")
 
 
 class TestDirEverywhere:

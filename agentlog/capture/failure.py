@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -168,15 +168,21 @@ def record_failure(
     source: str,
     tb: TracebackType | None = None,
     thread: threading.Thread | None = None,
+    scope: Callable[[dict[str, Any]], None] | None = None,
     **extra: Any,
 ) -> bool:
-    """Build and append a failure record once per exception object; ``extra`` adds fields. Never raises."""
+    """Build and append a failure record once per exception object. Never raises.
+
+    ``scope`` narrows the record in place (a test's trail); ``extra`` adds fields.
+    """
     from agentlog.core import selflog
 
     try:
         if not _first_sighting(exc):
             return False
         record = build_failure(exc, source, tb=tb, thread=thread)
+        if scope is not None:
+            scope(record)
         record.update(extra)
         written = append(record)
         if written:
