@@ -127,6 +127,10 @@ def resume() -> None:
         activate.install()
         return
     activate.install(config)
+    if config.trace != "off":
+        from agentlog.runtime import hooks
+
+        hooks.watch_exit()  # no launcher around the program sees a SystemExit leave it
     if config.verbose:
         import atexit
 
