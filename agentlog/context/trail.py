@@ -87,7 +87,7 @@ class _Renderer:
         """``qualname()``; the first mention also says where it is defined."""
         if not 0 <= index < len(self.fns):
             return "?()"
-        qualname, filename, line = self.fns[index]
+        qualname, filename, line = self.fns[index][:3]
         text = qualname if qualname.startswith("class ") else f"{qualname}()"
         if where and index not in self.seen:
             self.seen.add(index)
