@@ -31,11 +31,11 @@ def args_of(trail: dict[str, Any], name: str) -> list[dict[str, Any] | None]:
     return [c.get("a") for c in calls_of(trail, name)]
 
 
-def INT(v: int) -> dict[str, str]:  # noqa: N802 - reads like a type in the expectations
+def int_desc(v: int) -> dict[str, str]:
     return {"t": "int", "v": str(v)}
 
 
-def STR(text: str, length: int | None = None) -> dict[str, Any]:  # noqa: N802
+def str_desc(text: str, length: int | None = None) -> dict[str, Any]:
     desc: dict[str, Any] = {"t": "str", "l": len(text) if length is None else length, "v": repr(text)}
     if length is not None and length > len(text):
         desc["x"] = length - len(text)
@@ -111,47 +111,48 @@ class TestArguments:
     def test_keyword_only(self, engine: str) -> None:
         """Keyword-only arguments follow the positional ones, named from the code object."""
         trail = record(lambda: kwonly(1, b="x"))["trail"]
-        assert args_of(trail, "kwonly") == [{"a": INT(1), "b": STR("x"), "c": INT(3)}]
+        assert args_of(trail, "kwonly") == [{"a": int_desc(1), "b": str_desc("x"), "c": int_desc(3)}]
 
     def test_method_self_by_type(self, engine: str) -> None:
         """``self`` is recorded by type only."""
         trail = record(lambda: Queue().resize(0))["trail"]
-        assert args_of(trail, "resize") == [{"self": {"t": f"{__name__}.Queue"}, "n": INT(0)}]
+        assert args_of(trail, "resize") == [{"self": {"t": f"{__name__}.Queue"}, "n": int_desc(0)}]
 
     def test_closures_and_cells(self, engine: str) -> None:
         """A closure's arguments are read; an argument an inner function captures is dereferenced."""
         trail = record(lambda: (make_closure(10)(5), cellarg("X", 2)))["trail"]
-        assert args_of(trail, "closure") == [{"q": INT(5)}]
-        assert args_of(trail, "cellarg") == [{"x": STR("X"), "y": INT(2)}]
+        assert args_of(trail, "closure") == [{"q": int_desc(5)}]
+        assert args_of(trail, "cellarg") == [{"x": str_desc("X"), "y": int_desc(2)}]
 
     def test_generator(self, engine: str) -> None:
         """A generator's arguments come with its first start; resumptions carry none."""
         trail = record(lambda: list(gen(1, "b")))["trail"]
         calls = calls_of(trail, "gen")
-        assert calls[0]["a"] == {"a": INT(1), "b": STR("b")}
+        assert calls[0]["a"] == {"a": int_desc(1), "b": str_desc("b")}
         assert all("a" not in c for c in calls[1:]) and len(calls) == 3
 
     def test_called_from_c(self, engine: str) -> None:
         """Lambdas called by map() and sorted() (C code) have their arguments too."""
         trail = record(lambda: (list(map(lambda v: v + 1, [4])), sorted([2], key=lambda k: -k)))["trail"]
-        assert args_of(trail, "<lambda>")[-2:] == [{"v": INT(4)}, {"k": INT(2)}]
+        assert args_of(trail, "<lambda>")[-2:] == [{"v": int_desc(4)}, {"k": int_desc(2)}]
 
     def test_first_four_slots(self, engine: str) -> None:
         """Only the first four argument slots are recorded."""
         trail = record(lambda: many(1, 2, 3, 4, 5, 6))["trail"]
-        assert args_of(trail, "many") == [{"a": INT(1), "b": INT(2), "c": INT(3), "d": INT(4)}]
+        assert args_of(trail, "many") == [{"a": int_desc(1), "b": int_desc(2), "c": int_desc(3), "d": int_desc(4)}]
 
     def test_star_args_by_type(self, engine: str) -> None:
         """*args and **kwargs show type and length."""
         trail = record(lambda: varargs(1, 2, 3, k=4))["trail"]
-        assert args_of(trail, "varargs") == [{"a": INT(1), "rest": {"t": "tuple", "l": 2}, "kw": {"t": "dict", "l": 1}}]
+        star = {"a": int_desc(1), "rest": {"t": "tuple", "l": 2}, "kw": {"t": "dict", "l": 1}}
+        assert args_of(trail, "varargs") == [star]
 
     def test_containers_and_strings(self, engine: str) -> None:
         """Containers show type and length; long strings a 16-byte prefix and the cut; non-ASCII its length."""
         trail = record(lambda: (give([1, 2]), give("y" * 30), give("żółw"), give(b"\x00ab")))["trail"]
         assert args_of(trail, "give") == [
             {"value": {"t": "list", "l": 2}},
-            {"value": STR("y" * 16, 30)},
+            {"value": str_desc("y" * 16, 30)},
             {"value": {"t": "str", "l": 4}},
             {"value": {"t": "bytes", "l": 3, "v": "b'\\x00ab'"}},
         ]
@@ -170,7 +171,7 @@ class TestRedaction:
         trail = record(lambda: login("bob", "hunter2", "abc"))["trail"]
         assert args_of(trail, "login") == [
             {
-                "user": STR("bob"),
+                "user": str_desc("bob"),
                 "password": {"t": "str", "v": marker("name"), "red": "name"},
                 "api_token": {"t": "str", "v": marker("name"), "red": "name"},
             }

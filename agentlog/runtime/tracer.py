@@ -30,15 +30,15 @@ from agentlog.runtime import traced
 from agentlog.runtime.toolids import claim_tool_id
 from agentlog.runtime.tracer_types import (
     ENTER_KINDS,
-    K_ARG,
     GLOBAL_EVENT_NAMES,
+    K_ARG,
     K_HANDLED,
     K_RAISE,
     K_RERAISE,
     K_RESUME,
     K_RETURN,
-    K_THROW,
     K_START,
+    K_THROW,
     K_UNWIND,
     K_VALUE,
     K_YIELD,
@@ -292,7 +292,8 @@ def args_status(engine: object, config: Config) -> str:
         return "off (no call trail)"
     if getattr(engine, "ARGS_SUPPORTED", False):
         return "on"
-    build = f"CPython {sys.version_info.major}.{sys.version_info.minor}" + (" free-threaded" if _free_threaded() else "")
+    build = f"CPython {sys.version_info.major}.{sys.version_info.minor}"
+    build += " free-threaded" if _free_threaded() else ""
     return (
         f"off: the C engine does not know the interpreter frame layout of {build} (verified: 3.12, 3.13), "
         f"so calls are recorded without argument values; {ENGINE_ENV}=python records them, slower"
