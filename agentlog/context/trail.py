@@ -195,8 +195,12 @@ class _Renderer:
         return tuple(out)
 
     def pair(self, block: _Block, seq: int) -> _Pair:
+        """The call's (arguments, result); the result names the line it returned from if not the last."""
         item = block.item
-        return _Pair(self.args(item), short_value(item["r"]) if "r" in item else "", seq)
+        result = short_value(item["r"]) if "r" in item else ""
+        if result and item.get("end") == "ret" and item.get("ln") and item["ln"] != self.last_line(item["c"]):
+            result += f" from line {item['ln']}"
+        return _Pair(self.args(item), result, seq)
 
     def lines(self, blocks: list[_Block], depth: int = 0) -> list[str]:
         out: list[str] = []
@@ -250,8 +254,6 @@ class _Renderer:
             text += ", ran"  # a class statement's body: its "return value" means nothing
         elif end == "ret":
             text += f": {listing}" if listing else " -> " + _results_text(pairs)
-            if block.count == 1 and item.get("ln") and item["ln"] != self.last_line(item["c"]):
-                text += f" from line {item['ln']}"
         elif end == "yield":
             text += f": {listing}" if listing else ", yielded " + _results_text(pairs)
         elif end == "exc":

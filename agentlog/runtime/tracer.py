@@ -295,8 +295,9 @@ def args_status(engine: object, config: Config) -> str:
     build = f"CPython {sys.version_info.major}.{sys.version_info.minor}"
     build += " free-threaded" if _free_threaded() else ""
     return (
-        f"off: the C engine does not know the interpreter frame layout of {build} (verified: 3.12, 3.13), "
-        f"so calls are recorded without argument values; {ENGINE_ENV}=python records them, slower"
+        f"off: the C engine was built without a frame layout for {build} (verified layouts: CPython 3.12 "
+        f"and 3.13, GIL builds), so calls are recorded without argument values; {ENGINE_ENV}=python "
+        "records them, slower"
     )
 
 
