@@ -25,9 +25,13 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-MODES = ("none", "crash", "empty-c", "calls-c-noargs", "calls-c", "calls-py", "viztracer", "setprofile")
+MODES = (
+    "none", "crash", "empty-c", "calls-c-before", "calls-c-noargs", "calls-c", "calls-py", "viztracer", "setprofile"
+)
+BEFORE_ENV = "AGENTLOG_BENCH_BEFORE"  # set by --before: where calls-c-before imports agentlog from
 MODE_TITLES = {
     "none": "untraced",
+    "calls-c-before": "calls (C), before",
     "crash": "crash-only",
     "empty-c": "empty C pair",
     "calls-c-noargs": "calls (C), no args",
@@ -39,7 +43,7 @@ MODE_TITLES = {
 # Compared with the empty C callback pair (PY_START + PY_RETURN doing nothing): CPython's own
 # cost of monitoring a call, measured in the same run.
 FLOOR_MODE = "empty-c"
-TRAIL_MODES = ("calls-c-noargs", "calls-c")
+TRAIL_MODES = ("calls-c-before", "calls-c-noargs", "calls-c")
 ARGS_FLOOR_TARGET = {"call-heavy": 1.40}  # calls (C) with arguments / empty C pair
 ARGS_UNTRACED_TARGET = {"mixed": 1.10, "realistic": 1.10}
 WORKLOADS = ("call-heavy", "mixed", "exception-heavy", "realistic")
@@ -76,12 +80,13 @@ def _setup(mode: str, data_dir: str) -> Any:
             monitoring.register_callback(3, event, _tracer.empty_callback())
         monitoring.set_events(3, events)
         return None
-    if mode in ("calls-c", "calls-c-noargs", "calls-py"):
+    if mode in ("calls-c", "calls-c-noargs", "calls-c-before", "calls-py"):
         os.environ["AGENTLOG_ENGINE"] = "python" if mode == "calls-py" else "c"
         from agentlog.core.config import Config
         from agentlog.runtime import tracer
 
-        tracer.start(Config(dir=data_dir, trail_args=mode != "calls-c-noargs"))
+        options = {} if mode == "calls-c-before" else {"trail_args": mode != "calls-c-noargs"}
+        tracer.start(Config(dir=data_dir, **options))
         if not tracer.status()["running"]:
             raise SystemExit(f"tracer did not start: {tracer.status()}")
         return tracer
@@ -113,16 +118,17 @@ def child(mode: str, workload: str, scale: float, data_dir: str) -> dict[str, An
     handle = _setup(mode, data_dir)
     fn(scale * WARMUP_FRACTION)
     before = _events(handle)
-    start = time.perf_counter()
+    wall, start = time.perf_counter(), time.process_time()
     fn(scale)
-    elapsed = time.perf_counter() - start
+    # CPU time of this process: on a shared machine, time spent waiting for a core is not ours.
+    elapsed, wall = time.process_time() - start, time.perf_counter() - wall
     after = _events(handle)
     events, calls = after[0] - before[0], after[1] - before[1]
     if mode == "setprofile":
         sys.setprofile(None)
     elif mode == "viztracer":
         handle.stop()
-    return {"s": elapsed, "events": events, "calls": calls}
+    return {"s": elapsed, "wall": wall, "events": events, "calls": calls}
 
 
 # ---- parent side --------------------------------------------------------------
@@ -135,7 +141,7 @@ def _available_modes(requested: list[str]) -> tuple[list[str], dict[str, str]]:
         probe = {"viztracer": "viztracer"}.get(mode, "agentlog._tracer" if "-c" in mode else None)
         if probe:
             check = subprocess.run(
-                [sys.executable, "-c", f"import {probe}"], env=_env(), capture_output=True, text=True
+                [sys.executable, "-c", f"import {probe}"], env=_env(mode), capture_output=True, text=True, cwd=HERE
             )
             if check.returncode:
                 skipped[mode] = check.stderr.strip().splitlines()[-1] if check.stderr else "import failed"
@@ -153,15 +159,16 @@ def _package_root() -> str:
     return str(Path(agentlog.__file__).resolve().parent.parent)
 
 
-def _env() -> dict[str, str]:
+def _env(mode: str = "") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTLOG")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_package_root(), env.get("PYTHONPATH", "")]))
+    root = os.environ.get(BEFORE_ENV, "") if mode == "calls-c-before" else _package_root()
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH", "")]))
     return env
 
 
 def _run_child(mode: str, workload: str, scale: float, data_dir: str) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", mode, workload, str(scale), data_dir]
-    proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(cmd, env=_env(mode), capture_output=True, text=True, timeout=900)
     if proc.returncode:
         raise RuntimeError(f"{mode}/{workload} failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -270,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, help="repetitions per mode (default 5, quick 3)")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
+    parser.add_argument(
+        "--before", metavar="DIR", help="run mode calls-c-before with agentlog imported from DIR (another build)"
+    )
     parser.add_argument("--child", nargs=4, metavar=("MODE", "WORKLOAD", "SCALE", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -277,8 +287,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(mode, workload, float(scale), data_dir)))
         return 0
     reps = args.reps or (3 if args.quick else 5)
+    requested = [m for m in MODES if m in args.modes and (m != "calls-c-before" or args.before)]
+    if args.before:
+        os.environ[BEFORE_ENV] = str(Path(args.before).resolve())
+        requested = [m for m in MODES if m in requested or m == "calls-c-before"]
     scale = 0.4 if args.quick else 1.0
-    modes, skipped = _available_modes(["none", *[m for m in args.modes if m != "none"]])
+    modes, skipped = _available_modes(["none", *[m for m in requested if m != "none"]])
     print(f"Python {sys.version.split()[0]}, {reps} repetitions, scale {scale}", file=sys.stderr)
     results = measure(modes, args.workloads, reps, scale)
     import_ms = [_import_seconds() * 1000 for _ in range(max(reps, 5))]
