@@ -13,4 +13,13 @@ COMMANDS: dict[str, str] = {
     "exec": "agentlog.commands.exec",
     "tokens": "agentlog.commands.tokens",
     "perf": "agentlog.commands.perf",
+    "export": "agentlog.commands.export",
+    "sync": "agentlog.commands.sync",
+    "share": "agentlog.commands.share",
+    "pull": "agentlog.commands.pull",
+    "patterns": "agentlog.commands.patterns",
+    "outcomes": "agentlog.commands.outcomes",
+    "baseline": "agentlog.commands.baseline",
+    "regress": "agentlog.commands.regress",
+    "repro": "agentlog.commands.repro",
 }

@@ -422,6 +422,7 @@ class _TrailBuilder:
         self.last_start: tuple[int, dict[str, Any]] | None = None  # K_ARG entries belong to it
         self.last_end: dict[str, Any] | None = None  # K_VALUE entries belong to it
         self.base = 0
+        self.newest_ns = 0
 
     def fn(self, idx: int) -> int:
         ref = self.fn_index.get(idx)
@@ -437,6 +438,7 @@ class _TrailBuilder:
 
     def feed(self, entries: list[RawEntry]) -> None:
         self.base = min((e[4] for e in entries if e[1] not in (K_ARG, K_VALUE)), default=0)
+        self.newest_ns = max((e[0] for e in entries), default=0)
         for ns, kind, idx, offset, depth, vtag, payload, text in entries:
             if kind == K_ARG:
                 self.arg(depth, vtag, payload, text)
@@ -580,8 +582,10 @@ class _TrailBuilder:
         self.last_handled = (idx, depth, name, item)
 
     def result(self) -> list[dict[str, Any]]:
+        """The calls, each start as ``ago``: ns before the window's newest entry (the failure's last event)."""
         for node in self.calls:
-            node.pop("t0", None)
+            if "t0" in node:
+                node["ago"] = self.newest_ns - node.pop("t0")
         return self.calls
 
 
