@@ -88,7 +88,9 @@ static inline const char *al_ascii_data(PyObject *s) {
     return PyUnicode_IS_ASCII(s) ? (const char *)PyUnicode_DATA(s) : NULL;
 }
 
-/* The object a cell holds (NULL if empty). */
-static inline PyObject *al_cell_get(PyObject *cell) { return PyCell_GET(cell); }
+/* The object an argument's cell holds (NULL if empty). The slot of an argument that
+ * is also a cell variable holds its cell once the prologue's MAKE_CELL ran, which is
+ * before PY_START; anything else is taken as the value itself rather than trusted. */
+static inline PyObject *al_cell_get(PyObject *slot) { return PyCell_Check(slot) ? PyCell_GET(slot) : slot; }
 
 #endif /* AL_FRAME_H */
