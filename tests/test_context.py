@@ -219,13 +219,14 @@ def test_cut_trail_keeps_failing_path_and_its_children():
     """A cut trail keeps the failing path and the children of its calls, deeper and older calls go first."""
     from agentlog.context.trailcut import trail_section_lines
 
-    deep = [f"    helper{i}(), returned {i}" for i in range(40)]
-    lines = ["main() [m.py:1], raised KeyError at line 9", "  setup(), returned None", *deep,
-             "  load(), returned None", "  parse(), raised KeyError at line 3"]
+    deep = [f"    helper{i}() -> {i}" for i in range(40)]
+    lines = ["main() [m.py:1], raised KeyError at line 9", "  setup() -> None", *deep,
+             "  load() -> None", "  parse(), raised KeyError at line 3"]
     section = Block(0, trail_section_lines("call trail:", lines, (1, 2, 3, 4)), "call trail")
     text = fit_sections([section], 80)
     out = text.splitlines()
-    assert out[:3] == ["call trail:", "main() [m.py:1], raised KeyError at line 9", "  setup(), returned None"]
-    assert out[-2:] == ["  load(), returned None", "  parse(), raised KeyError at line 3"]
-    assert out[3] == "    … 40 more lines"
+    assert out[:3] == ["call trail:", "main() [m.py:1], raised KeyError at line 9", "  setup() -> None"]
+    assert out[-2:] == ["  load() -> None", "  parse(), raised KeyError at line 3"]
+    shown = [line for line in out if line.startswith("    helper")]
+    assert out[3] == f"    … {40 - len(shown)} more lines" and len(shown) < 5
     assert count_tokens(text) <= 80

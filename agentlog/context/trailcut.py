@@ -13,6 +13,7 @@ before older ones. Every line comes with the calls it is nested in.
 from __future__ import annotations
 
 from agentlog.context.select import Line
+from agentlog.context.trail import returned_call
 
 INDENT_WIDTH = 2
 
@@ -89,6 +90,6 @@ def _flowed_in(path: list[int], parents: list[int | None], lines: list[str]) -> 
         if parent is None:
             continue
         for i in range(len(lines) - 1, parent, -1):
-            if parents[i] == parent and i != inner and ", returned " in lines[i]:
+            if parents[i] == parent and i != inner and returned_call(lines[i]):
                 return i
     return None
