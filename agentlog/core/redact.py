@@ -49,7 +49,7 @@ from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from agentlog.core.secretnames import function_returns_secret, name_is_secret, normalise
-from agentlog.core.secretshapes import SHAPES, TOKEN_PREFIXES, Shape
+from agentlog.core.secretshapes import SECRET_STARTS, SHAPES, Shape
 
 MARKER_PREFIX = "[REDACTED:"
 MARKER_RE = re.compile(r"\[REDACTED:[a-z_]+(?::[A-Za-z0-9_]+)?\]")
@@ -59,10 +59,11 @@ ENV_NEVER = frozenset({"PWD", "OLDPWD"})
 # Values of secret-sounding variables that are settings, not secrets (AUTH_MODE=disabled).
 ENV_SETTING_WORDS = frozenset({"disabled", "enabled", "required", "optional", "default", "password", "insecure"})
 # The longest secret the rules see whole: text is redacted this far past a cut before it is cut.
-REDACT_SLACK_CHARS = 8192
+REDACT_SLACK_CHARS = 4096
 MAX_REDACT_WINDOW_CHARS = 1 << 20
 MIN_BODY_LINE_CHARS = 40  # a base64-only line this long is key material
 PEM_LINE_CHARS = (64, 70, 76)  # body line lengths of PEM, OpenSSH and MIME base64
+MIN_ENV_PREFIX_CHARS = 4  # redact_prefix: a cut-off run this long that starts a secret env value
 
 
 def marker(kind: str) -> str:
@@ -91,10 +92,25 @@ def is_secret_function(name: str) -> bool:
     return isinstance(name, str) and bool(name) and function_returns_secret(name, _config_names())
 
 
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_NAME_CHARS = _WORD_CHARS | frozenset("0123456789_.-")
+MAX_NAME_CHARS = 64
+
+
+def _word_before(text: str, end: int, chars: frozenset[str], floor: int = 0) -> int:
+    """Start of the run of ``chars`` ending at ``end`` (at most MAX_NAME_CHARS long)."""
+    start, low = end, max(floor, end - MAX_NAME_CHARS)
+    while start > low and text[start - 1] in chars:
+        start -= 1
+    return start
+
+
 def _two_word_secret(text: str, start: int, name: str) -> bool:
     """``access key``, ``api token``: the word before ``name`` (at ``start``) and ``name`` make a secret name."""
-    found = _rx().prev_word.search(text, max(0, start - 32), start)
-    return found is not None and is_secret_name(f"{found.group(1)}_{name}")
+    if start < 3 or text[start - 1] not in " \t":
+        return False
+    begin = _word_before(text, start - 1, _WORD_CHARS)
+    return start - 1 - begin >= 2 and is_secret_name(f"{text[begin : start - 1]}_{name}")
 
 
 # --------------------------------------------------------------- value shapes
@@ -120,21 +136,24 @@ _QUERY_NAMES = frozenset(
     x-goog-credential googleaccessid samlresponse samlrequest""".split()
 )
 
+_NAME_TRIGGERS = ("pass", "pw", "secret", "token", "auth", "key", "credential", "cookie", "sess")
+
 # Patterns, compiled on first use (``import agentlog`` never pays for them).
 _PATTERNS = {
-    "url_password": r"(?<![A-Za-z0-9+.\-])([A-Za-z][A-Za-z0-9+.\-]{0,30}://[^\s:/?#@\[\]]{0,256}:)([^\s/?#@]{1,256})(?=@)",
+    "url_password": r"([A-Za-z](?<![A-Za-z0-9+.\-][A-Za-z])[A-Za-z0-9+.\-]{0,30}://[^\s:/?#@\[\]]{0,256}:)([^\s/?#@]{1,256})(?=@)",
     "userinfo": (
-        r"(?<![\w.\-+:/@%\\])([A-Za-z][\w.\-~%+]{0,63}:)([^\s:/?#@'\"\[\](){}<>,;\\]{1,256})"
+        r"([A-Za-z](?<![\w.\-+:/@%\\][A-Za-z])[\w.\-~%+]{0,63}:)([^\s:/?#@'\"\[\](){}<>,;\\]{1,256})"
         r"(?=@[A-Za-z0-9][A-Za-z0-9.\-]{0,252}(?::\d{1,5})?(?:[/\s'\"?#,;)\]]|$))"
     ),
-    "query": r"(?<=[?&])([A-Za-z][\w.\-]{0,40}=)([^&#\s\"'<>;]{1,4096})",
-    "scheme": r"(?<![A-Za-z0-9])(bearer|basic)(\s+)([A-Za-z0-9._~+/=\-]{8,})",
+    "query": r"([A-Za-z](?<=[?&][A-Za-z])[\w.\-]{0,40}=)([^&#\s\"'<>;]{1,4096})",
+    "scheme": r"(b(?<![A-Za-z0-9]b)(?:earer|asic))(\s+)([A-Za-z0-9._~+/=\-]{8,})",
     "flag": (
-        r"(?<![\w\-])--?(?P<flag>[A-Za-z][\w\-]{1,40})"
+        r"-(?<![\w\-]-)-?(?P<flag>[A-Za-z][\w\-]{1,40})"
         r"(?P<sep>=|[ \t]+|['\"],[ \t]*[bB]?['\"])(?P<value>(?![-=])[^\s\"',]{1,4096})"
     ),
+    # Matched only where a name trigger was found (see _sub_names).
     "assignment": (
-        r"(?P<key>(?<![\w.\-])[A-Za-z_][\w.\-]{0,63})"
+        r"(?P<key>(?<![\w.\-\[])[A-Za-z_][\w.\-]{0,63})"
         r"(?P<kq>[\"']?)"
         r"(?P<sep>(?:\s{0,8}:\s{0,8}[A-Za-z_][\w.\[\]| ]{0,40}?\s{0,8}=(?![=>])|\s{0,8}(?:=>|=(?!=)|:(?![:=/])))\s{0,8})"
         r"(?P<sp>(?:[rbuf]{1,2}(?=[\"']))?)"  # a string prefix: b"...", rb'...', f"..."
@@ -144,17 +163,18 @@ _PATTERNS = {
     # "password hunter2" (.netrc, prose): only strong names, the value checked in Python.
     "spaced": (
         r"(?<![A-Za-z0-9])(?P<key>passw(?:or)?d|passphrase|pwd|secret|token|key|credentials?)(?![A-Za-z0-9])"
-        r"[ \t]{1,4}(?P<value>[^\s\"',;()\[\]{}<>]{4,256})"
+        # a lower-case word is prose (netrc's mixed-case ones are checked in Python)
+        r"[ \t]{1,4}(?P<value>(?-i:(?=[^\s]*[^a-z\s]))[^\s\"',;()\[\]{}<>]{4,256})"
     ),
-    "prev_word": r"([A-Za-z]{2,30})[ \t]$",
-    "key_back": r"[\w.\-]{1,64}$",
+    "tail_run": r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-+/.]+$",
+    "tail_scheme": r"(?<![A-Za-z0-9])(?:bearer|basic)\s+$",
     "netrc": r"(?:^|\s)(?:machine|login|default)\s",
     "next_word": r"[ \t]+([a-z]+)\b",
     "base64_run": r"[A-Za-z0-9+/]{40,}",
     "body_line": r"[ \t+\-\"'>|]*([A-Za-z0-9+/]{4,}={0,2})[ \t\"',]*(?:\\n)?[ \t\"',]*",
-    "escaped_body": r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40,}={0,2}(?:\\n[A-Za-z0-9+/]{2,}={0,2})+(?:\\n)?",
+    "escaped_body": r"[A-Za-z0-9+/](?<![A-Za-z0-9+/][A-Za-z0-9+/])[A-Za-z0-9+/]{39,}={0,2}(?:\\n[A-Za-z0-9+/]{2,}={0,2})+(?:\\n)?",
 }
-_IGNORE_CASE = frozenset({"scheme", "assignment", "spaced", "flag"})
+_IGNORE_CASE = frozenset({"scheme", "assignment", "spaced", "flag", "tail_scheme"})
 
 
 class _Compiled(NamedTuple):
@@ -167,8 +187,8 @@ class _Compiled(NamedTuple):
     flag: re.Pattern[str]
     assignment: re.Pattern[str]
     spaced: re.Pattern[str]
-    prev_word: re.Pattern[str]
-    key_back: re.Pattern[str]
+    tail_run: re.Pattern[str]
+    tail_scheme: re.Pattern[str]
     netrc: re.Pattern[str]
     next_word: re.Pattern[str]
     base64_run: re.Pattern[str]
@@ -270,9 +290,8 @@ def _spaced_value(match: re.Match[str]) -> str | None:
     """The replacement for ``password X``, or None when X is prose or the name is not secret."""
     text, value = match.string, match.group("value")
     key_start = match.start("key")
-    back = _rx().key_back.search(text, max(0, key_start - 64), key_start)
-    name = (back.group() if back else "") + match.group("key")
-    name_start = back.start() if back else key_start
+    name_start = _word_before(text, key_start, _NAME_CHARS)
+    name = text[name_start : match.end("key")]
     if not _secret_key_at(text, name_start, name) or value.startswith(MARKER_PREFIX):
         return None
     if value.lower() in _NON_VALUES or _is_prose(value, text, match.end("value")):
@@ -281,15 +300,37 @@ def _spaced_value(match: re.Match[str]) -> str | None:
     return marker("name") if netrc or _credential_like(value) else None
 
 
-def _sub_scan(pattern: re.Pattern[str], judge: Callable[[re.Match[str]], str | None], text: str) -> str:
-    """Replace the value group of every match judged secret; after any other match, scan on from
-    right after its key, so a secret inside a non-secret value (a URL, ``msg="password=x"``) is found."""
+def _name_match(text: str, hit: int, floor: int) -> tuple[re.Match[str] | None, str | None, int]:
+    """At a name trigger found at ``hit``: the assignment to the name around it, or ``password X``;
+    (match, replacement of its value or None, end of the name)."""
+    rx = _rx()
+    start = _word_before(text, hit, _NAME_CHARS, floor)
+    while start < hit and not (text[start].isalpha() or text[start] == "_"):
+        start += 1  # a name starts with a letter or "_"
+    end, stop = hit, min(len(text), hit + MAX_NAME_CHARS)
+    while end < stop and text[end] in _NAME_CHARS:
+        end += 1
+    if not _secret_key_at(text, start, text[start:end]):
+        return None, None, end  # most names found by a trigger: keyboard, tokens, author
+    found = rx.assignment.match(text, start)
+    if found is not None and found.end("key") > hit:
+        return found, _assignment_value(found), end
+    found = rx.spaced.match(text, hit)
+    if found is not None:
+        return found, _spaced_value(found), end
+    return None, None, end
+
+
+def _sub_names(finder: re.Pattern[str], text: str) -> str:
+    """Replace secret values after secret names. Only names holding a trigger are tried; after a
+    name that is not secret the scan goes on right after it, so a secret inside its value (a URL,
+    ``msg="password=x"``) is found."""
     parts: list[str] = []
     last = pos = 0
-    while (found := pattern.search(text, pos)) is not None:
-        replacement = judge(found)
-        if replacement is None:
-            pos = found.end("key")
+    while (hit := finder.search(text, pos)) is not None:
+        found, replacement, name_end = _name_match(text, hit.start(), last)
+        if found is None or replacement is None:
+            pos = max(hit.start() + 1, name_end)
             continue
         start, end = found.span("value")
         parts += (text[last:start], replacement)
@@ -344,7 +385,6 @@ class _Rules(NamedTuple):
     lines_passes: tuple[_Pass, ...]  # the same, but a PEM block keeps its line count
 
 
-_NAME_TRIGGERS = ("pass", "pw", "secret", "token", "auth", "key", "credential", "cookie", "sess")
 
 
 def _shape_pass(shape: Shape, keep_lines: bool) -> _Pass:
@@ -374,10 +414,15 @@ def _fixed_passes() -> tuple[_Pass, ...]:
 
 def _name_passes(triggers: tuple[str, ...]) -> tuple[_Pass, ...]:
     rx = _rx()
+    # A trigger, the rest of its name, then a separator: ":", "=", or a space before a non-word.
+    finder = re.compile(
+        f"(?:{'|'.join(map(re.escape, triggers))})"
+        r"[\w.\-]{0,63}?[\"']?(?:\s{0,8}[:=]|[ \t]{1,4}(?-i:(?=[^\s]*[^a-z\s])))",
+        re.IGNORECASE,
+    )
     return (
         _Pass(("-",), lambda t: rx.flag.sub(_replace_flag, t)),
-        _Pass(triggers, lambda t: _sub_scan(rx.assignment, _assignment_value, t)),
-        _Pass(("pass", "pwd", "secret", "token", "key", "credential"), lambda t: _sub_scan(rx.spaced, _spaced_value, t)),
+        _Pass(triggers, lambda t: _sub_names(finder, t)),
         _Pass(("",), _sub_body_lines),
     )
 
@@ -512,18 +557,37 @@ def redact_head(text: str, limit: int) -> str:
         size *= 2
 
 
-def redact_tail(text: str, limit: int) -> str:
-    """Like :func:`redact_head` for the last ``limit`` characters: callers keep the result's end."""
-    clean = redact_text(text[-(limit + REDACT_SLACK_CHARS) :])
-    return clean
+def _tail_kind(head: str, run: str) -> str | None:
+    if _rx().tail_scheme.search(head):
+        return "bearer" if head.rstrip().lower().endswith("bearer") else "basic"
+    for starts, kind in SECRET_STARTS:
+        if run.startswith(starts):
+            return kind
+    if len(run) >= MIN_ENV_PREFIX_CHARS:
+        for value, replacement in _get_rules().env_values:
+            if value.startswith(run):
+                return replacement[len(MARKER_PREFIX) : -1]
+    return None
 
 
-def is_secret_prefix(text: str) -> bool:
-    """True if ``text``, the start of a longer string, is or begins a secret of a known shape
-    (``ghp_``, ``sk-``, ``AKIA``, ``eyJ``, ``-----BEGIN``...), even when too short to match whole."""
-    if not isinstance(text, str) or not text:
-        return False
-    return redact_text(text) != text or text.lstrip(" \t\"'").startswith(TOKEN_PREFIXES)
+def redact_prefix(text: str) -> str:
+    """:func:`redact_text` for the first characters of a longer string (the rest is unknown).
+
+    A trailing run that starts like a known secret shape (``ghp_``, ``sk-``,
+    ``AKIA``, ``AIza``, ``eyJ``, ...; :data:`agentlog.core.secretshapes.SECRET_STARTS`),
+    follows ``Bearer``/``Basic``, or is the start of a secret environment value
+    becomes a marker, and a ``-----BEGIN`` block is cut from there: what is left
+    of a secret that the cut made too short to match never shows.
+    """
+    text = redact_text(text)
+    begin = text.find("-----BEGIN")
+    if begin >= 0:
+        return text[:begin] + marker("private_key")
+    match = _rx().tail_run.search(text)
+    if match is None:
+        return text
+    kind = _tail_kind(text[: match.start()], match.group())
+    return text if kind is None else text[: match.start()] + marker(kind)
 
 
 def _redact_scalar(value: Any) -> Any:
