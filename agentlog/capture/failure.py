@@ -90,9 +90,10 @@ def hide_secret_results(record: dict[str, Any]) -> None:
     for call in trail.get("calls", []):
         result = call.get("r")
         index = call.get("c", -1)
-        if isinstance(result, dict) and 0 <= index < len(secret) and secret[index]:
-            if result.get("t") not in ("NoneType", "bool") and ("v" in result or "items" in result):
-                call["r"] = {"t": result.get("t", "?"), "v": marker("name"), "red": "name"}
+        if not (isinstance(result, dict) and 0 <= index < len(secret) and secret[index]):
+            continue
+        if result.get("t") not in ("NoneType", "bool") and ("v" in result or "items" in result):
+            call["r"] = {"t": result.get("t", "?"), "v": marker("name"), "red": "name"}
 
 
 def build_failure(

@@ -119,22 +119,30 @@ _AUTH_SCHEMES = ("bearer", "basic", "token", "digest")
 _NON_VALUES = frozenset({"none", "null", "nil", "true", "false", "undefined"})
 # Words after "password:" / "token:" that continue a sentence rather than give a value.
 _PROSE_WORDS = frozenset(
-    """a an the is was are were be been being not no none empty missing invalid required expected
-    must should cannot can will would may might has have had did does do it this that these those
-    your my our their his her its yes ok changed updated reset rejected accepted denied failed error
-    mismatch incorrect wrong bad unknown expired revoked malformed too short long found given
-    provided set unset needed needs need for of to in on at by with without from and or but if
-    please enter use see via here there when while after before into as so than then disabled
-    enabled optional default insecure hidden redacted masked secret protected required changeme
-    prompt stored saved sent received generated refreshed checking verified valid""".split()
-)
+    {
+        "a", "an", "the", "is", "was", "are", "were", "be", "been", "being", "not", "no", "none", "empty",
+        "missing", "invalid", "required", "expected", "must", "should", "cannot", "can", "will", "would", "may",
+        "might", "has", "have", "had", "did", "does", "do", "it", "this", "that", "these", "those", "your",
+        "my", "our", "their", "his", "her", "its", "yes", "ok", "changed", "updated", "reset", "rejected",
+        "accepted", "denied", "failed", "error", "mismatch", "incorrect", "wrong", "bad", "unknown", "expired",
+        "revoked", "malformed", "too", "short", "long", "found", "given", "provided", "set", "unset", "needed",
+        "needs", "need", "for", "of", "to", "in", "on", "at", "by", "with", "without", "from", "and", "or",
+        "but", "if", "please", "enter", "use", "see", "via", "here", "there", "when", "while", "after",
+        "before", "into", "as", "so", "than", "then", "disabled", "enabled", "optional", "default", "insecure",
+        "hidden", "redacted", "masked", "secret", "protected", "changeme", "prompt", "stored",
+        "saved", "sent", "received", "generated", "refreshed", "checking", "verified", "valid"
+    }
+)  # fmt: skip
 _QUERY_NAMES = frozenset(
-    """access_token refresh_token id_token token auth auth_token authorization api_key apikey api-key
-    key client_secret client_assertion code code_verifier password passwd pwd pass pw secret sig
-    signature hmac session sessionid sid jwt assertion ticket otp private_token access_key secret_key
-    x-amz-signature x-amz-credential x-amz-security-token awsaccesskeyid x-goog-signature
-    x-goog-credential googleaccessid samlresponse samlrequest""".split()
-)
+    {
+        "access_token", "refresh_token", "id_token", "token", "auth", "auth_token", "authorization", "api_key",
+        "apikey", "api-key", "key", "client_secret", "client_assertion", "code", "code_verifier", "password",
+        "passwd", "pwd", "pass", "pw", "secret", "sig", "signature", "hmac", "session", "sessionid", "sid",
+        "jwt", "assertion", "ticket", "otp", "private_token", "access_key", "secret_key", "x-amz-signature",
+        "x-amz-credential", "x-amz-security-token", "awsaccesskeyid", "x-goog-signature", "x-goog-credential",
+        "googleaccessid", "samlresponse", "samlrequest"
+    }
+)  # fmt: skip
 
 _NAME_TRIGGERS = ("pass", "pw", "secret", "token", "auth", "key", "credential", "cookie", "sess")
 
@@ -155,7 +163,8 @@ _PATTERNS = {
     "assignment": (
         r"(?P<key>(?<![\w.\-\[])[A-Za-z_][\w.\-]{0,63})"
         r"(?P<kq>[\"']?)"
-        r"(?P<sep>(?:\s{0,8}:\s{0,8}[A-Za-z_][\w.\[\]| ]{0,40}?\s{0,8}=(?![=>])|\s{0,8}(?:=>|=(?!=)|:(?![:=/])))\s{0,8})"
+        r"(?P<sep>(?:\s{0,8}:\s{0,8}[A-Za-z_][\w.\[\]| ]{0,40}?\s{0,8}=(?![=>])"
+        r"|\s{0,8}(?:=>|=(?!=)|:(?![:=/])))\s{0,8})"
         r"(?P<sp>(?:[rbuf]{1,2}(?=[\"']))?)"  # a string prefix: b"...", rb'...', f"..."
         r"(?P<value>\"(?:[^\"\\\n]|\\.){0,4096}\"|'(?:[^'\\\n]|\\.){0,4096}'"
         r"|(?:(?:bearer|basic|token|digest)[ \t]+)?[^\s\"',;&}\])]{1,4096})"
@@ -172,7 +181,10 @@ _PATTERNS = {
     "next_word": r"[ \t]+([a-z]+)\b",
     "base64_run": r"[A-Za-z0-9+/]{40,}",
     "body_line": r"[ \t+\-\"'>|]*([A-Za-z0-9+/]{4,}={0,2})[ \t\"',]*(?:\\n)?[ \t\"',]*",
-    "escaped_body": r"[A-Za-z0-9+/](?<![A-Za-z0-9+/][A-Za-z0-9+/])[A-Za-z0-9+/]{39,}={0,2}(?:\\n[A-Za-z0-9+/]{2,}={0,2})+(?:\\n)?",
+    "escaped_body": (
+        r"[A-Za-z0-9+/](?<![A-Za-z0-9+/][A-Za-z0-9+/])[A-Za-z0-9+/]{39,}={0,2}"
+        r"(?:\\n[A-Za-z0-9+/]{2,}={0,2})+(?:\\n)?"
+    ),
 }
 _IGNORE_CASE = frozenset({"scheme", "assignment", "spaced", "flag", "tail_scheme"})
 

@@ -106,7 +106,8 @@ SHAPES: tuple[Shape, ...] = (
     Shape("telegram_token", (":aa",), _start(r"\d", r"\d{7,9}:AA[A-Za-z0-9_\-]{30,}", "0-9")),
     Shape("databricks_token", ("dapi",), _start("d", r"api[0-9a-f]{32}(?:-\d)?")),
     Shape("heroku_key", ("hrku-",), _start("H", r"RKU-AA[A-Za-z0-9_\-]{58}")),
-    Shape("square_token", ("eaaa", "sq0"), _start("[Es]", r"(?:(?<=E)AAA[A-Za-z0-9_\-]{60}|(?<=s)q0(?:atp|csp)-[A-Za-z0-9_\-]{22,43})")),
+    Shape("square_token", ("eaaa",), _start("E", r"AAA[A-Za-z0-9_\-]{60}")),
+    Shape("square_token", ("sq0",), _start("s", r"q0(?:atp|csp)-[A-Za-z0-9_\-]{22,43}")),
     Shape("jwt", ("eyj",), _start("e", r"yJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*", _WORD_DASH)),
 )
 
