@@ -61,7 +61,7 @@ ENV_SETTING_WORDS = frozenset({"disabled", "enabled", "required", "optional", "d
 # The longest secret the rules see whole: text is redacted this far past a cut before it is cut.
 REDACT_SLACK_CHARS = 4096
 MAX_REDACT_WINDOW_CHARS = 1 << 20
-MIN_BODY_LINE_CHARS = 40  # a base64-only line this long is key material
+MIN_BODY_LINE_CHARS = 40  # a base64-only line this long (up to 128) is key material
 PEM_LINE_CHARS = (64, 70, 76)  # body line lengths of PEM, OpenSSH and MIME base64
 MIN_ENV_PREFIX_CHARS = 4  # redact_prefix: a cut-off run this long that starts a secret env value
 
@@ -150,7 +150,7 @@ _NAME_TRIGGERS = ("pass", "pw", "secret", "token", "auth", "key", "credential", 
 _PATTERNS = {
     "url_password": r"([A-Za-z](?<![A-Za-z0-9+.\-][A-Za-z])[A-Za-z0-9+.\-]{0,30}://[^\s:/?#@\[\]]{0,256}:)([^\s/?#@]{1,256})(?=@)",
     "userinfo": (
-        r"([A-Za-z](?<![\w.\-+:/@%\\][A-Za-z])[\w.\-~%+]{0,63}:)([^\s:/?#@'\"\[\](){}<>,;\\]{1,256})"
+        r"([A-Za-z](?<![\w.\-+:/@%\\][A-Za-z])(?<!mailto)[\w.\-~%+]{0,63}:)([^\s:/?#@'\"\[\](){}<>,;\\]{2,256})"
         r"(?=@[A-Za-z0-9][A-Za-z0-9.\-]{0,252}(?::\d{1,5})?(?:[/\s'\"?#,;)\]]|$))"
     ),
     "query": r"([A-Za-z](?<=[?&][A-Za-z])[\w.\-]{0,40}=)([^&#\s\"'<>;]{1,4096})",
@@ -178,15 +178,21 @@ _PATTERNS = {
     "tail_run": r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-+/.]+$",
     "tail_scheme": r"(?<![A-Za-z0-9])(?:bearer|basic)\s+$",
     "netrc": r"(?:^|\s)(?:machine|login|default)\s",
+    # .netrc: "machine h login u password X" on one line, or "password X" alone on its line
+    "netrc_password": (
+        r"(?:\b(?:machine|default|login)\b[^\n]{0,256}?[ \t]|^[ \t]*)(?:password|passwd|account)[ \t]+"
+        r"(?P<value>[^\s]{1,256})"
+    ),
     "next_word": r"[ \t]+([a-z]+)\b",
     "base64_run": r"[A-Za-z0-9+/]{40,}",
-    "body_line": r"[ \t+\-\"'>|]*([A-Za-z0-9+/]{4,}={0,2})[ \t\"',]*(?:\\n)?[ \t\"',]*",
+    "body_line": r"[ \t+\-\"'>|]*([A-Za-z0-9+/]{4,128}={0,2})[ \t\"',]*(?:\\n)?[ \t\"',]*",
     "escaped_body": (
-        r"[A-Za-z0-9+/](?<![A-Za-z0-9+/][A-Za-z0-9+/])[A-Za-z0-9+/]{39,}={0,2}"
-        r"(?:\\n[A-Za-z0-9+/]{2,}={0,2})+(?:\\n)?"
+        r"[A-Za-z0-9+/](?<![A-Za-z0-9+/][A-Za-z0-9+/])[A-Za-z0-9+/]{39,127}={0,2}"
+        r"(?:\\n[A-Za-z0-9+/]{2,128}={0,2})+(?:\\n)?"
     ),
 }
 _IGNORE_CASE = frozenset({"scheme", "assignment", "spaced", "flag", "tail_scheme"})
+_MULTILINE = frozenset({"netrc_password"})
 
 
 class _Compiled(NamedTuple):
@@ -202,6 +208,7 @@ class _Compiled(NamedTuple):
     tail_run: re.Pattern[str]
     tail_scheme: re.Pattern[str]
     netrc: re.Pattern[str]
+    netrc_password: re.Pattern[str]
     next_word: re.Pattern[str]
     base64_run: re.Pattern[str]
     body_line: re.Pattern[str]
@@ -210,9 +217,10 @@ class _Compiled(NamedTuple):
 
 @cache
 def _rx() -> _Compiled:
-    return _Compiled(
-        **{name: re.compile(p, re.IGNORECASE if name in _IGNORE_CASE else 0) for name, p in _PATTERNS.items()}
-    )
+    def flags(name: str) -> int:
+        return (re.IGNORECASE if name in _IGNORE_CASE else 0) | (re.MULTILINE if name in _MULTILINE else 0)
+
+    return _Compiled(**{name: re.compile(p, flags(name)) for name, p in _PATTERNS.items()})
 
 
 def _is_basic_credential(credential: str) -> bool:
@@ -238,6 +246,13 @@ def _replace_query(match: re.Match[str]) -> str:
     if value.startswith(MARKER_PREFIX) or not (name.lower() in _QUERY_NAMES or is_secret_name(name)):
         return match.group()
     return name_eq + marker("url_param")
+
+
+def _replace_netrc(match: re.Match[str]) -> str:
+    value = match.group("value")
+    if value.startswith(MARKER_PREFIX):
+        return match.group()
+    return match.group()[: match.start("value") - match.start()] + marker("name")
 
 
 def _replace_flag(match: re.Match[str]) -> str:
@@ -435,6 +450,7 @@ def _name_passes(triggers: tuple[str, ...]) -> tuple[_Pass, ...]:
     return (
         _Pass(("-",), lambda t: rx.flag.sub(_replace_flag, t)),
         _Pass(triggers, lambda t: _sub_names(finder, t)),
+        _Pass(("machine", "default", "login"), lambda t: rx.netrc_password.sub(_replace_netrc, t)),
         _Pass(("",), _sub_body_lines),
     )
 

@@ -128,7 +128,7 @@ SECRET_STARTS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("dop_v1_", "doo_v1_", "dor_v1_"), "digitalocean_token"),
     (("shpat_", "shpca_", "shppa_", "shpss_"), "shopify_token"),
     (("HRKU-AA",), "heroku_key"),
-    (("sq0atp-", "sq0csp-"), "square_token"),
+    (("sq0atp-", "sq0csp-", "EAAA"), "square_token"),
     (("AGE-SECRET-KEY-",), "age_key"),
     (("eyJ",), "jwt"),
 )
