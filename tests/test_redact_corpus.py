@@ -159,7 +159,8 @@ SHAPES = [
     ("square_token", "sq0csp-", "LSNp15IOAQWS_I6l-WLiMW5EHHzar4kU6iCbzdlms0L"),
     ("square_token", "EAAA", "vRQ5MnjYoOz7i5WMeDElMe9HOfScmZrgpHYRtIskDTX0RTbAohI6jctrOhsj"),
     ("age_key", "AGE-SECRET-KEY-1", "QYZ8" * 14),
-    ("jwt", "eyJ", "hbGciOiJIUzI1NiJ9" + ".eyJ" + "zdWIiOiIxMjM0NTY3ODkwIn0" + ".dozjgNryP4J3jVmNHl0w5N_Xg"),]  # fmt: skip
+    ("jwt", "eyJ", "hbGciOiJIUzI1NiJ9" + ".eyJ" + "zdWIiOiIxMjM0NTY3ODkwIn0" + ".dozjgNryP4J3jVmNHl0w5N_Xg"),
+]  # fmt: skip
 # Where a token appears: alone, in prose, quoted in code, in JSON, in an env line, in a header.
 CONTEXTS = [
     "{}", "request failed with key {} (401)", "client = Client('{}')", '{{"value": "{}", "n": 1}}',
