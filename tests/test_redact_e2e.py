@@ -10,7 +10,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from support import child_env, run_python
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs a git binary")
@@ -132,7 +131,8 @@ def test_no_secret_reaches_disk_or_context(tmp_path: Path) -> None:
         assert seen in records, seen
     assert "[REDACTED:" in context.stdout
 
-    secrets = {**S, **{f"body{i}": b for i, b in enumerate(BODY)}, **{f"diff_body{i}": b for i, b in enumerate(DIFF_BODY)}}
+    bodies = {f"body{i}": b for i, b in enumerate(BODY)} | {f"diff_body{i}": b for i, b in enumerate(DIFF_BODY)}
+    secrets = {**S, **bodies}
     leaks = sorted(
         {(where, name) for where, blob in blobs.items() for name, secret in secrets.items()
          if any(piece in blob for piece in pieces(secret))}
