@@ -6,14 +6,9 @@ A positive case passes only if no 6-character piece of the secret survives.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import pytest
 
 from agentlog.capture.describe import Describer
-from agentlog.core import redact
-from agentlog.core.config import load_config, set_config
 from agentlog.core.redact import (
     is_secret_function,
     is_secret_name,
@@ -24,18 +19,7 @@ from agentlog.core.redact import (
     redact_text,
 )
 
-
-@pytest.fixture(autouse=True)
-def fresh_rules(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Default config, no secret-named env vars, fresh caches."""
-    for name in list(os.environ):
-        if is_secret_name(name):
-            monkeypatch.delenv(name)
-    set_config(load_config(env={}))
-    redact.reset()
-    yield
-    set_config(None)
-    redact.reset()
+pytestmark = pytest.mark.usefixtures("fresh_redaction")
 
 
 def pieces(secret: str, size: int = 6) -> list[str]:
