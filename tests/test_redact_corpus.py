@@ -464,3 +464,29 @@ class TestDescriptors:
         """Ordinary flags, bytes keys and headers keep their values."""
         text = _texts(Describer().describe(value))
         assert "REDACTED" not in text
+
+
+class TestTrailResults:
+    @pytest.mark.parametrize(
+        ("fn", "result", "hidden"),
+        [
+            ("get_token", {"t": "str", "v": "'ghp_Ab12'", "l": 40}, True),
+            ("Vault.read_password", {"t": "str", "v": "'hunter2'"}, True),
+            ("load.<locals>.get_secret_code", {"t": "int", "v": "735914268"}, True),
+            ("get_api_key", {"t": "tuple", "l": 2, "items": [{"t": "str", "v": "'k'"}]}, True),
+            ("get_token", {"t": "NoneType", "v": "None"}, False),
+            ("check_password", {"t": "bool", "v": "True"}, False),
+            ("count_tokens", {"t": "int", "v": "12"}, False),
+            ("tokenize", {"t": "list", "l": 3}, False),
+            ("get_token", {"t": "str", "l": 40}, False),  # no value shown: nothing to hide
+        ],
+    )
+    def test_results_of_secret_functions(self, fn: str, result: dict, hidden: bool) -> None:
+        """A trail's return value is hidden when its function's name says it returns a secret."""
+        from agentlog.capture.failure import hide_secret_results
+
+        record = {"trail": {"fn": [[fn, "app.py", 1]], "calls": [{"c": 0, "r": dict(result)}]}}
+        hide_secret_results(record)
+        shown = record["trail"]["calls"][0]["r"]
+        assert (shown == {"t": result["t"], "v": marker("name"), "red": "name"}) is hidden
+        assert hidden or shown == result
