@@ -149,6 +149,16 @@ class TestTrail:
         assert all(c["ns"] >= 0 for c in calls)
         assert calls[0]["ns"] >= calls[1]["ns"] + calls[4]["ns"]
 
+    def test_starts_are_kept(self, engine: str) -> None:
+        """``ago`` puts each start in order, inside its parent, before its own end."""
+        trail = record(outer)["trail"]
+        calls = [c for c in trail["calls"] if trail["fn"][c["c"]][0] in ("outer", "middle", "leaf")]
+        starts = [-c["ago"] for c in calls]
+        assert starts == sorted(starts)
+        assert all(c["ago"] >= c["ns"] for c in calls)
+        outer_end = starts[0] + calls[0]["ns"]
+        assert all(start + c["ns"] <= outer_end for start, c in zip(starts, calls, strict=True))
+
     def test_return_value_summaries(self, engine: str) -> None:
         """Primitive results keep their value; others their type and length."""
         values: list[object] = [

@@ -49,6 +49,19 @@ class Chunk:
     head: int = 0  # leading lines (a title, a frame's location) kept whenever any line is
     optional: frozenset[int] = frozenset()  # line indexes dropped first when the chunk must shrink
     label: str = ""  # what it is, for the line that lists what the budget left out
+    # The document part, for per-agent layouts (context/formats.py), in document order:
+    # "failure" (the newest: header, exception, frames, chained exceptions), "trail", "session",
+    # "older" (older failures), "note" (what the budget left out).
+    part: str = "failure"
+
+
+@dataclasses.dataclass
+class Section:
+    """An admitted chunk as it is printed: its part, what it is, its lines (cut if it had to be)."""
+
+    part: str
+    label: str
+    lines: list[str]
 
 
 def _when(ts: float) -> str:
@@ -182,19 +195,21 @@ def _related(failure: dict[str, Any], failures: list[dict[str, Any]]) -> list[di
             and 0 <= failure["ts"] - f["ts"] <= RELATED_WINDOW_S]
 
 
-def build_chunks(failures: list[dict[str, Any]], records: list[dict[str, Any]]) -> list[Chunk]:
+def build_chunks(failures: list[dict[str, Any]], records: list[dict[str, Any]],
+                 data_dir: Path | None = None) -> list[Chunk]:
     """All candidate chunks, newest failure first; a record that cannot be rendered is skipped."""
     if not failures:
         return [Chunk(0, 0, ["No failures recorded."])]
     newest, older = failures[-1], failures[-2::-1]
     total = len(failures)
     chunks = [Chunk(0, P_HEADER, [_failure_header(newest, 1, total)])]
+    chunks += _guarded(_seen_before_chunks, newest, data_dir)
     chunks += _guarded(_exception_chunks, newest["exc"], 1, 0)
     for n, worker in enumerate(_related(newest, failures)[-2:]):
         label = f"in worker pid={worker.get('pid')}: "
         chunks += _guarded(_exception_chunks, worker["exc"], 2 + n * 0.1, P_CHAIN, label)
-    chunks += _guarded(_tracer_chunks, newest, 3)
-    chunks += _guarded(_session_chunks, newest, records, 4)
+    chunks += _in_part("trail", _guarded(_tracer_chunks, newest, 3))
+    chunks += _in_part("session", _guarded(_session_chunks, newest, records, 4))
     for n, failure in enumerate(older[:MAX_OLDER_FAILURES]):
         base = 10 + n
         summary = _guarded(_summary_chunks, failure, n + 2, total, base)
@@ -202,13 +217,25 @@ def build_chunks(failures: list[dict[str, Any]], records: list[dict[str, Any]]) 
         if summary:
             # Its frames (the exception line is already in the summary) only if room remains.
             frames = _guarded(_frame_chunks, failure["exc"], base + 0.01, P_OLDER + n)
-            chunks += [dataclasses.replace(c, priority=max(c.priority, P_OLDER + n)) for c in frames]
+            chunks += [dataclasses.replace(c, priority=max(c.priority, P_OLDER + n), part="older") for c in frames]
     return chunks
+
+
+def _in_part(part: str, chunks: list[Chunk]) -> list[Chunk]:
+    return [dataclasses.replace(c, part=part) for c in chunks]
+
+
+def _seen_before_chunks(failure: dict[str, Any], data_dir: Path | None) -> list[Chunk]:
+    """The header's history line (context/seen.py), right under it, kept with the headline."""
+    from agentlog.context.seen import seen_before_line
+
+    line = seen_before_line(failure, data_dir)
+    return [Chunk(0.0001, P_HEADER, [line], label="history")] if line else []
 
 
 def _summary_chunks(failure: dict[str, Any], index: int, total: int, order: float) -> list[Chunk]:
     return [Chunk(order, P_OLDER_SUMMARY + index / 100, [_summary_line(failure, index, total)],
-                  label="older failure")]
+                  label="older failure", part="older")]
 
 
 def _guarded(build: Callable[..., list[Chunk]], *args: Any) -> list[Chunk]:
@@ -274,13 +301,18 @@ def _with_ancestors(head: list[str], body: list[str], tail: list[str], budget: i
 
 
 def fit_chunks(chunks: list[Chunk], max_tokens: int) -> str:
-    """Admit chunks by priority within ``max_tokens``; render them in document order.
+    """The plain-text context: :func:`fit_sections`' lines, one after another."""
+    return "".join("\n".join(section.lines) + "\n" for section in fit_sections(chunks, max_tokens))
+
+
+def fit_sections(chunks: list[Chunk], max_tokens: int) -> list[Section]:
+    """Admit chunks by priority within ``max_tokens``; return them in document order.
 
     Admission stops at the first chunk that cannot fit even in part, so a less
     important scrap never takes the place of a more important chunk (one-line
     chunks are skipped instead: they have no part to keep).
     """
-    chosen: list[tuple[float, list[str]]] = []
+    chosen: list[tuple[float, Chunk, list[str]]] = []
     reserve = OMITTED_LINE_TOKENS if max_tokens >= 4 * OMITTED_LINE_TOKENS else 0
     remaining = max_tokens - reserve
     left_out: list[str] = []
@@ -294,17 +326,18 @@ def fit_chunks(chunks: list[Chunk], max_tokens: int) -> str:
                          (c.priority == chunk.priority and c.order > chunk.order)]
             break  # what is left is too small to be useful; don't fill it with scraps
         remaining -= _cost(lines)
-        chosen.append((chunk.order, lines))
+        chosen.append((chunk.order, chunk, lines))
     note = _left_out_line(left_out)
     if note and _cost([note]) <= remaining + reserve:
-        chosen.append((float("inf"), [note]))
+        chosen.append((float("inf"), Chunk(0, 0, [], part="note"), [note]))
     if not chosen and chunks:
         # Not even the first line fits: a cut headline still says what failed.
-        first = min(chunks, key=lambda c: (c.priority, c.order)).lines[0]
-        cut = truncate_to_tokens(first, max_tokens - 1)
-        chosen = [(0, [cut])] if cut else []
+        first = min(chunks, key=lambda c: (c.priority, c.order))
+        cut = truncate_to_tokens(first.lines[0], max_tokens - 1)
+        chosen = [(0, first, [cut])] if cut else []
     chosen.sort(key=lambda item: item[0])
-    return _CONTROL_RE.sub(_escape, "".join("\n".join(lines) + "\n" for _, lines in chosen))
+    return [Section(chunk.part, chunk.label, [_CONTROL_RE.sub(_escape, line) for line in lines])
+            for _, chunk, lines in chosen]
 
 
 OMITTED_LINE_TOKENS = 24  # kept free for the line saying what the budget left out
@@ -414,4 +447,4 @@ def get_debug_context(max_tokens: int = DEFAULT_MAX_TOKENS, format: str = "text"
         return _json_context(failures, max_tokens)
     if format != "text":
         raise ValueError(f"unknown context format {format!r} (text or json)")
-    return fit_chunks(build_chunks(failures, records), max_tokens)
+    return fit_chunks(build_chunks(failures, records, Path(data_dir) if data_dir else None), max_tokens)

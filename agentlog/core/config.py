@@ -47,6 +47,10 @@ class Config(NamedTuple):
     # Redaction.
     redact_names: tuple[str, ...] = ()
     redact_patterns: tuple[str, ...] = ()
+    # Team sharing through Cloudflare D1 (the API token is read from the environment only).
+    d1_account_id: str = ""
+    d1_database_id: str = ""
+    d1_api_url: str = "https://api.cloudflare.com/client/v4"
 
     @property
     def data_dir(self) -> Path:
@@ -70,6 +74,9 @@ ENV_NAMES = {
     "max_dir_bytes": "AGENTLOG_MAX_DIR_BYTES",
     "redact_names": "AGENTLOG_REDACT_NAMES",
     "redact_patterns": "AGENTLOG_REDACT_PATTERNS",
+    "d1_account_id": "CLOUDFLARE_ACCOUNT_ID",
+    "d1_database_id": "AGENTLOG_D1_DATABASE_ID",
+    "d1_api_url": "AGENTLOG_D1_API_URL",
 }
 
 

@@ -398,6 +398,7 @@ class _TrailBuilder:
         self.inflight: tuple[str, str] | None = None  # (exception type, "fn:line" first seen)
         self.last_handled: tuple[int, int, str, dict[str, Any]] | None = None
         self.base = 0
+        self.newest_ns = 0
 
     def fn(self, idx: int) -> int:
         ref = self.fn_index.get(idx)
@@ -412,6 +413,7 @@ class _TrailBuilder:
 
     def feed(self, entries: list[RawEntry]) -> None:
         self.base = min((e[4] for e in entries), default=0)
+        self.newest_ns = max((e[0] for e in entries), default=0)
         for ns, kind, idx, offset, depth, vtag, payload in entries:
             if idx < 0 or idx >= len(self.state.codes):
                 continue
@@ -500,8 +502,10 @@ class _TrailBuilder:
         self.last_handled = (idx, depth, name, item)
 
     def result(self) -> list[dict[str, Any]]:
+        """The calls, each start as ``ago``: ns before the window's newest entry (the failure's last event)."""
         for node in self.calls:
-            node.pop("t0", None)
+            if "t0" in node:
+                node["ago"] = self.newest_ns - node.pop("t0")
         return self.calls
 
 
