@@ -591,6 +591,11 @@ def redact_head(text: str, limit: int) -> str:
         size *= 2
 
 
+def redact_cut(text: str, limit: int) -> str:
+    """The first ``limit`` characters of ``text`` once redacted (:func:`redact_head`, then cut)."""
+    return redact_head(text, limit)[:limit]
+
+
 def _tail_kind(head: str, run: str) -> str | None:
     if _rx().tail_scheme.search(head):
         return "bearer" if head.rstrip().lower().endswith("bearer") else "basic"
@@ -683,7 +688,7 @@ def redact_argv(argv: list[str]) -> list[str]:
             out.append(marker("name"))
             hide_next = False
             continue
-        out.append(redact_head(arg, MAX_ARG_CHARS)[:MAX_ARG_CHARS])
+        out.append(redact_cut(arg, MAX_ARG_CHARS))
         hide_next = secret_flag(arg)
     if len(argv) > MAX_ARGS:
         out.append(f"...[+{len(argv) - MAX_ARGS} args]")

@@ -183,7 +183,7 @@ def capture_git_state(cwd: str | Path | None = None, timeout_s: float = 1.0) -> 
     code, out = results.get("root", (1, b""))
     if code != 0:
         return None
-    from agentlog.core.redact import redact_head
+    from agentlog.core.redact import redact_cut
 
     state: dict[str, Any] = {"root": _text(out).strip()}
     code, out = results.get("branch", (1, b""))
@@ -192,7 +192,7 @@ def capture_git_state(cwd: str | Path | None = None, timeout_s: float = 1.0) -> 
     if code == 0 and out:
         sha, _, subject = _text(out).partition("\n")
         state["sha"] = sha.strip()
-        state["subject"] = redact_head(subject.strip(), MAX_SUBJECT_CHARS)[:MAX_SUBJECT_CHARS]
+        state["subject"] = redact_cut(subject.strip(), MAX_SUBJECT_CHARS)
     if "status" in results:
         root = state["root"]
         files = _without_data_dir(_status_files(results["status"][1]), root, _data_dir_prefix(root))

@@ -30,9 +30,9 @@ READ_CHUNK = 65536
 
 
 def _join_clipped(head: str, tail: str, cut: int) -> str:
-    from agentlog.core.redact import redact_head, redact_text
+    from agentlog.core.redact import redact_cut, redact_text
 
-    head = redact_head(head, HEAD_CHARS)[:HEAD_CHARS]
+    head = redact_cut(head, HEAD_CHARS)
     tail = redact_text(tail)[-TAIL_CHARS:] if tail else ""
     return f"{head}\n...[{cut} chars cut]...\n{tail}"
 
