@@ -414,8 +414,13 @@ class _Rules(NamedTuple):
 
 
 
+@cache
+def _shape_pattern(shape: Shape) -> re.Pattern[str]:
+    """A shape's pattern, compiled the first time a text holds one of its triggers."""
+    return re.compile(shape.pattern, re.IGNORECASE if shape.ignore_case else 0)
+
+
 def _shape_pass(shape: Shape, keep_lines: bool) -> _Pass:
-    pattern = re.compile(shape.pattern, re.IGNORECASE if shape.ignore_case else 0)
     replacement = marker(shape.kind)
 
     def replace(match: re.Match[str]) -> str:
@@ -426,7 +431,7 @@ def _shape_pass(shape: Shape, keep_lines: bool) -> _Pass:
         lines = found.count("\n") + 1 if keep_lines else 1
         return prefix + "\n".join([replacement] * lines)
 
-    return _Pass(shape.triggers, lambda text: pattern.sub(replace, text))
+    return _Pass(shape.triggers, lambda text: _shape_pattern(shape).sub(replace, text))
 
 
 def _fixed_passes() -> tuple[_Pass, ...]:
