@@ -239,6 +239,7 @@ class TestNamesInText:
             ("netloc: app:{}@db.internal:5432", "s3cr3t-pw"),
             ("redis://:{}@cache:6379/0", "pGf6hYmP435h6UNfKsSW"),
             ("https://user:{}@example.com/", "p%40ss1234"),
+            ("login rejected for bob, password: {} url=https://a.b/x?access_token=abc123&y=1", "hunter2x9"),
         ],
     )  # fmt: skip
     def test_spaced_flags_and_userinfo(self, text: str, secret: str) -> None:
@@ -490,3 +491,28 @@ class TestTrailResults:
         shown = record["trail"]["calls"][0]["r"]
         assert (shown == {"t": result["t"], "v": marker("name"), "red": "name"}) is hidden
         assert hidden or shown == result
+
+
+# Forms that each hide one secret ({}), combined several to a line in the composition test.
+COMPOSABLE = [
+    "password: {}", "token={}", "--api-token {}", "https://u:{}@db.example.com/x", "?access_token={}&x=1",
+    "'--password', '{}'", "api_key = '{}'", "app:{}@host.example.com", '"client_secret": "{}"',
+    "Authorization: Bearer {}", "secret: str = '{}'", "&sig={}", "DB_PASS={}", "access key: {}",
+]  # fmt: skip
+GLUE = [" ", ", ", "; ", " then ", "\n", " | ", " url: ", "\t"]
+
+
+class TestComposition:
+    @pytest.mark.parametrize("seed", range(60))
+    def test_forms_combined(self, seed: int) -> None:
+        """Three forms in one text, glued by prose or punctuation: every secret goes, whatever the order."""
+        import random
+
+        rng = random.Random(seed)
+        forms = rng.sample(COMPOSABLE, 3)
+        secrets = [f"Zq{seed}x{i}" + "k9W" * 3 for i in range(3)]
+        text = rng.choice(["", "error: ", "login rejected for bob, "])
+        text += "".join(form.format(secret) + rng.choice(GLUE) for form, secret in zip(forms, secrets, strict=True))
+        out = redact_text(text)
+        for secret in secrets:
+            assert_gone(secret, out)

@@ -146,6 +146,12 @@ _QUERY_NAMES = frozenset(
 
 _NAME_TRIGGERS = ("pass", "pw", "secret", "token", "auth", "key", "credential", "cookie", "sess")
 
+# An annotated assignment's separator, ": T = " (a type: T, T[...], T | U; not "password: hunter2 url=").
+_ANNOTATED = (
+    r"\s{0,8}:\s{0,8}[A-Za-z_][\w.]{0,40}(?:\[[\w.\[\]|, ]{0,40}\])?"
+    r"(?:\s{0,2}\|\s{0,2}[A-Za-z_][\w.]{0,40}(?:\[[\w.\[\]|, ]{0,40}\])?){0,3}\s{0,8}=(?![=>])|"
+)
+
 # Patterns, compiled on first use (``import agentlog`` never pays for them).
 _PATTERNS = {
     "url_password": r"([A-Za-z](?<![A-Za-z0-9+.\-][A-Za-z])[A-Za-z0-9+.\-]{0,30}://[^\s:/?#@\[\]]{0,256}:)([^\s/?#@]{1,256})(?=@)",
@@ -163,11 +169,15 @@ _PATTERNS = {
     "assignment": (
         r"(?P<key>(?<![\w.\-\[])[A-Za-z_][\w.\-]{0,63})"
         r"(?P<kq>[\"']?)"
-        r"(?P<sep>(?:\s{0,8}:\s{0,8}[A-Za-z_][\w.\[\]| ]{0,40}?\s{0,8}=(?![=>])"
-        r"|\s{0,8}(?:=>|=(?!=)|:(?![:=/])))\s{0,8})"
+        r"(?P<sep>(?:" + _ANNOTATED + r"\s{0,8}(?:=>|=(?!=)|:(?![:=/])))\s{0,8})"
         r"(?P<sp>(?:[rbuf]{1,2}(?=[\"']))?)"  # a string prefix: b"...", rb'...', f"..."
         r"(?P<value>\"(?:[^\"\\\n]|\\.){0,4096}\"|'(?:[^'\\\n]|\\.){0,4096}'"
         r"|(?:(?:bearer|basic|token|digest)[ \t]+)?[^\s\"',;&}\])]{1,4096})"
+    ),
+    # an annotation: T, T[...], T | U where T is a builtin or a capitalised name (not "hunter2")
+    "type_like": (
+        r"\s*(?:(?:str|int|bytes|bool|float|dict|list|tuple|set|frozenset|object|type|None|[A-Z][A-Za-z_.]*)"
+        r"(?:\[[\w.\[\]|, ]*\])?\s*\|?\s*)+"
     ),
     # "password hunter2" (.netrc, prose): only strong names, the value checked in Python.
     "spaced": (
@@ -191,7 +201,7 @@ _PATTERNS = {
         r"(?:\\n[A-Za-z0-9+/]{2,128}={0,2})+(?:\\n)?"
     ),
 }
-_IGNORE_CASE = frozenset({"scheme", "assignment", "spaced", "flag", "tail_scheme"})
+_IGNORE_CASE = frozenset({"scheme", "assignment", "spaced", "flag", "tail_scheme", "plain_assignment"})
 _MULTILINE = frozenset({"netrc_password"})
 
 
@@ -205,6 +215,8 @@ class _Compiled(NamedTuple):
     flag: re.Pattern[str]
     assignment: re.Pattern[str]
     spaced: re.Pattern[str]
+    type_like: re.Pattern[str]
+    plain_assignment: re.Pattern[str]
     tail_run: re.Pattern[str]
     tail_scheme: re.Pattern[str]
     netrc: re.Pattern[str]
@@ -213,6 +225,10 @@ class _Compiled(NamedTuple):
     base64_run: re.Pattern[str]
     body_line: re.Pattern[str]
     escaped_body: re.Pattern[str]
+
+
+# The assignment pattern without its annotated form: "password: X | token=Y" is two assignments.
+_PATTERNS["plain_assignment"] = _PATTERNS["assignment"].replace(_ANNOTATED, "")
 
 
 @cache
@@ -327,6 +343,15 @@ def _spaced_value(match: re.Match[str]) -> str | None:
     return marker("name") if netrc or _credential_like(value) else None
 
 
+def _annotation_is_not_a_type(match: re.Match[str]) -> bool:
+    """``password: hunter2 | token=x`` matched as an annotated assignment; its "type" is not one."""
+    sep = match.group("sep")
+    if ":" not in sep or "=" not in sep:
+        return False
+    annotation = sep[sep.index(":") + 1 : sep.rindex("=")]
+    return _rx().type_like.fullmatch(annotation) is None
+
+
 def _name_match(text: str, hit: int, floor: int) -> tuple[re.Match[str] | None, str | None, int]:
     """At a name trigger found at ``hit``: the assignment to the name around it, or ``password X``;
     (match, replacement of its value or None, end of the name)."""
@@ -340,6 +365,8 @@ def _name_match(text: str, hit: int, floor: int) -> tuple[re.Match[str] | None, 
     if not _secret_key_at(text, start, text[start:end]):
         return None, None, end  # most names found by a trigger: keyboard, tokens, author
     found = rx.assignment.match(text, start)
+    if found is not None and _annotation_is_not_a_type(found):
+        found = rx.plain_assignment.match(text, start)
     if found is not None and found.end("key") > hit:
         return found, _assignment_value(found), end
     found = rx.spaced.match(text, hit)
