@@ -262,6 +262,8 @@ class TestNamesInText:
             "see https://docs.example.com/auth?lang=en&v=2", "run --verbose --password-file /run/pw",
             "-TOKEN = None", "sort_key=name cache_key=user:42 primary_key=id",
             "pass the token to the next step", "token refresh failed, retrying",
+            "password=None.", "Please enter your password: -> next", "reading /run/pw: done", "and PWD=/home/bob",
+            "Please enter your password: \nrun it", "password: (the default)",
         ],
     )  # fmt: skip
     def test_prose_and_plain_kept(self, text: str) -> None:

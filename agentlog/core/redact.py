@@ -48,7 +48,7 @@ from collections.abc import Callable, Iterable
 from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
-from agentlog.core.secretnames import function_returns_secret, name_is_secret, normalise
+from agentlog.core.secretnames import CWD_NAMES, function_returns_secret, name_is_secret, normalise
 from agentlog.core.secretshapes import SECRET_STARTS, SHAPES, Shape
 
 MARKER_PREFIX = "[REDACTED:"
@@ -107,10 +107,11 @@ def _word_before(text: str, end: int, chars: frozenset[str], floor: int = 0) -> 
 
 def _two_word_secret(text: str, start: int, name: str) -> bool:
     """``access key``, ``api token``: the word before ``name`` (at ``start``) and ``name`` make a secret name."""
-    if start < 3 or text[start - 1] not in " \t":
+    if start < 3 or text[start - 1] not in " \t" or name in CWD_NAMES:
         return False
     begin = _word_before(text, start - 1, _WORD_CHARS)
-    return start - 1 - begin >= 2 and is_secret_name(f"{text[begin : start - 1]}_{name}")
+    word = text[begin : start - 1]
+    return len(word) >= 2 and word.lower() not in _PROSE_WORDS and is_secret_name(f"{word}_{name}")
 
 
 # --------------------------------------------------------------- value shapes
@@ -167,9 +168,9 @@ _PATTERNS = {
     ),
     # Matched only where a name trigger was found (see _sub_names).
     "assignment": (
-        r"(?P<key>(?<![\w.\-\[])[A-Za-z_][\w.\-]{0,63})"
+        r"(?P<key>(?<![\w.\-\[/])[A-Za-z_][\w.\-]{0,63})"
         r"(?P<kq>[\"']?)"
-        r"(?P<sep>(?:" + _ANNOTATED + r"\s{0,8}(?:=>|=(?!=)|:(?![:=/])))\s{0,8})"
+        r"(?P<sep>(?:" + _ANNOTATED + r"\s{0,8}(?:=>|=(?!=)|:(?![:=/])))[ \t]{0,8})"
         r"(?P<sp>(?:[rbuf]{1,2}(?=[\"']))?)"  # a string prefix: b"...", rb'...', f"..."
         r"(?P<value>\"(?:[^\"\\\n]|\\.){0,4096}\"|'(?:[^'\\\n]|\\.){0,4096}'"
         r"|(?:(?:bearer|basic|token|digest)[ \t]+)?[^\s\"',;&}\])]{1,4096})"
@@ -282,7 +283,7 @@ def _replace_flag(match: re.Match[str]) -> str:
 
 def _is_prose(value: str, text: str, end: int) -> bool:
     """``value`` (ending at ``end`` in text) reads as a word of a sentence, not a credential."""
-    word = value.rstrip(".,;:!?)")
+    word = value.strip("(\"'[").rstrip(".,;:!?)")
     if not word.isalpha():
         return False
     if word.lower() in _PROSE_WORDS:
@@ -323,8 +324,9 @@ def _assignment_value(match: re.Match[str]) -> str | None:
         prefix, inner = f"{head} ", rest.strip()
         if head.lower() in ("bearer", "basic"):
             kind = head.lower()
-    if not inner or inner.lower() in _NON_VALUES or inner.startswith(MARKER_PREFIX):
-        return None
+    bare = inner.rstrip(".,;:!?)")
+    if not any(c.isalnum() for c in bare) or bare.lower() in _NON_VALUES or inner.startswith(MARKER_PREFIX):
+        return None  # "password: ->", "password=None."
     redacted = prefix + marker(kind)
     return value[0] + redacted + value[0] if quoted else redacted
 
