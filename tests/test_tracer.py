@@ -160,7 +160,8 @@ class TestTrail:
         assert all(start + c["ns"] <= outer_end for start, c in zip(starts, calls, strict=True))
 
     def test_return_value_summaries(self, engine: str) -> None:
-        """Primitive results keep their value; others their type and length."""
+        """Primitive results keep their value, ASCII str and bytes a prefix, short tuples
+        their items; others their type and length."""
         values: list[object] = [
             7,
             -3,
@@ -170,9 +171,13 @@ class TestTrail:
             True,
             None,
             "héllo",
+            "hello",
+            "x" * 40,
             b"ab",
             [1, 2, 3],
             (1,),
+            (2, "ok", None),
+            (1, 2, 3, 4),
             {"a": 1},
             {1, 2},
             frozenset(),
@@ -199,9 +204,17 @@ class TestTrail:
             {"t": "bool", "v": "True"},
             {"t": "NoneType", "v": "None"},
             {"t": "str", "l": 5},
-            {"t": "bytes", "l": 2},
+            {"t": "str", "l": 5, "v": "'hello'"},
+            {"t": "str", "l": 40, "v": repr("x" * 16), "x": 24},
+            {"t": "bytes", "l": 2, "v": "b'ab'"},
             {"t": "list", "l": 3},
-            {"t": "tuple", "l": 1},
+            {"t": "tuple", "l": 1, "items": [{"t": "int", "v": "1"}]},
+            {
+                "t": "tuple",
+                "l": 3,
+                "items": [{"t": "int", "v": "2"}, {"t": "str", "l": 2, "v": "'ok'"}, {"t": "NoneType", "v": "None"}],
+            },
+            {"t": "tuple", "l": 4},
             {"t": "dict", "l": 1},
             {"t": "set", "l": 2},
             {"t": "frozenset", "l": 0},
@@ -310,7 +323,8 @@ class TestTrail:
             for i in range(500):
                 leaf(i)
 
-        trail = record(run, ring_size=64, trail_calls=1000)["trail"]
+        # Without arguments a call is two entries (start, return).
+        trail = record(run, ring_size=64, trail_calls=1000, trail_args=False)["trail"]
         assert trail["events"] >= 1000
         assert trail["dropped"] == trail["events"] - 64
         leaves = [c["r"]["v"] for c in trail["calls"] if trail["fn"][c["c"]][0] == "leaf"]
@@ -431,6 +445,7 @@ class TestLifecycle:
             "tool_id": 3,
             "mode": "calls",
             "ring_size": 1024,
+            "args": "on",
             "running": True,
             "events": info["events"],
         }
@@ -498,7 +513,7 @@ class TestLifecycle:
 
     def test_free_threaded_build_runs_crash_only(self, engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
         """On a free-threaded build the trail is off, with the reason in status()."""
-        monkeypatch.setattr(tracer, "_free_threaded", lambda: True)
+        monkeypatch.setattr(tracer, "free_threaded", lambda: True)
         tracer.start(Config())
         info = tracer.status()
         assert info["running"] is False and "free-threaded" in info["reason"]

@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -77,7 +77,7 @@ def align_trail_lines(record: dict[str, Any]) -> None:
         if call.get("end") != "exc" or str(call.get("e", "")).removeprefix("__main__.") != exc["t"]:
             continue
         if 0 <= call.get("c", -1) < len(fns):
-            qualname, filename, _ = fns[call["c"]]
+            qualname, filename = fns[call["c"]][:2]
             call["ln"] = lines.get((filename, qualname), call.get("ln"))
 
 
@@ -167,9 +167,13 @@ def record_failure(
     source: str,
     tb: TracebackType | None = None,
     thread: threading.Thread | None = None,
+    scope: Callable[[dict[str, Any]], None] | None = None,
     **extra: Any,
 ) -> bool:
-    """Build and append a failure record once per exception object; ``extra`` adds fields. Never raises."""
+    """Build and append a failure record once per exception object. Never raises.
+
+    ``scope`` narrows the record in place (a test's trail); ``extra`` adds fields.
+    """
     from agentlog.core import selflog
 
     try:
@@ -178,6 +182,8 @@ def record_failure(
                 return False
             _recent.append(exc)
         record = build_failure(exc, source, tb=tb, thread=thread)
+        if scope is not None:
+            scope(record)
         record.update(extra)
         written = append(record)
         if written:

@@ -12,13 +12,12 @@ fences, headings), so the builder is asked for less until the laid-out text fits
 - ``cursor``: markdown whose frame locations are `` `path:line` `` outside code
   blocks, so Cursor's chat shows them as file links.
 - ``codex``: terse plain text: a ``[part]`` line before each part; the lines the builder
-  marks optional (source around the failing line) are dropped before selection, so
+  marks silent (source around the failing line) are dropped before selection, so
   their budget goes to more frames and calls.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -26,13 +25,13 @@ from typing import Any
 
 from agentlog.context.builder import (
     DEFAULT_MAX_TOKENS,
-    Chunk,
     Section,
     _json_context,
-    build_chunks,
+    build_sections,
     fit_sections,
     load,
 )
+from agentlog.context.select import without_silent
 from agentlog.context.tokencount import count_tokens, truncate_to_tokens
 
 FORMATS = ("text", "json", "markdown", "claude", "cursor", "codex")
@@ -126,12 +125,7 @@ def layout_codex(sections: list[Section]) -> str:
     return "".join(line + "\n" for line in out)
 
 
-def _required(chunk: Chunk) -> Chunk:
-    lines = [line for i, line in enumerate(chunk.lines) if i not in chunk.optional]
-    return dataclasses.replace(chunk, lines=lines, optional=frozenset())
-
-
-TERSE = {"codex"}  # layouts without the builder's optional lines
+TERSE = {"codex"}  # layouts without the builder's silent lines (source around the failing line)
 LAYOUTS: dict[str, Callable[[list[Section]], str]] = {
     "text": layout_text, "markdown": layout_markdown, "claude": layout_claude,
     "cursor": layout_cursor, "codex": layout_codex,
@@ -147,9 +141,9 @@ def render(failures: list[dict[str, Any]], records: list[dict[str, Any]], format
     layout = LAYOUTS.get(format)
     if layout is None:
         raise ValueError(f"unknown context format {format!r} (one of {', '.join(FORMATS)})")
-    chunks = build_chunks(failures, records, data_dir)
+    chunks = build_sections(failures, records, data_dir)
     if format in TERSE:
-        chunks = [_required(chunk) for chunk in chunks]
+        chunks = [without_silent(chunk) for chunk in chunks]
     budget = max_tokens
     for _ in range(MAX_FIT_ROUNDS):
         text = layout(fit_sections(chunks, budget))

@@ -39,6 +39,7 @@ class Config(NamedTuple):
     # Call trail.
     ring_size: int = 65536
     trail_calls: int = 200
+    trail_args: bool = True  # record the first arguments of every call (and return-value prefixes)
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     # Store.
@@ -68,6 +69,7 @@ ENV_NAMES = {
     "max_depth": "AGENTLOG_MAX_DEPTH",
     "ring_size": "AGENTLOG_RING_SIZE",
     "trail_calls": "AGENTLOG_TRAIL_CALLS",
+    "trail_args": "AGENTLOG_TRAIL_ARGS",
     "include": "AGENTLOG_INCLUDE",
     "exclude": "AGENTLOG_EXCLUDE",
     "max_file_bytes": "AGENTLOG_MAX_FILE_BYTES",

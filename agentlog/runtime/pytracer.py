@@ -13,10 +13,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from types import CodeType
+from types import CodeType, FrameType
 from typing import Any
 
 from agentlog.runtime.tracer_types import (
+    K_ARG,
     K_HANDLED,
     K_RAISE,
     K_RERAISE,
@@ -25,9 +26,13 @@ from agentlog.runtime.tracer_types import (
     K_START,
     K_THROW,
     K_UNWIND,
+    K_VALUE,
     K_YIELD,
     LEN_BITS,
+    MAX_ARGS,
     MAX_DEPTH,
+    MAX_TUPLE_ITEMS,
+    PREFIX_BYTES,
     V_BIGINT,
     V_BOOL,
     V_BYTES,
@@ -45,6 +50,7 @@ from agentlog.runtime.tracer_types import (
 )
 
 NAME = "python"
+ARGS_SUPPORTED = True  # read through the public frame API, on any version
 STACK_MAX = 1 << 20
 UNWIND_SEARCH = 8
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
@@ -76,6 +82,7 @@ _tls = threading.local()
 _gen = 0  # bumped by configure/release/after_fork: thread states re-create lazily
 _states: dict[int, _Thread] = {}
 _codes: dict[CodeType, int] = {}
+_argnames: dict[int, tuple[str, ...]] = {}  # code index -> names of its first MAX_ARGS argument slots
 _typemap: dict[type, int] = {}
 _types: list[type] = []
 _stats: dict[int, list[int]] = {}  # idx -> [calls, total, self, active]
@@ -83,6 +90,7 @@ _classify: Callable[[CodeType], int] | None = None
 _disable: object = None
 _capacity = 65536
 _enabled = False
+_capture_args = False
 
 
 def _thread_state() -> _Thread:
@@ -114,7 +122,15 @@ def _code_index(code: CodeType) -> int:
         _codes[code] = idx
         if idx >= 0:
             _stats.setdefault(idx, [0, 0, 0, 0])
+            _argnames[idx] = _arg_names(code)
     return idx
+
+
+def _arg_names(code: CodeType) -> tuple[str, ...]:
+    """Names of the first MAX_ARGS argument slots: positional, keyword-only, *args, **kwargs."""
+    n = code.co_argcount + code.co_kwonlyargcount
+    n += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)  # CO_VARARGS, CO_VARKEYWORDS
+    return code.co_varnames[: min(n, MAX_ARGS)]
 
 
 def _type_index(tp: type) -> int:
@@ -144,6 +160,38 @@ def _summary(value: object) -> tuple[int, int | float]:
     if tp in SIZED_TYPES:
         return V_SIZED, (_type_index(tp) << LEN_BITS) | min(len(value), MAX_LEN)  # type: ignore[arg-type]
     return V_OBJ, _type_index(tp)
+
+
+def _value_entry(kind: int, index: int, value: object) -> RawEntry:
+    """A K_ARG/K_VALUE entry: the summary, and the first bytes of an ASCII str or bytes value."""
+    vtag, payload = _summary(value)
+    text = None
+    if vtag == V_STR and value.isascii():  # type: ignore[attr-defined]
+        text = value[:PREFIX_BYTES].encode("ascii")  # type: ignore[index]
+    elif vtag == V_BYTES:
+        text = value[:PREFIX_BYTES]  # type: ignore[index]
+    return (0, kind, 0, 0, index, vtag, payload, text)
+
+
+def _record_args(st: _Thread, code: CodeType, idx: int, frame: FrameType) -> None:
+    names = _argnames.get(idx)
+    if not names or frame.f_code is not code:
+        return
+    local_values = frame.f_locals
+    for index, name in enumerate(names):
+        try:
+            value = local_values[name]
+        except KeyError:
+            continue
+        _put(st, _value_entry(K_ARG, index, value))
+
+
+def _record_value(st: _Thread, vtag: int, value: object) -> None:
+    if vtag in (V_STR, V_BYTES):
+        _put(st, _value_entry(K_VALUE, 0, value))
+    elif type(value) is tuple and len(value) <= MAX_TUPLE_ITEMS:
+        for index, item in enumerate(value):
+            _put(st, _value_entry(K_VALUE, index, item))
 
 
 def _put(st: _Thread, entry: RawEntry) -> None:
@@ -188,7 +236,10 @@ def _enter(kind: int, code: CodeType, offset: int) -> object:
     if st is None:
         return None
     now = _now()
-    _put(st, (now, kind, idx, offset, min(len(st.stack), MAX_DEPTH), V_VOID, 0))
+    _put(st, (now, kind, idx, offset, min(len(st.stack), MAX_DEPTH), V_VOID, 0, None))
+    if kind == K_START and _capture_args:
+        # Frames: 0 this one, 1 on_py_start, 2 the function that is starting.
+        _record_args(st, code, idx, sys._getframe(2))
     _push(st, code, idx, now, kind == K_START)
     return None
 
@@ -211,7 +262,9 @@ def _leave(kind: int, code: CodeType, offset: int, value: object) -> object:
         vtag, payload = V_EXC, _type_index(type(value))
     else:
         vtag, payload = _summary(value)
-    _put(st, (now, kind, idx, offset, min(len(st.stack), MAX_DEPTH), vtag, payload))
+    _put(st, (now, kind, idx, offset, min(len(st.stack), MAX_DEPTH), vtag, payload, None))
+    if kind != K_UNWIND and _capture_args:
+        _record_value(st, vtag, value)
     return None
 
 
@@ -234,7 +287,7 @@ def _exc_event(kind: int, code: CodeType, offset: int, exc: BaseException) -> ob
     depth = len(st.stack)
     if depth and st.stack[-1][0] is code:
         depth -= 1
-    _put(st, (_now(), kind, idx, offset, min(depth, MAX_DEPTH), V_EXC, tidx))
+    _put(st, (_now(), kind, idx, offset, min(depth, MAX_DEPTH), V_EXC, tidx, None))
     return None
 
 
@@ -294,17 +347,21 @@ def _clear_tables() -> None:
     _gen += 1
     _states.clear()
     _codes.clear()
+    _argnames.clear()
     _typemap.clear()
     _types.clear()
     _stats.clear()
 
 
-def configure(ring_size: int, classify: Callable[[CodeType], int], disable: object) -> None:
+def configure(
+    ring_size: int, classify: Callable[[CodeType], int], disable: object, capture_args: bool = True
+) -> None:
     """Start a fresh recording session."""
-    global _capacity, _classify, _disable, _enabled
+    global _capacity, _classify, _disable, _enabled, _capture_args
     _enabled = False
     _clear_tables()
     _capacity, _classify, _disable = ring_capacity(ring_size), classify, disable
+    _capture_args = capture_args
     for tp in SIZED_TYPES:
         _type_index(tp)
     _enabled = True
