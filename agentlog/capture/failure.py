@@ -16,7 +16,7 @@ from typing import Any
 from agentlog.capture.describe import Describer, Limits
 from agentlog.capture.frames import ExceptionCapture
 from agentlog.core.config import Config, get_config
-from agentlog.core.redact import redact_argv
+from agentlog.core.redact import is_secret_function, marker, redact_argv
 from agentlog.history.fingerprint import stamp
 from agentlog.store import append, make_record
 from agentlog.store.records import FAILURE
@@ -99,6 +99,22 @@ def align_trail_lines(record: dict[str, Any]) -> None:
             call["ln"] = lines.get((filename, qualname), call.get("ln"))
 
 
+def hide_secret_results(record: dict[str, Any]) -> None:
+    """Hide the trail's return values of functions whose names say they return secrets (``get_token``)."""
+    trail = record.get("trail")
+    if not isinstance(trail, dict):
+        return
+    fns = trail.get("fn", [])
+    secret = [is_secret_function(str(fn[0]).rpartition(".")[2]) for fn in fns]
+    for call in trail.get("calls", []):
+        result = call.get("r")
+        index = call.get("c", -1)
+        if not (isinstance(result, dict) and 0 <= index < len(secret) and secret[index]):
+            continue
+        if result.get("t") not in ("NoneType", "bool") and ("v" in result or "items" in result):
+            call["r"] = {"t": result.get("t", "?"), "v": marker("name"), "red": "name"}
+
+
 def build_failure(
     exc: BaseException,
     source: str,
@@ -127,6 +143,7 @@ def build_failure(
     record["sid"] = session_of(exc) or record["sid"]
     record.update(trail)
     align_trail_lines(record)
+    hide_secret_results(record)
     git = _git_state()
     if git:
         record["git"] = git

@@ -35,12 +35,13 @@ MAX_OPEN_CALLS = 1024  # calls started but not finished, per function (deep recu
 class _Spec:
     """One decorated function: its options and its last calls."""
 
-    __slots__ = ("args", "calls", "code", "open", "result", "total")
+    __slots__ = ("args", "calls", "code", "open", "result", "secret_result", "total")
 
     def __init__(self, code: CodeType, max_calls: int, args: bool, result: bool) -> None:
         self.code = code
         self.args = args
         self.result = result
+        self.secret_result = False  # its name says it returns a secret (get_token): set when armed
         self.calls: deque[dict[str, Any]] = deque(maxlen=max(1, max_calls))
         self.open: dict[int, dict[str, Any]] = {}  # id(frame) -> call in progress
         self.total = 0
@@ -106,6 +107,11 @@ def _arm(code: CodeType) -> None:
         return
     local, global_ = _events()
     try:
+        from agentlog.core.redact import is_secret_function  # loaded by _claim's Describer already
+
+        spec = _specs.get(code)
+        if spec is not None:
+            spec.secret_result = is_secret_function(code.co_name)
         if _c_filter is not None:
             _c_filter.add_traced_code(code)
         sys.monitoring.set_local_events(_tool, code, local)
@@ -248,7 +254,9 @@ def _finish(code: CodeType, frame: FrameType, key: str, value: object) -> None:
         if key == "exc":
             call["exc"] = _describe(value)
         elif spec.result:
-            call["r"] = _describe(value, "return")
+            # get_token()'s result is hidden by its function's name; None and booleans say little.
+            hide = spec.secret_result and value is not None and not isinstance(value, bool)
+            call["r"] = _describe(value, code.co_name if hide else "return")
         spec.calls.append(call)
     except Exception as exc:  # noqa: BLE001
         selflog.report("traced.finish", exc)

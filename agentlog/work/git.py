@@ -159,10 +159,12 @@ def _without_data_dir(files: list[str], root: str, prefix: str | None) -> list[s
 
 
 def _diff_lines(data: bytes) -> list[str]:
-    from agentlog.core.redact import redact_text
+    """The first lines of a diff, redacted together (a key's body lines too), then cut."""
+    from agentlog.core.redact import REDACT_SLACK_CHARS, redact_lines
 
-    lines = _text(data).splitlines()[:MAX_DIFF_LINES]
-    return [redact_text(line[:MAX_DIFF_LINE_CHARS]) for line in lines]
+    window = MAX_DIFF_LINE_CHARS + REDACT_SLACK_CHARS
+    lines = [line[:window] for line in _text(data).splitlines()[:MAX_DIFF_LINES]]
+    return [line[:MAX_DIFF_LINE_CHARS] for line in redact_lines(lines)]
 
 
 def capture_git_state(cwd: str | Path | None = None, timeout_s: float = 1.0) -> dict[str, Any] | None:
@@ -181,7 +183,7 @@ def capture_git_state(cwd: str | Path | None = None, timeout_s: float = 1.0) -> 
     code, out = results.get("root", (1, b""))
     if code != 0:
         return None
-    from agentlog.core.redact import redact_text
+    from agentlog.core.redact import redact_cut
 
     state: dict[str, Any] = {"root": _text(out).strip()}
     code, out = results.get("branch", (1, b""))
@@ -190,7 +192,7 @@ def capture_git_state(cwd: str | Path | None = None, timeout_s: float = 1.0) -> 
     if code == 0 and out:
         sha, _, subject = _text(out).partition("\n")
         state["sha"] = sha.strip()
-        state["subject"] = redact_text(subject.strip()[:MAX_SUBJECT_CHARS])
+        state["subject"] = redact_cut(subject.strip(), MAX_SUBJECT_CHARS)
     if "status" in results:
         root = state["root"]
         files = _without_data_dir(_status_files(results["status"][1]), root, _data_dir_prefix(root))

@@ -23,15 +23,16 @@ OUTPUT = "output"
 EXEC = "exec"
 HEAD_CHARS = 2000
 TAIL_CHARS = 6000
-# Extra text kept around a cut so a secret straddling it is still recognised and redacted.
-REDACT_MARGIN = 256
+# Extra text kept around a cut so a secret straddling it is still recognised and redacted
+# (agentlog.core.redact.REDACT_SLACK_CHARS: the longest secret seen whole across a cut).
+REDACT_MARGIN = 4096
 READ_CHUNK = 65536
 
 
 def _join_clipped(head: str, tail: str, cut: int) -> str:
-    from agentlog.core.redact import redact_text
+    from agentlog.core.redact import redact_cut, redact_text
 
-    head = redact_text(head)[:HEAD_CHARS]
+    head = redact_cut(head, HEAD_CHARS)
     tail = redact_text(tail)[-TAIL_CHARS:] if tail else ""
     return f"{head}\n...[{cut} chars cut]...\n{tail}"
 
