@@ -12,14 +12,22 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 MAX_DIFF_LINES = 50
 MAX_DIFF_LINE_CHARS = 300
 MAX_FILES = 50
 MAX_OUTPUT_BYTES = 256 * 1024
 MAX_SUBJECT_CHARS = 200
+REUSE_S = 10.0  # recent_git_state: a crash loop spawns git once per this many seconds
+MAX_RECENT_DIRS = 16
+# Environment variables that point git at a repository from outside the tree.
+_GIT_LOCATION_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")
+_recent: dict[str, tuple[float, dict[str, Any] | None]] = {}
 _GIT = (
     "git",
     "--no-optional-locks",
@@ -38,7 +46,7 @@ _COMMANDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _run_parallel(cwd: Path, deadline: float) -> tuple[dict[str, tuple[int, bytes]], list[str]]:
+def _run_parallel(cwd: str, deadline: float) -> tuple[dict[str, tuple[int, bytes]], list[str]]:
     """Run every command at once; (exit code, capped stdout) per finished one, and the late ones."""
     import selectors
     import subprocess
@@ -175,7 +183,10 @@ def capture_git_state(cwd: str | Path | None = None, timeout_s: float = 1.0) -> 
     """
     deadline = time.monotonic() + timeout_s
     try:
-        results, late = _run_parallel(Path(cwd or os.getcwd()), deadline)
+        folder = os.path.abspath(cwd or os.getcwd())
+        if not _maybe_in_repo(folder):
+            return None
+        results, late = _run_parallel(folder, deadline)
     except (OSError, ValueError):
         return None  # no git binary, or cwd gone
     code, out = results.get("root", (1, b""))
@@ -202,3 +213,31 @@ def capture_git_state(cwd: str | Path | None = None, timeout_s: float = 1.0) -> 
     if late:
         state["late"] = late
     return state
+
+
+def _maybe_in_repo(folder: str) -> bool:
+    """False only if git cannot find a work tree from ``folder``: no ``.git`` in it or above it.
+
+    Saves the git processes (several milliseconds) outside any repository.
+    """
+    if any(os.environ.get(name) for name in _GIT_LOCATION_ENV):
+        return True
+    while True:
+        if os.path.lexists(os.path.join(folder, ".git")):
+            return True
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False
+        folder = parent
+
+
+def recent_git_state(cwd: str | Path | None = None, timeout_s: float = 1.0) -> dict[str, Any] | None:
+    """:func:`capture_git_state`, reused for ``REUSE_S`` per directory (session start and failures share it)."""
+    key = os.path.abspath(cwd or os.getcwd())
+    now = time.monotonic()
+    cached = _recent.get(key)
+    if cached is None or now - cached[0] > REUSE_S:
+        if len(_recent) >= MAX_RECENT_DIRS:
+            _recent.clear()
+        cached = _recent[key] = (now, capture_git_state(key, timeout_s=timeout_s))
+    return cached[1]
