@@ -14,7 +14,7 @@ import pytest
 
 from agentlog.core import redact
 from agentlog.core.config import load_config, set_config
-from agentlog.core.redact import is_secret_name, marker, redact_text, scrub
+from agentlog.core.redact import is_secret_name, marker, redact_prefix, redact_text, scrub
 
 # Built by concatenation so no literal here looks like a live credential.
 OPENAI = "sk-" + "proj-" + "Ab3" * 16
@@ -299,6 +299,49 @@ class TestRedactTextEnv:
         monkeypatch.setenv("SSH_AUTH_SOCK", str(tmp_path))
         redact.reset()
         assert redact_text(f"socket {tmp_path}") == f"socket {tmp_path}"
+
+
+PREFIX = 16  # what the call trail keeps of a string
+
+
+class TestRedactPrefix:
+    @pytest.mark.parametrize(
+        ("secret", "kind"),
+        [
+            (OPENAI, "openai_key"),
+            (ANTHROPIC, "anthropic_key"),
+            (STRIPE, "stripe_key"),
+            (GITHUB, "github_token"),
+            (GITHUB_PAT, "github_token"),
+            (AWS_ID, "aws_access_key_id"),
+            (SLACK, "slack_token"),
+            (JWT, "jwt"),
+        ],
+    )
+    @pytest.mark.parametrize("lead", ["", "key ", "x="])
+    def test_cut_secret_shapes(self, secret: str, kind: str, lead: str) -> None:
+        """A secret cut too short for its full pattern is still redacted, whatever leads it."""
+        cut = (lead + secret)[:PREFIX]
+        assert redact_prefix(cut) == lead + marker(kind)
+
+    def test_cut_private_key(self) -> None:
+        """A PEM block's first line, cut, is removed from its start on."""
+        assert redact_prefix(("data: " + PEM)[:PREFIX]) == "data: " + marker("private_key")
+
+    def test_cut_bearer(self) -> None:
+        """A credential cut right after its scheme word is redacted."""
+        assert redact_prefix("Bearer Zx81kq") == "Bearer " + marker("bearer")
+
+    def test_cut_env_value(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The start of a secret environment value is redacted."""
+        monkeypatch.setenv("DB_PASSWORD", "Bluebirdsky-over-the-hill")
+        redact.reset()
+        assert redact_prefix("pw Bluebirdsky-o") == "pw " + marker("env:DB_PASSWORD")
+
+    @pytest.mark.parametrize("text", ["hello world, thi", "/home/app/data/r", "skeleton-key-ove", "select * from us"])
+    def test_plain_prefixes_kept(self, text: str) -> None:
+        """Prefixes that start like no secret come back unchanged."""
+        assert redact_prefix(text) == text
 
 
 class TestRedactTextPerformance:

@@ -26,6 +26,10 @@ reader knows what was there without seeing it. Kinds, in the order applied:
   :func:`scrub`, a dict value under a secret-name key. ``None``, booleans,
   ``null``/``true``/``false`` and values already redacted are left alone.
 
+:func:`redact_prefix` is for the first characters of a longer string (the call
+trail keeps 16): a cut-off secret too short for its full pattern is caught by
+how it starts.
+
 Secret names (:func:`is_secret_name`): the name is normalised (camelCase split,
 ``-``, ``.`` and spaces become ``_``, lower-cased) into ``_``-separated segments.
 It is secret if it contains ``password``/``passwd``/``passphrase``, ``secret``
@@ -388,6 +392,56 @@ def scrub(obj: Any) -> Any:
         return _scrub(obj, 0, False)
     except RecursionError:
         return obj
+
+
+# Starts of the shapes above: a cut-off prefix of a longer string cannot match a full
+# pattern (they need 16-40 characters after the start), so a trailing run that begins
+# like one is redacted on its own (:func:`redact_prefix`).
+_SECRET_STARTS = (
+    (("sk-ant-",), "anthropic_key"),
+    (("sk_live_", "sk_test_", "rk_live_", "rk_test_"), "stripe_key"),
+    (("sk-",), "openai_key"),
+    (("ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_"), "github_token"),
+    (("AKIA", "ASIA"), "aws_access_key_id"),
+    (("xoxa-", "xoxb-", "xoxp-", "xoxr-", "xoxs-"), "slack_token"),
+    (("eyJ",), "jwt"),
+)
+_TAIL_RUN_RE = re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-+/.]+$")
+_TAIL_SCHEME_RE = re.compile(r"(?<![A-Za-z0-9])(?:bearer|basic)\s+$", re.I)
+MIN_ENV_PREFIX_CHARS = 4
+
+
+def _tail_kind(head: str, run: str) -> str | None:
+    if _TAIL_SCHEME_RE.search(head):
+        return "bearer" if head.rstrip().lower().endswith("bearer") else "basic"
+    for starts, kind in _SECRET_STARTS:
+        if run.startswith(starts):
+            return kind
+    if len(run) >= MIN_ENV_PREFIX_CHARS:
+        for value, replacement in _get_rules().env_values:
+            if value.startswith(run):
+                return replacement[len(MARKER_PREFIX) : -1]
+    return None
+
+
+def redact_prefix(text: str) -> str:
+    """:func:`redact_text` for the first characters of a longer string (the rest is unknown).
+
+    A trailing run that starts like a known secret shape (``ghp_``, ``sk-``,
+    ``AKIA``, ``eyJ``, ...), follows ``Bearer``/``Basic``, or is the start of a
+    secret environment value becomes a marker, and a ``-----BEGIN`` block is cut
+    from there: what is left of a secret that the cut made too short to match
+    never shows.
+    """
+    text = redact_text(text)
+    begin = text.find("-----BEGIN")
+    if begin >= 0:
+        return text[:begin] + marker("private_key")
+    match = _TAIL_RUN_RE.search(text)
+    if match is None:
+        return text
+    kind = _tail_kind(text[: match.start()], match.group())
+    return text if kind is None else text[: match.start()] + marker(kind)
 
 
 MAX_ARGS = 100
