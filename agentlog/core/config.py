@@ -33,7 +33,8 @@ _DEFAULTS: dict[str, Any] = {
     "max_record_bytes": 64 * 1024,
     "max_frames": 40,
     # Call trail.
-    "ring_size": 65536,
+    "ring_size": 65536,  # entries per thread at most (32 bytes each); rings start small and grow
+    "ring_budget": 64 * 1024 * 1024,  # bytes, all threads' rings together
     "trail_calls": 200,
     "include": (),
     "exclude": (),
@@ -72,6 +73,7 @@ class Config:
         max_record_bytes: int
         max_frames: int
         ring_size: int
+        ring_budget: int
         trail_calls: int
         include: tuple[str, ...]
         exclude: tuple[str, ...]
@@ -127,6 +129,7 @@ ENV_NAMES = {
     "max_items": "AGENTLOG_MAX_ITEMS",
     "max_depth": "AGENTLOG_MAX_DEPTH",
     "ring_size": "AGENTLOG_RING_SIZE",
+    "ring_budget": "AGENTLOG_RING_BUDGET",
     "trail_calls": "AGENTLOG_TRAIL_CALLS",
     "include": "AGENTLOG_INCLUDE",
     "exclude": "AGENTLOG_EXCLUDE",

@@ -20,12 +20,16 @@ import os
 import sys
 import threading
 import time
-from collections import deque
-from collections.abc import Callable
-from types import CodeType, FrameType
-from typing import Any, overload
+from types import CodeType
 
 from agentlog.core import selflog
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # calls-mode activation imports this module: no collections, types, typing
+    from collections import deque
+    from collections.abc import Callable
+    from types import FrameType
+    from typing import Any, overload
 
 TOOL_NAME = "agentlog-trace"
 DEFAULT_MAX_CALLS = 20
@@ -41,6 +45,8 @@ class _Spec:
         self.code = code
         self.args = args
         self.result = result
+        from collections import deque
+
         self.calls: deque[dict[str, Any]] = deque(maxlen=max(1, max_calls))
         self.open: dict[int, dict[str, Any]] = {}  # id(frame) -> call in progress
         self.total = 0
@@ -54,12 +60,14 @@ _describer: Any = None
 _c_filter: Any = None  # agentlog._tracer when it filters PY_UNWIND for us
 
 
-@overload
-def trace[F: Callable[..., Any]](fn: F, /) -> F: ...
-@overload
-def trace[F: Callable[..., Any]](
-    fn: None = None, /, *, max_calls: int = DEFAULT_MAX_CALLS, args: bool = True, result: bool = True
-) -> Callable[[F], F]: ...
+if TYPE_CHECKING:
+
+    @overload
+    def trace[F: Callable[..., Any]](fn: F, /) -> F: ...
+    @overload
+    def trace[F: Callable[..., Any]](
+        fn: None = None, /, *, max_calls: int = DEFAULT_MAX_CALLS, args: bool = True, result: bool = True
+    ) -> Callable[[F], F]: ...
 
 
 def trace(
