@@ -29,6 +29,17 @@ _EXPORTS: dict[str, str] = {
     "log_decision": "agentlog.work.decisions",
     "log_perf": "agentlog.work.perfmarks",
     "perf": "agentlog.work.perfmarks",
+    "hash_error": "agentlog.capture.errorhash",
+    "correlate_error": "agentlog.capture.errorhash",
+    "record_error_pattern": "agentlog.history.patterns",
+    "search_patterns": "agentlog.history.patterns",
+    "tag_outcome": "agentlog.history.outcomes",
+    "tag_session_outcome": "agentlog.history.outcomes",
+    "get_outcome_stats": "agentlog.history.outcomes",
+    "set_baseline": "agentlog.history.regression",
+    "compare_to_baseline": "agentlog.history.regression",
+    "detect_regression": "agentlog.history.regression",
+    "generate_regression_report": "agentlog.history.regression",
 }
 
 __all__ = ["__version__", *_EXPORTS]

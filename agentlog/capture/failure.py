@@ -16,6 +16,7 @@ from agentlog.capture.describe import Describer, Limits
 from agentlog.capture.frames import ExceptionCapture
 from agentlog.core.config import Config, get_config
 from agentlog.core.redact import redact_argv
+from agentlog.history.fingerprint import stamp
 from agentlog.store import append, make_record
 from agentlog.store.records import FAILURE
 from agentlog.store.writer import encode
@@ -101,6 +102,7 @@ def build_failure(
         cwd=os.getcwd(),
         py=platform.python_version(),
     )
+    stamp(record)
     record["tid"], record["th"] = thread.ident, thread.name
     record["sid"] = session_of(exc) or record["sid"]
     record.update(trail)
@@ -116,6 +118,18 @@ def _tracer_fields(thread_id: int | None) -> dict[str, Any]:
     if tracer is None or thread_id is None:
         return {}
     return tracer.failure_fields(thread_id) or {}
+
+
+def _count_pattern(record: dict[str, Any]) -> None:
+    """One line in the pattern index's log (history/patterns.py); its failure never loses the record."""
+    from agentlog.core import selflog
+    from agentlog.history.patterns import append_occurrence, occurrence
+
+    try:
+        append_occurrence(get_config().data_dir, occurrence(
+            record, os.environ.get("AGENTLOG_AGENT"), os.environ.get("AGENTLOG_TASK")))
+    except Exception as err:  # noqa: BLE001 - history is optional; the record is written
+        selflog.report("record_failure: pattern index", err)
 
 
 def record_failure(
@@ -138,6 +152,7 @@ def record_failure(
         written = append(record)
         if written:
             note_failure(record["sid"])
+            _count_pattern(record)
         return written
     except Exception as err:  # noqa: BLE001 - a bug here must not touch the user's program
         selflog.report(f"record_failure({source})", err)

@@ -11,8 +11,9 @@ from agentlog.commands import data_dir_argument, resolve_dir
 
 HELP = "Delete everything AgentLog recorded in the data dir (refuses if it holds anything else)."
 
-# Exactly the names AgentLog writes (store/writer.py, selflog.py, workspace.py).
-OWN_FILES = re.compile(r"records\.jsonl|records\.\d{20}-\d+\.jsonl|errors\.log(\.1)?")
+# Exactly the names AgentLog writes (store/writer.py, selflog.py, workspace.py, history/patterns.py).
+OWN_FILES = re.compile(r"records\.jsonl|records\.\d{20}-\d+\.jsonl|errors\.log(\.1)?"
+                       r"|patterns\.(log|lock|json)|patterns\.json\.\d+\.tmp")
 OWN_SNAPSHOT_FILES = re.compile(r"[0-9a-f]{14}-[0-9a-f]{4}\.json|last-[0-9a-f]{16}|\..*\.tmp")
 
 

@@ -13,4 +13,9 @@ COMMANDS: dict[str, str] = {
     "exec": "agentlog.commands.exec",
     "tokens": "agentlog.commands.tokens",
     "perf": "agentlog.commands.perf",
+    "patterns": "agentlog.commands.patterns",
+    "outcomes": "agentlog.commands.outcomes",
+    "baseline": "agentlog.commands.baseline",
+    "regress": "agentlog.commands.regress",
+    "repro": "agentlog.commands.repro",
 }

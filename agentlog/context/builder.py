@@ -182,13 +182,15 @@ def _related(failure: dict[str, Any], failures: list[dict[str, Any]]) -> list[di
             and 0 <= failure["ts"] - f["ts"] <= RELATED_WINDOW_S]
 
 
-def build_chunks(failures: list[dict[str, Any]], records: list[dict[str, Any]]) -> list[Chunk]:
+def build_chunks(failures: list[dict[str, Any]], records: list[dict[str, Any]],
+                 data_dir: Path | None = None) -> list[Chunk]:
     """All candidate chunks, newest failure first; a record that cannot be rendered is skipped."""
     if not failures:
         return [Chunk(0, 0, ["No failures recorded."])]
     newest, older = failures[-1], failures[-2::-1]
     total = len(failures)
     chunks = [Chunk(0, P_HEADER, [_failure_header(newest, 1, total)])]
+    chunks += _guarded(_seen_before_chunks, newest, data_dir)
     chunks += _guarded(_exception_chunks, newest["exc"], 1, 0)
     for n, worker in enumerate(_related(newest, failures)[-2:]):
         label = f"in worker pid={worker.get('pid')}: "
@@ -204,6 +206,14 @@ def build_chunks(failures: list[dict[str, Any]], records: list[dict[str, Any]]) 
             frames = _guarded(_frame_chunks, failure["exc"], base + 0.01, P_OLDER + n)
             chunks += [dataclasses.replace(c, priority=max(c.priority, P_OLDER + n)) for c in frames]
     return chunks
+
+
+def _seen_before_chunks(failure: dict[str, Any], data_dir: Path | None) -> list[Chunk]:
+    """The header's history line (context/seen.py), right under it, kept with the headline."""
+    from agentlog.context.seen import seen_before_line
+
+    line = seen_before_line(failure, data_dir)
+    return [Chunk(0.0001, P_HEADER, [line], label="history")] if line else []
 
 
 def _summary_chunks(failure: dict[str, Any], index: int, total: int, order: float) -> list[Chunk]:
@@ -414,4 +424,4 @@ def get_debug_context(max_tokens: int = DEFAULT_MAX_TOKENS, format: str = "text"
         return _json_context(failures, max_tokens)
     if format != "text":
         raise ValueError(f"unknown context format {format!r} (text or json)")
-    return fit_chunks(build_chunks(failures, records), max_tokens)
+    return fit_chunks(build_chunks(failures, records, Path(data_dir) if data_dir else None), max_tokens)
