@@ -90,6 +90,7 @@ cdef enum:
     MIN_RING = 16
     RING_START = 1024     # entries a thread's ring starts with (32 KiB); doubles on demand
     MAX_OTHER_CODES = 8192  # library-code verdicts cached before the cache is dropped
+    MAX_TYPES = 4096      # type table entries; values of later new types are summarised as V_VOID
     UNWIND_SEARCH = 8     # how far below the top a PY_RETURN may find its frame
 
 
@@ -468,6 +469,8 @@ cdef int32_t register_type(PyObject* tp) noexcept:
     # First sight of this type (rare): one list append on the cold path.
     try:
         idx = len(g_types)
+        if idx >= MAX_TYPES:
+            return -1  # types created in a loop must not grow the table without bound
         if ptrmap_put(&g_typemap, tp, idx) < 0:
             return -1
         g_types.append(<object>tp)

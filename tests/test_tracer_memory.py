@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import gc
+import json
+import os
 import threading
 import time
 import weakref
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from support import child_env, run_python
 from test_tracer import ENGINES
 
 from agentlog.core.config import Config
@@ -172,3 +176,74 @@ class TestCodeChurn:
         names = [trail["fn"][c["c"]][0] for c in trail["calls"]]
         assert names[-3:] == ["leaf", "leaf", "leaf"]
         assert trail["restarts"] == status["restarts"]
+
+    def test_type_table_stays_bounded(self, engine: str) -> None:
+        """Classes created in a loop and returned: the type table stops growing, the trail still shows calls."""
+        tracer.start(Config())
+
+        def make(i: int) -> object:
+            return type(f"T{i}", (), {})()
+
+        for i in range(5000):
+            make(i)
+        engine_module = tracer._state.engine
+        assert engine_module is not None
+        assert len(engine_module.types()) <= 4096
+        trail = tracer.failure_fields(threading.get_ident())["trail"]
+        last = trail["calls"][-1]
+        assert trail["fn"][last["c"]][0].endswith("make")
+        assert "r" not in last, "a value of a type beyond the table has no type to show"
+
+
+RELEASE_PROGRAM = """
+import json, os, sys, threading, time
+
+def step(i):
+    return i
+
+def work():
+    for i in range(40_000):
+        step(i)
+
+def rss():
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+from agentlog.runtime import tracer
+work()
+before = rss()
+hold = threading.Event()
+ready = threading.Barrier(41)
+def run():
+    work()
+    ready.wait()
+    hold.wait()
+pool = [threading.Thread(target=run) for _ in range(40)]
+for t in pool:
+    t.start()
+ready.wait()
+during, during_rings = rss(), tracer.status()["ring_bytes"]
+hold.set()
+for t in pool:
+    t.join()
+deadline = time.monotonic() + 5
+while tracer.status()["rings"] > 1 and time.monotonic() < deadline:
+    step(0)
+    time.sleep(0.01)
+print(json.dumps({"before": before, "during": during, "after": rss(), "rings_during": during_rings,
+                  "rings_after": tracer.status()["ring_bytes"]}))
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads RSS from /proc")
+def test_rss_returns_after_a_pool_exits(tmp_path: Path) -> None:
+    """A real process under ``python -m agentlog``: 40 busy threads' rings leave RSS once they exit."""
+    (tmp_path / "pool.py").write_text(RELEASE_PROGRAM)
+    result = run_python(["-m", "agentlog", "pool.py"], tmp_path, child_env(tmp_path / "data"))
+    assert result.returncode == 0, result.stderr
+    sizes = json.loads(result.stdout)
+    mib = 1024 * 1024
+    assert sizes["rings_during"] >= 40 * mib, "40 threads x 80,000 events: a 1 MiB share each"
+    assert sizes["rings_after"] <= 2 * mib
+    assert sizes["during"] - sizes["after"] >= sizes["rings_during"] - 8 * mib
+    assert sizes["after"] - sizes["before"] <= 8 * mib

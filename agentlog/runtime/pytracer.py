@@ -54,6 +54,7 @@ NAME = "python"
 STACK_MAX = 1 << 20
 UNWIND_SEARCH = 8
 MAX_OTHER_CODES = 8192  # library-code verdicts cached before the cache is dropped (as in C)
+MAX_TYPES = 4096  # type table entries; values of later new types are summarised as V_VOID (as in C)
 RING_NEVER = 1 << 64
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 MAX_LEN = (1 << LEN_BITS) - 1
@@ -200,6 +201,8 @@ def _count_other_code() -> None:
 def _type_index(tp: type) -> int:
     idx = _typemap.get(tp)
     if idx is None:
+        if len(_types) >= MAX_TYPES:
+            return -1
         idx = _typemap[tp] = len(_types)
         _types.append(tp)
     return idx
@@ -221,9 +224,12 @@ def _summary(value: object) -> tuple[int, int | float]:
         return V_STR, len(value)  # type: ignore[arg-type]
     if tp is bytes:
         return V_BYTES, len(value)  # type: ignore[arg-type]
+    idx = _type_index(tp)
+    if idx < 0:
+        return V_VOID, 0
     if tp in SIZED_TYPES:
-        return V_SIZED, (_type_index(tp) << LEN_BITS) | min(len(value), MAX_LEN)  # type: ignore[arg-type]
-    return V_OBJ, _type_index(tp)
+        return V_SIZED, (idx << LEN_BITS) | min(len(value), MAX_LEN)  # type: ignore[arg-type]
+    return V_OBJ, idx
 
 
 def _put(st: _Thread, entry: RawEntry) -> None:
@@ -290,7 +296,8 @@ def _leave(kind: int, code: CodeType, offset: int, value: object) -> object:
         if idx < 0:
             return None if kind == K_UNWIND else _disable
     if kind == K_UNWIND:
-        vtag, payload = V_EXC, _type_index(type(value))
+        payload = _type_index(type(value))
+        vtag = V_EXC if payload >= 0 else V_VOID
     else:
         vtag, payload = _summary(value)
     _put(st, (now, kind, idx, offset, min(len(st.stack), MAX_DEPTH), vtag, payload))
@@ -316,7 +323,7 @@ def _exc_event(kind: int, code: CodeType, offset: int, exc: BaseException) -> ob
     depth = len(st.stack)
     if depth and st.stack[-1][0] is code:
         depth -= 1
-    _put(st, (_now(), kind, idx, offset, min(depth, MAX_DEPTH), V_EXC, tidx))
+    _put(st, (_now(), kind, idx, offset, min(depth, MAX_DEPTH), V_EXC if tidx >= 0 else V_VOID, tidx))
     return None
 
 
