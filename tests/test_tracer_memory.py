@@ -14,20 +14,11 @@ from typing import Any
 
 import pytest
 from support import child_env, run_python
-from test_tracer import ENGINES
+from test_tracer import engine  # noqa: F401 - the fixture running each test under both engines
 
 from agentlog.core.config import Config
 from agentlog.runtime import tracer
 from agentlog.runtime.tracer_types import ENTRY_BYTES, RING_START
-
-
-@pytest.fixture(params=ENGINES)
-def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, data_dir: Any) -> Any:
-    """The engine module under test, with the tracer stopped afterwards."""
-    monkeypatch.setenv("AGENTLOG_ENGINE", request.param)
-    monkeypatch.setenv("AGENTLOG_DIR", str(data_dir))
-    yield request.param
-    tracer.stop()
 
 
 def leaf(i: int) -> int:
@@ -60,8 +51,9 @@ def wait_for(condition: Callable[[], bool], timeout_s: float = 5.0) -> bool:
     return True
 
 
+@pytest.mark.usefixtures("engine")
 class TestGrowth:
-    def test_ring_starts_small_and_doubles_keeping_every_entry(self, engine: str) -> None:
+    def test_ring_starts_small_and_doubles_keeping_every_entry(self) -> None:
         """A new ring holds RING_START entries; filling it doubles it without losing one."""
         tracer.start(Config(trail_calls=100_000))
         me = threading.get_ident()
@@ -75,7 +67,7 @@ class TestGrowth:
         values = [int(c["r"]["v"]) for c in trail["calls"] if trail["fn"][c["c"]][0] == "leaf"]
         assert values == list(range(10)) + list(range(3 * RING_START))
 
-    def test_ring_stops_at_ring_size(self, engine: str) -> None:
+    def test_ring_stops_at_ring_size(self) -> None:
         """ring_size is the most a ring grows to; beyond it the oldest entries go, counted."""
         tracer.start(Config(ring_size=2 * RING_START))
         me = threading.get_ident()
@@ -86,10 +78,11 @@ class TestGrowth:
         assert "ring" not in trail, "a ring at ring_size was not reduced"
 
 
+@pytest.mark.usefixtures("engine")
 class TestBudget:
     WORKERS = 4
 
-    def test_busy_threads_share_the_budget_and_their_trails_say_so(self, engine: str) -> None:
+    def test_busy_threads_share_the_budget_and_their_trails_say_so(self) -> None:
         """With a budget for 8 starting rings, 4 busy threads end with equal shares, marked in the trail."""
         budget = 8 * RING_START * ENTRY_BYTES
         tracer.start(Config(ring_budget=budget))
@@ -123,7 +116,7 @@ class TestBudget:
             assert trail["ring"] <= 2 * share  # a share may shrink after its trail was taken
             assert trail["dropped"] > 0
 
-    def test_floor_of_one_starting_ring_per_thread(self, engine: str) -> None:
+    def test_floor_of_one_starting_ring_per_thread(self) -> None:
         """A budget smaller than the rings in use still leaves every thread its starting ring."""
         tracer.start(Config(ring_budget=ENTRY_BYTES))
         me = threading.get_ident()
@@ -133,8 +126,9 @@ class TestBudget:
         assert trail["ring"] == RING_START and trail["dropped"] == trail["events"] - RING_START
 
 
+@pytest.mark.usefixtures("engine")
 class TestRelease:
-    def test_finished_threads_rings_are_freed(self, engine: str) -> None:
+    def test_finished_threads_rings_are_freed(self) -> None:
         """After a pool of threads exits, only the living threads' rings remain."""
         tracer.start(Config())
         calls(1)
@@ -149,8 +143,9 @@ class TestRelease:
         assert memory()["ring_bytes"] == before
 
 
+@pytest.mark.usefixtures("engine")
 class TestCodeChurn:
-    def test_library_code_verdicts_stay_bounded(self, engine: str) -> None:
+    def test_library_code_verdicts_stay_bounded(self) -> None:
         """exec of new library code in a loop: the verdict cache is dropped when full, the code freed."""
         tracer.start(Config())
         first = compile("x = 1", "<string>", "exec")
@@ -163,7 +158,7 @@ class TestCodeChurn:
         assert memory()["library_codes"] <= 8192
         assert ref() is None, "a dropped verdict still keeps its code object alive"
 
-    def test_user_code_tables_restart_past_the_bound(self, engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_user_code_tables_restart_past_the_bound(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """exec of new user code in a loop: the code tables restart, the trail keeps working after."""
         monkeypatch.setattr(tracer, "MAX_USER_CODES", 64)
         tracer.start(Config())
@@ -177,7 +172,7 @@ class TestCodeChurn:
         assert names[-3:] == ["leaf", "leaf", "leaf"]
         assert trail["restarts"] == status["restarts"]
 
-    def test_type_table_stays_bounded(self, engine: str) -> None:
+    def test_type_table_stays_bounded(self) -> None:
         """Classes created in a loop and returned: the type table stops growing, the trail still shows calls."""
         tracer.start(Config())
 

@@ -44,7 +44,3 @@ def run_pending() -> None:
 
                 selflog.report("firstwrite.run_pending", exc)
 
-
-def forget() -> None:
-    """Drop deferred work (tests; a process that must not write it)."""
-    _pending.clear()
