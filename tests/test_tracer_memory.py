@@ -31,9 +31,9 @@ def calls(n: int) -> None:
 
 
 def ring_of(ident: int) -> tuple[int, bool]:
-    engine = tracer._state.engine
-    assert engine is not None
-    return engine.ring_info(ident)
+    running = tracer._state.engine
+    assert running is not None
+    return running.ring_info(ident)
 
 
 def memory() -> dict[str, int]:
