@@ -97,12 +97,13 @@ _last_filters: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
 
 def _library_roots() -> tuple[str, ...]:
-    import sysconfig
+    """Folders of library code: the standard library's and every site-packages.
 
-    roots = {AGENTLOG_DIR}
-    for scheme_vars in ({}, {"base": sys.base_prefix, "platbase": sys.base_exec_prefix}):
-        paths = sysconfig.get_paths(vars=scheme_vars) if scheme_vars else sysconfig.get_paths()
-        roots.update(paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths)
+    From ``os.__file__`` and ``site`` rather than ``sysconfig``, whose first use
+    costs an activated process milliseconds; paths containing ``site-packages``
+    or ``dist-packages`` are library code anyway (``is_user_file``).
+    """
+    roots = {AGENTLOG_DIR, os.path.dirname(os.__file__)}
     try:
         import site
 
