@@ -38,6 +38,7 @@ _implicit: tuple[str, int, float] | None = None
 _implicit_atexit = False
 _ended: set[str] = set()  # sessions ended explicitly without a Session object (end_session)
 _failed: set[str] = set()  # sessions this process recorded a failure for (note_failure)
+_exiting = False  # the implicit session is ending at exit: a start record still deferred records nothing else
 
 
 class Session:
@@ -122,12 +123,16 @@ def _write(kind: str, sid: str, ts: float | None = None, **fields: Any) -> None:
     append(record)
 
 
-def _write_start(session: Session, argv: list[str], cwd: str | None = None) -> None:
-    """The start record; ``cwd`` (default: now) is where the session started, git is read there."""
+def _write_start(session: Session, argv: list[str], cwd: str | None = None, head_only: bool = False) -> None:
+    """The start record; ``cwd`` (default: now) is where the session started, git is read there.
+
+    ``head_only``: git's root, branch and HEAD from its files (no git process) if they say.
+    """
     from agentlog.core.redact import redact_argv
-    from agentlog.work.git import recent_git_state
+    from agentlog.work.git import head_state, recent_git_state
 
     cwd = cwd or os.getcwd()
+    git = head_state(cwd) if head_only else None
     _write(
         SESSION_START,
         session.id,
@@ -137,7 +142,7 @@ def _write_start(session: Session, argv: list[str], cwd: str | None = None) -> N
         parent=session.parent,
         argv=redact_argv(argv),
         cwd=cwd,
-        git=recent_git_state(cwd, timeout_s=GIT_START_TIMEOUT_S),
+        git=git or recent_git_state(cwd, timeout_s=GIT_START_TIMEOUT_S),
     )
 
 
@@ -256,6 +261,7 @@ def _end_implicit_session() -> None:
     Outcome ``failed`` if this process noted a failure for it, else ``exit``. Not in a
     forked child (the start record is its parent's), nor after SIGKILL or ``os._exit``.
     """
+    global _exiting
     try:
         if _implicit is None:
             return
@@ -263,6 +269,7 @@ def _end_implicit_session() -> None:
         if pid != os.getpid() or sid != _start_written or sid in _ended:
             return
         _ended.add(sid)
+        _exiting = True
         outcome = "failed" if sid in _failed else "exit"
         _write(SESSION_END, sid, out=outcome, dur=round(time.time() - started, 3), err=None)
     except Exception as exc:  # noqa: BLE001 - never raise at exit
@@ -296,7 +303,8 @@ def ensure_session_started(argv: list[str], defer: bool = False) -> None:
         if defer:
             from agentlog.core.firstwrite import defer as defer_work
 
-            defer_work(lambda: _write_start(session, argv, cwd))
+            # At exit (nothing else recorded) the git head is read from its files: no git process.
+            defer_work(lambda: _write_start(session, argv, cwd, head_only=_exiting))
         else:
             _write_start(session, argv, cwd)
         _implicit = (session.id, os.getpid(), session.started)
