@@ -25,15 +25,27 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-MODES = ("none", "crash", "calls-c", "calls-py", "viztracer", "setprofile")
+MODES = (
+    "none", "crash", "empty-c", "calls-c-before", "calls-c-noargs", "calls-c", "calls-py", "viztracer", "setprofile"
+)
+BEFORE_ENV = "AGENTLOG_BENCH_BEFORE"  # set by --before: where calls-c-before imports agentlog from
 MODE_TITLES = {
     "none": "untraced",
+    "calls-c-before": "calls (C), before",
     "crash": "crash-only",
+    "empty-c": "empty C pair",
+    "calls-c-noargs": "calls (C), no args",
     "calls-c": "calls (C)",
     "calls-py": "calls (Python)",
     "viztracer": "VizTracer",
     "setprofile": "empty setprofile",
 }
+# Compared with the empty C callback pair (PY_START + PY_RETURN doing nothing): CPython's own
+# cost of monitoring a call, measured in the same run.
+FLOOR_MODE = "empty-c"
+TRAIL_MODES = ("calls-c-before", "calls-c-noargs", "calls-c")
+ARGS_FLOOR_TARGET = {"call-heavy": 1.40}  # calls (C) with arguments / empty C pair
+ARGS_UNTRACED_TARGET = {"mixed": 1.10, "realistic": 1.10}
 WORKLOADS = ("call-heavy", "mixed", "exception-heavy", "realistic")
 TARGETS = {"call-heavy": 3.0, "mixed": 1.25, "exception-heavy": 1.6}
 CRASH_TARGET = 1.02
@@ -58,12 +70,23 @@ def _setup(mode: str, data_dir: str) -> Any:
             return None
         install(Config(trace="crash", dir=data_dir))
         return None
-    if mode in ("calls-c", "calls-py"):
-        os.environ["AGENTLOG_ENGINE"] = "c" if mode == "calls-c" else "python"
+    if mode == "empty-c":
+        from agentlog import _tracer  # type: ignore[attr-defined]
+
+        monitoring = sys.monitoring
+        monitoring.use_tool_id(3, "bench-empty")
+        events = monitoring.events.PY_START | monitoring.events.PY_RETURN
+        for event in (monitoring.events.PY_START, monitoring.events.PY_RETURN):
+            monitoring.register_callback(3, event, _tracer.empty_callback())
+        monitoring.set_events(3, events)
+        return None
+    if mode in ("calls-c", "calls-c-noargs", "calls-c-before", "calls-py"):
+        os.environ["AGENTLOG_ENGINE"] = "python" if mode == "calls-py" else "c"
         from agentlog.core.config import Config
         from agentlog.runtime import tracer
 
-        tracer.start(Config(dir=data_dir))
+        options = {} if mode == "calls-c-before" else {"trail_args": mode != "calls-c-noargs"}
+        tracer.start(Config(dir=data_dir, **options))
         if not tracer.status()["running"]:
             raise SystemExit(f"tracer did not start: {tracer.status()}")
         return tracer
@@ -78,8 +101,12 @@ def _setup(mode: str, data_dir: str) -> Any:
     return None
 
 
-def _events(handle: Any) -> int:
-    return handle.status()["events"] if hasattr(handle, "status") else 0
+def _events(handle: Any) -> tuple[int, int]:
+    """(ring entries written, user calls) so far; (0, 0) for modes without a trail."""
+    if not hasattr(handle, "status"):
+        return 0, 0
+    calls = sum(row["n"] for row in handle.profile_fields(top=1 << 30).get("fns", []))
+    return handle.status()["events"], calls
 
 
 def child(mode: str, workload: str, scale: float, data_dir: str) -> dict[str, Any]:
@@ -91,15 +118,17 @@ def child(mode: str, workload: str, scale: float, data_dir: str) -> dict[str, An
     handle = _setup(mode, data_dir)
     fn(scale * WARMUP_FRACTION)
     before = _events(handle)
-    start = time.perf_counter()
+    wall, start = time.perf_counter(), time.process_time()
     fn(scale)
-    elapsed = time.perf_counter() - start
-    events = _events(handle) - before
+    # CPU time of this process: on a shared machine, time spent waiting for a core is not ours.
+    elapsed, wall = time.process_time() - start, time.perf_counter() - wall
+    after = _events(handle)
+    events, calls = after[0] - before[0], after[1] - before[1]
     if mode == "setprofile":
         sys.setprofile(None)
     elif mode == "viztracer":
         handle.stop()
-    return {"s": elapsed, "events": events}
+    return {"s": elapsed, "wall": wall, "events": events, "calls": calls}
 
 
 # ---- parent side --------------------------------------------------------------
@@ -109,10 +138,10 @@ def _available_modes(requested: list[str]) -> tuple[list[str], dict[str, str]]:
     skipped = {}
     modes = []
     for mode in requested:
-        probe = {"calls-c": "agentlog._tracer", "viztracer": "viztracer"}.get(mode)
+        probe = {"viztracer": "viztracer"}.get(mode, "agentlog._tracer" if "-c" in mode else None)
         if probe:
             check = subprocess.run(
-                [sys.executable, "-c", f"import {probe}"], env=_env(), capture_output=True, text=True
+                [sys.executable, "-c", f"import {probe}"], env=_env(mode), capture_output=True, text=True, cwd=HERE
             )
             if check.returncode:
                 skipped[mode] = check.stderr.strip().splitlines()[-1] if check.stderr else "import failed"
@@ -130,15 +159,16 @@ def _package_root() -> str:
     return str(Path(agentlog.__file__).resolve().parent.parent)
 
 
-def _env() -> dict[str, str]:
+def _env(mode: str = "") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTLOG")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_package_root(), env.get("PYTHONPATH", "")]))
+    root = os.environ.get(BEFORE_ENV, "") if mode == "calls-c-before" else _package_root()
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH", "")]))
     return env
 
 
 def _run_child(mode: str, workload: str, scale: float, data_dir: str) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", mode, workload, str(scale), data_dir]
-    proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(cmd, env=_env(mode), capture_output=True, text=True, timeout=900)
     if proc.returncode:
         raise RuntimeError(f"{mode}/{workload} failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -200,6 +230,7 @@ def report(results: dict[str, Any], modes: list[str], import_ms: list[float]) ->
     lines.append("")
     for mode, texts in per_event.items():
         lines.append(f"ns per recorded event, {MODE_TITLES[mode]}: " + ", ".join(texts))
+    lines += _trail_lines(results, modes)
     if import_ms:
         lines.append(
             f"import agentlog (AGENTLOG unset): {statistics.median(import_ms):.2f} ms median "
@@ -212,12 +243,43 @@ def report(results: dict[str, Any], modes: list[str], import_ms: list[float]) ->
     return lines
 
 
+def _trail_lines(results: dict[str, Any], modes: list[str]) -> list[str]:
+    """Today's trail and the trail with arguments, side by side: ns per call and ratios to the floor."""
+    lines = []
+    trail_modes = [m for m in TRAIL_MODES if m in modes]
+    for workload, by_mode in results.items():
+        base = [r["s"] for r in by_mode["none"]]
+        calls = max((statistics.median(r["calls"] for r in by_mode[m]) for m in trail_modes), default=0)
+        if not trail_modes or not calls:
+            continue
+        parts = []
+        for mode in [*trail_modes, *([FLOOR_MODE] if FLOOR_MODE in modes else [])]:
+            times = [r["s"] for r in by_mode[mode]]
+            ns = (statistics.median(times) - statistics.median(base)) / calls * 1e9
+            untraced = _ratio_text([t / b for t, b in zip(times, base, strict=True)])
+            text = f"{MODE_TITLES[mode]} {ns:.1f} ns/call, {untraced}"
+            if FLOOR_MODE in modes and mode != FLOOR_MODE:
+                floor = [r["s"] for r in by_mode[FLOOR_MODE]]
+                text += f", {_ratio_text([t / f for t, f in zip(times, floor, strict=True)])} of the empty C pair"
+            parts.append(text)
+        lines.append(f"{workload} ({calls:.0f} calls): " + "; ".join(parts))
+    if lines:
+        floor = ", ".join(f"{w} <= {t}x the empty C pair" for w, t in ARGS_FLOOR_TARGET.items())
+        untraced = ", ".join(f"{w} <= {t}x untraced" for w, t in ARGS_UNTRACED_TARGET.items())
+        lines.insert(0, "call trail, today (no args) vs with arguments; ratio median (min-max), paired per repetition:")
+        lines.append(f"targets with arguments: {floor}; {untraced}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller workloads, 3 repetitions")
     parser.add_argument("--reps", type=int, help="repetitions per mode (default 5, quick 3)")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
+    parser.add_argument(
+        "--before", metavar="DIR", help="run mode calls-c-before with agentlog imported from DIR (another build)"
+    )
     parser.add_argument("--child", nargs=4, metavar=("MODE", "WORKLOAD", "SCALE", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -225,8 +287,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(mode, workload, float(scale), data_dir)))
         return 0
     reps = args.reps or (3 if args.quick else 5)
+    requested = [m for m in MODES if m in args.modes and (m != "calls-c-before" or args.before)]
+    if args.before:
+        os.environ[BEFORE_ENV] = str(Path(args.before).resolve())
+        requested = [m for m in MODES if m in requested or m == "calls-c-before"]
     scale = 0.4 if args.quick else 1.0
-    modes, skipped = _available_modes(["none", *[m for m in args.modes if m != "none"]])
+    modes, skipped = _available_modes(["none", *[m for m in requested if m != "none"]])
     print(f"Python {sys.version.split()[0]}, {reps} repetitions, scale {scale}", file=sys.stderr)
     results = measure(modes, args.workloads, reps, scale)
     import_ms = [_import_seconds() * 1000 for _ in range(max(reps, 5))]

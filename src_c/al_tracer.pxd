@@ -8,14 +8,19 @@ cdef extern from "Python.h":
 
 cdef struct Entry:
     # One ring-buffer slot: 32 bytes, no Python objects (nothing kept alive, nothing to free).
+    # Event entries (K_START ... K_HANDLED) use every field. Value entries (K_ARG: an
+    # argument of the K_START before them; K_VALUE: the value of the K_RETURN/K_YIELD
+    # before them, or one item of the tuple it returned) reuse the first 16 bytes
+    # (ts, code, offset) for a text prefix: see value_entry() in tracer.pyx.
     int64_t ts        # al_ticks() when the event fired
-    int64_t payload   # value summary: int value, double bits, length, or type index
     int32_t code      # index into the code table (tracer.py's classifier owns it)
     int32_t offset    # bytecode offset of the event; mapped to a line on the cold path
-    uint16_t depth    # user-call depth of the frame the event belongs to (0 = outermost)
+    int64_t payload   # value summary: int value, double bits, length, or type index
+    uint16_t depth    # user-call depth of the frame the event belongs to (0 = outermost);
+                      # value entries: argument slot or tuple item index
     uint8_t kind      # K_* event kind
     uint8_t vtag      # V_* tag saying how to read payload
-    uint32_t pad
+    uint32_t aux      # value entries: bytes of text prefix stored (0-16)
 
 
 cdef struct Frame:

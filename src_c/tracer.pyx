@@ -10,7 +10,7 @@ the callbacks, the code/type tables and the rings. Every function here runs with
 the GIL held; the free-threaded build is refused by tracer.py.
 """
 
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint64_t, uintptr_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t, uintptr_t
 from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memcpy, memset
 
@@ -32,6 +32,13 @@ cdef extern from "al_platform.h":
 cdef extern from "al_memory.h":
     void* al_pages_alloc(size_t n) noexcept nogil
     void al_pages_free(void* p, size_t n) noexcept nogil
+
+cdef extern from "al_frame.h":
+    int AL_FRAME_LAYOUT
+    PyObject** al_frame_slots(PyObject* code) noexcept
+    void al_frame_layout(Py_ssize_t* out) noexcept
+    const char* al_ascii_data(PyObject* s) noexcept
+    PyObject* al_cell_get(PyObject* cell) noexcept
 
 cdef extern from "al_callback.h":
     ctypedef PyObject* (*al_vectorcall)(PyObject*, PyObject**, size_t, PyObject*) noexcept
@@ -56,6 +63,8 @@ cdef extern from "Python.h":
     Py_ssize_t var_size "Py_SIZE"(PyObject* o) noexcept
     Py_ssize_t dict_size "PyDict_GET_SIZE"(PyObject* o) noexcept
     Py_ssize_t set_size "PySet_GET_SIZE"(PyObject* o) noexcept
+    const char* bytes_data "PyBytes_AS_STRING"(PyObject* o) noexcept
+    PyObject* tuple_item "PyTuple_GET_ITEM"(PyObject* o, Py_ssize_t i) noexcept
     void err_clear "PyErr_Clear"() noexcept
     void PyErr_SetInterrupt() noexcept
     unsigned long PyThread_get_thread_ident() noexcept
@@ -71,6 +80,8 @@ cdef enum:
     K_RAISE = 7
     K_RERAISE = 8
     K_HANDLED = 9
+    K_ARG = 10            # value entry: an argument of the K_START just before
+    K_VALUE = 11          # value entry: the returned/yielded value (text, or one tuple item)
     V_VOID = 0
     V_NONE = 1
     V_BOOL = 2
@@ -92,6 +103,10 @@ cdef enum:
     MAX_OTHER_CODES = 8192  # library-code verdicts cached before the cache is dropped
     MAX_TYPES = 4096      # type table entries; values of later new types are summarised as V_VOID
     UNWIND_SEARCH = 8     # how far below the top a PY_RETURN may find its frame
+    PREFIX_BYTES = 16     # text prefix a value entry holds (first 16 bytes of the entry)
+    AUX_TEXT = 0x100      # aux flag: a prefix was stored (aux & 0xff bytes of it)
+    MAX_ARGS = 4          # argument slots recorded per call
+    MAX_TUPLE_ITEMS = 3   # a returned tuple this short is recorded item by item
 
 
 cdef struct PtrMap:
@@ -203,6 +218,15 @@ cdef struct Stats:
 
 cdef Stats* g_stats = NULL    # indexed by code index
 cdef int32_t g_stats_cap = 0
+
+cdef struct ArgSpec:
+    # Which frame slots hold a code's first arguments (set once, at classification).
+    uint8_t n         # argument slots to read (<= MAX_ARGS)
+    uint8_t cells     # bit i: slot i is also a cell variable (holds a cell object)
+
+cdef ArgSpec* g_args = NULL   # indexed by code index, same capacity as g_stats
+cdef bint g_capture_args = False    # K_ARG entries (needs a known frame layout)
+cdef bint g_capture_values = False  # K_VALUE entries (text prefixes, short tuples' items)
 
 
 cdef inline PyObject* new_none() noexcept:
@@ -381,13 +405,20 @@ cdef inline ThreadState* cur_state() noexcept:
 
 
 cdef int ensure_stats(int32_t idx) noexcept:
-    global g_stats, g_stats_cap
+    """Grow the per-code tables (profile counters, argument specs) to hold ``idx``."""
+    global g_stats, g_stats_cap, g_args
     cdef int32_t cap = g_stats_cap if g_stats_cap else 256
     cdef Stats* p
+    cdef ArgSpec* a
     if idx < g_stats_cap:
         return 0
     while cap <= idx:
         cap *= 2
+    a = <ArgSpec*>realloc(g_args, cap * sizeof(ArgSpec))
+    if a == NULL:
+        return -1
+    g_args = a
+    memset(&a[g_stats_cap], 0, (cap - g_stats_cap) * sizeof(ArgSpec))
     p = <Stats*>realloc(g_stats, cap * sizeof(Stats))
     if p == NULL:
         return -1
@@ -395,6 +426,29 @@ cdef int ensure_stats(int32_t idx) noexcept:
     g_stats = p
     g_stats_cap = cap
     return 0
+
+
+cdef void set_arg_spec(int32_t idx, object code):
+    """Cold path: which of ``code``'s first slots are arguments, and which of those are cells.
+
+    Arguments come first in a frame's slots (positional, keyword-only, *args,
+    **kwargs); co_varnames names them in that order. An argument captured by an
+    inner function is a cell variable too: its slot holds the cell.
+    """
+    cdef int n = code.co_argcount + code.co_kwonlyargcount
+    cdef int i
+    cdef uint8_t cells = 0
+    n += 1 if code.co_flags & 0x04 else 0  # CO_VARARGS
+    n += 1 if code.co_flags & 0x08 else 0  # CO_VARKEYWORDS
+    if n > MAX_ARGS:
+        n = MAX_ARGS
+    names = code.co_varnames
+    celled = code.co_cellvars
+    for i in range(n):
+        if names[i] in celled:
+            cells |= 1 << i
+    g_args[idx].n = n
+    g_args[idx].cells = cells
 
 
 cdef void clear_stats() noexcept:
@@ -413,6 +467,8 @@ cdef int32_t classify(PyObject* code) noexcept:
             idx = NOT_USER
             if len(g_keep_other) >= MAX_OTHER_CODES:
                 forget_other_codes()
+        else:
+            set_arg_spec(idx, <object>code)
         if ptrmap_put(&g_codes, code, idx) == 0:
             (g_keep if idx >= 0 else g_keep_other).append(<object>code)
     except KeyboardInterrupt:
@@ -541,6 +597,63 @@ cdef inline void summarize(PyObject* v, Entry* e) noexcept:
         e.payload = ti
 
 
+cdef inline void value_entry(Entry* e, uint8_t kind, int32_t index, PyObject* v) noexcept:
+    """Fill a value entry: ``v``'s summary plus, for ASCII str and bytes, its first bytes.
+
+    The prefix is copied (never a pointer kept): the value may be gone by the
+    time a failure decodes the ring.
+    """
+    cdef const char* data = NULL
+    cdef int64_t n
+    summarize(v, e)
+    e.kind = kind
+    e.depth = <uint16_t>index
+    e.aux = 0
+    if e.vtag == V_STR:
+        data = al_ascii_data(v)
+    elif e.vtag == V_BYTES:
+        data = bytes_data(v)
+    if data != NULL:
+        n = e.payload
+        if n >= PREFIX_BYTES:
+            memcpy(<char*>e, data, PREFIX_BYTES)  # fixed size: two 8-byte moves
+            n = PREFIX_BYTES
+        else:
+            memcpy(<char*>e, data, n)
+        e.aux = AUX_TEXT | <uint32_t>n
+
+
+cdef inline void record_args(ThreadState* st, PyObject* code, int32_t idx) noexcept:
+    """K_ARG entries for the first arguments of the frame PY_START is starting."""
+    cdef ArgSpec spec = g_args[idx]
+    cdef PyObject** slots
+    cdef PyObject* v
+    cdef int i
+    if spec.n == 0:
+        return
+    slots = al_frame_slots(code)
+    if slots == NULL:
+        return
+    for i in range(spec.n):
+        v = slots[i]
+        if v != NULL and (spec.cells >> i) & 1:
+            v = al_cell_get(v)
+        if v != NULL:
+            value_entry(ring_next(st), K_ARG, i, v)
+
+
+cdef inline void record_value(ThreadState* st, Entry* e, PyObject* v) noexcept:
+    """K_VALUE entries after a return/yield entry: a text prefix, or a short tuple's items."""
+    cdef Py_ssize_t i, n
+    if e.vtag == V_STR or e.vtag == V_BYTES:
+        value_entry(ring_next(st), K_VALUE, 0, v)
+    elif e.vtag == V_SIZED and tuple_check_exact(v):
+        n = var_size(v)
+        if n <= MAX_TUPLE_ITEMS:
+            for i in range(n):
+                value_entry(ring_next(st), K_VALUE, i, tuple_item(v, i))
+
+
 cdef inline Entry* ring_next(ThreadState* st) noexcept:
     # Overwrites the oldest entry once full (drops = head - entries held); grows first if it may.
     cdef Entry* e
@@ -640,6 +753,8 @@ cdef inline PyObject* enter(uint8_t kind, PyObject** args, Py_ssize_t nargs) noe
     now = al_ticks()
     # PY_START is always at offset 0; resumes carry the offset of their yield/await.
     put(st, kind, idx, 0 if kind == K_START else al_offset(args[1]), st.sp, now)
+    if kind == K_START and g_capture_args:
+        record_args(st, code, idx)
     push_frame(st, code, idx, now, kind == K_START)
     return new_none()
 
@@ -679,6 +794,8 @@ cdef inline PyObject* leave(uint8_t kind, PyObject** args, Py_ssize_t nargs) noe
         e.vtag = V_EXC if e.payload >= 0 else V_VOID
     else:
         summarize(args[2], e)
+        if g_capture_values:
+            record_value(st, e, args[2])
     return new_none()
 
 
@@ -764,6 +881,29 @@ cdef dict g_callbacks = {
 al_exit_init(mark_dead)
 
 NAME = "c"
+# Argument values need the frame layout of the CPython this was compiled for (al_frame.h).
+ARGS_SUPPORTED = bool(AL_FRAME_LAYOUT)
+
+
+def frame_layout():
+    """Offsets al_frame.h assumes (code, owner, localsplus, thread state's frame), or None."""
+    cdef Py_ssize_t out[4]
+    if not AL_FRAME_LAYOUT:
+        return None
+    al_frame_layout(out)
+    return {"code": out[0], "owner": out[1], "localsplus": out[2], "tstate_frame": out[3]}
+
+
+cdef PyObject* on_empty(PyObject* cb, PyObject** args, size_t nargsf, PyObject* kw) noexcept:
+    return new_none()
+
+
+cdef object g_empty = al_callback_new(on_empty, "empty")
+
+
+def empty_callback():
+    """A C callback that does nothing: the benchmarks' floor for a monitored call."""
+    return g_empty
 
 
 # ---- cold-path API (the Engine protocol in agentlog/runtime/tracer_types.py) ----
@@ -773,9 +913,14 @@ def callbacks():
     return dict(g_callbacks)
 
 
-def configure(int ring_size, classify, disable):
-    """Start a fresh recording session: empty tables, rings re-created lazily per thread."""
+def configure(int ring_size, classify, disable, bint capture_args=True):
+    """Start a fresh recording session: empty tables, rings re-created lazily per thread.
+
+    ``capture_args`` records the first arguments of every call (where the frame
+    layout is known: ARGS_SUPPORTED).
+    """
     global g_ring_cap, g_ring_start, g_classify, g_disable, g_gen, g_enabled, g_cal_ticks, g_cal_ns
+    global g_capture_args, g_capture_values
     cdef uint64_t cap = MIN_RING
     while cap < <uint64_t>ring_size:
         cap <<= 1
@@ -784,6 +929,8 @@ def configure(int ring_size, classify, disable):
     g_ring_start = RING_START if RING_START < cap else cap
     g_classify = classify
     g_disable = disable
+    g_capture_args = capture_args and AL_FRAME_LAYOUT
+    g_capture_values = capture_args
     _clear_tables()
     for tp in (list, tuple, dict, set, frozenset):
         type_index(<PyObject*>tp)
@@ -926,8 +1073,10 @@ def entries(unsigned long ident, int max_calls):
     """The tail of a thread's ring holding its last ``max_calls`` calls, oldest first.
 
     Returns (entries, written, dropped); each entry is
-    (ns, kind, code, offset, depth, vtag, payload) with payload an int, or a
-    float for V_FLOAT.
+    (ns, kind, code, offset, depth, vtag, payload, text) with payload an int, or
+    a float for V_FLOAT. Value entries (K_ARG, K_VALUE) have ns, code and offset
+    0, depth = argument slot or item index, and text = the bytes of their prefix
+    (None if there is none); event entries have text None.
     """
     cdef ThreadState* st = find_state(ident)
     cdef uint64_t n, start, i
@@ -956,9 +1105,13 @@ def entries(unsigned long ident, int max_calls):
             payload = d
         else:
             payload = e.payload
+        if e.kind == K_ARG or e.kind == K_VALUE:
+            text = (<char*>e)[:e.aux & 0xff] if e.aux & AUX_TEXT else None
+            out.append((0, e.kind, 0, 0, e.depth, e.vtag, payload, text))
+            continue
         out.append((
             g_cal_ns + <int64_t>((e.ts - g_cal_ticks) * scale),
-            e.kind, e.code, e.offset, e.depth, e.vtag, payload,
+            e.kind, e.code, e.offset, e.depth, e.vtag, payload, None,
         ))
     return out, st.head, st.head - n
 

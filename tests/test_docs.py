@@ -43,7 +43,7 @@ def _keys(value: object, into: set[str]) -> set[str]:
     if isinstance(value, dict):
         for key, item in value.items():
             into.add(key)
-            if key not in ("loc", "attrs"):  # their keys are user names, not schema keys
+            if key not in ("loc", "attrs", "a"):  # their keys are user names, not schema keys
                 _keys(item, into)
             else:
                 for desc in item.values():

@@ -149,8 +149,19 @@ class TestTrail:
         assert all(c["ns"] >= 0 for c in calls)
         assert calls[0]["ns"] >= calls[1]["ns"] + calls[4]["ns"]
 
+    def test_starts_are_kept(self, engine: str) -> None:
+        """``ago`` puts each start in order, inside its parent, before its own end."""
+        trail = record(outer)["trail"]
+        calls = [c for c in trail["calls"] if trail["fn"][c["c"]][0] in ("outer", "middle", "leaf")]
+        starts = [-c["ago"] for c in calls]
+        assert starts == sorted(starts)
+        assert all(c["ago"] >= c["ns"] for c in calls)
+        outer_end = starts[0] + calls[0]["ns"]
+        assert all(start + c["ns"] <= outer_end for start, c in zip(starts, calls, strict=True))
+
     def test_return_value_summaries(self, engine: str) -> None:
-        """Primitive results keep their value; others their type and length."""
+        """Primitive results keep their value, ASCII str and bytes a prefix, short tuples
+        their items; others their type and length."""
         values: list[object] = [
             7,
             -3,
@@ -160,9 +171,13 @@ class TestTrail:
             True,
             None,
             "héllo",
+            "hello",
+            "x" * 40,
             b"ab",
             [1, 2, 3],
             (1,),
+            (2, "ok", None),
+            (1, 2, 3, 4),
             {"a": 1},
             {1, 2},
             frozenset(),
@@ -189,9 +204,17 @@ class TestTrail:
             {"t": "bool", "v": "True"},
             {"t": "NoneType", "v": "None"},
             {"t": "str", "l": 5},
-            {"t": "bytes", "l": 2},
+            {"t": "str", "l": 5, "v": "'hello'"},
+            {"t": "str", "l": 40, "v": repr("x" * 16), "x": 24},
+            {"t": "bytes", "l": 2, "v": "b'ab'"},
             {"t": "list", "l": 3},
-            {"t": "tuple", "l": 1},
+            {"t": "tuple", "l": 1, "items": [{"t": "int", "v": "1"}]},
+            {
+                "t": "tuple",
+                "l": 3,
+                "items": [{"t": "int", "v": "2"}, {"t": "str", "l": 2, "v": "'ok'"}, {"t": "NoneType", "v": "None"}],
+            },
+            {"t": "tuple", "l": 4},
             {"t": "dict", "l": 1},
             {"t": "set", "l": 2},
             {"t": "frozenset", "l": 0},
@@ -300,7 +323,8 @@ class TestTrail:
             for i in range(500):
                 leaf(i)
 
-        trail = record(run, ring_size=64, trail_calls=1000)["trail"]
+        # Without arguments a call is two entries (start, return).
+        trail = record(run, ring_size=64, trail_calls=1000, trail_args=False)["trail"]
         assert trail["events"] >= 1000
         assert trail["dropped"] == trail["events"] - 64
         leaves = [c["r"]["v"] for c in trail["calls"] if trail["fn"][c["c"]][0] == "leaf"]
@@ -421,6 +445,7 @@ class TestLifecycle:
             "tool_id": 3,
             "mode": "calls",
             "ring_size": 1024,
+            "args": "on",
             "running": True,
             "events": info["events"],
             "ring_bytes": info["ring_bytes"],

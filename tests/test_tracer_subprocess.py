@@ -62,7 +62,7 @@ try:
 except KeyError:
     fields = tracer.failure_fields(threading.get_ident())
 calls = [
-    {k: v for k, v in c.items() if k != "ns"} for c in fields["trail"]["calls"]
+    {k: v for k, v in c.items() if k not in ("ns", "ago")} for c in fields["trail"]["calls"]
 ]
 print(json.dumps({
     "status": tracer.status(),

@@ -31,8 +31,8 @@ class TestTrailLines:
         }
         assert trail_lines(trail) == [
             "main() [main.py:1], raised TypeError at line 9 (2.5ms)",
-            "  load() [io.py:20], returned dict[3] (12us)",
-            "    parse() [io.py:10], returned 4 (800ns)",
+            "  load() [io.py:20] -> dict[3] (12us)",
+            "    parse() [io.py:10] -> 4 (800ns)",
         ]
 
     def test_repeated_calls_collapse(self) -> None:
@@ -43,14 +43,14 @@ class TestTrailLines:
         }
         assert trail_lines(trail) == [
             "main() [main.py:1], still running",
-            "  validate() [checks.py:5] x120, returned True (12us total)",
+            "  validate() [checks.py:5] x120 -> True (12us total)",
         ]
 
     def test_distinct_values_listed(self) -> None:
         """A run with different results lists a few of them and counts the rest."""
         trail = {"fn": FNS, "calls": [call(3, 0, r={"t": "int", "v": str(i)}) for i in range(5)]}
         (line,) = trail_lines(trail)
-        assert line == "parse() [io.py:10] x5, returned 0 | 1 | 2 | … (5 distinct)"
+        assert line == "parse() [io.py:10] x5 -> 0 | 1 | 2 | … (5 distinct)"
 
     def test_handled_exceptions_fold(self) -> None:
         """raise-then-catch pairs read as one line, and repeats fold into a count."""
@@ -71,7 +71,7 @@ class TestTrailLines:
         }
         assert trail_lines(trail) == [
             "(7 older events were overwritten in the ring buffer)",
-            "load() [io.py:20], returned 0",
+            "load() [io.py:20] -> 0",
             "  ValueError raised in parse():12, handled in load():30 (x3)",
         ]
 
@@ -96,7 +96,7 @@ class TestTrailLines:
         assert trail_lines(trail) == [
             "parse() [io.py:10], yielded 1.5",
             "parse() resumed, yielded str[3]",
-            "load() [io.py:20] (started earlier), returned None",
+            "load() [io.py:20] (started earlier) -> None",
         ]
 
     def test_empty(self) -> None:
@@ -155,7 +155,7 @@ class TestRecursionFolding:
         calls.append(call(2, 40, r={"t": "int", "v": "7"}))
         lines = trail_lines({"fn": FNS, "calls": calls})
         assert lines[0].endswith("recursion: load() -> parse() x20")
-        assert lines[1:] == ["  load(), returned 7"]
+        assert lines[1:] == ["  load() -> 7"]
 
     def test_short_chains_stay_expanded(self) -> None:
         """Three nested calls are shown as they are."""
@@ -177,5 +177,81 @@ def test_folded_calls_keep_their_childrens_counts_and_values():
         calls.append(call(2, 0, r={"t": "float", "v": str(i * 1.5)}))
         calls.append(call(3, 1, r={"t": "int", "v": str(i)}))
     lines = trail_lines({"fn": FNS, "calls": calls})
-    assert lines[0].startswith("load() [io.py:20] x7, returned 0.0 | 1.5 | 3.0 | … (7 distinct)")
-    assert lines[1].startswith("  parse() [io.py:10] x7, returned 0 | 1 | 2 | … (7 distinct)")
+    assert lines[0].startswith("load() [io.py:20] x7 -> 0.0 | 1.5 | 3.0 | … (7 distinct)")
+    assert lines[1].startswith("  parse() [io.py:10] x7 -> 0 | 1 | 2 | … (7 distinct)")
+
+
+RATING_FNS = [["validate_rating", "/app/rating.py", 3, 6], ["Queue.resize", "/app/q.py", 10, 12]]
+
+
+def num(v: float) -> dict[str, str]:
+    return {"t": "float" if isinstance(v, float) else "int", "v": str(v)}
+
+
+def rating(confidence: float, result: bool, ln: int = 6) -> dict[str, Any]:
+    return call(
+        0, 0, a={"confidence": num(confidence), "threshold": num(0.7)}, r={"t": "bool", "v": str(result)}, ln=ln
+    )
+
+
+class TestArgumentLines:
+    def test_call_with_arguments(self) -> None:
+        """A call shows its arguments by name and value, then its result."""
+        trail = {"fn": RATING_FNS, "calls": [rating(1.5, True)]}
+        assert trail_lines(trail) == ["validate_rating(confidence=1.5, threshold=0.7) [rating.py:3] -> True"]
+
+    def test_return_line_when_not_last(self) -> None:
+        """The line a call returned from is named when it is not the function's last line."""
+        trail = {"fn": RATING_FNS, "calls": [rating(-1.0, False, ln=4)]}
+        assert trail_lines(trail)[0].endswith("-> False from line 4")
+
+    def test_self_by_type_only(self) -> None:
+        """``self`` of the method's own class is left out; a subclass instance is named."""
+        own = call(1, 0, a={"self": {"t": "app.q.Queue"}, "n": num(0)}, r={"t": "NoneType", "v": "None"}, ln=12)
+        sub = call(1, 0, a={"self": {"t": "app.q.SlowQueue"}, "n": num(1)}, r={"t": "NoneType", "v": "None"}, ln=12)
+        assert trail_lines({"fn": RATING_FNS, "calls": [own]}) == ["Queue.resize(n=0) [q.py:10] -> None"]
+        assert trail_lines({"fn": RATING_FNS, "calls": [sub]}) == [
+            "Queue.resize(self=<app.q.SlowQueue>, n=1) [q.py:10] -> None"
+        ]
+
+    def test_redacted_and_cut_values(self) -> None:
+        """Redacted arguments keep their marker; a cut string shows how much is missing."""
+        args = {
+            "password": {"t": "str", "v": "[REDACTED:name]", "red": "name"},
+            "note": {"t": "str", "l": 30, "v": "'abcdefghijklmnop'", "x": 14},
+        }
+        trail = {"fn": [["login", "/app/a.py", 1, 2]], "calls": [call(0, 0, a=args, r={"t": "bool", "v": "True"})]}
+        assert trail_lines(trail) == [
+            "login(password=[REDACTED:name], note='abcdefghijklmnop'… (+14 chars)) [a.py:1] -> True"
+        ]
+
+    def test_fold_keeps_distinct_pairs(self) -> None:
+        """A folded run lists each distinct (varying arguments, result); constant arguments go in the header."""
+        calls = [rating(c, c > 0.7) for c in (0.2, 0.9, 1.5, 0.2)]
+        assert trail_lines({"fn": RATING_FNS, "calls": calls}) == [
+            "validate_rating(confidence, threshold=0.7) [rating.py:3] x4: (0.2)->False x2 (0.9)->True (1.5)->True"
+        ]
+
+    def test_fold_cut_puts_unusual_first(self) -> None:
+        """When the pairs do not all fit: the minority result, the extreme values and the last call come first."""
+        values = [0.31, 0.32, 0.33, 0.34, 0.35, 0.36, 0.37, 0.38, 1.5, 0.39, 0.4]
+        calls = [rating(c, c <= 1.0) for c in values]
+        (line,) = trail_lines({"fn": RATING_FNS, "calls": calls})
+        listing = line.split(": ", 1)[1]
+        assert listing.startswith("(1.5)->False (0.31)->True (0.4)->True ")
+        assert listing.endswith("… +5 more")
+        assert listing.count("->") == 6
+
+    def test_fold_of_failures_lists_arguments(self) -> None:
+        """Calls that all raised fold too, keeping their arguments."""
+        calls = [call(0, 0, end="exc", e="ValueError", ln=5, a={"confidence": num(c), "threshold": num(0.7)})
+                 for c in (2.0, 3.0)]
+        assert trail_lines({"fn": RATING_FNS, "calls": calls}) == [
+            "validate_rating(confidence, threshold=0.7) [rating.py:3] x2: (2.0) (3.0), raised ValueError at line 5"
+        ]
+
+    def test_tuple_results(self) -> None:
+        """A short tuple result shows its items."""
+        items = [{"t": "int", "v": "2"}, {"t": "str", "l": 2, "v": "'ok'"}]
+        trail = {"fn": FNS, "calls": [call(3, 0, r={"t": "tuple", "l": 2, "items": items})]}
+        assert trail_lines(trail) == ["parse() [io.py:10] -> (2, 'ok')"]

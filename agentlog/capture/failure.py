@@ -75,7 +75,7 @@ def align_trail_lines(record: dict[str, Any]) -> None:
         if call.get("end") != "exc" or str(call.get("e", "")).removeprefix("__main__.") != exc["t"]:
             continue
         if 0 <= call.get("c", -1) < len(fns):
-            qualname, filename, _ = fns[call["c"]]
+            qualname, filename = fns[call["c"]][:2]
             call["ln"] = lines.get((filename, qualname), call.get("ln"))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -16,6 +17,21 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
+
+
+def number_above(minimum: float) -> Callable[[str], float]:
+    """argparse type: a number greater than ``minimum``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value > minimum:
+            raise argparse.ArgumentTypeError(f"must be > {minimum:g}, got {text}")
+        return value
+
+    return parse
 
 
 def data_dir_argument(parser: argparse.ArgumentParser) -> None:

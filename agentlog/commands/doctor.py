@@ -25,7 +25,9 @@ def _tracer_status() -> dict:
         module, reason = tracer.select_engine()
     except tracer.EngineUnavailable as exc:
         return {"engine": None, "reason": str(exc)}
-    return {"engine": module.NAME, "reason": reason}
+    from agentlog.core.config import get_config
+
+    return {"engine": module.NAME, "reason": reason, "args": tracer.args_status(module, get_config())}
 
 
 def version_text(verbose: bool = False) -> str:
@@ -65,6 +67,7 @@ def report_lines() -> list[str]:
         f"mode: {config.trace}" + (" (from AGENTLOG_TRACE)" if os.environ.get("AGENTLOG_TRACE") else ""),
         f"ring size: up to {config.ring_size} entries per thread, {config.ring_budget} B for all threads",
         f"trail: last {config.trail_calls} calls per failure",
+        f"argument values: {status.get('args', 'off (no call trail)')}",
         f"data dir: {data_dir} ({_dir_state(data_dir)})",
         f"bounds: str {config.max_str_chars} chars, {config.max_items} items, depth "
         f"{config.max_depth}, record {config.max_record_bytes} B, file {config.max_file_bytes} B, "

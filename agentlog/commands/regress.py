@@ -5,19 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agentlog.commands import data_dir_argument, resolve_dir
+from agentlog.commands import data_dir_argument, number_above, resolve_dir
 
 HELP = "Compare a session (default: the newest run) with the baseline; markdown report, exit 1 on regression."
-
-
-def _ratio(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 1:
-        raise argparse.ArgumentTypeError(f"must be > 1, got {text}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     data_dir_argument(parser)
     parser.add_argument("session", nargs="?", help="session id or unique prefix (default: the newest run)")
     parser.add_argument("--baseline", help="compare with this session instead of the tagged baseline")
-    parser.add_argument("--threshold", type=_ratio, default=DEFAULT_THRESHOLD,
+    parser.add_argument("--threshold", type=number_above(1), default=DEFAULT_THRESHOLD,
                         help=f"slowdown ratio that counts as a regression (default {DEFAULT_THRESHOLD})")
 
 

@@ -5,9 +5,14 @@ Input is the ``trail`` / ``threads`` / ``traced`` fields of a failure record
 are indented by call depth; the context builder keeps the *last* lines when the
 budget is short, so nothing essential is saved for a header.
 
-Repetition is folded: a run of identical sibling calls becomes one line
-(``validate() x120, returned True``); a call that raised followed by the
-``except`` that caught it becomes one line
+A call reads ``validate_rating(confidence=1.5, threshold=0.7) [rating.py:3] -> True``
+(``self`` only when its type is not the method's class; the line it returned
+from when that is not the function's last line). Repetition is folded: a run of
+equivalent sibling calls becomes one line that keeps what tells them apart,
+the arguments that vary and their results, unusual ones first when they do
+not all fit (``validate_rating(threshold=0.7) [rating.py:3] x5: (0.2)->False
+(0.9)->True (1.5)->True ...``); a call that raised followed by the ``except``
+that caught it becomes one line
 (``ValueError raised in parse():12, handled in load():30``), and repeats of that
 fold too (``(x3)``).
 """
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from typing import Any
+from typing import Any, NamedTuple
 
 from agentlog.context.values import type_label, value_text
 
@@ -25,6 +30,9 @@ MAX_VALUES_SHOWN = 3  # distinct return values listed for a folded run
 MAX_RECURSION_PERIOD = 4  # a -> b -> a -> b ... folds into one line from this many nested calls
 MIN_RECURSION_REPEATS = 4
 MAX_VALUE_CHARS = 60
+MAX_ARG_CHARS = 40  # one argument value in a call line
+MAX_PAIRS_SHOWN = 6  # distinct (arguments, result) pairs listed for a folded run
+SELF_NAMES = ("self", "cls")
 
 
 def duration_text(ns: int) -> str:
@@ -44,31 +52,50 @@ def short_value(desc: dict[str, Any] | None) -> str:
         return "?"
     if "v" in desc and desc.get("t") in ("int", "float", "bool", "NoneType"):
         return str(desc["v"])
-    if "l" in desc and "v" not in desc:
+    if "l" in desc and "v" not in desc and "items" not in desc:
         return type_label(desc)
     if "v" in desc or "items" in desc or "map" in desc or "red" in desc:
         return value_text(desc, MAX_VALUE_CHARS)
     return f"<{desc.get('t', '?')}>"
 
 
+class _Arg(NamedTuple):
+    name: str
+    text: str
+    number: float | None  # for spotting a value outside the others' range
+
+
+class _Pair:
+    """One distinct (arguments, result) of a folded run, how often it occurred and when last."""
+
+    __slots__ = ("args", "count", "last", "result")
+
+    def __init__(self, args: tuple[_Arg, ...], result: str, seq: int) -> None:
+        self.args, self.result, self.count, self.last = args, result, 1, seq
+
+    def key(self) -> tuple[tuple[str, ...], str]:
+        return tuple(a.text for a in self.args), self.result
+
+
 class _Block:
     """A trail item with the items nested under it."""
 
-    __slots__ = ("children", "count", "item", "ns", "values")
+    __slots__ = ("children", "count", "item", "ns", "order", "pairs")
 
-    def __init__(self, item: dict[str, Any]) -> None:
+    def __init__(self, item: dict[str, Any], order: int) -> None:
         self.item = item
+        self.order = order  # position in the trail: later calls have larger numbers
         self.children: list[_Block] = []
         self.count = 1
         self.ns = item.get("ns", 0)
-        self.values: list[str] = []
+        self.pairs: list[_Pair] = []
 
 
 def _tree(calls: list[dict[str, Any]]) -> list[_Block]:
     roots: list[_Block] = []
     stack: list[tuple[int, _Block]] = []
-    for item in calls:
-        block = _Block(item)
+    for order, item in enumerate(calls):
+        block = _Block(item, order)
         depth = item.get("d", 0)
         while stack and stack[-1][0] >= depth:
             stack.pop()
@@ -83,12 +110,12 @@ class _Renderer:
         self.fns: list[list[Any]] = trail.get("fn", [])
         self.seen: set[int] = set()
 
-    def name(self, index: int, where: bool = True) -> str:
-        """``qualname()``; the first mention also says where it is defined."""
+    def name(self, index: int, where: bool = True, args: str = "") -> str:
+        """``qualname(args)``; the first mention also says where it is defined."""
         if not 0 <= index < len(self.fns):
-            return "?()"
-        qualname, filename, line = self.fns[index]
-        text = qualname if qualname.startswith("class ") else f"{qualname}()"
+            return f"?({args})"
+        qualname, filename, line = self.fns[index][:3]
+        text = qualname if qualname.startswith("class ") else f"{qualname}({args})"
         if where and index not in self.seen:
             self.seen.add(index)
             text += f" [{os.path.basename(filename)}:{line}]"
@@ -130,9 +157,8 @@ class _Renderer:
             merged.append(block)
         out: list[_Block] = []
         for block in merged:
-            value = self.value(block)
-            if value:
-                block.values.append(value)
+            if "ev" not in block.item:
+                block.pairs.append(self.pair(block, block.order))
             if out and self.key(out[-1]) == self.key(block):
                 self.absorb(out[-1], block)
                 continue
@@ -143,13 +169,38 @@ class _Renderer:
         """Fold ``other`` into the equivalent ``into``, children too (same shape, by key)."""
         into.count += other.count
         into.ns += other.ns
-        into.values += [v for v in other.values if v not in into.values]
+        known = {p.key(): p for p in into.pairs}
+        for pair in other.pairs:
+            same = known.get(pair.key())
+            if same is None:
+                into.pairs.append(pair)
+            else:
+                same.count += pair.count
+                same.last = max(same.last, pair.last)
         for mine, theirs in zip(into.children, other.children, strict=True):
             self.absorb(mine, theirs)
 
-    def value(self, block: _Block) -> str:
+    def args(self, item: dict[str, Any]) -> tuple[_Arg, ...]:
+        """The call's arguments as shown: ``self`` left out when it is an instance of the method's class."""
+        out = []
+        qualname = self.fns[item["c"]][0] if 0 <= item.get("c", -1) < len(self.fns) else ""
+        owner = qualname.rpartition(".")[0].rpartition(".")[2]
+        for pos, (name, desc) in enumerate((item.get("a") or {}).items()):
+            if pos == 0 and name in SELF_NAMES and desc.get("t", "").rpartition(".")[2] in (owner, "type"):
+                continue
+            text = short_value(desc) if "v" in desc or "l" in desc else f"<{desc.get('t', '?')}>"
+            if len(text) > MAX_ARG_CHARS:
+                text = text[: MAX_ARG_CHARS - 1] + "…"
+            out.append(_Arg(name, text, _number(desc)))
+        return tuple(out)
+
+    def pair(self, block: _Block, seq: int) -> _Pair:
+        """The call's (arguments, result); the result names the line it returned from if not the last."""
         item = block.item
-        return short_value(item["r"]) if "r" in item else ""
+        result = short_value(item["r"]) if "r" in item else ""
+        if result and item.get("end") == "ret" and item.get("ln") and item["ln"] != self.last_line(item["c"]):
+            result += f" from line {item['ln']}"
+        return _Pair(self.args(item), result, seq)
 
     def lines(self, blocks: list[_Block], depth: int = 0) -> list[str]:
         out: list[str] = []
@@ -187,7 +238,10 @@ class _Renderer:
                 f"handled in {self.name(item['c'], where=False)}:{item.get('ln', '?')}"
             )
             return text + (f" (x{block.count})" if block.count > 1 else "")
-        text = self.name(item["c"]) + times
+        pairs = block.pairs or [_Pair((), "", 0)]
+        varying = _varying(pairs)
+        header = ", ".join(a.name if a.name in varying else f"{a.name}={a.text}" for a in _arg_union(pairs))
+        text = self.name(item["c"], args=header) + times
         if item.get("pre"):
             text += " (started earlier)"
         if item.get("k") == "resume":
@@ -195,27 +249,92 @@ class _Renderer:
         elif item.get("k") == "throw":
             text += " resumed by throw()"
         end = item.get("end")
+        listing = _listing(pairs, varying, arrow=end in ("ret", "yield")) if varying else ""
         if end == "ret" and text.startswith("class "):
             text += ", ran"  # a class statement's body: its "return value" means nothing
         elif end == "ret":
-            text += ", returned " + self.values_text(block)
+            text += f": {listing}" if listing else " -> " + _results_text(pairs)
         elif end == "yield":
-            text += ", yielded " + self.values_text(block)
+            text += f": {listing}" if listing else ", yielded " + _results_text(pairs)
         elif end == "exc":
-            text += f", raised {item.get('e', '?')} at line {item.get('ln', '?')}"
+            text += (f": {listing}" if listing else "") + f", raised {item.get('e', '?')} at line {item.get('ln', '?')}"
         else:
-            text += ", still running"
+            text += (f": {listing}" if listing else "") + ", still running"
         if block.ns:
             total = " total" if block.count > 1 else ""
             text += f" ({duration_text(block.ns)}{total})"
         return text
 
-    def values_text(self, block: _Block) -> str:
-        values = block.values or ["?"]
-        if len(values) <= MAX_VALUES_SHOWN:
-            return " | ".join(values)
-        shown = " | ".join(values[:MAX_VALUES_SHOWN])
-        return f"{shown} | … ({len(values)} distinct)"
+    def last_line(self, index: int) -> int | None:
+        fn = self.fns[index] if 0 <= index < len(self.fns) else []
+        return fn[3] if len(fn) > 3 else None
+
+
+def _number(desc: dict[str, Any]) -> float | None:
+    """An int or float argument's value (None for anything else)."""
+    if desc.get("t") not in ("int", "float") or "red" in desc:
+        return None
+    try:
+        return float(desc["v"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _arg_union(pairs: list[_Pair]) -> list[_Arg]:
+    """Every argument name the pairs have, in order (the first pair's value for each)."""
+    seen: dict[str, _Arg] = {}
+    for pair in pairs:
+        for arg in pair.args:
+            seen.setdefault(arg.name, arg)
+    return list(seen.values())
+
+
+def _varying(pairs: list[_Pair]) -> list[str]:
+    """Names of the arguments whose value differs between the pairs."""
+    union = _arg_union(pairs)
+    values = [{a.name: a.text for a in p.args} for p in pairs]
+    return [a.name for a in union if len({v.get(a.name) for v in values}) > 1]
+
+
+def _unusual_first(pairs: list[_Pair], varying: list[str]) -> list[_Pair]:
+    """Pairs ordered for a cut list: minority results, extreme argument values, the last call, then the rest."""
+    results = Counter[str]()
+    for pair in pairs:
+        results[pair.result] += pair.count
+    majority = results.most_common(1)[0][0]
+    picks = [p for p in pairs if p.result != majority]
+    for name in varying:
+        numbered = [(a.number, p) for p in pairs for a in p.args if a.name == name and a.number is not None]
+        if len(numbered) >= 3:
+            picks += [min(numbered, key=lambda n: n[0])[1], max(numbered, key=lambda n: n[0])[1]]
+    picks.append(max(pairs, key=lambda p: p.last))
+    ordered: dict[int, _Pair] = {}
+    for pair in [*picks, *pairs]:
+        ordered.setdefault(id(pair), pair)
+    return list(ordered.values())
+
+
+def _listing(pairs: list[_Pair], varying: list[str], arrow: bool) -> str:
+    """``(0.2)->True (1.5)->True x3 … +4 more``: the varying arguments of each distinct pair."""
+    chosen = pairs if len(pairs) <= MAX_PAIRS_SHOWN else _unusual_first(pairs, varying)[:MAX_PAIRS_SHOWN]
+    parts = []
+    for pair in chosen:
+        values = {a.name: a.text for a in pair.args}
+        text = "(" + ", ".join(values.get(name, "?") for name in varying) + ")"
+        if arrow and pair.result:
+            text += "->" + pair.result
+        parts.append(text + (f" x{pair.count}" if pair.count > 1 else ""))
+    more = len(pairs) - len(chosen)
+    return " ".join(parts) + (f" … +{more} more" if more else "")
+
+
+def _results_text(pairs: list[_Pair]) -> str:
+    """``True``, or ``0 | 1 | 2 | … (5 distinct)`` when the results differ."""
+    values = list(dict.fromkeys(p.result for p in pairs if p.result)) or ["?"]
+    if len(values) <= MAX_VALUES_SHOWN:
+        return " | ".join(values)
+    shown = " | ".join(values[:MAX_VALUES_SHOWN])
+    return f"{shown} | … ({len(values)} distinct)"
 
 
 def trail_lines(trail: dict[str, Any]) -> list[str]:

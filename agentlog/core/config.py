@@ -36,6 +36,7 @@ _DEFAULTS: dict[str, Any] = {
     "ring_size": 65536,  # entries per thread at most (32 bytes each); rings start small and grow
     "ring_budget": 64 * 1024 * 1024,  # bytes, all threads' rings together
     "trail_calls": 200,
+    "trail_args": True,  # record the first arguments of every call (and return-value prefixes)
     "include": (),
     "exclude": (),
     # Store.
@@ -44,6 +45,10 @@ _DEFAULTS: dict[str, Any] = {
     # Redaction.
     "redact_names": (),
     "redact_patterns": (),
+    # Team sharing through Cloudflare D1 (the API token is read from the environment only).
+    "d1_account_id": "",
+    "d1_database_id": "",
+    "d1_api_url": "https://api.cloudflare.com/client/v4",
 }
 
 
@@ -75,12 +80,16 @@ class Config:
         ring_size: int
         ring_budget: int
         trail_calls: int
+        trail_args: bool
         include: tuple[str, ...]
         exclude: tuple[str, ...]
         max_file_bytes: int
         max_dir_bytes: int
         redact_names: tuple[str, ...]
         redact_patterns: tuple[str, ...]
+        d1_account_id: str
+        d1_database_id: str
+        d1_api_url: str
 
     def __init__(self, **values: Any) -> None:
         unknown = values.keys() - _DEFAULTS.keys()
@@ -131,12 +140,16 @@ ENV_NAMES = {
     "ring_size": "AGENTLOG_RING_SIZE",
     "ring_budget": "AGENTLOG_RING_BUDGET",
     "trail_calls": "AGENTLOG_TRAIL_CALLS",
+    "trail_args": "AGENTLOG_TRAIL_ARGS",
     "include": "AGENTLOG_INCLUDE",
     "exclude": "AGENTLOG_EXCLUDE",
     "max_file_bytes": "AGENTLOG_MAX_FILE_BYTES",
     "max_dir_bytes": "AGENTLOG_MAX_DIR_BYTES",
     "redact_names": "AGENTLOG_REDACT_NAMES",
     "redact_patterns": "AGENTLOG_REDACT_PATTERNS",
+    "d1_account_id": "CLOUDFLARE_ACCOUNT_ID",
+    "d1_database_id": "AGENTLOG_D1_DATABASE_ID",
+    "d1_api_url": "AGENTLOG_D1_API_URL",
 }
 
 

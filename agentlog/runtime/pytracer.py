@@ -16,6 +16,7 @@ import weakref
 
 from agentlog.runtime.tracer_types import (
     ENTRY_BYTES,
+    K_ARG,
     K_HANDLED,
     K_RAISE,
     K_RERAISE,
@@ -24,9 +25,13 @@ from agentlog.runtime.tracer_types import (
     K_START,
     K_THROW,
     K_UNWIND,
+    K_VALUE,
     K_YIELD,
     LEN_BITS,
+    MAX_ARGS,
     MAX_DEPTH,
+    MAX_TUPLE_ITEMS,
+    PREFIX_BYTES,
     RING_START,
     V_BIGINT,
     V_BOOL,
@@ -47,10 +52,11 @@ from agentlog.runtime.tracer_types import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from types import CodeType
+    from types import CodeType, FrameType
     from typing import Any
 
 NAME = "python"
+ARGS_SUPPORTED = True  # read through the public frame API, on any version
 STACK_MAX = 1 << 20
 UNWIND_SEARCH = 8
 MAX_OTHER_CODES = 8192  # library-code verdicts cached before the cache is dropped (as in C)
@@ -94,6 +100,7 @@ _tls = threading.local()
 _gen = 0  # bumped by configure/release/after_fork: thread states re-create lazily
 _states: weakref.WeakValueDictionary[int, _Thread] = weakref.WeakValueDictionary()
 _codes: dict[CodeType, int] = {}
+_argnames: dict[int, tuple[str, ...]] = {}  # code index -> names of its first MAX_ARGS argument slots
 _typemap: dict[type, int] = {}
 _types: list[type] = []
 _stats: dict[int, list[int]] = {}  # idx -> [calls, total, self, active]
@@ -103,6 +110,7 @@ _capacity = 65536
 _budget = (64 << 20) // ENTRY_BYTES  # entries, all rings together
 _other_codes = 0  # library-code verdicts in _codes
 _enabled = False
+_capture_args = False
 
 
 def _thread_state() -> _Thread:
@@ -183,6 +191,7 @@ def _code_index(code: CodeType) -> int:
                 idx = -1
         if idx >= 0:
             _stats.setdefault(idx, [0, 0, 0, 0])
+            _argnames[idx] = _arg_names(code)
         else:
             _count_other_code()
         _codes[code] = idx
@@ -196,6 +205,13 @@ def _count_other_code() -> None:
     if _other_codes > MAX_OTHER_CODES:
         _codes = {code: idx for code, idx in _codes.items() if idx >= 0}
         _other_codes = 1
+
+
+def _arg_names(code: CodeType) -> tuple[str, ...]:
+    """Names of the first MAX_ARGS argument slots: positional, keyword-only, *args, **kwargs."""
+    n = code.co_argcount + code.co_kwonlyargcount
+    n += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)  # CO_VARARGS, CO_VARKEYWORDS
+    return code.co_varnames[: min(n, MAX_ARGS)]
 
 
 def _type_index(tp: type) -> int:
@@ -230,6 +246,38 @@ def _summary(value: object) -> tuple[int, int | float]:
     if tp in SIZED_TYPES:
         return V_SIZED, (idx << LEN_BITS) | min(len(value), MAX_LEN)  # type: ignore[arg-type]
     return V_OBJ, idx
+
+
+def _value_entry(kind: int, index: int, value: object) -> RawEntry:
+    """A K_ARG/K_VALUE entry: the summary, and the first bytes of an ASCII str or bytes value."""
+    vtag, payload = _summary(value)
+    text = None
+    if vtag == V_STR and value.isascii():  # type: ignore[attr-defined]
+        text = value[:PREFIX_BYTES].encode("ascii")  # type: ignore[index]
+    elif vtag == V_BYTES:
+        text = value[:PREFIX_BYTES]  # type: ignore[index]
+    return (0, kind, 0, 0, index, vtag, payload, text)
+
+
+def _record_args(st: _Thread, code: CodeType, idx: int, frame: FrameType) -> None:
+    names = _argnames.get(idx)
+    if not names or frame.f_code is not code:
+        return
+    local_values = frame.f_locals
+    for index, name in enumerate(names):
+        try:
+            value = local_values[name]
+        except KeyError:
+            continue
+        _put(st, _value_entry(K_ARG, index, value))
+
+
+def _record_value(st: _Thread, vtag: int, value: object) -> None:
+    if vtag in (V_STR, V_BYTES):
+        _put(st, _value_entry(K_VALUE, 0, value))
+    elif type(value) is tuple and len(value) <= MAX_TUPLE_ITEMS:
+        for index, item in enumerate(value):
+            _put(st, _value_entry(K_VALUE, index, item))
 
 
 def _put(st: _Thread, entry: RawEntry) -> None:
@@ -276,7 +324,10 @@ def _enter(kind: int, code: CodeType, offset: int) -> object:
     if st is None:
         return None
     now = _now()
-    _put(st, (now, kind, idx, offset, min(len(st.stack), MAX_DEPTH), V_VOID, 0))
+    _put(st, (now, kind, idx, offset, min(len(st.stack), MAX_DEPTH), V_VOID, 0, None))
+    if kind == K_START and _capture_args:
+        # Frames: 0 this one, 1 on_py_start, 2 the function that is starting.
+        _record_args(st, code, idx, sys._getframe(2))
     _push(st, code, idx, now, kind == K_START)
     return None
 
@@ -300,7 +351,9 @@ def _leave(kind: int, code: CodeType, offset: int, value: object) -> object:
         vtag = V_EXC if payload >= 0 else V_VOID
     else:
         vtag, payload = _summary(value)
-    _put(st, (now, kind, idx, offset, min(len(st.stack), MAX_DEPTH), vtag, payload))
+    _put(st, (now, kind, idx, offset, min(len(st.stack), MAX_DEPTH), vtag, payload, None))
+    if kind != K_UNWIND and _capture_args:
+        _record_value(st, vtag, value)
     return None
 
 
@@ -323,7 +376,7 @@ def _exc_event(kind: int, code: CodeType, offset: int, exc: BaseException) -> ob
     depth = len(st.stack)
     if depth and st.stack[-1][0] is code:
         depth -= 1
-    _put(st, (_now(), kind, idx, offset, min(depth, MAX_DEPTH), V_EXC if tidx >= 0 else V_VOID, tidx))
+    _put(st, (_now(), kind, idx, offset, min(depth, MAX_DEPTH), V_EXC if tidx >= 0 else V_VOID, tidx, None))
     return None
 
 
@@ -384,17 +437,21 @@ def _clear_tables() -> None:
     _other_codes = 0
     _states.clear()
     _codes.clear()
+    _argnames.clear()
     _typemap.clear()
     _types.clear()
     _stats.clear()
 
 
-def configure(ring_size: int, classify: Callable[[CodeType], int], disable: object) -> None:
+def configure(
+    ring_size: int, classify: Callable[[CodeType], int], disable: object, capture_args: bool = True
+) -> None:
     """Start a fresh recording session."""
-    global _capacity, _classify, _disable, _enabled
+    global _capacity, _classify, _disable, _enabled, _capture_args
     _enabled = False
     _clear_tables()
     _capacity, _classify, _disable = ring_capacity(ring_size), classify, disable
+    _capture_args = capture_args
     for tp in SIZED_TYPES:
         _type_index(tp)
     _enabled = True

@@ -19,18 +19,22 @@ import threading
 
 from agentlog.core import selflog
 from agentlog.core.config import Config
+from agentlog.core.redact import MARKER_RE, is_secret_name, marker, redact_prefix, redact_text
 from agentlog.runtime import traced
 from agentlog.runtime.toolids import claim_tool_id
 from agentlog.runtime.tracer_types import (
     ENTER_KINDS,
     GLOBAL_EVENT_NAMES,
+    K_ARG,
     K_HANDLED,
     K_RAISE,
     K_RERAISE,
     K_RESUME,
     K_RETURN,
+    K_START,
     K_THROW,
     K_UNWIND,
+    K_VALUE,
     K_YIELD,
     LEAVE_KINDS,
     LEN_BITS,
@@ -280,7 +284,7 @@ def _install(state: _State, engine: Engine, config: Config) -> None:
         # events, so only call it when the verdicts can differ.
         monitoring.restart_events()
     _last_filters = filters
-    engine.configure(config.ring_size, _make_classifier(state, config), monitoring.DISABLE)
+    engine.configure(config.ring_size, _make_classifier(state, config), monitoring.DISABLE, config.trail_args)
     engine.set_ring_budget(config.ring_budget)
     callbacks = engine.callbacks()
     events = 0
@@ -318,8 +322,25 @@ def stop() -> None:
             state.engine.release()
 
 
+def args_status(engine: object, config: Config) -> str:
+    """Whether the trail records argument values with this engine, and if not, why."""
+    if not config.trail_args:
+        return "off (trail_args / AGENTLOG_TRAIL_ARGS is off)"
+    if engine is None:
+        return "off (no call trail)"
+    if getattr(engine, "ARGS_SUPPORTED", False):
+        return "on"
+    build = f"CPython {sys.version_info.major}.{sys.version_info.minor}"
+    build += " free-threaded" if _free_threaded() else ""
+    return (
+        f"off: the C engine was built without a frame layout for {build} (verified layouts: CPython 3.12 "
+        f"and 3.13, GIL builds), so calls are recorded without argument values; {ENGINE_ENV}=python "
+        "records them, slower"
+    )
+
+
 def status() -> dict[str, Any]:
-    """Engine, why not C, tool id, mode, ring size, whether recording is on, events recorded."""
+    """Engine, why not C, tool id, mode, ring size, argument capture, whether recording is on, events."""
     from agentlog.core.config import get_config
 
     state = _state
@@ -333,6 +354,7 @@ def status() -> dict[str, Any]:
         "tool_id": state.tool_id if state.running else None,
         "mode": config.trace,
         "ring_size": ring_capacity(config.ring_size),
+        "args": args_status(state.engine, config),
         "running": state.running,
         "events": sum(info[2] for info in state.engine.thread_infos())
         if state.running and state.engine is not None
@@ -446,22 +468,34 @@ class _TrailBuilder:
         self.open: list[tuple[int, int, dict[str, Any]]] = []  # (code idx, depth, node)
         self.inflight: tuple[str, str] | None = None  # (exception type, "fn:line" first seen)
         self.last_handled: tuple[int, int, str, dict[str, Any]] | None = None
+        self.last_start: tuple[int, dict[str, Any]] | None = None  # K_ARG entries belong to it
+        self.last_end: dict[str, Any] | None = None  # K_VALUE entries belong to it
         self.base = 0
+        self.newest_ns = 0
 
     def fn(self, idx: int) -> int:
         ref = self.fn_index.get(idx)
         if ref is None:
             code = self.state.codes[idx]
             ref = self.fn_index[idx] = len(self.fns)
-            self.fns.append([_code_name(code), code.co_filename, code.co_firstlineno])
+            lines = [line for _start, _end, line in code.co_lines() if line is not None]
+            self.fns.append([_code_name(code), code.co_filename, code.co_firstlineno, max(lines, default=0)])
         return ref
 
     def where(self, idx: int, offset: int) -> str:
         return f"{self.state.codes[idx].co_qualname}:{_line(self.state, idx, offset)}"
 
     def feed(self, entries: list[RawEntry]) -> None:
-        self.base = min((e[4] for e in entries), default=0)
-        for ns, kind, idx, offset, depth, vtag, payload in entries:
+        self.base = min((e[4] for e in entries if e[1] not in (K_ARG, K_VALUE)), default=0)
+        self.newest_ns = max((e[0] for e in entries), default=0)
+        for ns, kind, idx, offset, depth, vtag, payload, text in entries:
+            if kind == K_ARG:
+                self.arg(depth, vtag, payload, text)
+                continue
+            if kind == K_VALUE:
+                self.item(depth, vtag, payload, text)
+                continue
+            self.last_start = self.last_end = None
             if idx < 0 or idx >= len(self.state.codes):
                 continue
             if kind in ENTER_KINDS:
@@ -477,6 +511,51 @@ class _TrailBuilder:
             elif kind == K_HANDLED:
                 self.handled(idx, offset, depth, vtag, payload)
 
+    def value(self, vtag: int, payload: int | float, text: bytes | None) -> dict[str, Any] | None:
+        """A descriptor from a summary; a text prefix becomes a (redacted) preview."""
+        desc = value_descriptor(vtag, payload, self.types)
+        if desc is None or text is None:
+            return desc
+        shown = text.decode("ascii" if vtag == V_STR else "latin-1")
+        cut = int(payload) > len(text)
+        clean = redact_prefix(shown) if cut else redact_text(shown)
+        if clean != shown:
+            found = MARKER_RE.search(clean)
+            desc["red"] = found.group()[len("[REDACTED:") : -1] if found else "shape"
+        if vtag == V_STR:
+            desc["v"] = repr(clean)
+        else:
+            desc["v"] = "b" + repr(clean) if clean != shown else repr(text)
+        if cut:
+            desc["x"] = int(payload) - len(text)
+        return desc
+
+    def arg(self, slot: int, vtag: int, payload: int | float, text: bytes | None) -> None:
+        """An argument of the call that just started, named from its code object."""
+        if self.last_start is None:
+            return  # the window begins between a call and its arguments
+        idx, node = self.last_start
+        names = self.state.codes[idx].co_varnames
+        name = names[slot] if slot < len(names) else f"arg{slot}"
+        desc = self.value(vtag, payload, text)
+        if desc is None:
+            return
+        if is_secret_name(name):
+            desc = {"t": desc["t"], "v": marker("name"), "red": "name"}
+        node.setdefault("a", {})[name] = desc
+
+    def item(self, index: int, vtag: int, payload: int | float, text: bytes | None) -> None:
+        """The returned value's text, or one item of the short tuple it was."""
+        node = self.last_end
+        desc = self.value(vtag, payload, text)
+        if node is None or desc is None:
+            return
+        result = node.get("r")
+        if result is not None and result.get("t") == "tuple" and "l" in result:
+            result.setdefault("items", []).append(desc)
+        elif index == 0:
+            node["r"] = desc
+
     def exc_name(self, vtag: int, payload: int | float) -> str:
         desc = value_descriptor(vtag, payload, self.types)
         return desc["t"] if desc else "?"
@@ -488,6 +567,8 @@ class _TrailBuilder:
             node["k"] = START_NAMES[kind]
         self.calls.append(node)
         self.open.append((idx, depth, node))
+        if kind == K_START:
+            self.last_start = (idx, node)
 
     def leave(self, ns: int, kind: int, idx: int, offset: int, depth: int, vtag: int, payload: int | float) -> None:
         node = None
@@ -511,6 +592,7 @@ class _TrailBuilder:
             node["e"] = desc["t"] if desc else "?"
         else:
             self.inflight = None
+            self.last_end = node
             if desc is not None:
                 node["r"] = desc
 
@@ -549,8 +631,10 @@ class _TrailBuilder:
         self.last_handled = (idx, depth, name, item)
 
     def result(self) -> list[dict[str, Any]]:
+        """The calls, each start as ``ago``: ns before the window's newest entry (the failure's last event)."""
         for node in self.calls:
-            node.pop("t0", None)
+            if "t0" in node:
+                node["ago"] = self.newest_ns - node.pop("t0")
         return self.calls
 
 

@@ -17,14 +17,18 @@ class Engine(Protocol):
     """A call-trail engine. Both implementations are modules with these names."""
 
     NAME: str
+    ARGS_SUPPORTED: bool  # whether this engine can read argument values on this interpreter
 
     def callbacks(self) -> dict[str, Callable[..., Any]]:
         """Event name (``"PY_START"``...) -> callback for ``register_callback``."""
         ...
 
-    def configure(self, ring_size: int, classify: Callable[[CodeType], int], disable: object) -> None:
+    def configure(
+        self, ring_size: int, classify: Callable[[CodeType], int], disable: object, capture_args: bool = True
+    ) -> None:
         """Start a fresh session: ring capacity (rounded up to a power of two), the
-        user-code classifier (code -> index >= 0, or -1) and ``sys.monitoring.DISABLE``."""
+        user-code classifier (code -> index >= 0, or -1), ``sys.monitoring.DISABLE``
+        and whether to record the first arguments of every call."""
         ...
 
     def release(self) -> None:

@@ -18,6 +18,8 @@ K_UNWIND = 6  # PY_UNWIND: an exception leaves the frame
 K_RAISE = 7  # RAISE: an exception is raised in, or propagates into, the frame
 K_RERAISE = 8  # RERAISE: a bare ``raise`` or the end of a ``finally`` re-raises
 K_HANDLED = 9  # EXCEPTION_HANDLED: an ``except`` clause caught it
+K_ARG = 10  # value entry: one argument of the K_START before it (depth = argument slot)
+K_VALUE = 11  # value entry: the value of the K_RETURN/K_YIELD before it, or one tuple item (depth = index)
 ENTER_KINDS = frozenset({K_START, K_RESUME, K_THROW})
 LEAVE_KINDS = frozenset({K_RETURN, K_YIELD, K_UNWIND})
 
@@ -34,13 +36,18 @@ V_SIZED = 8  # exact list/tuple/dict/set/frozenset: type index << LEN_BITS | len
 V_OBJ = 9  # anything else: type index
 V_EXC = 10  # exception events: type index of the exception
 LEN_BITS = 40
+PREFIX_BYTES = 16  # text a value entry keeps of an ASCII str or a bytes value
+MAX_ARGS = 4  # argument slots recorded per call (positional, keyword-only, *args, **kwargs, in that order)
+MAX_TUPLE_ITEMS = 3  # a returned tuple this short is recorded item by item
 MAX_DEPTH = 65535  # depth field is 16 bits
 MIN_RING = 16  # entries; src_c/tracer.pyx uses the same floor
 RING_START = 1024  # entries a thread's ring starts with; it doubles on demand up to ring_size
 ENTRY_BYTES = 32  # one C ring entry; the ring budget counts entries of this size
 
-# One decoded entry: (ns, kind, code index, bytecode offset, depth, vtag, payload).
-RawEntry = tuple[int, int, int, int, int, int, int | float]
+# One decoded entry: (ns, kind, code index, bytecode offset, depth, vtag, payload, text).
+# Value entries (K_ARG, K_VALUE) have ns, code and offset 0, depth = slot or item index
+# and text = the first PREFIX_BYTES of an ASCII str or bytes value (else None).
+RawEntry = tuple[int, int, int, int, int, int, int | float, bytes | None]
 # (ident, alive, entries written, entries dropped, depth, top code index or -1)
 ThreadInfo = tuple[int, bool, int, int, int, int]
 

@@ -1,0 +1,195 @@
+"""Team sharing through Cloudflare D1: push a session's records, share it, pull a teammate's.
+
+Each record is one row keyed by its content (:func:`agentlog.store.importer.record_key`),
+inserted with ``INSERT OR IGNORE``: a re-sync inserts nothing twice, and a sync that
+failed part-way resumes where it stopped (it first asks which keys the database
+already holds, so the rest is all it sends). Records are scrubbed once more before
+they leave the machine.
+
+Batching, within D1's limits (developers.cloudflare.com/d1/platform/limits): 100
+bound parameters per statement (20 rows of 5), statements far under 100 KB of SQL,
+rows (a record's JSON) at most 2,000,000 bytes (larger ones are skipped and counted),
+and at most MAX_REQUEST_BYTES of records or MAX_STATEMENTS_PER_REQUEST statements per
+request, each request one atomic batch.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from agentlog.integrations.d1_client import D1Client, D1Error, load_settings
+from agentlog.integrations.d1_schema import ensure_schema
+
+PARAMS_PER_ROW = 5
+MAX_PARAMS = 100
+ROWS_PER_STATEMENT = MAX_PARAMS // PARAMS_PER_ROW
+MAX_ROW_BYTES = 2_000_000
+MAX_REQUEST_BYTES = 1_000_000
+MAX_STATEMENTS_PER_REQUEST = 50
+KEYS_PAGE = 5000
+PULL_PAGE = 200
+INSERT_PREFIX = "INSERT OR IGNORE INTO agentlog_records (rkey, sid, ts, kind, body) VALUES "
+
+
+class SyncResult(NamedTuple):
+    sid: str
+    sent: int  # records inserted by this sync
+    present: int  # records the database already had
+    skipped: int  # records over MAX_ROW_BYTES, not sent
+    requests: int
+
+
+class Row(NamedTuple):
+    rkey: str
+    sid: str
+    ts: float
+    kind: str
+    body: str
+
+
+def session_rows(data_dir: Path, sid: str) -> list[Row]:
+    """One row per distinct record of the session, scrubbed, oldest first."""
+    from agentlog.core.redact import scrub
+    from agentlog.store import iter_records
+    from agentlog.store.importer import record_key
+
+    rows: dict[str, Row] = {}
+    for record in iter_records(data_dir):
+        if record.get("sid") != sid:
+            continue
+        record = scrub(record)
+        key = record_key(record)
+        body = json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str)
+        rows.setdefault(key, Row(key, sid, float(record.get("ts") or 0.0), str(record.get("k")), body))
+    return list(rows.values())
+
+
+def remote_keys(client: D1Client, sid: str) -> set[str]:
+    """Content keys the database holds for the session, a page at a time."""
+    keys: set[str] = set()
+    after = ""
+    while True:
+        rows = client.query("SELECT rkey FROM agentlog_records WHERE sid = ? AND rkey > ? ORDER BY rkey LIMIT ?",
+                            [sid, after, KEYS_PAGE])
+        keys.update(row["rkey"] for row in rows)
+        if len(rows) < KEYS_PAGE:
+            return keys
+        after = rows[-1]["rkey"]
+
+
+def _insert(rows: list[Row]) -> tuple[str, list[Any]]:
+    return INSERT_PREFIX + ", ".join(["(?, ?, ?, ?, ?)"] * len(rows)), [v for row in rows for v in row]
+
+
+def insert_batches(rows: list[Row]) -> Iterator[list[tuple[str, list[Any]]]]:
+    """Requests (lists of INSERT statements) within the per-statement and per-request limits."""
+    request: list[tuple[str, list[Any]]] = []
+    statement: list[Row] = []
+    size = 0
+    for row in rows:
+        row_bytes = len(row.body.encode("utf-8")) + 200  # the key, session and JSON quoting around it
+        if size + row_bytes > MAX_REQUEST_BYTES and (request or statement):
+            yield request + ([_insert(statement)] if statement else [])
+            request, statement, size = [], [], 0
+        statement.append(row)
+        size += row_bytes
+        if len(statement) == ROWS_PER_STATEMENT:
+            request.append(_insert(statement))
+            statement = []
+            if len(request) == MAX_STATEMENTS_PER_REQUEST:
+                yield request
+                request, size = [], 0
+    if statement:
+        request.append(_insert(statement))
+    if request:
+        yield request
+
+
+def sync_session_to_d1(session: str, data_dir: Path | None = None, client: D1Client | None = None) -> SyncResult:
+    """Push one session's records (id or unique prefix) to D1; D1Error / LookupError on failure.
+
+    Safe to run again at any time: only records the database lacks are sent.
+    """
+    from agentlog.core.config import get_config
+
+    data_dir = data_dir or get_config().data_dir
+    client = client or D1Client(load_settings())
+    sid = resolve_sid(data_dir, session)
+    before = client.requests
+    ensure_schema(client)
+    rows = session_rows(data_dir, sid)
+    fitting = [r for r in rows if len(r.body.encode("utf-8")) <= MAX_ROW_BYTES]
+    have = remote_keys(client, sid)
+    missing = [r for r in fitting if r.rkey not in have]
+    for statements in insert_batches(missing):
+        client.batch(statements)
+    return SyncResult(sid, len(missing), len(fitting) - len(missing), len(rows) - len(fitting),
+                      client.requests - before)
+
+
+def resolve_sid(data_dir: Path, session: str) -> str:
+    from agentlog.store import iter_records
+    from agentlog.work.summary import resolve_session, summarize_sessions
+
+    return resolve_session(summarize_sessions(iter_records(data_dir)), session).id
+
+
+def share_id_for(client: D1Client, sid: str) -> str:
+    """16 hex digits, the same each time a session is shared to the same database."""
+    import xxhash
+
+    return xxhash.xxh3_64_hexdigest(f"agentlog-share\0{client.settings.database_id}\0{sid}".encode())
+
+
+def share_session(session: str, data_dir: Path | None = None, client: D1Client | None = None
+                  ) -> tuple[str, SyncResult]:
+    """Sync the session, then register it under a share id a teammate can ``agentlog pull``."""
+    client = client or D1Client(load_settings())
+    result = sync_session_to_d1(session, data_dir, client)
+    share = share_id_for(client, result.sid)
+    client.query("INSERT OR IGNORE INTO agentlog_shares (share_id, sid, created) VALUES (?, ?, ?)",
+                 [share, result.sid, round(time.time(), 3)])
+    return share, result
+
+
+def _valid_record(record: Any) -> bool:
+    from agentlog.store import SCHEMA_VERSION
+
+    return (isinstance(record, dict) and type(record.get("sv")) is int and record["sv"] <= SCHEMA_VERSION
+            and isinstance(record.get("k"), str) and isinstance(record.get("sid"), str)
+            and isinstance(record.get("ts"), int | float))
+
+
+def pull_share(share_id: str, client: D1Client | None = None) -> tuple[str, int, int, int]:
+    """Import a shared session into the local store: (session id, added, already here, unreadable)."""
+    from agentlog.store.importer import import_records, record_key
+
+    client = client or D1Client(load_settings())
+    ensure_schema(client)
+    found = client.query("SELECT sid FROM agentlog_shares WHERE share_id = ?", [share_id.strip().lower()])
+    if not found:
+        raise D1Error(f"no share {share_id!r} in D1 database {client.settings.database_id}")
+    sid = found[0]["sid"]
+    records, bad, after = [], 0, ""
+    while True:
+        rows = client.query("SELECT rkey, body FROM agentlog_records WHERE sid = ? AND rkey > ? "
+                            "ORDER BY rkey LIMIT ?", [sid, after, PULL_PAGE])
+        for row in rows:
+            try:
+                record = json.loads(row["body"])
+            except (TypeError, ValueError):
+                record = None
+            if _valid_record(record) and record_key(record) == row["rkey"] and record["sid"] == sid:
+                records.append(record)
+            else:
+                bad += 1
+        if len(rows) < PULL_PAGE:
+            break
+        after = rows[-1]["rkey"]
+    added, present = import_records(records)
+    return sid, added, present, bad
+
