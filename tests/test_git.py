@@ -121,7 +121,7 @@ HEAD_CASES = {
     "subfolder": lambda repo: (repo / "sub").mkdir() or repo / "sub",
     "detached": lambda repo: git(repo, "checkout", "-q", "--detach") or repo,
     "packed refs": lambda repo: git(repo, "pack-refs", "--all") or repo,
-    "worktree": lambda repo: git(repo, "worktree", "add", "-q", "-b", "b2", str(repo.parent / "wt")) or repo.parent / "wt",
+    "worktree": lambda repo: git(repo, "worktree", "add", "-q", "-b", "b2", "../w") or repo.parent / "w",
 }  # fmt: skip
 
 

@@ -19,7 +19,6 @@ import threading
 
 from agentlog.core import selflog
 from agentlog.core.config import Config
-from agentlog.core.redact import MARKER_RE, is_secret_name, marker, redact_prefix, redact_text
 from agentlog.runtime import traced
 from agentlog.runtime.toolids import claim_tool_id
 from agentlog.runtime.tracer_types import (
@@ -186,7 +185,7 @@ def _restart_tables(state: _State, config: Config, classify: Callable[[CodeType]
     state.codes.clear()
     state.lines.clear()
     state.restarts += 1
-    state.engine.configure(config.ring_size, classify, sys.monitoring.DISABLE)
+    state.engine.configure(config.ring_size, classify, sys.monitoring.DISABLE, config.trail_args)
 
 
 def _free_threaded() -> bool:
@@ -513,6 +512,8 @@ class _TrailBuilder:
 
     def value(self, vtag: int, payload: int | float, text: bytes | None) -> dict[str, Any] | None:
         """A descriptor from a summary; a text prefix becomes a (redacted) preview."""
+        from agentlog.core.redact import MARKER_RE, redact_prefix, redact_text  # cold path: decoding
+
         desc = value_descriptor(vtag, payload, self.types)
         if desc is None or text is None:
             return desc
@@ -540,6 +541,8 @@ class _TrailBuilder:
         desc = self.value(vtag, payload, text)
         if desc is None:
             return
+        from agentlog.core.redact import is_secret_name, marker
+
         if is_secret_name(name):
             desc = {"t": desc["t"], "v": marker("name"), "red": "name"}
         node.setdefault("a", {})[name] = desc
