@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     "get_debug_context": "agentlog.context.builder",
+    "get_formatted_context": "agentlog.context.formats",
     "install": "agentlog.runtime.activate",
     "uninstall": "agentlog.runtime.activate",
     "trace": "agentlog.runtime.traced",

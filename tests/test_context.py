@@ -7,7 +7,9 @@ import threading
 import pytest
 
 from agentlog.capture.failure import build_failure
-from agentlog.context.builder import Chunk, build_chunks, fit_chunks
+from agentlog.context.builder import build_sections
+from agentlog.context.builder import fit_text as fit_sections
+from agentlog.context.select import Block, Line
 from agentlog.context.tokencount import count_tokens
 from agentlog.context.values import local_line
 from agentlog.core.config import Config
@@ -48,29 +50,35 @@ class TestBudget:
     @pytest.mark.parametrize("budget", [20, 40, 80, 150, 300, 600, 1500, 4000])
     def test_never_exceeds_budget(self, failures, budget):
         """The rendered context's token count never exceeds the budget."""
-        text = fit_chunks(build_chunks(failures, []), budget)
+        text = fit_sections(build_sections(failures, []), budget)
         assert count_tokens(text) <= budget
 
     def test_headline_cut_rather_than_nothing(self, failures):
         """Below the size of the first line, a cut headline is printed, still within budget."""
-        text = fit_chunks(build_chunks(failures, []), 6)
+        text = fit_sections(build_sections(failures, []), 6)
         assert text.startswith("Value") and text.rstrip().endswith("…") and count_tokens(text) <= 6
 
     def test_exception_survives_tiny_budget(self, failures):
         """With room for one line, that line is the newest exception."""
-        text = fit_chunks(build_chunks(failures, []), 20)
-        assert text.startswith("ValueError: negative total -97")
+        text = fit_sections(build_sections(failures, []), 20)
+        assert text == "ValueError: negative total -97\n"
+
+    @pytest.mark.parametrize("budget", [150, 300, 600])
+    def test_header_never_dropped(self, failures, budget):
+        """From a budget that holds it, the failure's header and exception are always there."""
+        text = fit_sections(build_sections(failures, []), budget)
+        assert text.splitlines()[0].startswith("FAILURE 1/2") and "ValueError: negative total -97" in text
 
     def test_innermost_locals_before_outer_frames(self, failures):
         """A small budget keeps the innermost frame's locals and drops outer frames and old failures."""
-        text = fit_chunks(build_chunks(failures, []), 150)
+        text = fit_sections(build_sections(failures, []), 200)
         assert "order_total: int = -97" in text
         assert "batch:" not in text
         assert "missing_key" not in text
 
     def test_large_budget_has_everything_newest_first(self, failures):
         """With room, all user frames and the older failure appear, newest failure first."""
-        text = fit_chunks(build_chunks(failures, []), 4000)
+        text = fit_sections(build_sections(failures, []), 4000)
         for expected in ("order_total: int = -97", "subtotal: int = 3", "batch: list[30]"):
             assert expected in text
         assert text.index("ValueError") < text.index("KeyError")
@@ -78,28 +86,39 @@ class TestBudget:
 
     def test_typical_crash_fits_1500_tokens(self, failures):
         """The newest failure alone, with all its frames, fits the 1,500-token target."""
-        text = fit_chunks(build_chunks(failures[1:], []), 100_000)
+        text = fit_sections(build_sections(failures[1:], []), 100_000)
         assert count_tokens(text) <= 1500
 
 
-class TestCutting:
-    def test_keep_tail_chunks_keep_last_lines(self):
-        """A trail-like chunk cut to fit keeps its newest (last) lines and says what it cut."""
-        lines = [f"call number {i} returned {i * 3}" for i in range(100)]
-        text = fit_chunks([Chunk(0, 0, lines, keep_tail=True)], 60)
-        assert "call number 99 returned 297" in text
-        assert "call number 0 " not in text
-        assert "more lines" in text.splitlines()[0]
+def _section(lines: list[str], rank_of=lambda i: i, title: bool = False) -> Block:
+    """Lines ranked in order; with ``title``, line 0 is a title every other line needs."""
+    return Block(0, [Line(t, rank_of(i), (0,) if title and i else (), alone=not title or i > 0)
+                       for i, t in enumerate(lines)], "x")
 
-    def test_document_order_not_priority_order(self):
-        """Chunks print in document order even when admitted by priority."""
-        text = fit_chunks([Chunk(2, 0, ["second"]), Chunk(1, 5, ["first"])], 100)
+
+class TestCutting:
+    def test_document_order_not_rank_order(self):
+        """Sections print in document order even when kept by rank."""
+        text = fit_sections([Block(2, [Line("second", 0)]), Block(1, [Line("first", 5)])], 100)
         assert text == "first\nsecond\n"
 
     def test_no_failures(self):
         """An empty store says so."""
-        assert fit_chunks(build_chunks([], []), 100) == "No failures recorded.\n"
+        assert fit_sections(build_sections([], []), 100) == "No failures recorded.\n"
 
+    def test_title_never_alone(self):
+        """A section whose lines do not fit prints nothing, not its title."""
+        sections = [Block(0, [Line("exception line", 0)]),
+                    Block(1, [Line("a title:", 1, alone=False), Line("x " * 200, 1, (0,))], "block")]
+        text = fit_sections(sections, 60)
+        assert "a title:" not in text and text.startswith("exception line")
+
+    def test_marker_where_lines_were_left_out(self):
+        """Left-out lines inside a section are counted at their own indentation."""
+        lines = ["title:", "main()", "  old1()", "  old2()", "  new()"]
+        ranks = {0: 5, 1: 0, 2: 9, 3: 9, 4: 1}
+        text = fit_sections([_section(lines, ranks.get, title=True)], 24)
+        assert text.splitlines() == ["title:", "main()", "  … 2 more lines", "  new()"]
 
 class TestValueText:
     def test_truncation_visible(self):
@@ -120,36 +139,26 @@ class TestValueText:
 
 
 class TestShrinking:
-    def test_title_kept_and_tail_kept(self):
-        """A cut trail keeps its title and its newest lines."""
-        lines = ["call trail:"] + [f"call number {i}" for i in range(100)]
-        text = fit_chunks([Chunk(0, 0, lines, keep_tail=True, head=1)], 50)
-        out = text.splitlines()
-        assert out[0] == "call trail:" and "more lines" in out[1] and out[-1] == "call number 99"
-
-    def test_optional_lines_go_first(self):
-        """Source around the failing line is dropped before any local."""
-        lines = ["  at f (x.py:3)", "     2| a = 1", "    >3| b = a / 0", "     4| pass"]
-        lines += ["    locals:", "      a: int = 1"]
-        chunk = Chunk(0, 0, lines, head=1, optional=frozenset({1, 3}))
-        full = count_tokens("\n".join(lines) + "\n")
-        text = fit_chunks([chunk], full - 1)
-        assert text.splitlines() == [lines[0], lines[2], lines[4], lines[5]]
+    def test_silent_lines_go_first_without_marker(self, failures):
+        """Source around the failing line is dropped before the frame's locals, with no marker."""
+        text = fit_sections(build_sections(failures[1:], []), 200)
+        assert "order_total: int = -97" in text and "raise ValueError" in text
+        assert "more line" not in text.split("locals:")[0]
 
     def test_older_failure_summary_before_outer_frames(self, failures):
         """At a moderate budget the older failure appears as one summary line, not dropped."""
-        text = fit_chunks(build_chunks(failures, []), 350)
+        text = fit_sections(build_sections(failures, []), 350)
         summary = [line for line in text.splitlines() if line.startswith("FAILURE 2/2")]
         assert len(summary) == 1 and "KeyError: 'missing_key'" in summary[0]
 
 
     def test_says_what_was_left_out(self, failures):
         """When the budget drops chunks, a last line names them, within the budget."""
-        text = fit_chunks(build_chunks(failures, []), 200)
+        text = fit_sections(build_sections(failures, []), 200)
         last = text.splitlines()[-1]
         assert last.startswith("(left out to fit the budget: ") and "frames" in last
         assert count_tokens(text) <= 200
-        assert "left out" not in fit_chunks(build_chunks(failures, []), 100_000)
+        assert "left out" not in fit_sections(build_sections(failures, []), 100_000)
 
 
 class TestMalformedRecords:
@@ -205,12 +214,17 @@ def test_git_state_reused_between_failures(tmp_path, monkeypatch):
     assert len(calls) == 1 and all(r["git"] == {"branch": "b"} for r in records)
 
 
-def test_cut_trail_keeps_enclosing_calls():
-    """A cut trail shows its newest lines with the calls they are nested in, not orphaned indents."""
-    steps = [f"  step{i}()" for i in range(60)]
-    lines = ["call trail:", "main()", *steps, "  load()", "    parse()", "      fail()"]
-    text = fit_chunks([Chunk(0, 0, lines, keep_tail=True, head=1)], 60)
+def test_cut_trail_keeps_failing_path_and_its_children():
+    """A cut trail keeps the failing path and the children of its calls, deeper and older calls go first."""
+    from agentlog.context.trailcut import trail_section_lines
+
+    deep = [f"    helper{i}() -> {i}" for i in range(40)]
+    lines = ["main() [m.py:1], raised KeyError at line 9", "  setup() -> None", *deep,
+             "  load() -> None", "  parse(), raised KeyError at line 3"]
+    section = Block(0, trail_section_lines("call trail:", lines, (1, 2, 3, 4)), "call trail")
+    text = fit_sections([section], 80)
     out = text.splitlines()
-    assert out[0] == "call trail:" and "more lines" in out[1]
-    assert out[2] == "main()" and out[-3:] == ["  load()", "    parse()", "      fail()"]
-    assert count_tokens(text) <= 60
+    assert out[:3] == ["call trail:", "main() [m.py:1], raised KeyError at line 9", "  setup() -> None"]
+    assert out[-2:] == ["  load() -> None", "  parse(), raised KeyError at line 3"]
+    assert out[3] == "    … 40 more lines"
+    assert count_tokens(text) <= 80

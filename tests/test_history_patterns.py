@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 
 import pytest
 from support import child_env, read_records, run_python
+from test_git import git
 
 from agentlog.history.patterns import INDEX_FILE, LOG_FILE, load_patterns
 
@@ -76,12 +76,10 @@ def test_rebuild_from_records(tmp_path, write_script, data_dir):
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs a git binary")
 def test_context_says_seen_before(tmp_path, write_script, data_dir):
     """The context's failure header says how often, since when, in how many sessions and at which commit."""
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@e", "GIT_CONFIG_GLOBAL": os.devnull}
-    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True, env=env)
+    git(tmp_path, "init", "-q")
     (tmp_path / "README").write_text("x")
-    subprocess.run(["git", "add", "README"], cwd=tmp_path, check=True, env=env)
-    subprocess.run(["git", "commit", "-qm", "c"], cwd=tmp_path, check=True, env=env)
+    git(tmp_path, "add", "README")
+    git(tmp_path, "commit", "-qm", "c")
     sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True,
                          check=True).stdout.strip()
     failures = _crash_three_times(tmp_path, write_script, data_dir)

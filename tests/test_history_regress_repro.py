@@ -134,3 +134,86 @@ def test_correlate_says_fixed_then_came_back(tmp_path, data_dir):
     assert (info["count"], info["nsess"], info["came_back"]) == (2, 2, True)
     assert history_line(info).endswith(", came back")
     assert correlate_error("0" * 16, data_dir) is None
+
+
+MONEY = """
+    import sys
+
+
+    class Money:
+        symbols = {"$": 100}
+
+        def __init__(self, cents):
+            self.cents = cents
+
+        @staticmethod
+        def parse_amount(text, sep="."):
+            whole, frac = text.split(sep)
+            return int(whole) * 100 + int(frac)
+
+        @classmethod
+        def from_text(cls, text):
+            symbol, amount = text[0], text[1:]
+            return cls(cls.parse_amount(amount) * cls.symbols[symbol] // 100)
+
+        def split(self, parts):
+            return self.cents // parts
+
+
+    class Euro(Money):
+        symbols = {"€": 100}
+
+
+    if __name__ == "__main__":
+        case = sys.argv[1]
+        if case == "static":
+            Money.parse_amount("12")
+        elif case == "class":
+            Euro.from_text("$5.00")
+        else:
+            Money(500).split(0)
+"""
+
+
+def _repro_of(tmp_path: Path, data_dir: Path, case: str) -> tuple[int, str, Path]:
+    """Crash app.py CASE under agentlog, then `agentlog repro` it: (exit code, stderr, the test's path)."""
+    env = child_env(data_dir)
+    assert run_python(["-m", "agentlog", "app.py", case], tmp_path, env).returncode == 1
+    failure = read_records(data_dir, "failure")[-1]
+    out = Path("tests", f"test_repro_{case}.py")  # relative to the project, as an agent would type it
+    made = run_python(["-m", "agentlog", "repro", failure["id"], "-o", str(out)], tmp_path, env)
+    return made.returncode, made.stderr, tmp_path / out
+
+
+def test_repro_static_and_class_methods(tmp_path, data_dir):
+    """A staticmethod is called on its class; a classmethod on the class cls was (here a subclass)."""
+    (tmp_path / "app.py").write_text(textwrap.dedent(MONEY))
+    (tmp_path / "tests").mkdir()
+    tests = {}
+    for case, call in [("static", "Money.parse_amount(text='12', sep='.')"),
+                       ("class", "Euro.from_text(text='$5.00')")]:
+        code, stderr, out = _repro_of(tmp_path, data_dir, case)
+        assert code == 0, stderr
+        source = out.read_text()
+        assert f"    {call}\n" in source, source
+        tests[case] = out
+    assert "#   cls: Euro, from the frame's locals" in tests["class"].read_text()
+    for out, error in [(tests["static"], "ValueError"), (tests["class"], "KeyError")]:
+        before = run_python(["-m", "pytest", "-q", "-p", "no:cacheprovider", str(out)], tmp_path, child_env())
+        assert before.returncode == 1 and error in before.stdout, before.stdout
+    fixed = textwrap.dedent(MONEY).replace('whole, frac = text.split(sep)', 'whole, _, frac = text.partition(sep)')
+    fixed = fixed.replace("int(frac)", "int(frac or 0)")
+    fixed = fixed.replace('symbols = {"€": 100}', 'symbols = {"€": 100, "$": 92}')
+    (tmp_path / "app.py").write_text(fixed)
+    for out in tests.values():
+        after = run_python(["-m", "pytest", "-q", "-p", "no:cacheprovider", str(out)], tmp_path, child_env())
+        assert after.returncode == 0, after.stdout
+
+
+def test_repro_refuses_a_method_that_needs_its_instance(tmp_path, data_dir):
+    """Money(500).split(0): self cannot be rebuilt from its description, so no test is written."""
+    (tmp_path / "app.py").write_text(textwrap.dedent(MONEY))
+    (tmp_path / "tests").mkdir()
+    code, stderr, out = _repro_of(tmp_path, data_dir, "method")
+    assert code == 1 and not out.exists() and "Traceback" not in stderr
+    assert "Money.split is a method: it needs its Money instance (self)" in stderr, stderr

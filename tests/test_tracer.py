@@ -519,7 +519,7 @@ class TestLifecycle:
 
     def test_free_threaded_build_runs_crash_only(self, engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
         """On a free-threaded build the trail is off, with the reason in status()."""
-        monkeypatch.setattr(tracer, "_free_threaded", lambda: True)
+        monkeypatch.setattr(tracer, "free_threaded", lambda: True)
         tracer.start(Config())
         info = tracer.status()
         assert info["running"] is False and "free-threaded" in info["reason"]

@@ -218,3 +218,22 @@ def test_engines_agree(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> None:
             call.pop("ago", None)
         trails.append((trail["fn"], trail["calls"]))
     assert trails[0] == trails[1]
+
+
+
+class TestDoctor:
+    def test_switch_named(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """doctor says argument capture is off, and by which option."""
+        from agentlog.commands import doctor
+
+        monkeypatch.setenv("AGENTLOG_TRAIL_ARGS", "0")
+        assert "argument values: off (trail_args / AGENTLOG_TRAIL_ARGS is off)" in doctor.report_lines()
+
+    def test_free_threaded_named(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """On a free-threaded build doctor says there is no call trail, so no arguments either."""
+        from agentlog.commands import doctor
+
+        monkeypatch.setattr(tracer, "free_threaded", lambda: True)
+        lines = doctor.report_lines()
+        assert f"engine: none ({tracer.FREE_THREADED_REASON})" in lines
+        assert "argument values: off (no call trail)" in lines

@@ -255,3 +255,15 @@ class TestArgumentLines:
         items = [{"t": "int", "v": "2"}, {"t": "str", "l": 2, "v": "'ok'"}]
         trail = {"fn": FNS, "calls": [call(3, 0, r={"t": "tuple", "l": 2, "items": items})]}
         assert trail_lines(trail) == ["parse() [io.py:10] -> (2, 'ok')"]
+
+
+def test_returned_call_reads_every_return_form():
+    """returned_call tells lines of calls that returned from ones that raised, ran on or recursed."""
+    from agentlog.context.trail import returned_call
+
+    trail = {"fn": RATING_FNS, "calls": [rating(c, True) for c in (0.2, 0.3)] + [rating(0.5, False)]}
+    (folded,) = trail_lines(trail)
+    assert returned_call(folded) and returned_call("  parse() [io.py:10] -> 4 (800ns)")
+    assert not returned_call("main() [main.py:1], raised TypeError at line 9 (2.5ms)")
+    assert not returned_call("load(), raised RecursionError at line 2; recursion: load() -> parse() x20")
+    assert not returned_call("main() [main.py:1], still running")

@@ -7,7 +7,7 @@ from typing import Any
 
 from agentlog.capture.codepaths import is_agentlog_frame, is_user_file
 from agentlog.capture.describe import Describer, Limits, type_name
-from agentlog.capture.frames import ExceptionCapture
+from agentlog.capture.frames import MAX_CHAIN_DEPTH, MAX_GROUP_MEMBERS, ExceptionCapture
 from agentlog.core.config import get_config
 from agentlog.history.fingerprint import fingerprint_key, fingerprint_of, sys_path_roots
 
@@ -15,6 +15,12 @@ from agentlog.history.fingerprint import fingerprint_key, fingerprint_of, sys_pa
 def hash_error(exc: BaseException) -> str:
     """The fingerprint of ``exc`` (docs/FORMAT.md, "Fingerprints"); cheap: no locals are described."""
     capture = ExceptionCapture(Describer(Limits.from_config(get_config())))
+    return fingerprint_of(fingerprint_key(_shape(capture, exc, 0, set()), sys_path_roots()))
+
+
+def _shape(capture: ExceptionCapture, exc: BaseException, depth: int, seen: set[int]) -> dict[str, Any]:
+    """The parts of a failure record's ``exc`` a fingerprint reads, linked as ExceptionCapture links them."""
+    seen.add(id(exc))
     frames = []
     tb = exc.__traceback__
     while tb is not None:
@@ -22,9 +28,17 @@ def hash_error(exc: BaseException) -> str:
         if not is_agentlog_frame(tb.tb_frame):
             frames.append({"f": code.co_qualname, "file": code.co_filename, "u": is_user_file(code.co_filename)})
         tb = tb.tb_next
-    exc_dict = {"t": type_name(type(exc)).removeprefix("__main__."), "m": capture.message(exc),
-                "frames": frames[::-1]}
-    return fingerprint_of(fingerprint_key(exc_dict, sys_path_roots()))
+    out: dict[str, Any] = {"t": type_name(type(exc)).removeprefix("__main__."), "m": capture.message(exc),
+                           "frames": frames[::-1]}
+    if depth >= MAX_CHAIN_DEPTH:
+        return out
+    for key, other in (("cause", exc.__cause__), ("ctx", None if exc.__suppress_context__ else exc.__context__)):
+        if other is not None and id(other) not in seen:
+            out[key] = _shape(capture, other, depth + 1, seen)
+    if isinstance(exc, BaseExceptionGroup):
+        out["group"] = [_shape(capture, m, depth + 1, seen) for m in exc.exceptions[:MAX_GROUP_MEMBERS]
+                        if id(m) not in seen]
+    return out
 
 
 def correlate_error(exc_or_fingerprint: BaseException | str,

@@ -8,7 +8,7 @@ import secrets
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -137,9 +137,13 @@ def record_failure(
     source: str,
     tb: TracebackType | None = None,
     thread: threading.Thread | None = None,
+    scope: Callable[[dict[str, Any]], None] | None = None,
     **extra: Any,
 ) -> bool:
-    """Build and append a failure record once per exception object; ``extra`` adds fields. Never raises."""
+    """Build and append a failure record once per exception object. Never raises.
+
+    ``scope`` narrows the record in place (a test's trail); ``extra`` adds fields.
+    """
     from agentlog.core import selflog
 
     try:
@@ -148,6 +152,8 @@ def record_failure(
                 return False
             _recent.append(exc)
         record = build_failure(exc, source, tb=tb, thread=thread)
+        if scope is not None:
+            scope(record)
         record.update(extra)
         written = append(record)
         if written:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import dataclasses
 import linecache
 import re
+import sys
 from collections.abc import Iterator
-from types import FrameType, TracebackType
+from types import FrameType, MethodType, TracebackType
 from typing import Any
 
 from agentlog.capture.codepaths import is_agentlog_frame, is_user_file
@@ -48,6 +49,17 @@ def _source(filename: str, lineno: int, module_globals: dict[str, Any]) -> list[
 # Values of these types are cheap to repeat and often equal by coincidence: never shown as references.
 _VALUE_TYPES = frozenset({int, float, bool, complex, str, bytes, type(None), type(...)})
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+MAX_MOVES_SHOWN = 7  # values of a changing argument across a collapsed recursion: first 6 and the last
+MAX_MOVE_CHARS = 40
+_MOVING_TYPES = frozenset({int, float, bool, str, bytes, type(None)})
+ASSERT_TEMP_PREFIX = "@py_"  # pytest's assertion-rewrite temporaries (@py_assert1, @py_format3)
+
+
+def _is_test_case(value: Any) -> bool:
+    unittest_case = sys.modules.get("unittest.case")
+    return unittest_case is not None and isinstance(value, unittest_case.TestCase)
 
 
 def _line_names(src: list[list[Any]], lineno: int) -> list[str]:
@@ -120,7 +132,12 @@ class ExceptionCapture:
         described: dict[str, Any] = {}
         rest = {}
         for name in order:
+            if name.startswith(ASSERT_TEMP_PREFIX):
+                continue  # pytest's assertion rewriting; the message already shows these values
             value = f_locals[name]
+            if _is_test_case(value):
+                described[name] = self._test_case(value)
+                continue
             if type(value) in _VALUE_TYPES or name.startswith("__") or is_secret_name(name):
                 rest[name] = value
                 continue
@@ -133,6 +150,31 @@ class ExceptionCapture:
         result = self.describer.describe_locals(rest)
         result.update(described)
         return {name: result[name] for name in [*order, MORE_KEY] if name in result}
+
+    def _repeat_ends(self, entry: dict[str, Any], repeats: list[tuple[FrameType, int]],
+                     seen: dict[int, str]) -> None:
+        """A collapsed block: the outermost copy's locals, and how plain values moved across the copies."""
+        outer, outer_line = repeats[-1]
+        entry["outer"] = {"ln": outer_line, "loc": self._locals(outer, [], seen)}
+        moves = {}
+        frames = [frame for frame, _ in reversed(repeats)]  # outermost first, as the calls were made
+        for name, first in frames[0].f_locals.items():
+            if type(first) not in _MOVING_TYPES or is_secret_name(name):
+                continue
+            values = [f.f_locals.get(name) for f in frames]
+            if len(set(map(repr, values))) > 1:
+                shown = values if len(values) <= MAX_MOVES_SHOWN else [*values[: MAX_MOVES_SHOWN - 1], ..., values[-1]]
+                moves[name] = ["…" if v is ... else _bounded(repr(v), MAX_MOVE_CHARS) for v in shown]
+        if moves:
+            entry["moves"] = moves
+
+    def _test_case(self, case: Any) -> dict[str, Any]:
+        """A ``unittest.TestCase``: the attributes the test set (``setUp``), not the framework's."""
+        own = {k: v for k, v in vars(case).items() if not k.startswith("_") and not isinstance(v, MethodType)}
+        desc = self.describer.describe(own)
+        desc.pop("l", None)
+        desc["t"] = type_name(type(case))
+        return desc
 
     def frames(self, tb: TracebackType | None) -> list[dict[str, Any]]:
         """Frames innermost first: launcher frames dropped, recursion collapsed, long stacks cut.
@@ -161,6 +203,8 @@ class ExceptionCapture:
             entry = self.frame(frame, lineno, seen)
             if rep > 1:
                 entry["rep"] = rep
+                if entry.get("u"):
+                    self._repeat_ends(entry, [entries[index + k * period] for k in range(rep)], seen)
             if period > 1:
                 entry["per"] = period
             out.append(entry)

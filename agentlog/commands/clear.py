@@ -11,9 +11,10 @@ from agentlog.commands import data_dir_argument, resolve_dir
 
 HELP = "Delete everything AgentLog recorded in the data dir (refuses if it holds anything else)."
 
-# Exactly the names AgentLog writes (store/writer.py, selflog.py, workspace.py, history/patterns.py).
+# Exactly the names AgentLog writes (store/writer.py, selflog.py, workspace.py, history/patterns.py,
+# integrations/claude_hook.py).
 OWN_FILES = re.compile(r"records\.jsonl|records\.\d{20}-\d+\.jsonl|errors\.log(\.1)?"
-                       r"|patterns\.(log|lock|json)|patterns\.json\.\d+\.tmp")
+                       r"|patterns\.(log|lock|json)|patterns\.json\.\d+\.tmp|\.?hook-claude\.json(\.\d+)?")
 OWN_SNAPSHOT_FILES = re.compile(r"[0-9a-f]{14}-[0-9a-f]{4}\.json|last-[0-9a-f]{16}|\..*\.tmp")
 
 

@@ -13,14 +13,17 @@ HELP = "Print context for the newest failure (then older ones) within a token bu
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-tokens", type=positive_int, default=4000, metavar="N",
                         help="token budget (default 4000)")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    from agentlog.context.formats import FORMATS
+
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="plain text, JSON records, markdown, or the layout Claude, Cursor or Codex reads best")
     data_dir_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentlog.context.builder import get_debug_context
+    from agentlog.context.formats import get_formatted_context
 
-    sys.stdout.write(get_debug_context(args.max_tokens, args.format, resolve_dir(args)))
+    sys.stdout.write(get_formatted_context(args.format, args.max_tokens, resolve_dir(args)))
     if args.format == "json":
         sys.stdout.write("\n")
     return 0

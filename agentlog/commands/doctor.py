@@ -7,13 +7,17 @@ import os
 import sys
 import sysconfig
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agentlog.core.config import Config
 
 HELP = "Show the engine in use (C or pure Python, and why), mode, bounds and data dir."
 PTH_NAME = "agentlog-activate.pth"
 
 
-def _tracer_status() -> dict:
-    """The running tracer's status, or which engine a run would pick, and why."""
+def _tracer_status(config: Config | None = None) -> dict:
+    """The running tracer's status, or which engine a run with ``config`` would pick, and why."""
     try:
         from agentlog.runtime import tracer
     except ImportError as exc:
@@ -21,13 +25,15 @@ def _tracer_status() -> dict:
     status = tracer.status()
     if status.get("running"):
         return status
+    if tracer.free_threaded():
+        return {"engine": None, "reason": tracer.FREE_THREADED_REASON, "args": "off (no call trail)"}
     try:
         module, reason = tracer.select_engine()
     except tracer.EngineUnavailable as exc:
         return {"engine": None, "reason": str(exc)}
     from agentlog.core.config import get_config
 
-    return {"engine": module.NAME, "reason": reason, "args": tracer.args_status(module, get_config())}
+    return {"engine": module.NAME, "reason": reason, "args": tracer.args_status(module, config or get_config())}
 
 
 def version_text(verbose: bool = False) -> str:
@@ -56,7 +62,7 @@ def report_lines() -> list[str]:
 
     problems: list[str] = []
     config = load_config(problems=problems)
-    status = _tracer_status()
+    status = _tracer_status(config)
     pth = Path(sysconfig.get_paths()["purelib"]) / PTH_NAME
     data_dir = config.data_dir
     engine = status.get("engine")

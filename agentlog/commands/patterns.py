@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 
 from agentlog.commands import data_dir_argument, positive_int, resolve_dir
 
@@ -19,11 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("query", nargs="?", default="", help="fingerprint prefix or text in type, message, functions")
 
 
-def _day(ts: float) -> str:
-    return time.strftime("%Y-%m-%d", time.localtime(ts or 0))
-
-
 def run(args: argparse.Namespace) -> int:
+    from agentlog.context.failures import pattern_lines
     from agentlog.history.patterns import rebuild_index, search_patterns
 
     data_dir = resolve_dir(args)
@@ -37,9 +33,5 @@ def run(args: argparse.Namespace) -> int:
     if not found:
         print("No error patterns recorded.")
     for p in found:
-        sha = f", last at {p['shas'][-1][0][:7]}" if p.get("shas") else ""
-        print(f"{p['fp']}  x{p['n']}  {_day(p['first'])}..{_day(p['last'])}  {p['nsess']} sessions{sha}  "
-              f"{p['t']}: {p['m']}")
-        if p.get("fns"):
-            print(f"    in {' < '.join(p['fns'][:4])}")
+        print("\n".join(pattern_lines(p)))
     return 0

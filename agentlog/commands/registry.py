@@ -22,4 +22,7 @@ COMMANDS: dict[str, str] = {
     "baseline": "agentlog.commands.baseline",
     "regress": "agentlog.commands.regress",
     "repro": "agentlog.commands.repro",
+    "mcp": "agentlog.commands.mcp",
+    "init": "agentlog.commands.init",
+    "hook": "agentlog.commands.hook",
 }

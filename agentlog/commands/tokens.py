@@ -16,6 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from agentlog.context.session import token_table_lines
     from agentlog.store import iter_records
     from agentlog.work.summary import resolve_session, summarize_sessions
     from agentlog.work.tokens import summarize_tokens
@@ -32,13 +33,5 @@ def run(args: argparse.Namespace) -> int:
     if not summary["models"]:
         print("no LLM calls recorded")
         return 0
-    rows = [(model, t) for model, t in summary["models"].items()] + [("TOTAL", summary["total"])]
-    width = max(len(model) for model, _ in rows)
-    print(f"{'model':<{width}} {'calls':>6} {'input':>10} {'output':>10} {'total':>10} {'cost':>10} {'time':>8}")
-    for model, t in rows:
-        cost = "-" if t["cost"] is None else f"{t['cost']:.4f}"
-        print(
-            f"{model:<{width}} {t['calls']:>6} {t['in']:>10} {t['out']:>10} "
-            f"{t['in'] + t['out']:>10} {cost:>10} {t['dur']:>7.1f}s"
-        )
+    print("\n".join(token_table_lines(summary)))
     return 0

@@ -1,24 +1,25 @@
 """Token-budgeted context for agents: the newest failure first, then what surrounds it.
 
-The context is cut into chunks. Each chunk has a place in the document and a
-priority; chunks are admitted by priority while they fit the budget (a chunk
-that does not fit whole is cut line by line), then printed in document order.
-So the exception and the innermost frame's locals always survive, and the
-session, older failures and distant frames go first when space is short.
+The context is built as sections of ranked lines (select.py fits them into the
+budget and prints them in document order). The exception, the header, the
+failing line, the values named on it and the call whose result flowed in rank
+first, so they survive any budget; the session, older failures, library frames
+and distant trail calls go first when space is short.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from agentlog.context.tokencount import count_tokens, truncate_to_tokens
+from agentlog.context.select import Block, Line, Section, printed, select
+from agentlog.context.select import text as plain_text
+from agentlog.context.tokencount import count_tokens
+from agentlog.context.trailcut import trail_section_lines
 from agentlog.context.values import local_line
 from agentlog.store import iter_records
 from agentlog.store.records import FAILURE
@@ -30,46 +31,63 @@ MAX_OLDER_FAILURES = 5
 SCAN_BYTES = 32 * 1024 * 1024
 RELATED_WINDOW_S = 60.0
 MAX_CMD_CHARS = 100
+MAX_CASES = 20  # failing cases of one test listed together
+MAX_CASE_LOCALS = 3  # locals a case is told apart by
 
-# Priorities: lower is admitted first.
-P_HEADLINE, P_INNER_FRAME, P_HEADER, P_CHAIN, P_FRAME, P_TRAIL = 0, 1, 1.5, 2, 3, 4
-P_OLDER_SUMMARY, P_SESSION, P_OTHER, P_OUTER_FRAME, P_OLDER = 2.5, 5, 6, 7, 8
-SESSION_PRIORITIES = {"session": P_SESSION, "git": P_SESSION, "decisions": P_SESSION,
-                      "tools": P_OTHER, "tokens": P_OLDER, "perf": P_OLDER}
-
-
-@dataclasses.dataclass
-class Chunk:
-    """Lines that are admitted together, in whole or cut."""
-
-    order: float  # place in the document
-    priority: float  # lower is admitted first
-    lines: list[str]
-    keep_tail: bool = False  # when cut, keep the last lines (a call trail), not the first
-    head: int = 0  # leading lines (a title, a frame's location) kept whenever any line is
-    optional: frozenset[int] = frozenset()  # line indexes dropped first when the chunk must shrink
-    label: str = ""  # what it is, for the line that lists what the budget left out
+# Ranks: lower is kept first (select.py). KEY: what a debugger needs at any budget:
+# the failing line, the values named on it, the call whose result flowed in.
+R_HEADLINE, R_HEADER, R_KEY, R_NOTE, R_INNER, R_PATH, R_OLDER_SUMMARY = 0, 0.5, 1, 1.5, 2, 2.5, 2.6
+R_FRAME, R_TRAIL, R_SOURCE, R_TRAIL_REST, R_SESSION, R_OTHER, R_LIBRARY, R_OLDER = 3, 4, 4.5, 5, 6, 7, 8, 9
+R_CHAIN = 2  # added to the ranks of a chained exception's lines
+R_WORKER = -0.45  # added for a worker's failure: its lines rank before the parent's plumbing frames
+SESSION_RANKS = {"session": R_SESSION, "git": R_SESSION, "decisions": R_SESSION,
+                 "tools": R_OTHER, "tokens": R_OLDER, "perf": R_OLDER}
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _when(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
 
 
-def _frame_lines(frame: dict[str, Any]) -> tuple[list[str], frozenset[int]]:
-    """A user frame's lines and which of them (source around the failing line) are optional."""
-    lines = [_where(frame)]
-    optional = set()
+def _frame_section(frame: dict[str, Any], place: float, base: float, key: bool) -> Block:
+    """A user frame: location, failing line, locals (those named on the failing line first).
+
+    ``key``: the innermost user frame, whose failing line and named values rank as KEY.
+    """
+    lines = [Line(_where(frame), base + R_KEY, alone=False)]
+    failing = ""
     for n, text in frame.get("src", []):
-        if n != frame["ln"]:
-            optional.add(len(lines))
-        lines.append(f"    {'>' if n == frame['ln'] else ' '}{n}| {text}")
+        if n == frame["ln"]:
+            failing = text
+            lines.append(Line(f"    >{n}| {text}", base + (R_KEY if key else 0), (0,)))
+        else:
+            lines.append(Line(f"     {n}| {text}", R_SOURCE + base / 10, (0,), silent=True))
+    named = set(_NAME_RE.findall(failing))
     locals_ = frame.get("loc", {})
     if locals_:
-        lines.append("    locals:")
-        lines.extend(f"      {local_line(name, d)}" for name, d in locals_.items())
+        title = len(lines)
+        lines.append(Line("    locals:", base + R_INNER, (0,), alone=False))
+        for name, d in locals_.items():
+            offset = (R_KEY, R_INNER) if key else (0, 0.5)
+            rank = base + offset[name not in named]
+            lines.append(Line(f"      {local_line(name, d)}", rank, (0, title)))
     elif frame.get("loc_cut"):
-        lines.append(f"    locals: {frame['loc_cut']} omitted (record size cap)")
-    return lines, frozenset(optional)
+        lines.append(Line(f"    locals: {frame['loc_cut']} omitted (record size cap)", base + 0.5, (0,)))
+    lines += _repeat_lines(frame, base, len(lines))
+    return Block(place, lines, "frame")
+
+
+def _repeat_lines(frame: dict[str, Any], base: float, offset: int) -> list[Line]:
+    """A collapsed recursion: how its arguments moved, then the outermost copy's locals."""
+    lines = [Line(f"    across the repeats (outermost first): {name}: {', '.join(values)}", base + 0.5, (0,))
+             for name, values in frame.get("moves", {}).items()]
+    outer = frame.get("outer")
+    if isinstance(outer, dict) and outer.get("loc"):
+        title = offset + len(lines)  # index in the frame's section
+        lines.append(Line(f"    outermost copy (line {outer.get('ln', '?')}) locals:", base + R_INNER, (0,),
+                          alone=False))
+        lines += [Line(f"      {local_line(name, d)}", base + R_INNER, (0, title)) for name, d in outer["loc"].items()]
+    return lines
 
 
 def _where(frame: dict[str, Any]) -> str:
@@ -80,72 +98,91 @@ def _where(frame: dict[str, Any]) -> str:
     return f"  at {frame['f']} ({frame['file']}:{frame['ln']}){rep}"
 
 
-def _frame_chunks(exc: dict[str, Any], order: float, base_priority: float) -> list[Chunk]:
-    """One chunk per frame, innermost first; library frames are one line each."""
-    chunks = []
+def _frame_sections(exc: dict[str, Any], order: float, base: float) -> list[Block]:
+    """One block per frame, innermost first; library frames are one line each."""
+    sections: list[Block] = []
     user_rank = 0
     for i, frame in enumerate(exc.get("frames", [])):
         place = order + i / 1000
         if "skipped" in frame:
-            chunks.append(Chunk(place, P_OUTER_FRAME, [f"  … {frame['skipped']} frames skipped"]))
-        elif not frame.get("u"):
-            chunks.append(Chunk(place, P_OUTER_FRAME, [_where(frame) + " [library]"], label="library frame"))
-        else:
-            lines, optional = _frame_lines(frame)
-            priority = base_priority + (P_INNER_FRAME if user_rank == 0 else P_FRAME + user_rank / 100)
-            user_rank += 1
-            chunks.append(Chunk(place, priority, lines, head=1, optional=optional, label="frame"))
-    return chunks
+            sections.append(Block(place, [Line(f"  … {frame['skipped']} frames skipped", base + R_LIBRARY)]))
+            continue
+        if not frame.get("u"):
+            sections.append(Block(place, [Line(_where(frame) + " [library]", base + R_LIBRARY + i / 1000)],
+                                  "library frame"))
+            continue
+        rank = base + (0 if user_rank == 0 else R_FRAME + user_rank / 100)
+        sections.append(_frame_section(frame, place, rank, key=user_rank == 0))
+        user_rank += 1
+    return sections
 
 
-def _exception_chunks(exc: dict[str, Any], order: float, base_priority: float,
-                      label: str = "") -> list[Chunk]:
-    head = [f"{label}{exc['t']}: {exc.get('m', '')}".rstrip()]
-    head.extend(f"  note: {n}" for n in exc.get("notes", []))
-    chunks = [Chunk(order, base_priority + (P_HEADLINE if not label else P_CHAIN), head, head=1,
-                    label="chained exception" if label else "")]
-    chunks += _frame_chunks(exc, order + 0.001, base_priority + (0 if not label else P_CHAIN))
+def _exception_sections(exc: dict[str, Any], order: float, base: float, label: str = "",
+                        frame_base: float | None = None) -> list[Block]:
+    """The exception's headline, its frames (ranked from ``frame_base``, default ``base``), its chain."""
+    rank = base + (R_HEADLINE if not label else R_NOTE)
+    head = [Line(f"{label}{exc['t']}: {exc.get('m', '')}".rstrip(), rank)]
+    head += [Line(f"  note: {n}", rank + R_NOTE, (0,)) for n in exc.get("notes", [])]
+    sections = [Block(order, head, "chained exception" if label else "")]
+    sections += _frame_sections(exc, order + 0.001, base if frame_base is None else frame_base)
     links = (("cause", "caused by: "), ("ctx", "while handling: "))
     for n, (key, text) in enumerate(links, start=1):
         if exc.get(key):
-            chunks += _exception_chunks(exc[key], order + n * 0.1, base_priority + P_CHAIN, text)
+            sections += _exception_sections(exc[key], order + n * 0.1, base + R_CHAIN, text)
     for m, member in enumerate(exc.get("group", [])):
-        chunks += _exception_chunks(member, order + 0.3 + m * 0.01, base_priority + P_CHAIN,
-                                    f"group member {m + 1}: ")
-    return chunks
+        sections += _exception_sections(member, order + 0.3 + m * 0.01, base + R_CHAIN, f"group member {m + 1}: ")
+    return sections
 
 
-def _tracer_chunks(failure: dict[str, Any], order: float) -> list[Chunk]:
+def _tracer_sections(failure: dict[str, Any], order: float) -> list[Block]:
     try:
         from agentlog.context import trail as trailview
     except ImportError:
         return []
-    chunks = []
-    sections: list[tuple[str, str, Callable[[Any], list[str]], float, bool]] = [
-        ("traced", "traced calls:", trailview.traced_lines, P_TRAIL, False),
-        ("trail", "call trail before the failure (oldest first):", trailview.trail_lines, P_TRAIL, True),
-        ("threads", "other threads:", trailview.threads_lines, P_OTHER, False),
-    ]
-    for n, (key, title, render, priority, tail) in enumerate(sections):
-        if failure.get(key):
-            lines = render(failure[key])
-            if lines:
-                chunks.append(Chunk(order + n * 0.01, priority, [title, *lines], keep_tail=tail, head=1,
-                                    label=key.replace("trail", "call trail")))
-    return chunks
+    sections = []
+    if failure.get("traced"):
+        sections.append(_titled(order, "traced calls:", trailview.traced_lines(failure["traced"]),
+                                R_TRAIL + 0.5, "traced calls"))
+    if failure.get("trail"):
+        lines = trailview.trail_lines(failure["trail"])
+        if lines:
+            ranks = (R_KEY, R_PATH, R_TRAIL, R_TRAIL_REST)
+            title = "call trail before the failure (oldest first):"
+            sections.append(Block(order + 0.01, trail_section_lines(title, lines, ranks), "call trail"))
+    if failure.get("threads"):
+        sections.append(_titled(order + 0.02, "other threads:", trailview.threads_lines(failure["threads"]),
+                                R_OTHER, "threads"))
+    return [s for s in sections if len(s.lines) > 1]
 
 
-def _session_chunks(failure: dict[str, Any], records: list[dict[str, Any]], order: float) -> list[Chunk]:
+def _titled(order: float, title: str, body: list[str], rank: float, label: str) -> Block:
+    """A title and its lines in order, all at ``rank``."""
+    step = 1 / (1000 * (len(body) + 1))
+    lines = [Line(title, rank, alone=False), *(Line(t, rank + i * step, (0,)) for i, t in enumerate(body))]
+    return Block(order, lines, label)
+
+
+def _session_sections(failure: dict[str, Any], records: list[dict[str, Any]], order: float) -> list[Block]:
     try:
         from agentlog.context.session import session_blocks
     except ImportError:
         return []
-    chunks = []
-    for n, (name, lines) in enumerate(session_blocks(failure, records).items()):
-        if lines:
-            priority = SESSION_PRIORITIES.get(name, P_OTHER)
-            chunks.append(Chunk(order + n * 0.01, priority, [f"{name}:", *lines], head=1, label=name))
-    return chunks
+    return [_titled(order + n * 0.01, f"{name}:", lines, SESSION_RANKS.get(name, R_OTHER), name)
+            for n, (name, lines) in enumerate(session_blocks(failure, records).items()) if lines]
+
+
+def command_text(failure: dict[str, Any]) -> str:
+    """What was run, as a person would type it: ``pytest tests/t.py::test_x``, ``python -m pkg``."""
+    if failure.get("test"):
+        return f"pytest {failure['test'].rsplit(' (', 1)[0]}"
+    argv = [str(a) for a in failure.get("argv", [])]
+    if not argv:
+        return ""
+    first = argv[0]
+    if first.endswith("__main__.py"):
+        package = Path(first).parent.name
+        return " ".join(["pytest" if package == "pytest" else f"python -m {package}", *argv[1:]])
+    return " ".join(["python", *argv])
 
 
 def _failure_header(failure: dict[str, Any], index: int, total: int, cmd: bool = True) -> str:
@@ -153,12 +190,14 @@ def _failure_header(failure: dict[str, Any], index: int, total: int, cmd: bool =
     parts = [f"FAILURE {index}/{total} id={failure.get('id', '?')} at={_when(failure['ts'])}"]
     if failure.get("src") not in (None, "excepthook"):
         parts.append(f"via={failure['src']}")
+    if failure.get("exit") is not None:
+        parts.append(f"exit code {failure['exit']}")
     if failure.get("th") not in (None, "MainThread"):
         parts.append(f"thread={failure['th']}")
     if failure.get("test"):
-        parts.append(f"test={failure['test']}")
+        parts.append(f"phase={failure['test'].rsplit(' (', 1)[-1].rstrip(')')}")
     if cmd:
-        command = " ".join(failure.get("argv", []))
+        command = command_text(failure)
         if len(command) > MAX_CMD_CHARS:
             command = f"{command[:MAX_CMD_CHARS]}… (+{len(command) - MAX_CMD_CHARS} chars)"
         parts.append(f"cmd={command!r}")
@@ -171,170 +210,147 @@ def _summary_line(failure: dict[str, Any], index: int, total: int) -> str:
     frames = [f for f in exc.get("frames", []) if f.get("u")] or [f for f in exc.get("frames", []) if "f" in f]
     where = f" at {frames[0]['f']} ({frames[0]['file']}:{frames[0]['ln']})" if frames else ""
     message = exc.get("m", "").splitlines()[0][:160] if exc.get("m") else ""
-    return f"{_failure_header(failure, index, total, cmd=False)}: {exc['t']}: {message}{where}"
+    test = f" test={failure['test']}" if failure.get("test") else ""
+    return f"{_failure_header(failure, index, total, cmd=False)}{test}: {exc['t']}: {message}{where}"
 
 
 def _related(failure: dict[str, Any], failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Worker-side failures (multiprocessing) of the same session just before this one."""
+    """Failures of other processes behind this one, in the same session just before it.
+
+    Multiprocessing workers, and for a ``CalledProcessError`` the Python child whose
+    command it names (the child's script or module appears in the parent's message).
+    """
+    message = failure["exc"].get("m", "") if failure["exc"]["t"].endswith("CalledProcessError") else ""
     return [f for f in failures
-            if f is not failure and f.get("src", "").startswith("mp_")
-            and f.get("sid") == failure.get("sid") and f.get("pid") != failure.get("pid")
-            and 0 <= failure["ts"] - f["ts"] <= RELATED_WINDOW_S]
+            if f is not failure and f.get("sid") == failure.get("sid") and f.get("pid") != failure.get("pid")
+            and 0 <= failure["ts"] - f["ts"] <= RELATED_WINDOW_S
+            and (f.get("src", "").startswith("mp_") or (message and _names_child(message, f)))]
 
 
-def build_chunks(failures: list[dict[str, Any]], records: list[dict[str, Any]],
-                 data_dir: Path | None = None) -> list[Chunk]:
-    """All candidate chunks, newest failure first; a record that cannot be rendered is skipped."""
+def _names_child(message: str, child: dict[str, Any]) -> bool:
+    """Whether a ``CalledProcessError`` message names the child's script or module as an argument."""
+    argv = [str(a) for a in child.get("argv", [])]
+    if not argv or argv[0] in ("-c", ""):
+        return False
+    path = Path(argv[0])
+    module = path.parent.name if path.stem == "__main__" else path.stem
+    return any(f"'{name}'" in message for name in (argv[0], path.name, module))
+
+
+def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]],
+                   data_dir: Path | None = None) -> list[Block]:
+    """All candidate sections, newest failure first; a record that cannot be rendered is skipped."""
     if not failures:
-        return [Chunk(0, 0, ["No failures recorded."])]
-    newest, older = failures[-1], failures[-2::-1]
-    total = len(failures)
-    chunks = [Chunk(0, P_HEADER, [_failure_header(newest, 1, total)])]
-    chunks += _guarded(_seen_before_chunks, newest, data_dir)
-    chunks += _guarded(_exception_chunks, newest["exc"], 1, 0)
-    for n, worker in enumerate(_related(newest, failures)[-2:]):
-        label = f"in worker pid={worker.get('pid')}: "
-        chunks += _guarded(_exception_chunks, worker["exc"], 2 + n * 0.1, P_CHAIN, label)
-    chunks += _guarded(_tracer_chunks, newest, 3)
-    chunks += _guarded(_session_chunks, newest, records, 4)
+        return [Block(0, [Line("No failures recorded.", 0)])]
+    cases = _same_test(failures[-1], failures)
+    newest = cases[0]  # the first failing case of the test leads
+    workers = _related(failures[-1], failures)[-2:]
+    shown = {id(f) for f in [*workers, *cases[1:]]}  # shown with the failure they belong to, not again
+    total = len(failures) - len(shown)
+    sections = [Block(0, [Line(_failure_header(newest, 1, total), R_HEADER)])]
+    sections += _guarded(_cases_sections, cases)
+    sections += _guarded(_seen_before_sections, newest, data_dir)
+    exc = newest["exc"]
+    if workers and str((exc.get("cause") or {}).get("t", "")).endswith("RemoteTraceback"):
+        exc = {k: v for k, v in exc.items() if k != "cause"}  # the worker's own record says it better
+    # With a worker's record, the parent's frames are plumbing (pool.map): the worker's come first.
+    sections += _guarded(_exception_sections, exc, 1, 0, "", R_CHAIN if workers else None)
+    for n, worker in enumerate(workers):
+        kind = "worker" if worker.get("src", "").startswith("mp_") else "child"
+        label = f"in {kind} pid={worker.get('pid')}: "
+        sections += _guarded(_exception_sections, worker["exc"], 0.5 + n * 0.1, R_WORKER, label)
+    sections += _in_part("trail", _guarded(_tracer_sections, newest, 3))
+    sections += _in_part("session", _guarded(_session_sections, newest, records, 4))
+    older = [f for f in failures[::-1] if id(f) not in shown and f is not newest]
     for n, failure in enumerate(older[:MAX_OLDER_FAILURES]):
         base = 10 + n
-        summary = _guarded(_summary_chunks, failure, n + 2, total, base)
-        chunks += summary
+        summary = _guarded(_summary_sections, failure, n + 2, total, base)
+        sections += summary
         if summary:
             # Its frames (the exception line is already in the summary) only if room remains.
-            frames = _guarded(_frame_chunks, failure["exc"], base + 0.01, P_OLDER + n)
-            chunks += [dataclasses.replace(c, priority=max(c.priority, P_OLDER + n)) for c in frames]
-    return chunks
+            for section in _guarded(_frame_sections, failure["exc"], base + 0.01, R_OLDER + n):
+                section.lines = [line._replace(rank=max(line.rank, R_OLDER + n)) for line in section.lines]
+                section.part = "older"
+                sections.append(section)
+    return sections
 
 
-def _seen_before_chunks(failure: dict[str, Any], data_dir: Path | None) -> list[Chunk]:
+def _seen_before_sections(failure: dict[str, Any], data_dir: Path | None) -> list[Block]:
     """The header's history line (context/seen.py), right under it, kept with the headline."""
     from agentlog.context.seen import seen_before_line
 
     line = seen_before_line(failure, data_dir)
-    return [Chunk(0.0001, P_HEADER, [line], label="history")] if line else []
+    return [Block(0.0001, [Line(line, R_HEADER)], "history")] if line else []
 
 
-def _summary_chunks(failure: dict[str, Any], index: int, total: int, order: float) -> list[Chunk]:
-    return [Chunk(order, P_OLDER_SUMMARY + index / 100, [_summary_line(failure, index, total)],
-                  label="older failure")]
+def _test_base(failure: dict[str, Any]) -> str | None:
+    """``tests/t.py::test_x (call)`` for every case of a parametrized test or its subtests."""
+    test = failure.get("test")
+    if not isinstance(test, str):
+        return None
+    nodeid, _, phase = test.rpartition(" (")
+    return f"{nodeid.split('[', 1)[0]} ({phase}"
 
 
-def _guarded(build: Callable[..., list[Chunk]], *args: Any) -> list[Chunk]:
-    """Chunks from one record, or none if the record is malformed (hand-edited, another version)."""
+def _same_test(newest: dict[str, Any], failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The failing cases (parameters, subtests) of the newest failure's test in its session, oldest first."""
+    base = _test_base(newest)
+    if base is None:
+        return [newest]
+    return [f for f in failures if _test_base(f) == base and f.get("sid") == newest.get("sid")][-MAX_CASES:]
+
+
+def _case_locals(failure: dict[str, Any]) -> dict[str, str]:
+    frames = [f for f in failure["exc"].get("frames", []) if f.get("u") and f.get("loc")]
+    return {name: local_line(name, d) for name, d in frames[-1]["loc"].items()} if frames else {}
+
+
+def _cases_sections(cases: list[dict[str, Any]]) -> list[Block]:
+    """One line per failing case of the test: its parameters, exception, the locals it differs by."""
+    if len(cases) < 2:
+        return []
+    lead = _case_locals(cases[0])
+    lines = [Line(f"failing cases of this test ({len(cases)}, the first shown in full):", R_NOTE, alone=False)]
+    for n, case in enumerate(cases):
+        test = case["test"].rpartition(" (")[0]
+        params = test[test.index("["):] if "[" in test else ""
+        differs = [text for name, text in _case_locals(case).items() if lead.get(name) != text][:MAX_CASE_LOCALS]
+        exc = case["exc"]
+        message = exc.get("m", "").splitlines()[0][:120] if exc.get("m") else ""
+        text = f"  {n + 1}. {params + ' ' if params else ''}{exc['t']}: {message}"
+        if differs:
+            text += f" ({'; '.join(differs)})"
+        lines.append(Line(text, (R_KEY if n < 2 else R_NOTE) + n / 1000, (0,)))
+    return [Block(0.0002, lines, "failing cases")]
+
+
+def _in_part(part: str, blocks: list[Block]) -> list[Block]:
+    for block in blocks:
+        block.part = part
+    return blocks
+
+
+def _summary_sections(failure: dict[str, Any], index: int, total: int, order: float) -> list[Block]:
+    return [Block(order, [Line(_summary_line(failure, index, total), R_OLDER_SUMMARY + index / 100)],
+                    "older failure", "older")]
+
+
+def _guarded(build: Callable[..., list[Block]], *args: Any) -> list[Block]:
+    """Sections from one record, or none if the record is malformed (hand-edited, another version)."""
     try:
         return build(*args)
     except (KeyError, TypeError, AttributeError, ValueError, IndexError):
         return []
 
 
-def _cost(lines: list[str]) -> int:
-    return count_tokens("\n".join(lines) + "\n") if lines else 0
+def fit_sections(blocks: list[Block], max_tokens: int) -> list[Section]:
+    """What ``max_tokens`` keeps of ``blocks`` (select.py), as printed sections in document order."""
+    return printed(select(blocks, max_tokens), max_tokens)
 
 
-def _cut(chunk: Chunk, budget: int) -> list[str]:
-    """The chunk shrunk to ``budget`` tokens: optional lines go first, then lines from the
-    end (the start for ``keep_tail``) behind a marker saying how many; head lines always stay."""
-    lines = [line for i, line in enumerate(chunk.lines) if i not in chunk.optional]
-    if _cost(lines) <= budget:
-        return lines
-    head, body = lines[: chunk.head], lines[chunk.head :]
-    if chunk.keep_tail:
-        body.reverse()
-    used = _cost(head)
-    kept: list[str] = []
-    for line in body:
-        marker = f"  … {len(body) - len(kept) - 1} more lines"
-        if used + count_tokens(line + "\n") + count_tokens(marker + "\n") > budget:
-            break
-        kept.append(line)
-        used += count_tokens(line + "\n")
-    marker = f"  … {len(body) - len(kept)} more lines"
-    if not kept or used + count_tokens(marker + "\n") > budget:
-        return []  # a title alone, or a frame's location alone, says nothing
-    if chunk.keep_tail:
-        return _with_ancestors(head, body[::-1], kept[::-1], budget)
-    return [*head, *kept, marker]
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
-
-
-def _with_ancestors(head: list[str], body: list[str], tail: list[str], budget: int) -> list[str]:
-    """A cut tree (the call trail): its last lines, plus the lines of their enclosing calls.
-
-    Oldest kept lines make room for the ancestors, so an indented line is never
-    shown without the calls it happened in.
-    """
-    while tail:
-        start = len(body) - len(tail)
-        ancestors: list[str] = []
-        depth = _indent(tail[0])
-        for line in reversed(body[:start]):
-            if _indent(line) < depth:
-                ancestors.insert(0, line)
-                depth = _indent(line)
-        lines = [*head, f"  … {start - len(ancestors)} more lines", *ancestors, *tail]
-        if _cost(lines) <= budget:
-            return lines
-        tail = tail[1:]
-    return []
-
-
-def fit_chunks(chunks: list[Chunk], max_tokens: int) -> str:
-    """Admit chunks by priority within ``max_tokens``; render them in document order.
-
-    Admission stops at the first chunk that cannot fit even in part, so a less
-    important scrap never takes the place of a more important chunk (one-line
-    chunks are skipped instead: they have no part to keep).
-    """
-    chosen: list[tuple[float, list[str]]] = []
-    reserve = OMITTED_LINE_TOKENS if max_tokens >= 4 * OMITTED_LINE_TOKENS else 0
-    remaining = max_tokens - reserve
-    left_out: list[str] = []
-    for chunk in sorted(chunks, key=lambda c: (c.priority, c.order)):
-        lines = chunk.lines if _cost(chunk.lines) <= remaining else _cut(chunk, remaining)
-        if not lines:
-            left_out.append(chunk.label)
-            if len(chunk.lines) == 1:
-                continue  # a whole line that does not fit: a shorter one later still may
-            left_out += [c.label for c in chunks if c.priority > chunk.priority or
-                         (c.priority == chunk.priority and c.order > chunk.order)]
-            break  # what is left is too small to be useful; don't fill it with scraps
-        remaining -= _cost(lines)
-        chosen.append((chunk.order, lines))
-    note = _left_out_line(left_out)
-    if note and _cost([note]) <= remaining + reserve:
-        chosen.append((float("inf"), [note]))
-    if not chosen and chunks:
-        # Not even the first line fits: a cut headline still says what failed.
-        first = min(chunks, key=lambda c: (c.priority, c.order)).lines[0]
-        cut = truncate_to_tokens(first, max_tokens - 1)
-        chosen = [(0, [cut])] if cut else []
-    chosen.sort(key=lambda item: item[0])
-    return _CONTROL_RE.sub(_escape, "".join("\n".join(lines) + "\n" for _, lines in chosen))
-
-
-OMITTED_LINE_TOKENS = 24  # kept free for the line saying what the budget left out
-
-
-def _left_out_line(labels: list[str]) -> str:
-    """``(left out to fit the budget: 3 frames, call trail, git)``, or "" if nothing named was."""
-    counts = Counter(label for label in labels if label)
-    if not counts:
-        return ""
-    parts = [f"{n} {label}s" if n > 1 else label for label, n in counts.items()]
-    return f"(left out to fit the budget: {', '.join(parts)})"
-
-
-# Terminal control characters from messages or output (an ESC clearing the screen) are shown, not sent.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def _escape(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()):02x}"
+def fit_text(blocks: list[Block], max_tokens: int) -> str:
+    """The plain-text context: :func:`fit_sections`' lines, one after another."""
+    return plain_text(fit_sections(blocks, max_tokens))
 
 
 def load(data_dir: Path | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -424,4 +440,4 @@ def get_debug_context(max_tokens: int = DEFAULT_MAX_TOKENS, format: str = "text"
         return _json_context(failures, max_tokens)
     if format != "text":
         raise ValueError(f"unknown context format {format!r} (text or json)")
-    return fit_chunks(build_chunks(failures, records, Path(data_dir) if data_dir else None), max_tokens)
+    return fit_text(build_sections(failures, records, Path(data_dir) if data_dir else None), max_tokens)

@@ -1,4 +1,9 @@
-"""The failure header's history line: ``seen 3 times before (first 2026-11-20, 2 sessions); last seen at 4f2a91c``."""
+"""The failure header's history line.
+
+``seen 3 times before (first 2026-11-20, 2 sessions); last seen at 4f2a91c; last fixed in 9b1c2d3, came back``:
+the count comes from the pattern index; the fix (history/correlate.py) from a scan
+of the records, done only for a failure seen before.
+"""
 
 from __future__ import annotations
 
@@ -31,4 +36,17 @@ def seen_before_line(failure: dict[str, Any], data_dir: Path | None = None) -> s
     times = "once" if before == 1 else f"{before} times"
     line = f"seen {times} before (first {first}, {max(sessions, 1)} session{'s' if sessions > 1 else ''})"
     sha = next((r["sha"] for r in reversed(earlier) if r.get("sha")), None)
-    return f"{line}; last seen at {sha[:7]}" if sha else line
+    if sha:
+        line += f"; last seen at {sha[:7]}"
+    return line + _fix_text(fp, ts, data_dir)
+
+
+def _fix_text(fp: str, ts: float, data_dir: Path | None) -> str:
+    """``; last fixed in 9b1c2d3, came back`` when a fix is known from before this occurrence."""
+    from agentlog.history.correlate import history_line, last_fix_before
+
+    try:
+        fix = last_fix_before(fp, ts, data_dir)
+    except (OSError, ValueError, KeyError, TypeError):  # the count stands without it
+        return ""
+    return f"; {history_line({'fixed': True, 'fixed_in': fix[1], 'came_back': True})}" if fix else ""

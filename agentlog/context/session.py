@@ -25,6 +25,7 @@ TOOL_TAIL_LINES = 12
 LINE_CHARS = 240
 TEXT_CHARS = 300
 MAX_ANCESTORS = 20
+MAX_TREE_DEPTH = 20
 
 
 def fmt_time(ts: float | None) -> str:
@@ -231,3 +232,36 @@ def session_blocks(failure: dict[str, Any] | None, records: list[dict[str, Any]]
     if not isinstance(sid, str):
         return {name: [] for name in BLOCKS}
     return blocks_for_session(sid, records, cutoff, git)
+
+
+def tree_lines(info: SessionInfo, infos: dict[str, SessionInfo], depth: int = 0) -> list[str]:
+    """``info`` and its descendants, one indented line each."""
+    lines = ["  " * depth + session_line(info)]
+    if depth < MAX_TREE_DEPTH:
+        for child in info.children:
+            lines += tree_lines(infos[child], infos, depth + 1)
+    return lines
+
+
+def session_detail_lines(info: SessionInfo, infos: dict[str, SessionInfo], records: list[dict[str, Any]]) -> list[str]:
+    """One session in detail: its block, start, tree of child sessions, then git, decisions, tools, tokens, perf."""
+    blocks = blocks_for_session(info.id, records)
+    start = info.start_record or {}
+    lines = [*blocks["session"], f"records={info.records} cwd={start.get('cwd', '-')} argv={start.get('argv', '-')}",
+             "tree:", *tree_lines(info, infos, 1)]
+    for name in ("git", "decisions", "tools", "tokens", "perf"):
+        if blocks[name]:
+            lines += [f"{name}:", *(f"  {line}" for line in blocks[name])]
+    return lines
+
+
+def token_table_lines(summary: dict[str, Any]) -> list[str]:
+    """:func:`agentlog.work.tokens.summarize_tokens`' totals as a table, one model a row, then TOTAL."""
+    rows = [*summary["models"].items(), ("TOTAL", summary["total"])]
+    width = max(len(model) for model, _ in rows)
+    lines = [f"{'model':<{width}} {'calls':>6} {'input':>10} {'output':>10} {'total':>10} {'cost':>10} {'time':>8}"]
+    for model, t in rows:
+        cost = "-" if t["cost"] is None else f"{t['cost']:.4f}"
+        lines.append(f"{model:<{width}} {t['calls']:>6} {t['in']:>10} {t['out']:>10} "
+                     f"{t['in'] + t['out']:>10} {cost:>10} {t['dur']:>7.1f}s")
+    return lines

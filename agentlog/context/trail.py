@@ -337,6 +337,12 @@ def _results_text(pairs: list[_Pair]) -> str:
     return f"{shown} | … ({len(values)} distinct)"
 
 
+def returned_call(line: str) -> bool:
+    """True for a trail line (from :func:`trail_lines`) of a call, or folded calls, that returned."""
+    head = line.partition("; recursion: ")[0]
+    return " -> " in head or ")->" in head
+
+
 def trail_lines(trail: dict[str, Any]) -> list[str]:
     """Compact lines for a ``trail`` field, oldest first, indented by depth."""
     calls = trail.get("calls") or []

@@ -1,10 +1,15 @@
 """Error fingerprints: the same bug gets the same id across runs, machines and edits.
 
-A fingerprint hashes three things (docs/FORMAT.md, "Fingerprints"): the
-exception type, its message with the values that change from run to run
-replaced by placeholders, and the chain of the program's own functions on the
-failing path, innermost first, named by module and qualname (never file or
-line). Computed from a failure record's ``exc`` dict, at record time only.
+A fingerprint hashes (docs/FORMAT.md, "Fingerprints"): the exception type, its
+message with the values that change from run to run replaced by placeholders,
+and the chain of the program's own functions on the failing path, innermost
+first, named by module and qualname (never file or line). When the exception
+was raised while handling another (``raise X from Y``, or implicitly inside an
+``except``), the root of that chain takes part too, and for an exception group
+its members: each summarised by type, normalised message and innermost user
+function, so a generic wrapper (``ConfigError("cannot load config")``) around
+different root causes gives different fingerprints. Computed from a failure
+record's ``exc`` dict, or a live exception turned into the same shape.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from collections.abc import Iterable
 from typing import Any
 
 MAX_CHAIN = 8  # innermost user functions that take part
+MAX_CAUSE_LINKS = 5  # cause/context links followed to the root (as deep as failure records keep them)
+MAX_GROUP_PARTS = 10  # distinct exception-group member summaries
 MAX_MESSAGE_CHARS = 200  # of the normalised message
 FINGERPRINT_HEX = 16
 
@@ -83,17 +90,60 @@ def function_chain(frames: list[dict[str, Any]], roots: Iterable[str]) -> list[s
     return chain
 
 
+def root_cause(exc: dict[str, Any]) -> dict[str, Any] | None:
+    """The end of ``exc``'s chain, following ``cause`` (else ``ctx``) links; None if it has none."""
+    root = None
+    node: Any = exc
+    for _ in range(MAX_CAUSE_LINKS):
+        node = node.get("cause") or node.get("ctx")
+        if not isinstance(node, dict):
+            break
+        root = node
+    return root
+
+
+def summary(exc: dict[str, Any], roots: list[str]) -> str:
+    """``Type: normalised message @ module:qualname`` (the innermost user function, if any)."""
+    chain = function_chain(exc.get("frames") or [], roots)
+    text = f"{exc.get('t', '')}: {normalize_message(str(exc.get('m', '')))}"
+    return f"{text} @ {chain[0]}" if chain else text
+
+
+def group_parts(exc: dict[str, Any], roots: list[str], depth: int = 0) -> set[str]:
+    """Summaries of an exception group's leaf members (nested groups flattened)."""
+    parts: set[str] = set()
+    for member in exc.get("group") or []:
+        if not isinstance(member, dict):
+            continue
+        nested = group_parts(member, roots, depth + 1) if member.get("group") and depth < MAX_CAUSE_LINKS else set()
+        parts |= nested or {summary(member, roots)}
+    return parts
+
+
 def fingerprint_key(exc: dict[str, Any], roots: Iterable[str]) -> dict[str, Any]:
-    """What the fingerprint hashes: ``t`` type, ``m`` normalised message, ``fns`` function chain."""
-    return {"t": str(exc.get("t", "")), "m": normalize_message(str(exc.get("m", ""))),
-            "fns": function_chain(exc.get("frames") or [], roots)}
+    """What the fingerprint hashes: ``t`` type, ``m`` normalised message, ``fns`` function chain;
+    ``c`` the root cause's summary and ``g`` the group members' (sorted, distinct), when there are any."""
+    roots = list(roots)
+    key: dict[str, Any] = {"t": str(exc.get("t", "")), "m": normalize_message(str(exc.get("m", ""))),
+                           "fns": function_chain(exc.get("frames") or [], roots)}
+    root = root_cause(exc)
+    if root is not None:
+        key["c"] = summary(root, roots)
+    members = sorted(group_parts(exc, roots))[:MAX_GROUP_PARTS]
+    if members:
+        key["g"] = members
+    return key
 
 
 def fingerprint_of(key: dict[str, Any]) -> str:
-    """16 hex digits of blake2b over the key's parts."""
+    """16 hex digits of blake2b over the key's parts (an exception without chain or group: t, m, fns)."""
     import hashlib
 
-    text = "\n".join([key["t"], key["m"], *key["fns"]])
+    parts = [key["t"], key["m"], *key["fns"]]
+    if key.get("c"):
+        parts.append(f"cause {key['c']}")
+    parts += [f"member {member}" for member in key.get("g") or []]
+    text = "\n".join(parts)
     return hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=FINGERPRINT_HEX // 2).hexdigest()
 
 

@@ -1,11 +1,21 @@
 """A failing pytest test from a recorded crash: one call of the innermost function that can be replayed.
 
-A frame qualifies when it is a module-level function of the program's own code
-whose every parameter has a reconstructible value: a complete (not cut, not
-redacted) int, float, bool, None, str, bytes, or a list, tuple, set or dict of
-those, taken from the ``@trace`` record of the failing call, or else from the
-frame's locals when the function never rebinds or mutates that parameter. The
-module must be importable without running the program (no top-level calls
+A frame qualifies when it is a module-level function, or a ``staticmethod`` or
+``classmethod`` of a class defined at module level (nested classes included), of
+the program's own code, whose every parameter has a reconstructible value: a
+complete (not cut, not redacted) int, float, bool, None, str, bytes, or a list,
+tuple, set or dict of those, taken from the ``@trace`` record of the failing
+call, or else from the frame's locals when the function never rebinds or mutates
+that parameter. A classmethod is called on the class its ``cls`` was (a subclass
+when it was called through one), which must be defined in the same module.
+
+A plain method is refused: its ``self`` is recorded as a description (type and
+attributes one level deep), not as the object, and rebuilding one would mean
+guessing its constructor's arguments and whatever state it gathered after, so the
+test could fail or pass for reasons other than the bug. Functions defined inside
+other functions (``<locals>``) and coroutines are refused too.
+
+The module must be importable without running the program (no top-level calls
 outside ``if __name__ == "__main__":``). The written test is run once before it
 is kept: it must fail with the recorded exception type, or the next frame out is
 tried; nothing is written when none qualifies.
@@ -67,9 +77,73 @@ def reconstruct(desc: Any) -> Any:
     return _NOTHING
 
 
-def _function_def(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    return next((n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name),
-                None)
+def _defined(body: list[ast.stmt], name: str, kinds: Any) -> Any:
+    """The last top-level definition of ``name`` in ``body`` of one of ``kinds`` (the one that wins)."""
+    found = [n for n in body if isinstance(n, kinds) and n.name == name]
+    return found[-1] if found else None
+
+
+def _class_at(tree: ast.Module, path: list[str]) -> ast.ClassDef | None:
+    """The class ``A.B`` (a path of names) defined at module level, or None."""
+    body: list[ast.stmt] = tree.body
+    node = None
+    for name in path:
+        node = _defined(body, name, ast.ClassDef)
+        if node is None:
+            return None
+        body = node.body
+    return node
+
+
+def _decorators(func: ast.AST) -> set[str]:
+    return {ast.unparse(d) for d in func.decorator_list}  # type: ignore[attr-defined]
+
+
+def _cls_path(frame: dict[str, Any], tree: ast.Module, defining: list[str]) -> tuple[list[str], str]:
+    """(the class a classmethod ran on, where that came from): its ``cls`` local (``<class app.Sub>``)
+    when this module defines that class, else the defining class if ``cls`` was not captured."""
+    desc = (frame.get("loc") or {}).get("cls")
+    text = desc.get("v", "") if isinstance(desc, dict) and desc.get("t") == "type" else ""
+    for module in (frame["mod"], "__main__"):
+        prefix = f"<class {module}."
+        if text.startswith(prefix) and text.endswith(">"):
+            path = text[len(prefix) : -1].split(".")
+            if _class_at(tree, path) is not None:
+                return path, f"the frame's locals at line {frame['ln']}"
+    if not text:
+        return defining, "the defining class (cls was not captured)"
+    raise ReproError(f"{frame['f']}: its cls was {text}, not a class this module defines")
+
+
+def _target(tree: ast.Module, frame: dict[str, Any]) -> tuple[Any, str, list[str]]:
+    """(function node, the expression to call, comments on the skipped ``cls``) for ``frame``; ReproError
+    if it cannot be called without an instance."""
+    name = frame["f"]
+    parts = name.split(".")
+    if "<locals>" in name:
+        raise ReproError(f"{name} is defined inside a function: a test cannot import it")
+    if "<" in name:
+        raise ReproError(f"{name} is not a named function (module code, a lambda or a comprehension)")
+    if len(parts) == 1:
+        func = _defined(tree.body, name, ast.FunctionDef | ast.AsyncFunctionDef)
+        if func is None:
+            raise ReproError(f"{name} is no longer defined at the top of {frame['file']}")
+        return func, name, []
+    cls = _class_at(tree, parts[:-1])
+    func = _defined(cls.body, parts[-1], ast.FunctionDef | ast.AsyncFunctionDef) if cls else None
+    if func is None:
+        raise ReproError(f"{name} is no longer defined in {frame['file']}")
+    decorators = _decorators(func)
+    if "staticmethod" in decorators:
+        return func, name, []
+    if "classmethod" in decorators:
+        path, source = _cls_path(frame, tree, parts[:-1])
+        return func, ".".join([*path, parts[-1]]), [f"#   cls: {'.'.join(path)}, from {source}"]
+    what = "a property" if any(d == "property" or d.endswith((".setter", ".getter")) for d in decorators) \
+        else "a method"
+    raise ReproError(f"{name} is {what}: it needs its {'.'.join(parts[:-1])} instance (self), which the record "
+                     "only describes (type and attributes), and rebuilding one would mean guessing its "
+                     "constructor's arguments and later state")
 
 
 def _changed_names(func: ast.AST) -> set[str]:
@@ -109,13 +183,16 @@ def _traced_args(failure: dict[str, Any], frame: dict[str, Any]) -> dict[str, An
     return {}
 
 
-def _arguments(failure: dict[str, Any], frame: dict[str, Any], func: ast.AST) -> tuple[list[str], list[str]]:
-    """(call argument texts, comments) for ``frame``'s function; ReproError naming the first obstacle."""
+def _arguments(failure: dict[str, Any], frame: dict[str, Any], func: ast.AST,
+               skip: int = 0) -> tuple[list[str], list[str]]:
+    """(call argument texts, comments) for ``frame``'s function, its first ``skip`` parameters left out
+    (a classmethod's ``cls``); ReproError naming the first obstacle."""
     args = func.args  # type: ignore[attr-defined]
     traced, local, changed = _traced_args(failure, frame), frame.get("loc") or {}, _changed_names(func)
     texts, comments = [], []
     params = [(a.arg, "pos") for a in args.posonlyargs] + [(a.arg, "kw") for a in args.args]
     params += [(args.vararg.arg, "*")] if args.vararg else []
+    params = params[skip:]
     params += [(a.arg, "kw") for a in args.kwonlyargs] + ([(args.kwarg.arg, "**")] if args.kwarg else [])
     for name, how in params:
         if name in traced:
@@ -148,20 +225,19 @@ def _root_of(frame: dict[str, Any]) -> Path:
 def test_source(failure: dict[str, Any], frame: dict[str, Any], out: Path) -> str:
     """The pytest module reproducing ``failure`` through ``frame``; ReproError if it does not qualify."""
     name, module = frame.get("f", ""), frame.get("mod", "")
-    if not frame.get("u") or not module or "." in name or "<" in name or module.startswith("<"):
-        raise ReproError(f"{name or '?'} is not a module-level function of the program")
+    if not frame.get("u") or not module or not name or module.startswith("<"):
+        raise ReproError(f"{name or '?'} is not a function of the program's own modules")
     try:
         tree = ast.parse(Path(frame["file"]).read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError) as exc:
         raise ReproError(f"cannot read {frame['file']}: {exc}") from None
-    func = _function_def(tree, name)
-    if func is None:
-        raise ReproError(f"{name} is no longer defined at the top of {frame['file']}")
+    func, call, cls_comments = _target(tree, frame)
     if isinstance(func, ast.AsyncFunctionDef):
         raise ReproError(f"{name} is a coroutine function")
     if _runs_on_import(tree):
         raise ReproError(f"importing {module} would run the program (top-level code outside a __main__ guard)")
-    texts, comments = _arguments(failure, frame, func)
+    texts, comments = _arguments(failure, frame, func, skip=len(cls_comments))
+    comments = cls_comments + comments
     exc = failure["exc"]
     root = os.path.relpath(_root_of(frame), out.parent.resolve())
     ident = re.sub(r"\W", "_", failure.get("id", "x"))
@@ -177,14 +253,14 @@ def test_source(failure: dict[str, Any], frame: dict[str, Any], out: Path) -> st
         "",
         f"sys.path.insert(0, str((Path(__file__).parent / {root!r}).resolve()))",
         "",
-        f"from {module} import {name}  # noqa: E402",
+        f"from {module} import {call.split('.', 1)[0]}  # noqa: E402",
         "",
         "",
         f"def test_repro_{ident}():",
         f"    # failure {failure.get('id')} raised {exc['t']} in {name}"
         f" ({os.path.basename(frame['file'])}:{frame['ln']}); the arguments:",
         *(f"    {c}" for c in comments),
-        f"    {name}({', '.join(texts)})",
+        f"    {call}({', '.join(texts)})",
         "",
     ])
 
@@ -192,6 +268,7 @@ def test_source(failure: dict[str, Any], frame: dict[str, Any], out: Path) -> st
 def _fails_as_recorded(path: Path, exc_type: str) -> bool:
     """Run the test; True if it fails with ``exc_type`` (compared by its last dotted part)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTLOG")}
+    path = path.resolve()  # pytest runs in the test's folder: a relative path would name another file
     try:
         done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rf",
                                "--tb=line", str(path)], capture_output=True, text=True, env=env,

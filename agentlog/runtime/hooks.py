@@ -78,6 +78,36 @@ def record_unhandled(exc: BaseException) -> None:
     _record(exc, "excepthook", trim_launcher_frames(exc.__traceback__))
 
 
+def exit_code(exc: SystemExit) -> int:
+    """The status a ``SystemExit`` ends the process with, as the interpreter decides it."""
+    code = exc.code
+    if code is None:
+        return 0
+    return code if isinstance(code, int) else 1
+
+
+def record_exit(exc: SystemExit) -> None:
+    """The launcher saw a non-zero ``SystemExit`` leave the program: a failure, if the program raised it.
+
+    Raised by the program: at least one of its own frames is on the traceback (``sys.exit``
+    in a script, ``argparse``'s ``parser.error`` called from it), not a runner's own exit.
+    """
+    try:
+        from agentlog.capture.codepaths import is_user_file
+        from agentlog.capture.failure import record_failure
+
+        code = exit_code(exc)
+        tb = trim_launcher_frames(exc.__traceback__)
+        frames, entry = [], tb
+        while entry is not None:
+            frames.append(entry.tb_frame.f_code.co_filename)
+            entry = entry.tb_next
+        if code != 0 and any(is_user_file(f) for f in frames):
+            record_failure(exc, "exit", tb=tb, exit=code)
+    except Exception as err:  # noqa: BLE001 - the exit must go on untouched
+        selflog.report("hook exit", err)
+
+
 def _note_interrupt(exc: BaseException | None) -> None:
     global _unhandled_interrupt
     if isinstance(exc, KeyboardInterrupt):
@@ -101,7 +131,9 @@ def _excepthook_wrapper(previous: Any) -> Any:
             except Exception as err:  # noqa: BLE001 - show the untrimmed traceback rather than none
                 selflog.report("trim_launcher_frames", err)
         _note_interrupt(exc)
-        _record(exc, "excepthook", tb)
+        # A program formatting an exception it handled (sys.excepthook(*sys.exc_info())) is no failure.
+        if exc is None or sys.exception() is not exc:
+            _record(exc, "excepthook", tb)
         previous(exc_type, exc, tb)
 
     return agentlog_excepthook

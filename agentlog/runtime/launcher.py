@@ -39,7 +39,8 @@ def _run_main(run: Callable[[], object]) -> int:
     _raise_recursion_limit()
     try:
         run()
-    except SystemExit:
+    except SystemExit as exc:
+        hooks.record_exit(exc)
         raise
     except BaseException as exc:
         hooks.record_unhandled(exc)

@@ -72,6 +72,9 @@ END_NAMES = {K_RETURN: "ret", K_YIELD: "yield", K_UNWIND: "exc"}
 START_NAMES = {K_RESUME: "resume", K_THROW: "throw"}
 
 
+FREE_THREADED_REASON = "free-threaded build: call trail not supported yet"
+
+
 class EngineUnavailable(RuntimeError):
     """``AGENTLOG_ENGINE=c`` was demanded but the C extension cannot be imported."""
 
@@ -188,7 +191,8 @@ def _restart_tables(state: _State, config: Config, classify: Callable[[CodeType]
     state.engine.configure(config.ring_size, classify, sys.monitoring.DISABLE, config.trail_args)
 
 
-def _free_threaded() -> bool:
+def free_threaded() -> bool:
+    """A free-threaded (no-GIL) CPython build: the call trail does not run there yet."""
     if hasattr(sys, "abiflags"):  # POSIX: "t" marks the free-threaded build; no sysconfig needed
         return "t" in sys.abiflags
     import sysconfig
@@ -243,8 +247,8 @@ def _start_trail(config: Config) -> None:
         state = _State()
         state.config = config
         try:
-            if _free_threaded():
-                state.reason = "free-threaded build: call trail not supported yet"
+            if free_threaded():
+                state.reason = FREE_THREADED_REASON
                 selflog.warn_once("free-threaded", f"{state.reason}; recording crashes only")
                 _state = state
                 return
@@ -330,7 +334,7 @@ def args_status(engine: object, config: Config) -> str:
     if getattr(engine, "ARGS_SUPPORTED", False):
         return "on"
     build = f"CPython {sys.version_info.major}.{sys.version_info.minor}"
-    build += " free-threaded" if _free_threaded() else ""
+    build += " free-threaded" if free_threaded() else ""
     return (
         f"off: the C engine was built without a frame layout for {build} (verified layouts: CPython 3.12 "
         f"and 3.13, GIL builds), so calls are recorded without argument values; {ENGINE_ENV}=python "

@@ -1,0 +1,205 @@
+"""Fitting ranked lines into a token budget, the same way at every budget.
+
+A context is a list of :class:`Block` (a frame, the call trail, the session),
+each a list of :class:`Line` with a rank (lower is kept first) and the lines it
+cannot be shown without (its section's title, the calls it happened in). Lines
+are taken in one global rank order, each with its dependencies, for as long as
+the whole fits; the selection for a budget is the longest such prefix. A larger
+budget therefore never drops a line a smaller one kept, and a title never
+appears without a line under it.
+
+Where lines of a section were left out, a marker at their indentation says how
+many (``    … 4 more lines``); silent lines (source around the failing line) go
+without one. Sections left out entirely are named on the last line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import Counter
+from typing import NamedTuple
+
+from agentlog.context.tokencount import count_tokens, truncate_to_tokens
+
+NOTE_RESERVE_TOKENS = 24  # kept free for the line naming what the budget left out
+NOTE_RESERVE_FROM = 72  # budgets below this keep nothing free for it
+MIN_NOTE_TOKENS = 16  # a cut left-out line still names at least one thing
+_LINE_BASE = 2  # count_tokens' per-text base, paid once per document rather than per line
+_DOC_BASE = 3
+
+
+class Line(NamedTuple):
+    """One line of text; ``deps`` index the lines of the same section it needs."""
+
+    text: str
+    rank: float
+    deps: tuple[int, ...] = ()
+    silent: bool = False  # leaving it out needs no marker (source around the failing line)
+    alone: bool = True  # False: a title, shown only with a line that needs it
+
+
+@dataclasses.dataclass
+class Block:
+    """Candidate lines printed together, at ``order`` in the document."""
+
+    order: float
+    lines: list[Line]
+    label: str = ""  # what it is, for the line naming what the budget left out
+    # The document part, for per-agent layouts (context/formats.py), in document order:
+    # "failure" (the newest: header, exception, frames, chained exceptions), "trail", "session",
+    # "older" (older failures), "note" (what the budget left out).
+    part: str = "failure"
+
+
+@dataclasses.dataclass
+class Section:
+    """A block as it is printed: its part, what it is, its chosen lines and cut markers."""
+
+    part: str
+    label: str
+    lines: list[str]
+
+
+# Terminal control characters from messages or output (an ESC clearing the screen) are shown, not sent.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
+def clean(text: str) -> str:
+    return _CONTROL_RE.sub(_escape, text)
+
+
+def _cost(text: str) -> int:
+    return max(count_tokens(text + "\n") - _LINE_BASE, 1)
+
+
+def _indent(text: str) -> str:
+    return text[: len(text) - len(text.lstrip(" "))]
+
+
+def render_block(section: Block, chosen: set[int]) -> list[str]:
+    """The chosen lines in order, a marker where non-silent lines were left out."""
+    out: list[str] = []
+    gap: list[str] = []
+    for i, line in enumerate(section.lines):
+        if i in chosen:
+            if gap:
+                out.append(_marker(gap))
+                gap = []
+            out.append(clean(line.text))
+        elif not line.silent:
+            gap.append(line.text)
+    if gap and out:
+        out.append(_marker(gap))
+    return out
+
+
+def _marker(gap: list[str]) -> str:
+    indent = min((_indent(text) for text in gap), key=len)
+    return f"{indent}… {len(gap)} more line{'s' if len(gap) > 1 else ''}"
+
+
+def _left_out_line(labels: list[str]) -> str:
+    """``(left out to fit the budget: 3 frames, call trail, git)``, or "" if nothing named was."""
+    counts = Counter(label for label in labels if label)
+    if not counts:
+        return ""
+    parts = [f"{n} {label}s" if n > 1 else label for label, n in counts.items()]
+    return f"(left out to fit the budget: {', '.join(parts)})"
+
+
+class Selection(NamedTuple):
+    """What a budget keeps: per section, the indexes of its chosen lines."""
+
+    sections: list[Block]
+    chosen: list[set[int]]
+
+    def left_out(self) -> list[str]:
+        return [s.label for s, c in zip(self.sections, self.chosen, strict=True) if not c]
+
+
+def _content_budget(max_tokens: int) -> int:
+    """Tokens for lines: non-decreasing in ``max_tokens``, with room for the left-out line."""
+    return max_tokens - min(NOTE_RESERVE_TOKENS, max(0, max_tokens - NOTE_RESERVE_FROM))
+
+
+def select(sections: list[Block], max_tokens: int) -> Selection:
+    """The longest prefix of the global rank order (with dependencies) that fits."""
+    budget = _content_budget(max_tokens)
+    order = sorted(
+        (line.rank, s.order, i, n) for n, s in enumerate(sections) for i, line in enumerate(s.lines) if line.alone
+    )
+    chosen: list[set[int]] = [set() for _ in sections]
+    costs = [[_cost(clean(line.text)) for line in s.lines] for s in sections]
+    section_cost = [0] * len(sections)
+    total, lines_cost, best = _DOC_BASE, _DOC_BASE, 0
+    for step, (_, _, i, n) in enumerate(order, start=1):
+        section = sections[n]
+        new = [j for j in (*section.lines[i].deps, i) if j not in chosen[n]]
+        if not new:
+            best = step if total <= budget else best
+            continue
+        chosen[n].update(new)
+        lines_cost += sum(costs[n][j] for j in new)
+        if lines_cost > budget:
+            break  # lines alone no longer fit: no longer prefix can
+        total -= section_cost[n]
+        section_cost[n] = _section_cost(section, chosen[n], costs[n])
+        total += section_cost[n]
+        if total <= budget:
+            best = step
+    return _replay(sections, order[:best])
+
+
+def _section_cost(section: Block, chosen: set[int], costs: list[int]) -> int:
+    total, gap = 0, []
+    for i, line in enumerate(section.lines):
+        if i in chosen:
+            if gap:
+                total, gap = total + _cost(_marker(gap)), []
+            total += costs[i]
+        elif not line.silent:
+            gap.append(line.text)
+    return total + (_cost(_marker(gap)) if gap and chosen else 0)
+
+
+def _replay(sections: list[Block], prefix: list[tuple[float, float, int, int]]) -> Selection:
+    chosen: list[set[int]] = [set() for _ in sections]
+    for _, _, i, n in prefix:
+        chosen[n].update((*sections[n].lines[i].deps, i))
+    return Selection(sections, chosen)
+
+
+def printed(selection: Selection, max_tokens: int) -> list[Section]:
+    """The chosen blocks in document order, then the left-out line (part ``note``) if it fits."""
+    pairs = sorted(zip(selection.sections, selection.chosen, strict=True), key=lambda p: p[0].order)
+    out = [Section(block.part, block.label, render_block(block, chosen)) for block, chosen in pairs if chosen]
+    if not out:
+        # Not even the first line fits: a cut headline still says what failed.
+        first = min(((line.rank, b.order, line.text, b) for b in selection.sections for line in b.lines),
+                    default=None, key=lambda item: item[:2])
+        cut = truncate_to_tokens(clean(first[2]), max_tokens - 1) if first else ""
+        return [Section(first[3].part, first[3].label, [cut])] if cut else []
+    note = _left_out_line(selection.left_out())
+    if note:
+        room = max_tokens - count_tokens(text(out))
+        note = truncate_to_tokens(note, room - 1, marker="…)") if room >= MIN_NOTE_TOKENS else ""
+        out += [Section("note", "", [note])] if note else []
+    return out
+
+
+def text(sections: list[Section]) -> str:
+    """Printed sections as plain text, one line after another."""
+    return "".join(line + "\n" for section in sections for line in section.lines)
+
+
+def without_silent(block: Block) -> Block:
+    """``block`` without its silent lines (for terse layouts), dependencies renumbered."""
+    keep = [i for i, line in enumerate(block.lines) if not line.silent]
+    index = {old: new for new, old in enumerate(keep)}
+    lines = [block.lines[i]._replace(deps=tuple(index[d] for d in block.lines[i].deps if d in index)) for i in keep]
+    return dataclasses.replace(block, lines=lines)

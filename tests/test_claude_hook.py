@@ -1,0 +1,151 @@
+"""``agentlog hook claude`` fed Claude Code hook events shaped as Claude Code sends them."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from support import child_env, run_python
+
+from agentlog.context.tokencount import count_tokens
+from agentlog.integrations.agentsetup import HOOK_EVENTS
+from agentlog.integrations.claude_hook import HOOK_TOKENS, MAX_COMMAND_S, STATE_FILE, command_failed, hook_output
+
+CRASH = "def load(rows):\n    return rows[5]\n\nload([1, 2, 3])\n"
+
+
+def event(project: Path, name: str, **fields) -> dict:
+    """A hook event as Claude Code writes it to the hook's stdin (docs: code.claude.com/docs/en/hooks)."""
+    base = {"session_id": "abc123", "transcript_path": str(project / "t.jsonl"), "cwd": str(project),
+            "permission_mode": "default", "hook_event_name": name, "tool_name": "Bash",
+            "tool_input": {"command": "python -m agentlog crash.py", "description": "Run it", "timeout": 120000},
+            "tool_use_id": "toolu_01"}
+    return {**base, **fields}
+
+
+FAILED = {"error": "Exit code 1\nTraceback (most recent call last):\n  ...\nIndexError: list index out of range"}
+SUCCEEDED = {"tool_response": {"stdout": "ok\n", "stderr": "", "interrupted": False, "isImage": False,
+                               "noOutputExpected": False}}
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    (tmp_path / "crash.py").write_text(CRASH)
+    return tmp_path
+
+
+def hook(project: Path, payload: dict | str):
+    stdin = payload if isinstance(payload, str) else json.dumps(payload)
+    return run_python(["-m", "agentlog", "hook", "claude"], project, child_env(), stdin=stdin)
+
+
+def crash(project: Path) -> None:
+    result = run_python(["-m", "agentlog", "crash.py"], project, child_env())
+    assert result.returncode == 1
+
+
+class TestHookEndToEnd:
+    def test_failed_command_with_new_failure(self, project):
+        """A failed Bash call during which a failure was recorded gets that failure as additionalContext."""
+        crash(project)
+        result = hook(project, event(project, "PostToolUseFailure", **FAILED))
+        assert result.returncode == 0, result.stderr
+        output = json.loads(result.stdout)
+        specific = output["hookSpecificOutput"]
+        assert specific["hookEventName"] == "PostToolUseFailure"
+        context = specific["additionalContext"]
+        assert "IndexError: list index out of range" in context and "rows: list[3] = [1, 2, 3]" in context
+        assert count_tokens(context) <= HOOK_TOKENS
+        # The same failure is handed over once: the next failed command that records nothing gets nothing.
+        again = hook(project, event(project, "PostToolUseFailure", **FAILED))
+        assert again.returncode == 0 and again.stdout == ""
+        # Its state file is AgentLog's own: ``agentlog clear`` deletes it with the rest.
+        assert (project / ".agentlog" / STATE_FILE).stat().st_mode & 0o777 == 0o600
+        cleared = run_python(["-m", "agentlog", "clear"], project, child_env())
+        assert cleared.returncode == 0 and not (project / ".agentlog").exists(), cleared.stderr
+
+    def test_success_prints_nothing(self, project):
+        """A successful Bash call prints nothing, even if a failure was recorded meanwhile (a handled crash)."""
+        crash(project)
+        result = hook(project, event(project, "PostToolUse", **SUCCEEDED))
+        assert result.returncode == 0 and result.stdout == "" and result.stderr == ""
+        # ... and that failure is not handed to a later, unrelated failed command.
+        assert hook(project, event(project, "PostToolUseFailure", **FAILED)).stdout == ""
+
+    def test_failure_with_nothing_recorded(self, project):
+        """A failed command that recorded no failure (not Python, or not under AgentLog) prints nothing."""
+        result = hook(project, event(project, "PostToolUseFailure", error="Exit code 127\nmake: not found"))
+        assert result.returncode == 0 and result.stdout == ""
+        assert not (project / ".agentlog").exists()  # nothing was created either
+
+    def test_interrupted_command(self, project):
+        crash(project)
+        result = hook(project, event(project, "PostToolUseFailure", error="Interrupted", is_interrupt=True))
+        assert result.returncode == 0 and result.stdout == ""
+
+    @pytest.mark.parametrize("stdin", ["", "not json", "[1, 2]"])
+    def test_bad_input(self, project, stdin):
+        """Not a hook event: one line on stderr, exit 1 (non-blocking for Claude Code), nothing on stdout."""
+        result = hook(project, stdin)
+        assert result.returncode == 1 and result.stdout == ""
+        assert result.stderr.startswith("agentlog hook: ") and result.stderr.count("\n") == 1
+
+    def test_bounded_time(self, project):
+        """A hook whose stdin never ends gives up after its time limit, silently, exit 0."""
+        import subprocess
+        import sys
+
+        start = time.monotonic()
+        proc = subprocess.Popen([sys.executable, "-m", "agentlog", "hook", "claude"], cwd=project, env=child_env(),
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc.stdin.write(b'{"hook_event_name": "PostToolUseFailure", ')  # and then nothing, stdin left open
+        proc.stdin.flush()
+        try:
+            proc.wait(timeout=60)
+        finally:
+            proc.kill()
+            proc.stdin.close()
+        assert proc.returncode == 0 and proc.stdout.read() == b"" and time.monotonic() - start < 30
+        proc.stdout.close()
+        proc.stderr.close()
+
+    def test_installed_command_runs(self, project):
+        """The command ``agentlog init --claude`` writes into .claude/settings.json is this hook."""
+        import shlex
+        import subprocess
+
+        run_python(["-m", "agentlog", "init", "--claude"], project, child_env())
+        settings = json.loads((project / ".claude/settings.json").read_text())
+        assert sorted(settings["hooks"]) == sorted(HOOK_EVENTS)
+        command = settings["hooks"]["PostToolUseFailure"][0]["hooks"][0]["command"]
+        crash(project)
+        result = subprocess.run(shlex.split(command), cwd=project, env=child_env(), capture_output=True, text=True,
+                                input=json.dumps(event(project, "PostToolUseFailure", **FAILED)), timeout=60)
+        assert "IndexError" in json.loads(result.stdout)["hookSpecificOutput"]["additionalContext"]
+
+
+class TestHookUnits:
+    @pytest.mark.parametrize(("fields", "failed"), [
+        ({"hook_event_name": "PostToolUseFailure", "error": "Exit code 2"}, True),
+        ({"hook_event_name": "PostToolUseFailure", "is_interrupt": True}, False),
+        ({"hook_event_name": "PostToolUse", **SUCCEEDED}, False),
+        ({"hook_event_name": "PostToolUse", "tool_response": {"exit_code": 3}}, True),
+        ({"hook_event_name": "PostToolUse", "tool_response": {"exitCode": 0}}, False),
+        ({"hook_event_name": "PostToolUseFailure", "tool_name": "Edit"}, False),
+    ])
+    def test_command_failed(self, fields, failed):
+        assert command_failed(fields) is failed
+
+    def test_old_failures_are_not_this_commands(self, tmp_path):
+        """A failure older than the longest Bash call is not handed over, even on the first run."""
+        data = tmp_path / "d"
+        data.mkdir()
+        result = run_python(["-m", "agentlog", "-c", "1/0"], tmp_path, child_env(data))
+        assert result.returncode == 1
+        failed = {"hook_event_name": "PostToolUseFailure", "tool_name": "Bash"}
+        assert hook_output(failed, data, time.time() + MAX_COMMAND_S + 5) is None
+        assert not (data / STATE_FILE).exists()
+        assert "ZeroDivisionError" in hook_output(failed, data, time.time())["hookSpecificOutput"]["additionalContext"]
+        assert hook_output(failed, data, time.time()) is None  # handed over once

@@ -1,0 +1,217 @@
+"""Context v2 end to end: exits as failures, handled exceptions formatted by the program, tests scoped."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from support import both, child_env, needs_pth, read_records, run_python
+from test_pytest_plugin import pytest_args
+
+
+def _write(tmp_path, name: str, source: str):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+def _context(tmp_path, data, budget: int = 1500) -> str:
+    return run_python(["-m", "agentlog", "context", "--max-tokens", str(budget)], tmp_path, child_env(data)).stdout
+
+
+class TestSystemExit:
+    SCRIPT = """
+        import sys
+
+        def check(paths):
+            missing = [p for p in paths if p.startswith("data/")]
+            if missing:
+                sys.exit(MODE)
+            return paths
+
+        try:
+            sys.exit(5)
+        except SystemExit:
+            pass
+        check(["main.py", "data/input.json"])
+    """
+
+    def test_nonzero_exit_recorded_output_unchanged(self, tmp_path):
+        """sys.exit(3) and sys.exit("msg") in user code are failures with code and frames; output is plain's."""
+        for mode, code in (("3", 3), ('"error: no input"', 1)):
+            data = tmp_path / f"data{code}"
+            _write(tmp_path, "main.py", self.SCRIPT.replace("MODE", mode))
+            plain, traced = both(["main.py"], tmp_path, data)
+            assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+            assert plain.returncode == code
+            [record] = read_records(data, "failure")
+            assert record["exit"] == code and record["exc"]["t"] == "SystemExit"
+            assert record["exc"]["frames"][0]["f"] == "check" and "missing" in record["exc"]["frames"][0]["loc"]
+            text = _context(tmp_path, data, 300)
+            assert f"exit code {code}" in text and "missing: list[1]" in text
+
+    def test_zero_and_runner_exits_not_recorded(self, tmp_path):
+        """sys.exit(0), sys.exit(None) and a caught SystemExit are not failures."""
+        data = tmp_path / "data"
+        _write(tmp_path, "main.py", "import sys\ntry:\n    sys.exit(2)\nexcept SystemExit:\n    pass\nsys.exit(None)\n")
+        plain, traced = both(["main.py"], tmp_path, data)
+        assert traced.returncode == plain.returncode == 0
+        assert read_records(data, "failure") == []
+
+
+def test_program_formatting_handled_exception_records_nothing(tmp_path):
+    """sys.excepthook(*sys.exc_info()) on a handled exception prints as plain Python and records nothing."""
+    data = tmp_path / "data"
+    _write(tmp_path, "main.py", """
+        import sys
+        try:
+            1 / 0
+        except ZeroDivisionError:
+            sys.excepthook(*sys.exc_info())
+        print("still running")
+    """)
+    plain, traced = both(["main.py"], tmp_path, data)
+    assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+    assert read_records(data, "failure") == []
+
+
+def test_failing_test_scoped_and_named(tmp_path):
+    """A failing test's trail starts at it, shows no assertion temporaries, and the header names it as typed."""
+    data = tmp_path / "data"
+    _write(tmp_path, "test_cart.py", """
+        class Price:
+            def __init__(self, v):
+                self.v = v
+
+            def __repr__(self):
+                return f"Price({self.v})"
+
+            def __eq__(self, other):
+                return self.v == other.v
+
+        def discount(p):
+            return Price(p.v - p.v // 10)
+
+        def test_earlier():
+            assert discount(Price(100)) == Price(90)
+
+        def test_later():
+            got = discount(Price(19))
+            assert got == Price(17)
+    """)
+    env = child_env(data)
+    result = run_python(["-m", "agentlog", "-m", "pytest", *pytest_args(), "test_cart.py"], tmp_path, env)
+    assert result.returncode == 1
+    [record] = read_records(data, "failure")
+    trail = record["trail"]
+    names = [trail["fn"][c["c"]][0] for c in trail["calls"]]
+    assert names[0] == "test_later" and "test_earlier" not in names
+    assert "Price.__repr__" not in names and "Price.__eq__" in names
+    assert not any(name.startswith("@py") for name in record["exc"]["frames"][0]["loc"])
+    text = _context(tmp_path, data)
+    assert "cmd='pytest test_cart.py::test_later'" in text
+    assert "got: test_cart.Price" in text and "@py_assert" not in text
+    [end] = [r for r in read_records(data, "session_end")]
+    assert end["out"] == "failed"
+
+
+def test_unittest_self_shows_test_attributes_only(tmp_path):
+    """A TestCase's self shows what setUp set, not unittest's internals."""
+    data = tmp_path / "data"
+    _write(tmp_path, "test_u.py", """
+        import unittest
+
+        class T(unittest.TestCase):
+            def setUp(self):
+                self.limit = 3
+
+            def test_x(self):
+                self.assertLess(5, self.limit)
+    """)
+    run_python(["-m", "agentlog", "-m", "pytest", *pytest_args(), "test_u.py"], tmp_path, child_env(data))
+    [record] = read_records(data, "failure")
+    me = next(f for f in record["exc"]["frames"] if f.get("u"))["loc"]["self"]
+    assert me["t"] == "test_u.T" and [k for k, _ in me["map"]] == ["'limit'"]
+
+
+def test_recursion_shows_both_ends(tmp_path):
+    """A collapsed recursion shows the outermost copy's locals and how the argument moved."""
+    data = tmp_path / "data"
+    _write(tmp_path, "main.py", "def f(k):\n    return k + f(k - 2)\n\nf(9)\n")
+    run_python(["-m", "agentlog", "main.py"], tmp_path, child_env(data))
+    text = _context(tmp_path, data, 600)
+    assert "k: 9, 7, 5, 3, 1, -1, …" in text and "outermost copy" in text and "k: int = 9" in text
+
+
+def test_pool_worker_failure_shown_once_worker_first(tmp_path):
+    """A Pool worker's failure leads the parent's, without the RemoteTraceback text or a second entry."""
+    data = tmp_path / "data"
+    _write(tmp_path, "main.py", """
+        from multiprocessing import Pool
+
+        def parse(record):
+            key, value = record.split("=")
+            return value
+
+        if __name__ == "__main__":
+            with Pool(2) as pool:
+                pool.map(parse, ["a=1", "c3"])
+    """)
+    run_python(["-m", "agentlog", "main.py"], tmp_path, child_env(data))
+    assert len(read_records(data, "failure")) == 2  # the worker's and the parent's
+    text = _context(tmp_path, data)
+    assert text.startswith("FAILURE 1/1 ") and "RemoteTraceback" not in text
+    assert text.index("in worker pid=") < text.index("at parse (") < text.index("at <module> (")
+    assert "record: str[2] = 'c3'" in text and "FAILURE 2/" not in text
+
+
+def test_parametrized_failures_grouped_first_case_leads(tmp_path):
+    """Failing cases of one parametrized test are one failure, led by the first, listing every case."""
+    data = tmp_path / "data"
+    _write(tmp_path, "test_p.py", """
+        import pytest
+
+        @pytest.mark.parametrize("n", [1, 2, 3, 4])
+        def test_even(n):
+            half = n // 2
+            assert half * 2 == n
+    """)
+    run_python(["-m", "agentlog", "-m", "pytest", *pytest_args(), "test_p.py"], tmp_path, child_env(data))
+    assert len(read_records(data, "failure")) == 2
+    text = _context(tmp_path, data)
+    assert text.startswith("FAILURE 1/1 ") and "cmd='pytest test_p.py::test_even[1]'" in text
+    assert "failing cases of this test (2" in text and "2. [3] AssertionError" in text
+    assert "n: int = 1" in text.split("call trail")[0] and "FAILURE 2/" not in text
+
+
+@needs_pth
+def test_child_failure_linked_to_called_process_error(tmp_path):
+    """A Python child's failure leads the parent's CalledProcessError that names it, counted once."""
+    data = tmp_path / "data"
+    _write(tmp_path, "child.py", "STOCK = {'a': 1}\n\ndef level(name):\n    return STOCK[name]\n\nlevel('plums')\n")
+    _write(tmp_path, "main.py", """
+        import subprocess
+        import sys
+
+        subprocess.run([sys.executable, "child.py"], check=True)
+    """)
+    run_python(["-m", "agentlog", "main.py"], tmp_path, child_env(data))
+    assert len(read_records(data, "failure")) == 2
+    text = _context(tmp_path, data)
+    assert text.startswith("FAILURE 1/1 ")
+    assert text.index("in child pid=") < text.index("KeyError: 'plums'") < text.index("CalledProcessError")
+    assert "name: str[5] = 'plums'" in text
+
+
+def test_xdist_failure_named_and_session_failed(tmp_path):
+    """Under xdist the worker's failure names its test, not ``-c``, and the session ends ``failed``."""
+    pytest.importorskip("xdist")
+    data = tmp_path / "data"
+    _write(tmp_path, "test_x.py", "def test_ok():\n    pass\n\ndef test_bad():\n    value = 3\n    assert value == 4\n")
+    result = run_python(["-m", "agentlog", "-m", "pytest", *pytest_args(), "-n", "2", "test_x.py"], tmp_path,
+                        child_env(data))
+    assert result.returncode == 1
+    text = _context(tmp_path, data)
+    assert "cmd='pytest test_x.py::test_bad'" in text and "value: int = 3" in text
+    ends = read_records(data, "session_end")
+    assert ends and all(end["out"] == "failed" for end in ends)
