@@ -13,8 +13,6 @@ ACTIVATION_HEAVY = [
     "contextlib", "fnmatch", "tomllib", "selectors", "threading",
     "agentlog.store", "agentlog.core.redact", "agentlog.work.git", "agentlog.capture.failure",
 ]  # fmt: skip
-# Modules the tracer needs in calls mode, beyond crash mode's.
-CALLS_ALLOWED = {"threading"}
 FIRST_LINE = (
     "import os, sys\n"
     "loaded = [m for m in {heavy!r} if m in sys.modules]\n"
@@ -38,10 +36,9 @@ def test_activation_loads_nothing_heavy_and_writes_nothing(tmp_path, mode):
 
     The session start record comes at exit, with the time the process started.
     """
-    heavy = [m for m in ACTIVATION_HEAVY if mode == "crash" or m not in CALLS_ALLOWED]
     data_dir = tmp_path / "data"
     env = child_env(data_dir, AGENTLOG="true", AGENTLOG_TRACE=mode)
-    code = "import time\nstarted = time.time()\n" + FIRST_LINE.format(heavy=heavy) + "print(started)\n"
+    code = "import time\nstarted = time.time()\n" + FIRST_LINE.format(heavy=ACTIVATION_HEAVY) + "print(started)\n"
     result = run_python(["-c", code], tmp_path, env)
     assert result.returncode == 0, result.stderr
     loaded, files, started = result.stdout.splitlines()

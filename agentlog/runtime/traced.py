@@ -16,9 +16,9 @@ redacted descriptors from :class:`agentlog.capture.describe.Describer`.
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
-import threading
 import time
 from types import CodeType
 
@@ -53,7 +53,7 @@ class _Spec:
 
 
 _specs: dict[CodeType, _Spec] = {}
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 _tool: int | None = None
 _wanted = False  # the tracer runs: claim a tool id as soon as a function is decorated
 _describer: Any = None
@@ -199,7 +199,7 @@ def deactivate() -> None:
 def after_fork() -> None:
     """A forked child starts with no calls in progress and none recorded."""
     global _lock
-    _lock = threading.Lock()
+    _lock = _thread.allocate_lock()
     for spec in _specs.values():
         spec.calls.clear()
         spec.open.clear()
@@ -220,7 +220,7 @@ def _on_start(code: CodeType, offset: int) -> object:
     try:
         # A monitoring callback runs on top of the instrumented frame: it is our caller.
         frame = sys._getframe(1)
-        call: dict[str, Any] = {"ts": round(time.time(), 6), "tid": threading.get_ident()}
+        call: dict[str, Any] = {"ts": round(time.time(), 6), "tid": _thread.get_ident()}
         if spec.args:
             count = code.co_argcount + code.co_kwonlyargcount
             count += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)  # *args, **kwargs

@@ -12,10 +12,10 @@ Public API: :func:`start`, :func:`stop`, :func:`status`, :func:`failure_fields`.
 
 from __future__ import annotations
 
+import _thread
 import atexit
 import os
 import sys
-import threading
 
 from agentlog.core import selflog
 from agentlog.core.config import Config
@@ -96,7 +96,7 @@ class _State:
 
 
 _state = _State()
-_lock = threading.RLock()
+_lock = _thread.RLock()  # _thread, not threading: calls-mode start-up stays without it
 _process_hooks = False  # atexit and at-fork hooks are registered once per process
 # (include, exclude) of the last session: DISABLE outlives stop()/start(), see _install.
 _last_filters: tuple[tuple[str, ...], tuple[str, ...]] | None = None
@@ -681,6 +681,8 @@ def thread_summaries(exclude: int | None = None) -> list[dict[str, Any]]:
     state = _state
     if state.engine is None:
         return []
+    import threading  # loaded already in a program that has threads
+
     names = {t.ident: t.name for t in threading.enumerate()}
     out = []
     for ident, alive, written, dropped, depth, top in state.engine.thread_infos():
