@@ -85,7 +85,8 @@ PYPROJECT_CORPUS = [
     (b"[project]\nname = 'caf\xe9'\n" + OWN, ("iban",), "byte 0xe9 at offset 21 is not UTF-8"),
     (OWN + b"[tool.other]\nk = \xff\n", ("iban",), "read [tool.agentlog] alone"),
     (b"[x]\ny = = 1\n  [ tool . agentlog ]  # ours\nredact_names = ['ssn']\n", ("ssn",), "alone"),
-    (b"\xff\xfe[\x00", (), "using defaults"),
+    (b"\xff\xfe[\x00", (), None),  # not about us: not even parsed
+    (b"\xff\xfe[tool.agentlog\n", (), "using defaults"),
     (b"[x\n[tool.agentlog]\nredact_names = [\n", (), "using defaults"),
     (b"# [tool.agentlog]\nredact_names = ['x']\n[broken\n", (), "using defaults"),
 ]

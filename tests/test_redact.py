@@ -345,11 +345,8 @@ class TestRedactTextPerformance:
         ],
         ids=["letters", "jwt-prefixes", "pem-headers", "url-prefixes", "mixed", "spaces"],
     )
-    def test_two_megabytes_fast(self, big: str) -> None:
-        """A 2 MB adversarial string finishes: a hang guard against catastrophic backtracking.
-
-        Timing lives in benchmarks/.
-        """
+    def test_two_megabytes_finishes(self, big: str) -> None:
+        """A 2 MB adversarial string finishes: a hang guard against catastrophic backtracking."""
         start = time.perf_counter()
         redact_text(big)
         assert time.perf_counter() - start < 15.0

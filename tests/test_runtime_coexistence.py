@@ -35,6 +35,7 @@ class TestToolIds:
     def test_program_gets_the_ids_it_asks_for(self, tmp_path, data_dir, engine, ids):
         """A program claiming ids 3-5 itself runs as under python; AgentLog moves aside and still records."""
         (tmp_path / "prog.py").write_text(CLAIMS_IDS.format(ids=list(ids)))
+        data_dir.mkdir(mode=0o700)  # so the warning, noted before any record, has an errors.log to go to
         env = child_env(data_dir, AGENTLOG_ENGINE=engine)
         plain = run_python(["prog.py"], tmp_path, env)
         traced = run_python(["-m", "agentlog", "prog.py"], tmp_path, env)

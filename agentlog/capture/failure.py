@@ -7,7 +7,6 @@ import platform
 import secrets
 import sys
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from types import TracebackType
@@ -21,11 +20,10 @@ from agentlog.history.fingerprint import stamp
 from agentlog.store import append, make_record
 from agentlog.store.records import FAILURE
 from agentlog.store.writer import encode
+from agentlog.work.git import recent_git_state
 from agentlog.work.session import note_failure, session_of
 
 GIT_TIMEOUT_S = 1.0
-GIT_REUSE_S = 10.0
-_git_cache: tuple[float, dict[str, Any] | None] | None = None
 # The same exception can reach several hooks (an asyncio handler, then sys.excepthook; a
 # thread's invoker, then threading.excepthook). Those hooks run in the thread that failed,
 # so each thread remembers its own recent exceptions: a hundred threads failing at once
@@ -144,7 +142,7 @@ def build_failure(
     record.update(trail)
     align_trail_lines(record)
     hide_secret_results(record)
-    git = _git_state()
+    git = recent_git_state(timeout_s=GIT_TIMEOUT_S)  # a crash loop does not spawn git each time
     if git:
         record["git"] = git
     return fit_failure(record, config.max_record_bytes)
@@ -155,17 +153,6 @@ def _tracer_fields(thread_id: int | None) -> dict[str, Any]:
     if tracer is None or thread_id is None:
         return {}
     return tracer.failure_fields(thread_id) or {}
-
-
-def _git_state() -> dict[str, Any] | None:
-    """Git state, reused for GIT_REUSE_S: a program failing in a loop does not spawn git each time."""
-    global _git_cache
-    from agentlog.work.git import capture_git_state
-
-    now = time.monotonic()
-    if _git_cache is None or now - _git_cache[0] > GIT_REUSE_S:
-        _git_cache = (now, capture_git_state(timeout_s=GIT_TIMEOUT_S))
-    return _git_cache[1]
 
 
 def _count_pattern(record: dict[str, Any]) -> None:

@@ -72,7 +72,7 @@ def report_lines() -> list[str]:
         version_text(),
         f"engine: {engine or 'none'}{f' ({reason})' if reason else ''}",
         f"mode: {config.trace}" + (" (from AGENTLOG_TRACE)" if os.environ.get("AGENTLOG_TRACE") else ""),
-        f"ring size: {config.ring_size} entries per thread",
+        f"ring size: up to {config.ring_size} entries per thread, {config.ring_budget} B for all threads",
         f"trail: last {config.trail_calls} calls per failure",
         f"argument values: {status.get('args', 'off (no call trail)')}",
         f"data dir: {data_dir} ({_dir_state(data_dir)})",

@@ -12,8 +12,12 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Callable
-from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # imported by every activated process (selflog): no typing, collections, pathlib
+    from collections.abc import Callable
+
+    PathArg = str | os.PathLike[str]
 
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO planted as a file must not block open()
@@ -41,7 +45,7 @@ def _tighten(fd: int, st: os.stat_result, mode: int, path: object,
         on_tightened(f"{path} had mode {stat.S_IMODE(st.st_mode):04o}; tightened to {mode:04o}")
 
 
-def _open_dir(path: Path) -> int:
+def _open_dir(path: PathArg) -> int:
     try:
         return os.open(path, OPEN_DIR)
     except OSError as exc:
@@ -50,7 +54,7 @@ def _open_dir(path: Path) -> int:
         raise exc
 
 
-def check_dir(path: Path, on_tightened: Callable[[str], None] | None = None) -> None:
+def check_dir(path: PathArg, on_tightened: Callable[[str], None] | None = None) -> None:
     """Refuse ``path`` unless it is a real directory (not a symlink) we own; tighten it to 0700."""
     fd = _open_dir(path)
     try:
@@ -76,7 +80,7 @@ def _check_file(fd: int, path: object, on_tightened: Callable[[str], None] | Non
     return st
 
 
-def open_file(path: Path, flags: int, on_tightened: Callable[[str], None] | None = None) -> int:
+def open_file(path: PathArg, flags: int, on_tightened: Callable[[str], None] | None = None) -> int:
     """A file descriptor for ``path`` (``APPEND`` creates it 0600, ``READ`` does not).
 
     With ``on_tightened``, group/world bits are dropped (and reported through it).
@@ -85,8 +89,9 @@ def open_file(path: Path, flags: int, on_tightened: Callable[[str], None] | None
     relative to it, so neither the directory nor the file can be redirected.
     Raises OSError (UnsafePathError for a refused path), FileNotFoundError for ``READ`` of a missing file.
     """
+    path = os.fspath(path)
     if os.open in os.supports_dir_fd:
-        dir_fd = _open_dir(path.parent)
+        dir_fd = _open_dir(os.path.dirname(path) or ".")
         try:
             fd = _open_at(path, flags, dir_fd)
         finally:
@@ -103,9 +108,9 @@ def open_file(path: Path, flags: int, on_tightened: Callable[[str], None] | None
     return fd
 
 
-def _open_at(path: Path, flags: int, dir_fd: int | None) -> int:
+def _open_at(path: str, flags: int, dir_fd: int | None) -> int:
     try:
-        return os.open(path.name if dir_fd is not None else path, flags, 0o600, dir_fd=dir_fd)
+        return os.open(os.path.basename(path) if dir_fd is not None else path, flags, 0o600, dir_fd=dir_fd)
     except OSError as exc:
         if os.path.islink(path):
             raise UnsafePathError(f"{path} is a symlink; AgentLog does not follow it") from None
@@ -114,7 +119,7 @@ def _open_at(path: Path, flags: int, dir_fd: int | None) -> int:
         raise exc
 
 
-def open_regular(path: str | Path) -> int:
+def open_regular(path: PathArg) -> int:
     """A read-only descriptor of a regular file anyone may own: not a final symlink, never a FIFO.
 
     For the workspace walk, which hashes the user's files rather than ours.
@@ -131,7 +136,7 @@ def open_regular(path: str | Path) -> int:
     return fd
 
 
-def is_regular(path: Path) -> bool:
+def is_regular(path: PathArg) -> bool:
     """Whether ``path`` itself (not a symlink's target) is a regular file."""
     try:
         return stat.S_ISREG(os.lstat(path).st_mode)

@@ -10,16 +10,17 @@ Each hook records first, then calls the hook it replaced, so output is unchanged
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
-import signal
 import sys
-import threading
-from types import ModuleType, TracebackType
-from typing import Any
 
 from agentlog.core import selflog
 from agentlog.runtime import importhooks
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # every activated process imports this module: no typing, types, threading
+    import threading
+    from types import ModuleType, TracebackType
+    from typing import Any
 
 # (owner, attribute, original, replacement), in installation order.
 _patches: list[tuple[Any, str, Any, Any]] = []
@@ -172,6 +173,11 @@ def _patch_thread_invoke(threading_module: ModuleType) -> None:
     _patch(threading_module, "_make_invoke_excepthook", _make_invoke_excepthook)
 
 
+def _patch_threading(threading_module: ModuleType) -> None:
+    _patch(threading_module, "excepthook", _threading_wrapper(threading_module.excepthook))
+    _patch_thread_invoke(threading_module)
+
+
 def _unraisable_wrapper(previous: Any) -> Any:
     def agentlog_unraisablehook(unraisable: Any) -> None:
         _record(unraisable.exc_value, "unraisable", unraisable.exc_traceback)
@@ -304,9 +310,11 @@ def _without_frames_of(tb: TracebackType | None, code: Any) -> TracebackType | N
         if tb.tb_frame.f_code is not code:
             entries.append(tb)
         tb = tb.tb_next
+    import types
+
     rebuilt = None
     for entry in reversed(entries):
-        rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+        rebuilt = types.TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
     return rebuilt
 
 
@@ -318,7 +326,12 @@ def _exit_by_sigint() -> None:
     failure imports. Registered before the program runs, so it runs after the
     program's own atexit handlers.
     """
-    if not _unhandled_interrupt or not hasattr(signal, "SIGINT"):
+    if not _unhandled_interrupt:
+        return
+    import contextlib
+    import signal
+
+    if not hasattr(signal, "SIGINT"):
         return
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):  # a closed stream must not stop the exit
@@ -334,9 +347,10 @@ def install() -> None:
     atexit.register(_exit_by_sigint)
     atexit.register(_record_last_unhandled)  # LIFO: runs first
     _patch(sys, "excepthook", _excepthook_wrapper(sys.excepthook))
-    _patch(threading, "excepthook", _threading_wrapper(threading.excepthook))
-    _patch_thread_invoke(threading)
     _patch(sys, "unraisablehook", _unraisable_wrapper(sys.unraisablehook))
+    # No thread can start before threading is imported (bare _thread threads report
+    # through sys.unraisablehook), so a program without threads never imports it.
+    importhooks.when_imported("threading", _patch_threading)
     importhooks.when_imported("asyncio.base_events", _patch_asyncio)
     importhooks.when_imported(
         "multiprocessing.pool", lambda m: _patch_exception_with_traceback(m.ExceptionWithTraceback)

@@ -18,10 +18,12 @@ to the in-process launcher (``runtime/launcher.py``).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # resume() runs in every relaunched process before its first line: no typing, json
+    from typing import Any
 
 PTH_NAME = "agentlog-activate.pth"
 LAUNCH_ENV = "AGENTLOG_LAUNCH"
@@ -96,7 +98,7 @@ def reexec(target: tuple[str, str], args: list[str], options: list[str], overrid
         env.pop("AGENTLOG", None)
     else:
         env["AGENTLOG"] = "1"
-        env[LAUNCH_ENV] = json.dumps(overrides)
+        env[LAUNCH_ENV] = encode_options(overrides)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     try:
@@ -105,6 +107,18 @@ def reexec(target: tuple[str, str], args: list[str], options: list[str], overrid
         from agentlog.core import selflog
 
         selflog.report("relaunch.reexec", exc)
+
+
+def encode_options(overrides: dict[str, Any]) -> str:
+    """``trace,quiet,verbose,dir`` (the dir last: it may hold commas)."""
+    flags = ",".join("1" if overrides[k] else "0" for k in ("quiet", "verbose"))
+    return f"{overrides['trace']},{flags},{overrides['dir']}"
+
+
+def decode_options(raw: str) -> dict[str, Any]:
+    """What :func:`encode_options` wrote; ValueError if it is not that."""
+    trace, quiet, verbose, data_dir = raw.split(",", 3)
+    return {"trace": trace, "quiet": quiet == "1", "verbose": verbose == "1", "dir": data_dir}
 
 
 def resume() -> None:
@@ -118,8 +132,7 @@ def resume() -> None:
     try:
         from agentlog.core.config import get_config
 
-        overrides = json.loads(raw)
-        config = get_config()._replace(**{k: v for k, v in overrides.items() if k in LAUNCH_OPTIONS})
+        config = get_config()._replace(**decode_options(raw))
     except Exception as exc:  # noqa: BLE001 - a mangled variable: plain AGENTLOG=1 activation
         from agentlog.core import selflog
 

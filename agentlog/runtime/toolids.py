@@ -13,10 +13,13 @@ written) or, if none is left, records crashes only. Each yield is noted once (sl
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Any
 
 from agentlog.core import selflog
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the tracer imports this as a process starts: no typing, collections
+    from collections.abc import Callable
+    from typing import Any
 
 TOOL_IDS = (3, 4, 5)
 # id -> (our tool name, how the holder gives it up and moves elsewhere)

@@ -16,16 +16,20 @@ redacted descriptors from :class:`agentlog.capture.describe.Describer`.
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
-import threading
 import time
-from collections import deque
-from collections.abc import Callable
-from types import CodeType, FrameType
-from typing import Any, overload
+from types import CodeType
 
 from agentlog.core import selflog
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # calls-mode activation imports this module: no collections, types, typing
+    from collections import deque
+    from collections.abc import Callable
+    from types import FrameType
+    from typing import Any, overload
 
 TOOL_NAME = "agentlog-trace"
 DEFAULT_MAX_CALLS = 20
@@ -42,25 +46,29 @@ class _Spec:
         self.args = args
         self.result = result
         self.secret_result = False  # its name says it returns a secret (get_token): set when armed
+        from collections import deque
+
         self.calls: deque[dict[str, Any]] = deque(maxlen=max(1, max_calls))
         self.open: dict[int, dict[str, Any]] = {}  # id(frame) -> call in progress
         self.total = 0
 
 
 _specs: dict[CodeType, _Spec] = {}
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 _tool: int | None = None
 _wanted = False  # the tracer runs: claim a tool id as soon as a function is decorated
 _describer: Any = None
 _c_filter: Any = None  # agentlog._tracer when it filters PY_UNWIND for us
 
 
-@overload
-def trace[F: Callable[..., Any]](fn: F, /) -> F: ...
-@overload
-def trace[F: Callable[..., Any]](
-    fn: None = None, /, *, max_calls: int = DEFAULT_MAX_CALLS, args: bool = True, result: bool = True
-) -> Callable[[F], F]: ...
+if TYPE_CHECKING:
+
+    @overload
+    def trace[F: Callable[..., Any]](fn: F, /) -> F: ...
+    @overload
+    def trace[F: Callable[..., Any]](
+        fn: None = None, /, *, max_calls: int = DEFAULT_MAX_CALLS, args: bool = True, result: bool = True
+    ) -> Callable[[F], F]: ...
 
 
 def trace(
@@ -203,7 +211,7 @@ def deactivate() -> None:
 def after_fork() -> None:
     """A forked child starts with no calls in progress and none recorded."""
     global _lock
-    _lock = threading.Lock()
+    _lock = _thread.allocate_lock()
     for spec in _specs.values():
         spec.calls.clear()
         spec.open.clear()
@@ -224,7 +232,7 @@ def _on_start(code: CodeType, offset: int) -> object:
     try:
         # A monitoring callback runs on top of the instrumented frame: it is our caller.
         frame = sys._getframe(1)
-        call: dict[str, Any] = {"ts": round(time.time(), 6), "tid": threading.get_ident()}
+        call: dict[str, Any] = {"ts": round(time.time(), 6), "tid": _thread.get_ident()}
         if spec.args:
             count = code.co_argcount + code.co_kwonlyargcount
             count += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)  # *args, **kwargs

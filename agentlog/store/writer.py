@@ -110,8 +110,10 @@ def _write_line(path: Path, line: bytes) -> None:
 
 def append(record: dict[str, Any], config: Config | None = None) -> bool:
     """Append one record; returns False (after a warning) if the data dir is unusable."""
+    from agentlog.core.firstwrite import run_pending
     from agentlog.core.redact import scrub
 
+    run_pending()  # the session start record (and other deferred work) goes first
     config = config or get_config()
     data_dir = config.data_dir
     try:
