@@ -2,6 +2,7 @@
 
     python benchmarks/startup.py              # 21 interleaved runs per cell
     python benchmarks/startup.py --runs 15 --phases
+    python benchmarks/startup.py --quick --compare /path/to/other/venv/bin/python
 
 Every run is a fresh interpreter; runs of plain, crash and calls mode are
 interleaved so load drift hits them alike, inside and outside a git repository.
@@ -11,8 +12,11 @@ and **total**, spawn to exit, which adds what an activated process records at
 exit (its session start and end records, git state included). Cells show min
 and median in ms; ``+`` columns are median minus plain's median. The ``.pth``
 hook's cost with AGENTLOG unset is timed in process. ``--phases`` adds the
-activation path's slowest imports (``-X importtime``). Needs the installed
-package (its ``.pth`` hook): run it through ``./run bench startup``.
+activation path's slowest imports (``-X importtime``). ``--compare PYTHON``
+adds that interpreter's crash and calls modes (``crash@other``, ``calls@other``)
+to the same interleaved runs: before and after a change, with another checkout
+installed there. Needs the installed package (its ``.pth`` hook): run it
+through ``./run bench startup``.
 """
 
 from __future__ import annotations
@@ -45,10 +49,10 @@ def _env(data_dir: str, extra: dict[str, str]) -> dict[str, str]:
     return {**env, "AGENTLOG_DIR": data_dir, **extra}
 
 
-def _one(cwd: str, env: dict[str, str]) -> tuple[float, float]:
+def _one(cwd: str, env: dict[str, str], python: str) -> tuple[float, float]:
     """(ms to the program's first line, ms to exit) of one fresh interpreter."""
     start = time.monotonic_ns()
-    proc = subprocess.run([sys.executable, "-c", PROGRAM], cwd=cwd, env=env, capture_output=True, text=True)
+    proc = subprocess.run([python, "-c", PROGRAM], cwd=cwd, env=env, capture_output=True, text=True)
     end = time.monotonic_ns()
     if proc.returncode:
         raise RuntimeError(f"child failed:\n{proc.stderr}")
@@ -68,14 +72,27 @@ def _git_repo(root: Path) -> Path | None:
     return repo
 
 
-def measure(places: dict[str, Path], runs: int) -> dict[str, dict[str, list[tuple[float, float]]]]:
+def cells(other: str | None = None) -> dict[str, tuple[str, dict[str, str]]]:
+    """{column: (interpreter, environment)}: this one's modes, and ``other``'s activated ones."""
+    found = {mode: (sys.executable, extra) for mode, extra in MODES.items()}
+    if other:
+        found |= {f"{mode}@other": (other, MODES[mode]) for mode in ("crash", "calls")}
+    return found
+
+
+def measure(
+    places: dict[str, Path], runs: int, other: str | None = None
+) -> dict[str, dict[str, list[tuple[float, float]]]]:
     """{place: {mode: [(first line ms, total ms) per run]}}, modes interleaved within each run."""
-    results: dict[str, dict[str, list[tuple[float, float]]]] = {p: {m: [] for m in MODES} for p in places}
+    columns = cells(other)
+    results: dict[str, dict[str, list[tuple[float, float]]]] = {p: {m: [] for m in columns} for p in places}
     for n in range(runs + 1):
         for place, cwd in places.items():
-            for mode, extra in MODES.items():
+            for mode, (python, extra) in columns.items():
                 data_dir = tempfile.mkdtemp(prefix="agentlog-startup-")  # a fresh store: no rotation work
-                timing = _one(str(cwd), _env(data_dir, extra))
+                timing = _one(str(cwd), _env(data_dir, extra), python)
+                if not n and extra and not os.listdir(data_dir):  # the warm-up round checks activation
+                    raise RuntimeError(f"{python} recorded nothing under {extra}: is agentlog installed there?")
                 shutil.rmtree(data_dir, ignore_errors=True)
                 if n:  # the first round warms the page cache and .pyc files
                     results[place][mode].append(timing)
@@ -87,8 +104,8 @@ def _cell(values: list[float]) -> str:
 
 
 def report(results: dict[str, dict[str, list[tuple[float, float]]]]) -> list[str]:
-    lines = ["place        mode    first line (min med)  +med    total (min med)  +med",
-             "-----------  ------  --------------------  ------  ---------------  ------"]  # fmt: skip
+    lines = ["place        mode          first line (min med)  +med    total (min med)  +med",
+             "-----------  ------------  --------------------  ------  ---------------  ------"]  # fmt: skip
     for place, by_mode in results.items():
         plain_first = statistics.median(t[0] for t in by_mode["plain"])
         plain_total = statistics.median(t[1] for t in by_mode["plain"])
@@ -98,7 +115,7 @@ def report(results: dict[str, dict[str, list[tuple[float, float]]]]) -> list[str
             extra_total = statistics.median(total) - plain_total
             plus = "" if mode == "plain" else f"{extra_first:+6.1f}"
             plus_total = "" if mode == "plain" else f"{extra_total:+6.1f}"
-            lines.append(f"{place:11}  {mode:6}  {_cell(first):>20}  {plus:>6}  {_cell(total):>15}  {plus_total:>6}")
+            lines.append(f"{place:11}  {mode:12}  {_cell(first):>20}  {plus:>6}  {_cell(total):>15}  {plus_total:>6}")
     targets = ", ".join(f"{m} +{t:.0f} ms" for m, t in TARGETS_MS.items())
     lines.append(f"targets (first line, over plain): {targets}")
     return lines
@@ -144,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=21, help="runs per cell (at least 15; default 21)")
     parser.add_argument("--quick", action="store_true", help="15 runs")
     parser.add_argument("--phases", action="store_true", help="also list the slowest activation imports")
+    parser.add_argument("--compare", metavar="PYTHON", help="another interpreter with agentlog installed, "
+                        "interleaved in the same runs (before/after a change)")  # fmt: skip
     args = parser.parse_args(argv)
     runs = 15 if args.quick else max(15, args.runs)
     line = _pth_line()
@@ -158,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
             places["git repo"] = repo
         print(f"Python {sys.version.split()[0]} ({sys.platform}), {runs} runs per cell, interleaved; "
               f"program: python -c {PROGRAM!r}")  # fmt: skip
-        print("\n".join(report(measure(places, runs))))
+        if args.compare:
+            print(f"@other: {args.compare}")
+        print("\n".join(report(measure(places, runs, args.compare))))
         print(f".pth hook with AGENTLOG unset: {pth_cost_ms(line) * 1000:.2f} us per interpreter "
               f"(target < {PTH_TARGET_MS} ms)")  # fmt: skip
         if args.phases:

@@ -491,15 +491,25 @@ def _sub_body_lines(text: str) -> str:
 
 
 class _Pass:
-    """One redaction pass, run only if the lower-cased text contains a trigger and, when
-    ``needs`` is set, one of its characters (without which the pattern cannot match)."""
+    """One redaction pass, run only if the lower-cased text contains a trigger. Passes that
+    cannot change a text without more also ask for it: ``needs``, one of these characters (the
+    pattern cannot match without one); ``names``, one of these substrings (lower-cased: the
+    pass only removes what follows a secret name, and every secret name holds one)."""
 
-    __slots__ = ("apply", "needs", "triggers")
+    __slots__ = ("apply", "names", "needs", "triggers")
 
-    def __init__(self, triggers: tuple[str, ...], apply: Callable[[str], str], needs: str = "") -> None:
+    def __init__(
+        self, triggers: tuple[str, ...], apply: Callable[[str], str], needs: str = "", names: tuple[str, ...] = ()
+    ) -> None:
         self.triggers = triggers
         self.apply = apply
         self.needs = needs
+        self.names = names
+
+    def can_change(self, text: str, lowered: str) -> bool:
+        return (not self.needs or any(c in text for c in self.needs)) and (
+            not self.names or any(name in lowered for name in self.names)
+        )
 
 
 class _Rules:
@@ -532,9 +542,9 @@ def _fixed_passes() -> tuple[_Pass, ...]:
     rx = _rx()
     return (
         _Pass(("bearer", "basic"), lambda t: rx.scheme.sub(_replace_scheme, t)),
-        _Pass(("://",), lambda t: rx.url_password.sub(rf"\1{marker('url_password')}", t)),
+        _Pass(("://",), lambda t: rx.url_password.sub(rf"\1{marker('url_password')}", t), needs="@"),
         _Pass(("@",), lambda t: rx.userinfo.sub(rf"\1{marker('url_password')}", t)),
-        _Pass(("?", "&"), lambda t: rx.query.sub(_replace_query, t)),
+        _Pass(("?", "&"), lambda t: rx.query.sub(_replace_query, t), needs="="),
     )
 
 
@@ -555,7 +565,7 @@ def _name_finder(triggers: tuple[str, ...]) -> re.Pattern[str]:
     )
 
 
-def _name_passes(triggers: tuple[str, ...]) -> tuple[_Pass, ...]:
+def _name_passes(triggers: tuple[str, ...], names: tuple[str, ...]) -> tuple[_Pass, ...]:
     rx = _rx()
     finder: list[re.Pattern[str]] = []  # compiled on first use
 
@@ -567,7 +577,8 @@ def _name_passes(triggers: tuple[str, ...]) -> tuple[_Pass, ...]:
     return (
         # A flag's value follows "=", blanks or "', '" (a list's repr); a name's value ":", "=" or
         # blanks; .netrc's blanks. Without those characters the pattern is not even compiled.
-        _Pass(("-",), lambda t: rx.flag.sub(_replace_flag, t), needs="= \t'\""),
+        # A flag is redacted only if its name is secret: "--tb=short" needs no pattern either.
+        _Pass(("-",), lambda t: rx.flag.sub(_replace_flag, t), needs="= \t'\"", names=names),
         _Pass(triggers, sub_names, needs=":= \t"),
         _Pass(("machine", "default", "login"), lambda t: rx.netrc_password.sub(_replace_netrc, t), needs=" \t"),
         _Pass(("",), _sub_body_lines),
@@ -654,10 +665,12 @@ def _get_rules() -> _Rules:
     if _rules is None:
         from agentlog.core.config import get_config
 
-        names = _config_names()
-        triggers = NAME_TRIGGERS + tuple(t for t in (max(n.split("_"), key=len) for n in names) if t)
+        extra = tuple(max(n.split("_"), key=len) for n in _config_names())
+        triggers = NAME_TRIGGERS + tuple(t for t in extra if t)
         custom = _custom_pass(get_config().redact_patterns)
-        rest = (*_fixed_passes(), *custom, *_name_passes(triggers))
+        # Every secret name holds a trigger, unless a configured name is all "_" (then any may be).
+        names = triggers if all(extra) else ()
+        rest = (*_fixed_passes(), *custom, *_name_passes(triggers, names))
         _rules = _Rules(
             _env_candidates(os.environ.items()),
             (*(_shape_pass(s, False) for s in SHAPES), *rest),
@@ -687,7 +700,7 @@ def _redact(text: str, keep_lines: bool) -> str:
     for step in rules.lines_passes if keep_lines else rules.passes:
         for trigger in step.triggers:  # plain loops: the no-secret path is all `in` checks
             if trigger in lowered:
-                if not step.needs or any(c in text for c in step.needs):
+                if step.can_change(text, lowered):
                     text = step.apply(text)
                 break
     return original if text == original else text
