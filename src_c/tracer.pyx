@@ -27,6 +27,7 @@ cdef extern from "al_platform.h":
     PyObject* al_type(PyObject* o) noexcept nogil
     int al_small_int(PyObject* o, int64_t* out) noexcept nogil
     int32_t al_offset(PyObject* o) noexcept nogil
+    int32_t al_unwind_offset(PyObject* code, PyObject* exc, int32_t offset) noexcept
     int AL_TICKS_ARE_TSC
 
 cdef extern from "al_memory.h":
@@ -790,6 +791,7 @@ cdef inline PyObject* leave(uint8_t kind, PyObject** args, Py_ssize_t nargs) noe
     e.offset = al_offset(args[1])
     e.depth = <uint16_t>(st.sp if st.sp < 65535 else 65535)
     if kind == K_UNWIND:
+        e.offset = al_unwind_offset(code, args[2], e.offset)
         e.payload = type_index(al_type(args[2]))
         e.vtag = V_EXC if e.payload >= 0 else V_VOID
     else:
