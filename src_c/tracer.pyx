@@ -434,7 +434,9 @@ cdef void set_arg_spec(int32_t idx, object code):
 
     Arguments come first in a frame's slots (positional, keyword-only, *args,
     **kwargs); co_varnames names them in that order. An argument captured by an
-    inner function is a cell variable too: its slot holds the cell.
+    inner function is a cell variable too: its slot holds the cell. A
+    comprehension's or generator expression's code gets none: its one argument
+    is the interpreter's ``.0`` (the iterator it was given; pytracer._arg_names).
     """
     cdef int n = code.co_argcount + code.co_kwonlyargcount
     cdef int i
@@ -445,6 +447,8 @@ cdef void set_arg_spec(int32_t idx, object code):
         n = MAX_ARGS
     names = code.co_varnames
     celled = code.co_cellvars
+    if not all(name.isidentifier() for name in names[:n]):
+        n = 0
     for i in range(n):
         if names[i] in celled:
             cells |= 1 << i

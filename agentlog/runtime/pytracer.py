@@ -208,10 +208,15 @@ def _count_other_code() -> None:
 
 
 def _arg_names(code: CodeType) -> tuple[str, ...]:
-    """Names of the first MAX_ARGS argument slots: positional, keyword-only, *args, **kwargs."""
+    """Names of the first MAX_ARGS argument slots: positional, keyword-only, *args, **kwargs.
+
+    None for a comprehension's or generator expression's code: its one argument is
+    the interpreter's ``.0`` (the iterator it was given), not a name the program wrote.
+    """
     n = code.co_argcount + code.co_kwonlyargcount
     n += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)  # CO_VARARGS, CO_VARKEYWORDS
-    return code.co_varnames[: min(n, MAX_ARGS)]
+    names = code.co_varnames[: min(n, MAX_ARGS)]
+    return names if all(name.isidentifier() for name in names) else ()
 
 
 def _type_index(tp: type) -> int:
