@@ -23,7 +23,8 @@ def test_load():
     assert load("ann;9;8\\nbob;7;x")["ann"] == [9.0, 8.0]
 '''
 
-LIBRARY_LINE = re.compile(r"^  at (\S+) \((.+):(\d+)\) \[library\](?:, called from (\d+) more library frames? \((.+)\))?$")
+LIBRARY_LINE = re.compile(
+    r"^  at (\S+) \((.+):(\d+)\) \[library\](?:, called from (\d+) more library frames? \((.+)\))?$")
 
 
 def _run_pytest(tmp_path: Path, engine: str) -> tuple[Path, dict[str, str]]:

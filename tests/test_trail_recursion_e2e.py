@@ -7,6 +7,7 @@ trail's window enclose the rest, oldest first, and that is said once.
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -76,5 +77,5 @@ def test_calls_begun_before_the_window_enclose_the_rest(tmp_path: Path, engine: 
     # The copies inside the window had their arguments recorded: how n moved there, ending next to the raise.
     moves = re.search(r"; in the window n: (.+?);", folded).group(1).split(", ")
     assert moves[-1] == str(limit + 1) and moves[-2] == "…"
-    assert [int(v) - int(w) for v, w in zip(moves[:5], moves[1:6], strict=True)] == [2] * 5
+    assert [int(v) - int(w) for v, w in itertools.pairwise(moves[:6])] == [2] * 5
     assert lines[4].strip().startswith(f"walk(n={limit - 1}, ")

@@ -439,7 +439,8 @@ class Describer:
         """Descriptors of a frame's locals.
 
         ``self``/``cls`` get their attributes at full depth. Dunder names and the
-        interpreter's own (``.0``, a comprehension's iterator) are skipped; in a module frame (its locals are the globals) so are modules,
+        interpreter's own (``.0``, a comprehension's iterator) are skipped; in a
+        module frame (its locals are the globals) so are modules,
         functions and classes. At most ``max_locals`` names; the rest are
         counted under :data:`MORE_KEY`.
         """

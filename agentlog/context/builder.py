@@ -43,7 +43,8 @@ R_WORKER = -0.45  # added for a worker's failure: its lines rank before the pare
 SESSION_RANKS = {"session": R_SESSION, "git": R_SESSION, "decisions": R_SESSION,
                  "tools": R_OTHER, "tokens": R_OLDER, "perf": R_OLDER}
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_PACKAGE_RE = re.compile(r"(?:/(?:site|dist)-packages/|/lib/python\d+\.\d+t?/(?!(?:site|dist)-packages/)|^<frozen )([^/>]+)")
+_PACKAGE_RE = re.compile(  # site-packages/NAME, lib/python3.X/NAME (the stdlib), <frozen NAME>
+    r"(?:/(?:site|dist)-packages/|/lib/python\d+\.\d+t?/(?!(?:site|dist)-packages/)|^<frozen )([^/>]+)")
 
 
 def _when(ts: float) -> str:
