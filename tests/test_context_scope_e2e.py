@@ -59,6 +59,66 @@ class TestSystemExit:
         assert read_records(data, "failure") == []
 
 
+@needs_pth
+class TestSystemExitActivated:
+    """Under AGENTLOG=true (no launcher) the same exits are failures, seen on their way out of __main__."""
+
+    @pytest.mark.parametrize(("trace", "engine"), [("crash", ""), ("calls", ""), ("calls", "python")])
+    def test_nonzero_exit_recorded_output_unchanged(self, tmp_path, trace, engine):
+        """sys.exit(3) in user code: a failure with code, frames and locals; output and exit code are plain's."""
+        data = tmp_path / "data"
+        _write(tmp_path, "main.py", TestSystemExit.SCRIPT.replace("MODE", "3"))
+        env = child_env(data, AGENTLOG="true", AGENTLOG_TRACE=trace, AGENTLOG_ENGINE=engine)
+        plain = run_python(["main.py"], tmp_path, child_env(tmp_path / "none"))
+        traced = run_python(["main.py"], tmp_path, env)
+        assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+        assert plain.returncode == 3
+        [record] = read_records(data, "failure")
+        assert (record["exit"], record["src"], record["exc"]["t"]) == (3, "exit", "SystemExit")
+        assert [f["f"] for f in record["exc"]["frames"] if f.get("u")] == ["check", "<module>"]
+        assert "missing" in record["exc"]["frames"][0]["loc"]
+        assert "missing: list[1]" in _context(tmp_path, data, 300)
+
+    def test_not_failures(self, tmp_path):
+        """Caught, zero, None, a thread's sys.exit and a library's own exit (pytest's) record nothing."""
+        data = tmp_path / "data"
+        _write(tmp_path, "main.py", """
+            import sys, threading
+            try:
+                sys.exit(2)
+            except SystemExit:
+                pass
+            t = threading.Thread(target=sys.exit, args=(4,))
+            t.start(); t.join()
+            sys.exit(0 if len(sys.argv) > 1 else None)
+        """)
+        _write(tmp_path, "test_ok.py", "def test_ok():\n    pass\n")
+        env = child_env(data, AGENTLOG="true")
+        assert run_python(["main.py"], tmp_path, env).returncode == 0
+        assert run_python(["main.py", "zero"], tmp_path, env).returncode == 0
+        assert run_python(["-m", "pytest", *pytest_args(), "-k", "nothing"], tmp_path, env).returncode == 5
+        assert read_records(data, "failure") == []
+
+    def test_module_main_and_exit_message(self, tmp_path):
+        """``python -m pkg`` whose __main__ exits with a message: recorded, message in the record."""
+        data = tmp_path / "data"
+        (tmp_path / "tool").mkdir()
+        _write(tmp_path, "tool/__init__.py", "")
+        _write(tmp_path, "tool/__main__.py", """
+            import sys
+            def main(workers):
+                if not workers.isdigit():
+                    sys.exit(f"error: workers must be a number, got {workers!r}")
+            main("eight")
+        """)
+        plain = run_python(["-m", "tool"], tmp_path, child_env(tmp_path / "none"))
+        traced = run_python(["-m", "tool"], tmp_path, child_env(data, AGENTLOG="true"))
+        assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+        [record] = read_records(data, "failure")
+        assert record["exit"] == 1 and "got 'eight'" in record["exc"]["m"]
+        assert record["exc"]["frames"][0]["f"] == "main"
+
+
 def test_program_formatting_handled_exception_records_nothing(tmp_path):
     """sys.excepthook(*sys.exc_info()) on a handled exception prints as plain Python and records nothing."""
     data = tmp_path / "data"
