@@ -119,6 +119,64 @@ class TestSystemExitActivated:
         assert record["exc"]["frames"][0]["f"] == "main"
 
 
+class TestExitMessage:
+    """What a library printed as it exited for the program is recorded, redacted, from its frames' locals."""
+
+    ARGPARSE = """
+        import argparse
+
+        def parse(argv):
+            parser = argparse.ArgumentParser(prog="resize")
+            parser.add_argument("--scale", type=float, default=1.0)
+            args = parser.parse_args(argv)
+            if args.scale < 1:
+                parser.error(f"--scale must be >= 1, got {args.scale} (key ghp_abcdefghijklmnopqrstuvwxyz0123)")
+
+        parse(["--scale", "0.05"])
+    """
+    CLICK = """
+        import click
+
+        @click.command()
+        @click.option("--count", type=int, required=True)
+        def cli(count):
+            if count > 3:
+                raise click.UsageError(f"count {count} is over the limit of 3")
+
+        cli(["--count", "7"])
+    """
+
+    @pytest.mark.parametrize("activation", ["launcher", pytest.param("env", marks=needs_pth)])
+    @pytest.mark.parametrize(("source", "code", "said"), [
+        (ARGPARSE, 2, "resize: error: --scale must be >= 1, got 0.05 (key [REDACTED:github_token])"),
+        (CLICK, 2, "count 7 is over the limit of 3"),
+    ], ids=["argparse", "click"])
+    def test_library_exit_message(self, tmp_path, activation, source, code, said):
+        """argparse's error() and click's UsageError: the message, its secret redacted; output is plain's."""
+        data = tmp_path / "data"
+        _write(tmp_path, "main.py", source)
+        plain = run_python(["main.py"], tmp_path, child_env(tmp_path / "none"))
+        if activation == "env":
+            traced = run_python(["main.py"], tmp_path, child_env(data, AGENTLOG="true"))
+        else:
+            traced = run_python(["-m", "agentlog", "main.py"], tmp_path, child_env(data))
+        assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+        assert plain.returncode == code and said.split(" (key")[0] in plain.stderr
+        [record] = read_records(data, "failure")
+        assert record["exitmsg"] == said
+        assert "ghp_" not in (data / "records.jsonl").read_text()
+        text = _context(tmp_path, data, 300)
+        assert f"printed as it exited: {said}" in text and f"exit code {code}" in text
+
+    def test_no_message_for_plain_exits(self, tmp_path):
+        """sys.exit(3) after the program printed: no exitmsg (the program's own frames say it)."""
+        data = tmp_path / "data"
+        _write(tmp_path, "main.py", "import sys\nmessage = 'unrelated'\nsys.exit(3)\n")
+        run_python(["-m", "agentlog", "main.py"], tmp_path, child_env(data))
+        [record] = read_records(data, "failure")
+        assert record["exit"] == 3 and "exitmsg" not in record
+
+
 def test_program_formatting_handled_exception_records_nothing(tmp_path):
     """sys.excepthook(*sys.exc_info()) on a handled exception prints as plain Python and records nothing."""
     data = tmp_path / "data"

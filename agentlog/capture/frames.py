@@ -30,7 +30,8 @@ MAX_REPEAT_PERIOD = 4
 MIN_REPEATS_TO_COLLAPSE = 3
 
 
-def _bounded(text: str, limit: int) -> str:
+def bounded_text(text: str, limit: int) -> str:
+    """``text`` redacted and cut to ``limit`` chars, the cut visible with the original length."""
     text = redact_text(text if len(text) <= limit * 2 else text[: limit * 2])
     return text if len(text) <= limit else f"{text[:limit]}… (+{len(text) - limit} chars)"
 
@@ -42,7 +43,7 @@ def _source(filename: str, lineno: int, module_globals: dict[str, Any]) -> list[
         raw = linecache.getline(filename, n, module_globals)
         if not raw:
             break  # past the end of the file ("" here; a blank line is "\n")
-        lines.append([n, _bounded(raw.rstrip("\n"), MAX_SOURCE_LINE_CHARS)])
+        lines.append([n, bounded_text(raw.rstrip("\n"), MAX_SOURCE_LINE_CHARS)])
     return lines
 
 
@@ -164,7 +165,7 @@ class ExceptionCapture:
             values = [f.f_locals.get(name) for f in frames]
             if len(set(map(repr, values))) > 1:
                 shown = values if len(values) <= MAX_MOVES_SHOWN else [*values[: MAX_MOVES_SHOWN - 1], ..., values[-1]]
-                moves[name] = ["…" if v is ... else _bounded(repr(v), MAX_MOVE_CHARS) for v in shown]
+                moves[name] = ["…" if v is ... else bounded_text(repr(v), MAX_MOVE_CHARS) for v in shown]
         if moves:
             entry["moves"] = moves
 
@@ -227,7 +228,7 @@ class ExceptionCapture:
         }
         notes = getattr(exc, "__notes__", None)
         if isinstance(notes, list) and notes:
-            out["notes"] = [_bounded(n if isinstance(n, str) else f"<{type(n).__name__}>", MAX_MESSAGE_CHARS)
+            out["notes"] = [bounded_text(n if isinstance(n, str) else f"<{type(n).__name__}>", MAX_MESSAGE_CHARS)
                             for n in notes[:MAX_NOTES]]
         if depth >= MAX_CHAIN_DEPTH:
             return out

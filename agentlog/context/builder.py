@@ -33,6 +33,7 @@ RELATED_WINDOW_S = 60.0
 MAX_CMD_CHARS = 100
 MAX_CASES = 20  # failing cases of one test listed together
 MAX_CASE_LOCALS = 3  # locals a case is told apart by
+MAX_EXIT_LINES = 5  # lines of a library's exit message shown
 
 # Ranks: lower is kept first (select.py). KEY: what a debugger needs at any budget:
 # the failing line, the values named on it, the call whose result flowed in.
@@ -255,6 +256,7 @@ def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]]
         exc = {k: v for k, v in exc.items() if k != "cause"}  # the worker's own record says it better
     # With a worker's record, the parent's frames are plumbing (pool.map): the worker's come first.
     sections += _guarded(_exception_sections, exc, 1, 0, "", R_CHAIN if workers else None)
+    sections += _guarded(_exit_message_sections, newest)
     for n, worker in enumerate(workers):
         kind = "worker" if worker.get("src", "").startswith("mp_") else "child"
         label = f"in {kind} pid={worker.get('pid')}: "
@@ -273,6 +275,16 @@ def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]]
                 section.part = "older"
                 sections.append(section)
     return sections
+
+
+def _exit_message_sections(failure: dict[str, Any]) -> list[Block]:
+    """What a library printed as it exited for the program (argparse, click), under the exception."""
+    said = [line for line in str(failure.get("exitmsg") or "").splitlines() if line.strip()][:MAX_EXIT_LINES]
+    if not said:
+        return []
+    lines = [Line(f"  printed as it exited: {said[0]}", R_KEY)]
+    lines += [Line(f"    {line}", R_NOTE + n / 1000, (0,)) for n, line in enumerate(said[1:])]
+    return [Block(1.0005, lines, "exit message")]
 
 
 def _seen_before_sections(failure: dict[str, Any], data_dir: Path | None) -> list[Block]:
