@@ -333,3 +333,77 @@ def test_xdist_failure_named_and_session_failed(tmp_path):
     assert "cmd='pytest test_x.py::test_bad'" in text and "value: int = 3" in text
     ends = read_records(data, "session_end")
     assert ends and all(end["out"] == "failed" for end in ends)
+
+
+class TestListedOnce:
+    """``agentlog list`` and the MCP list_failures show a worker's or child's failure only with its parent's."""
+
+    POOL = """
+        from multiprocessing import Pool
+
+        def parse(record):
+            key, value = record.split("=")
+            return value
+
+        if __name__ == "__main__":
+            with Pool(2) as pool:
+                pool.map(parse, ["a=1", "c3"])
+    """
+    EXECUTOR = """
+        from concurrent.futures import ProcessPoolExecutor
+
+        def parse(record):
+            key, value = record.split("=")
+            return value
+
+        if __name__ == "__main__":
+            with ProcessPoolExecutor(2) as pool:
+                list(pool.map(parse, ["a=1", "c3"]))
+    """
+    PARENT = """
+        import subprocess
+        import sys
+
+        subprocess.run([sys.executable, "child.py"], check=True)
+    """
+
+    @pytest.mark.parametrize("source", [POOL, EXECUTOR, pytest.param(PARENT, marks=needs_pth)],
+                             ids=["pool", "executor", "child"])
+    def test_one_line_per_failure(self, tmp_path, source):
+        """Two records, one line (naming the absorbed id); a later unrelated failure is a second line."""
+        from agentlog.integrations.mcp_server import Tools
+
+        data = tmp_path / "data"
+        _write(tmp_path, "child.py", "def level(name):\n    return {'a': 1}[name]\n\nlevel('plums')\n")
+        _write(tmp_path, "main.py", source)
+        env = child_env(data)
+        run_python(["-m", "agentlog", "main.py"], tmp_path, env)
+        records = read_records(data, "failure")
+        assert len(records) == 2 and len({r["pid"] for r in records}) == 2
+        inner, outer = records
+        listing = run_python(["-m", "agentlog", "list", "--dir", str(data)], tmp_path, env).stdout.splitlines()
+        assert len(listing) == 1 and listing[0].startswith(outer["id"])
+        assert listing[0].endswith(f"(+1 worker or child failure: {inner['id']})")
+        assert Tools(data, tmp_path).list_failures().splitlines() == listing
+        _write(tmp_path, "later.py", "{}['missing']\n")
+        run_python(["-m", "agentlog", "later.py"], tmp_path, env)
+        listing = run_python(["-m", "agentlog", "list", "--dir", str(data)], tmp_path, env).stdout.splitlines()
+        assert [line.split()[0] for line in listing] == [read_records(data, "failure")[-1]["id"], outer["id"]]
+        text = _context(tmp_path, data, 4000)
+        assert "FAILURE 2/2 " in text and "FAILURE 3/" not in text
+
+    def test_cases_of_one_test_one_line(self, tmp_path):
+        """Two failing parametrized cases: one list line led by the first, counting the other."""
+        data = tmp_path / "data"
+        _write(tmp_path, "test_p.py", """
+            import pytest
+
+            @pytest.mark.parametrize("n", [1, 2, 3])
+            def test_even(n):
+                assert n % 2 == 0
+        """)
+        env = child_env(data)
+        run_python(["-m", "agentlog", "-m", "pytest", *pytest_args(), "test_p.py"], tmp_path, env)
+        first, second = read_records(data, "failure")
+        listing = run_python(["-m", "agentlog", "list", "--dir", str(data)], tmp_path, env).stdout.splitlines()
+        assert len(listing) == 1 and listing[0].startswith(first["id"]) and listing[0].endswith("(+1 case)")
