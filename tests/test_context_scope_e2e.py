@@ -404,6 +404,6 @@ class TestListedOnce:
         """)
         env = child_env(data)
         run_python(["-m", "agentlog", "-m", "pytest", *pytest_args(), "test_p.py"], tmp_path, env)
-        first, second = read_records(data, "failure")
+        first, _ = read_records(data, "failure")
         listing = run_python(["-m", "agentlog", "list", "--dir", str(data)], tmp_path, env).stdout.splitlines()
         assert len(listing) == 1 and listing[0].startswith(first["id"]) and listing[0].endswith("(+1 case)")

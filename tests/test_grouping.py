@@ -42,7 +42,8 @@ class TestGroupFailures:
              [(["c"], []), (["p"], [])]),
             ("cases of one test in one session, led by the first",
              [_failure("t1", 0, test="t.py::test_x[1] (call)"), _failure("z", 0.5),
-              _failure("t2", 1, test="t.py::test_x[2] (call)"), _failure("o", 2, sid="y", test="t.py::test_x[3] (call)")],
+              _failure("t2", 1, test="t.py::test_x[2] (call)"),
+              _failure("o", 2, sid="y", test="t.py::test_x[3] (call)")],
              [(["z"], []), (["t1", "t2"], []), (["o"], [])]),
         ]
         for name, failures, expected in table:
