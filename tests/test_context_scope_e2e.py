@@ -407,3 +407,29 @@ class TestListedOnce:
         first, _ = read_records(data, "failure")
         listing = run_python(["-m", "agentlog", "list", "--dir", str(data)], tmp_path, env).stdout.splitlines()
         assert len(listing) == 1 and listing[0].startswith(first["id"]) and listing[0].endswith("(+1 case)")
+
+
+def test_seen_before_counts_other_runs_only(tmp_path):
+    """The other failing cases of one run are not "seen before", in the context or one failure's view."""
+    from agentlog.integrations.mcp_server import Tools
+
+    data = tmp_path / "data"
+    _write(tmp_path, "test_p.py", """
+        import pytest
+
+        def half(n):
+            return n // 2
+
+        @pytest.mark.parametrize("n", [1, 3, 5, 6])
+        def test_even(n):
+            assert half(n) * 2 == n
+    """)
+    env = child_env(data)
+    for run in (1, 2):
+        run_python(["-m", "agentlog", "-m", "pytest", *pytest_args(), "test_p.py"], tmp_path, env)
+        failures = read_records(data, "failure")
+        assert len(failures) == 3 * run and len({f["fp"] for f in failures}) == 1
+        views = [_context(tmp_path, data), *(Tools(data, tmp_path).failure(f["id"]) for f in failures[-3:])]
+        for view in views:
+            assert ("seen 3 times before (first " in view) == (run == 2), view.splitlines()[:2]
+            assert "seen once before" not in view and "seen 2 times" not in view

@@ -229,7 +229,7 @@ def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]]
     total = len(groups)
     sections = [Block(0, [Line(_failure_header(newest, 1, total), R_HEADER)])]
     sections += _guarded(_cases_sections, cases)
-    sections += _guarded(_seen_before_sections, newest, data_dir)
+    sections += _guarded(_seen_before_sections, newest, data_dir, records)
     exc = newest["exc"]
     if workers and str((exc.get("cause") or {}).get("t", "")).endswith("RemoteTraceback"):
         exc = {k: v for k, v in exc.items() if k != "cause"}  # the worker's own record says it better
@@ -266,11 +266,16 @@ def _exit_message_sections(failure: dict[str, Any]) -> list[Block]:
     return [Block(1.0005, lines, "exit message")]
 
 
-def _seen_before_sections(failure: dict[str, Any], data_dir: Path | None) -> list[Block]:
-    """The header's history line (context/seen.py), right under it, kept with the headline."""
+def _seen_before_sections(failure: dict[str, Any], data_dir: Path | None,
+                          records: list[dict[str, Any]]) -> list[Block]:
+    """The header's history line (context/seen.py), right under it, kept with the headline.
+
+    All loaded records, not only the failures shown: a view of one failure (``get_failure``)
+    must still know the other cases of its run.
+    """
     from agentlog.context.seen import seen_before_line
 
-    line = seen_before_line(failure, data_dir)
+    line = seen_before_line(failure, data_dir, records)
     return [Block(0.0001, [Line(line, R_HEADER)], "history")] if line else []
 
 
