@@ -338,25 +338,20 @@ def test_xdist_failure_named_and_session_failed(tmp_path):
 class TestListedOnce:
     """``agentlog list`` and the MCP list_failures show a worker's or child's failure only with its parent's."""
 
-    POOL = """
-        from multiprocessing import Pool
-
+    PARSE = """
         def parse(record):
             key, value = record.split("=")
             return value
 
         if __name__ == "__main__":
+    """
+    POOL = PARSE + """
+            from multiprocessing import Pool
             with Pool(2) as pool:
                 pool.map(parse, ["a=1", "c3"])
     """
-    EXECUTOR = """
-        from concurrent.futures import ProcessPoolExecutor
-
-        def parse(record):
-            key, value = record.split("=")
-            return value
-
-        if __name__ == "__main__":
+    EXECUTOR = PARSE + """
+            from concurrent.futures import ProcessPoolExecutor
             with ProcessPoolExecutor(2) as pool:
                 list(pool.map(parse, ["a=1", "c3"]))
     """

@@ -83,10 +83,18 @@ def on_exit_unwind(code: CodeType, offset: int, exc: BaseException) -> None:
         # The traceback grows outward: its head is the frame being unwound now.
         if hooks.launched or tb is None or tb.tb_frame.f_code is not code:
             return  # the launcher records exits itself, with its own frames trimmed
-        if tb.tb_frame.f_globals.get("__name__") == "__main__" and isinstance(exc, SystemExit):
+        if (tb.tb_frame.f_globals.get("__name__") == "__main__" and isinstance(exc, SystemExit)
+                and not _multiprocessing_child()):
             hooks.record_exit(exc)
     except Exception as err:  # noqa: BLE001 - the exit must go on untouched
         selflog.report("exitwatch", err)
+
+
+def _multiprocessing_child() -> bool:
+    """A spawn or forkserver child exits through ``spawn_main``'s ``sys.exit(exitcode)`` from its
+    ``-c`` main: multiprocessing's own exit (its target's failure is recorded as ``mp_process``)."""
+    process = sys.modules.get("multiprocessing.process")
+    return process is not None and process.parent_process() is not None
 
 
 def uninstall() -> None:
