@@ -32,9 +32,12 @@ cdef struct Frame:
 
 
 cdef struct ThreadState:
-    Entry* ring       # owned, capacity mask + 1 entries; NULL until the first event
-    uint64_t mask     # capacity - 1 (capacity is a power of two)
+    Entry* ring       # owned (al_pages_alloc), capacity mask + 1 entries; NULL until the first event
+    uint64_t mask     # capacity - 1 (capacity is a power of two; grows on demand, see ring_grow)
     uint64_t head     # entries ever written in this generation (slot = head & mask)
+    uint64_t base     # entries before this one are gone (a resize kept only the newest)
+    uint64_t grow_at  # head at which ring_grow runs next (RING_NEVER: at the configured size)
+    int reduced       # the ring budget held this ring below the configured size
     Frame* stack      # owned shadow stack
     int32_t sp        # frames on the shadow stack
     int32_t stack_cap

@@ -29,6 +29,10 @@ cdef extern from "al_platform.h":
     int32_t al_offset(PyObject* o) noexcept nogil
     int AL_TICKS_ARE_TSC
 
+cdef extern from "al_memory.h":
+    void* al_pages_alloc(size_t n) noexcept nogil
+    void al_pages_free(void* p, size_t n) noexcept nogil
+
 cdef extern from "al_frame.h":
     int AL_FRAME_LAYOUT
     PyObject** al_frame_slots(PyObject* code) noexcept
@@ -97,6 +101,9 @@ cdef enum:
     STACK_MAX = 1 << 20   # deeper user frames are recorded but not timed
     LEN_BITS = 40         # V_SIZED payload: type index << 40 | min(len, 2**40 - 1)
     MIN_RING = 16
+    RING_START = 1024     # entries a thread's ring starts with (32 KiB); doubles on demand
+    MAX_OTHER_CODES = 8192  # library-code verdicts cached before the cache is dropped
+    MAX_TYPES = 4096      # type table entries; values of later new types are summarised as V_VOID
     UNWIND_SEARCH = 8     # how far below the top a PY_RETURN may find its frame
     PREFIX_BYTES = 16     # text prefix a value entry holds (first 16 bytes of the entry)
     AUX_TEXT = 0x100      # aux flag: a prefix was stored (aux & 0xff bytes of it)
@@ -192,7 +199,14 @@ cdef object g_classify = None  # tracer.py's classifier: code -> index >= 0, or 
 cdef object g_disable = None  # sys.monitoring.DISABLE
 cdef bint g_enabled = False
 cdef int g_gen = 1            # bumped by configure/after_fork/release: states re-initialise lazily
-cdef uint64_t g_ring_cap = 65536
+cdef uint64_t g_ring_cap = 65536   # configured entries per thread: the most a ring grows to
+cdef uint64_t g_ring_start = RING_START
+cdef uint64_t g_budget = (64 << 20) // sizeof(Entry)  # entries, all rings together (set_ring_budget)
+cdef uint64_t g_ring_total = 0     # entries allocated, all rings together
+cdef uint64_t g_rings = 0          # rings allocated
+cdef uint64_t RING_NEVER = ~(<uint64_t>0)
+cdef int g_dead_pending = 0        # set by mark_dead: a thread exited, its ring can go
+cdef list g_keep_other = []        # library code objects in g_codes (a cache, dropped when full)
 cdef ThreadState* g_states = NULL
 cdef int64_t g_cal_ticks = 0  # (ticks, ns) pair taken at configure() for tick -> ns conversion
 cdef int64_t g_cal_ns = 0
@@ -229,15 +243,124 @@ cdef inline PyObject* new_disable() noexcept:
 
 
 cdef void mark_dead(void* p) noexcept nogil:
-    # pthread-key destructor, runs in the exiting thread without the GIL: a single store.
+    # pthread-key destructor, runs in the exiting thread without the GIL: two stores.
+    # Its ring is freed later, under the GIL, by the next thread that records (sweep_dead).
+    global g_dead_pending
     (<ThreadState*>p).alive = 0
+    g_dead_pending = 1
+
+
+# ---- ring memory: grown on demand, within a process-wide budget ---------------
+# A ring starts at g_ring_start entries and doubles each time it fills, up to the
+# configured g_ring_cap, while all rings together stay within g_budget entries.
+# When the budget is short, every thread's share is the budget over the rings in
+# use (a power of two, at least g_ring_start): a growing thread shrinks the rings
+# above that share, and a thread held below g_ring_cap is marked ``reduced``.
+# A thread's ring is freed once the thread has exited (its excepthook, the last
+# place its trail is read, has run by then).
+
+cdef int ring_resize(ThreadState* st, uint64_t cap) noexcept:
+    """Move ``st``'s ring (or none) to ``cap`` entries keeping the newest; -1, unchanged, if memory is short."""
+    global g_ring_total, g_rings
+    cdef Entry* ring = <Entry*>al_pages_alloc(cap * sizeof(Entry))
+    cdef uint64_t old = st.mask + 1 if st.ring != NULL else 0
+    cdef uint64_t n = st.head - st.base
+    cdef uint64_t i
+    if ring == NULL:
+        return -1
+    if n > old:
+        n = old
+    if n > cap:
+        n = cap
+    for i in range(st.head - n, st.head):
+        ring[i & (cap - 1)] = st.ring[i & st.mask]
+    if st.ring != NULL:
+        al_pages_free(st.ring, old * sizeof(Entry))
+    else:
+        g_rings += 1
+    st.ring = ring
+    st.mask = cap - 1
+    st.base = st.head - n
+    g_ring_total = g_ring_total - old + cap
+    return 0
+
+
+cdef void ring_free(ThreadState* st) noexcept:
+    global g_ring_total, g_rings
+    if st.ring != NULL:
+        al_pages_free(st.ring, (st.mask + 1) * sizeof(Entry))
+        g_ring_total -= st.mask + 1
+        g_rings -= 1
+    st.ring = NULL
+    st.mask = 0
+    st.head = 0
+    st.base = 0
+
+
+cdef uint64_t fair_cap() noexcept:
+    """The entries each ring may hold now: the budget shared by the rings in use."""
+    cdef uint64_t share = g_budget // (g_rings if g_rings else 1)
+    cdef uint64_t cap = g_ring_start
+    while cap * 2 <= share and cap * 2 <= g_ring_cap:
+        cap *= 2
+    return cap
+
+
+cdef void reclaim(ThreadState* me, uint64_t cap) noexcept:
+    """Shrink the other rings holding more than ``cap`` entries to ``cap``: their share was reduced."""
+    cdef ThreadState* s = g_states
+    while s != NULL:
+        if s != me and s.ring != NULL and s.mask + 1 > cap and ring_resize(s, cap) == 0:
+            s.reduced = 1
+            s.grow_at = s.head + cap
+        s = s.next
+
+
+cdef void ring_grow(ThreadState* st) noexcept:
+    """The ring is full (head == grow_at): double it if the budget allows, else keep wrapping."""
+    cdef uint64_t cap = st.mask + 1
+    cdef uint64_t allowed
+    if g_dead_pending:
+        sweep_dead()
+    if cap >= g_ring_cap:
+        st.grow_at = RING_NEVER
+        return
+    allowed = fair_cap()
+    if cap * 2 <= allowed:
+        if g_ring_total + cap > g_budget:
+            reclaim(st, allowed)
+        if g_ring_total + cap <= g_budget and ring_resize(st, cap * 2) == 0:
+            st.grow_at = RING_NEVER if cap * 2 >= g_ring_cap else st.base + cap * 2
+            return
+    st.reduced = 1
+    if allowed < cap:
+        ring_resize(st, allowed)  # our own share shrank: give the rest back
+    st.grow_at = st.head + st.mask + 1  # look again after one more lap
+
+
+cdef void sweep_dead() noexcept:
+    """Free the rings and shadow stacks of threads that have exited (their states are reused)."""
+    global g_dead_pending
+    cdef ThreadState* s = g_states
+    g_dead_pending = 0
+    while s != NULL:
+        if not s.alive and (s.ring != NULL or s.stack != NULL):
+            ring_free(s)
+            free(s.stack)
+            s.stack = NULL
+            s.stack_cap = 0
+            s.sp = 0
+        s = s.next
 
 
 cdef ThreadState* acquire_state(ThreadState* st) noexcept:
     """Find or (re)initialise the calling thread's state; NULL if memory is short."""
     global g_states
     cdef ThreadState* s
-    cdef Entry* ring
+    if g_dead_pending:
+        sweep_dead()
+    if st != NULL and st.gen == g_gen:
+        return st
     if st == NULL:
         s = g_states
         while s != NULL and s.alive:
@@ -254,20 +377,22 @@ cdef ThreadState* acquire_state(ThreadState* st) noexcept:
         al_tls_set(s)
         al_on_thread_exit(s)
         st = s
-    if st.ring == NULL or st.mask + 1 != g_ring_cap:
-        free(st.ring)
-        st.mask = 0
-        ring = <Entry*>malloc(g_ring_cap * sizeof(Entry))
-        st.ring = ring
-        if ring == NULL:
+    st.head = 0
+    st.base = 0
+    st.reduced = 0
+    if st.ring != NULL and st.mask + 1 > g_ring_cap:
+        ring_free(st)  # configured smaller since
+    if st.ring == NULL:
+        if ring_resize(st, g_ring_start) < 0:
             return NULL
-        st.mask = g_ring_cap - 1
+        if g_ring_total > g_budget:
+            reclaim(st, fair_cap())
+    st.grow_at = RING_NEVER if st.mask + 1 >= g_ring_cap else st.mask + 1
     if st.stack == NULL:
         st.stack = <Frame*>malloc(STACK_INIT * sizeof(Frame))
         if st.stack == NULL:
             return NULL
         st.stack_cap = STACK_INIT
-    st.head = 0
     st.sp = 0
     st.paused = 0
     st.gen = g_gen
@@ -276,7 +401,7 @@ cdef ThreadState* acquire_state(ThreadState* st) noexcept:
 
 cdef inline ThreadState* cur_state() noexcept:
     cdef ThreadState* st = <ThreadState*>al_tls_get()
-    if st != NULL and st.gen == g_gen:
+    if st != NULL and st.gen == g_gen and not g_dead_pending:
         return st
     return acquire_state(st)
 
@@ -342,10 +467,12 @@ cdef int32_t classify(PyObject* code) noexcept:
         idx = g_classify(<object>code)
         if idx < 0 or ensure_stats(idx) < 0:
             idx = NOT_USER
+            if len(g_keep_other) >= MAX_OTHER_CODES:
+                forget_other_codes()
         else:
             set_arg_spec(idx, <object>code)
         if ptrmap_put(&g_codes, code, idx) == 0:
-            g_keep.append(<object>code)
+            (g_keep if idx >= 0 else g_keep_other).append(<object>code)
     except KeyboardInterrupt:
         # Never swallow Ctrl-C: re-arm it so the interpreter raises it right after us.
         PyErr_SetInterrupt()
@@ -353,6 +480,21 @@ cdef int32_t classify(PyObject* code) noexcept:
     except BaseException:
         idx = NOT_USER
     return idx
+
+
+cdef void forget_other_codes() noexcept:
+    """Drop the cached library-code verdicts (code churn: exec/eval in a loop); user codes stay."""
+    global g_codes
+    cdef PtrMap kept
+    cdef uint64_t i
+    memset(&kept, 0, sizeof(PtrMap))
+    for i in range(g_codes.mask + 1 if g_codes.keys != NULL else 0):
+        if g_codes.keys[i] != NULL and g_codes.vals[i] >= 0 and ptrmap_put(&kept, g_codes.keys[i], g_codes.vals[i]) < 0:
+            ptrmap_free(&kept)
+            return  # out of memory: keep the full cache
+    ptrmap_free(&g_codes)
+    g_codes = kept
+    g_keep_other.clear()
 
 
 cdef inline int32_t code_index(PyObject* code) noexcept:
@@ -385,6 +527,8 @@ cdef int32_t register_type(PyObject* tp) noexcept:
     # First sight of this type (rare): one list append on the cold path.
     try:
         idx = len(g_types)
+        if idx >= MAX_TYPES:
+            return -1  # types created in a loop must not grow the table without bound
         if ptrmap_put(&g_typemap, tp, idx) < 0:
             return -1
         g_types.append(<object>tp)
@@ -513,8 +657,11 @@ cdef inline void record_value(ThreadState* st, Entry* e, PyObject* v) noexcept:
 
 
 cdef inline Entry* ring_next(ThreadState* st) noexcept:
-    # Overwrites the oldest entry once full; drops = head - capacity.
-    cdef Entry* e = &st.ring[st.head & st.mask]
+    # Overwrites the oldest entry once full (drops = head - entries held); grows first if it may.
+    cdef Entry* e
+    if st.head == st.grow_at:
+        ring_grow(st)
+    e = &st.ring[st.head & st.mask]
     st.head += 1
     return e
 
@@ -672,7 +819,7 @@ cdef inline PyObject* exc_event(uint8_t kind, PyObject** args, Py_ssize_t nargs)
     if st == NULL or st.paused:
         return new_none()
     tidx = type_index(al_type(args[2]))
-    if kind == K_RAISE and st.head:
+    if kind == K_RAISE and st.head > st.base:
         # RAISE fires again in every frame an exception propagates into; right after
         # the callee's PY_UNWIND of the same type it says nothing new: skip it.
         e = &st.ring[(st.head - 1) & st.mask]
@@ -774,13 +921,14 @@ def configure(int ring_size, classify, disable, bint capture_args=True):
     ``capture_args`` records the first arguments of every call (where the frame
     layout is known: ARGS_SUPPORTED).
     """
-    global g_ring_cap, g_classify, g_disable, g_gen, g_enabled, g_cal_ticks, g_cal_ns
+    global g_ring_cap, g_ring_start, g_classify, g_disable, g_gen, g_enabled, g_cal_ticks, g_cal_ns
     global g_capture_args, g_capture_values
     cdef uint64_t cap = MIN_RING
     while cap < <uint64_t>ring_size:
         cap <<= 1
     g_enabled = False
     g_ring_cap = cap
+    g_ring_start = RING_START if RING_START < cap else cap
     g_classify = classify
     g_disable = disable
     g_capture_args = capture_args and AL_FRAME_LAYOUT
@@ -801,6 +949,7 @@ cdef void _clear_tables() noexcept:
     g_last_type = NULL
     g_last_type_idx = -1
     g_keep.clear()
+    g_keep_other.clear()
     g_types.clear()
     clear_stats()
 
@@ -813,9 +962,7 @@ def release():
     g_classify = None
     g_gen += 1
     while s != NULL:
-        free(s.ring)
-        s.ring = NULL
-        s.mask = 0
+        ring_free(s)
         free(s.stack)
         s.stack = NULL
         s.stack_cap = 0
@@ -827,13 +974,14 @@ def release():
 
 def after_fork():
     """In a forked child: only the calling thread survives; start its trail afresh."""
-    global g_gen
+    global g_gen, g_dead_pending
     cdef unsigned long me = PyThread_get_thread_ident()
     cdef ThreadState* s = g_states
     while s != NULL:
         if s.ident != me:
             s.alive = 0
         s = s.next
+    g_dead_pending = 1
     g_gen += 1
     clear_stats()
 
@@ -881,6 +1029,33 @@ cdef ThreadState* find_state(unsigned long ident) noexcept:
     return found
 
 
+cdef inline uint64_t held(ThreadState* s) noexcept:
+    """Entries the ring holds now (the newest ones)."""
+    cdef uint64_t n = s.head - s.base
+    return n if n < s.mask + 1 else s.mask + 1
+
+
+def set_ring_budget(int64_t budget_bytes):
+    """Bound all rings together to ``budget_bytes`` (each ring keeps at least its starting size)."""
+    global g_budget
+    g_budget = <uint64_t>(budget_bytes if budget_bytes > 0 else 0) // sizeof(Entry)
+
+
+def ring_info(unsigned long ident):
+    """(entries the thread's ring can hold now, whether the budget held it below ring_size)."""
+    cdef ThreadState* st = find_state(ident)
+    if st == NULL:
+        return 0, False
+    return st.mask + 1, bool(st.reduced)
+
+
+def memory():
+    """(bytes in rings, rings allocated, budget bytes, library-code verdicts cached, user codes)."""
+    if g_dead_pending:
+        sweep_dead()
+    return (g_ring_total * sizeof(Entry), g_rings, g_budget * sizeof(Entry), len(g_keep_other), len(g_keep))
+
+
 def thread_infos():
     """[(ident, alive, written, dropped, depth, top code index or -1)] for this session."""
     cdef ThreadState* s = g_states
@@ -889,7 +1064,7 @@ def thread_infos():
         if s.gen == g_gen and s.ring != NULL:
             out.append((
                 s.ident, bool(s.alive), s.head,
-                s.head - (s.mask + 1) if s.head > s.mask + 1 else 0,
+                s.head - held(s),
                 s.sp, s.stack[s.sp - 1].idx if s.sp > 0 else -1,
             ))
         s = s.next
@@ -914,7 +1089,7 @@ def entries(unsigned long ident, int max_calls):
     cdef object payload
     if st == NULL:
         return [], 0, 0
-    n = st.head if st.head < st.mask + 1 else st.mask + 1
+    n = held(st)
     start = st.head
     while start > st.head - n:
         start -= 1

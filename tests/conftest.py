@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,19 @@ def write_script(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def fresh_redaction(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Default config, no secret-named env vars and fresh redaction caches, before and after."""
+    from agentlog.core import redact
+    from agentlog.core.config import load_config, set_config
+
+    for name in list(os.environ):
+        if redact.is_secret_name(name):
+            monkeypatch.delenv(name)
+    set_config(load_config(env={}))
+    redact.reset()
+    yield
+    set_config(None)
+    redact.reset()

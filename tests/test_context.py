@@ -203,13 +203,12 @@ class TestJsonFormat:
 
 
 def test_git_state_reused_between_failures(tmp_path, monkeypatch):
-    """Failures within GIT_REUSE_S of each other share one git capture (a crash loop spawns git once)."""
-    from agentlog.capture import failure
+    """Failures within git.REUSE_S of each other share one git capture (a crash loop spawns git once)."""
     from agentlog.work import git
 
     calls = []
-    monkeypatch.setattr(git, "capture_git_state", lambda timeout_s: calls.append(timeout_s) or {"branch": "b"})
-    monkeypatch.setattr(failure, "_git_cache", None)
+    monkeypatch.setattr(git, "capture_git_state", lambda cwd, timeout_s: calls.append(timeout_s) or {"branch": "b"})
+    monkeypatch.setattr(git, "_recent", {})
     config = Config(dir=str(tmp_path))
     records = [_failure(lambda: 1 / 0, config) for _ in range(3)]
     assert len(calls) == 1 and all(r["git"] == {"branch": "b"} for r in records)

@@ -9,8 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
+from support import child_env, needs_pth, read_records, run_python
 
-from agentlog.work.git import MAX_DIFF_LINES, capture_git_state
+from agentlog.work import git as git_module
+from agentlog.work.git import MAX_DIFF_LINES, capture_git_state, head_state
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs a git binary")
 SECRET = "ghp_" + "A" * 36
@@ -104,3 +106,61 @@ class TestCaptureGitState:
         start = time.monotonic()
         assert capture_git_state(repo, timeout_s=0.3) is None
         assert time.monotonic() - start < 1.5
+
+
+def _head(path: Path) -> tuple[str | None, str | None, str | None]:
+    """(root, branch, sha) as git itself reports them."""
+    state = capture_git_state(path)
+    assert state is not None
+    return state["root"], state["branch"], state.get("sha")
+
+
+# How a checkout can look on disk: each case turns the fresh repo into one and names the folder to ask.
+HEAD_CASES = {
+    "loose ref": lambda repo: repo,
+    "subfolder": lambda repo: (repo / "sub").mkdir() or repo / "sub",
+    "detached": lambda repo: git(repo, "checkout", "-q", "--detach") or repo,
+    "packed refs": lambda repo: git(repo, "pack-refs", "--all") or repo,
+    "worktree": lambda repo: git(repo, "worktree", "add", "-q", "-b", "b2", "../w") or repo.parent / "w",
+}  # fmt: skip
+
+
+class TestHeadState:
+    @pytest.mark.parametrize("case", list(HEAD_CASES))
+    def test_matches_git(self, repo: Path, case: str) -> None:
+        """Read from .git's files, root, branch and sha are what git says, without running git."""
+        where = HEAD_CASES[case](repo)
+        expected = _head(where)
+        state = head_state(where)
+        assert state is not None
+        assert (state["root"], state["branch"], state["sha"]) == expected
+        assert state["head_only"] is True
+
+    def test_says_nothing_when_the_files_do_not(self, tmp_path: Path) -> None:
+        """Outside a repository, and for a branch without a commit, there is no head to read."""
+        assert head_state(tmp_path) is None
+        unborn = tmp_path / "unborn"
+        unborn.mkdir()
+        git(unborn, "init", "-q")
+        assert head_state(unborn) is None
+
+    def test_no_git_process_outside_a_repository(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """capture_git_state spawns nothing when no .git is at or above the folder."""
+        spawned = []
+        monkeypatch.setattr(git_module, "_run_parallel", lambda *a: spawned.append(a) or ({}, []))
+        monkeypatch.delenv("GIT_DIR", raising=False)
+        assert capture_git_state(tmp_path) is None
+        assert spawned == []
+
+
+@needs_pth
+class TestSessionStartGit:
+    def test_quiet_process_reads_head_noisy_one_runs_git(self, repo: Path, tmp_path: Path) -> None:
+        """Activated in a repo: exit with nothing recorded reads the head; a failure gets full git state."""
+        data_dir = tmp_path / "data"
+        env = child_env(data_dir, AGENTLOG="true", AGENTLOG_TRACE="crash")
+        assert run_python(["-c", "pass"], repo, env).returncode == 0
+        assert run_python(["-c", "raise ValueError(1)"], repo, env).returncode == 1
+        quiet, failing = [r["git"] for r in read_records(data_dir, "session_start")]
+        assert quiet == {"root": str(repo), "branch": "main", "sha": _head(repo)[2], "head_only": True}
+        assert failing["sha"] == quiet["sha"] and "dirty" in failing and "head_only" not in failing

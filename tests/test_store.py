@@ -129,7 +129,7 @@ class TestDoctor:
         expected = "engine: c (compiled extension)" if compiled else "engine: python ("
         assert expected in out.stdout
         assert "mode: crash (from AGENTLOG_TRACE)" in out.stdout
-        assert "ring size: 65536" in out.stdout
+        assert "ring size: up to 65536 entries per thread, 67108864 B for all threads" in out.stdout
         assert str(data_dir) in out.stdout
         assert not data_dir.exists()  # doctor looks, it does not create
 

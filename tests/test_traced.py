@@ -96,6 +96,22 @@ class TestRecording:
         assert "red" in call["args"]["password"]
         assert call["args"]["user"]["v"] == "'bob'"
 
+    @pytest.mark.parametrize(
+        ("name", "hidden"), [("get_token", True), ("read_password", True), ("check_password", False)]
+    )
+    def test_secret_function_result_hidden(self, running: None, name: str, hidden: bool) -> None:
+        """A function named for returning a secret has its result hidden; checking one does not."""
+
+        def fn() -> str:
+            return "Zq8-result-77"
+
+        fn.__code__ = fn.__code__.replace(co_name=name, co_qualname=name)
+        trace(fn)
+        fn()
+        (call,) = calls_of(name)
+        assert ("Zq8-result-77" not in repr(call)) is hidden
+        assert (call["r"].get("red") == "name") is hidden
+
     def test_exception_recorded(self, running: None) -> None:
         """A call that raises keeps the exception instead of a result."""
 

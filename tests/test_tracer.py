@@ -448,6 +448,12 @@ class TestLifecycle:
             "args": "on",
             "running": True,
             "events": info["events"],
+            "ring_bytes": info["ring_bytes"],
+            "rings": info["rings"],
+            "ring_budget": 64 * 1024 * 1024,
+            "codes": info["codes"],
+            "library_codes": info["library_codes"],
+            "restarts": 0,
         }
         tracer.start(Config())  # idempotent
         assert tracer.status()["tool_id"] == 3
@@ -541,7 +547,7 @@ class TestLifecycle:
 def test_engines_satisfy_protocol() -> None:
     """Both engine modules define every name of the Engine protocol."""
     from agentlog.runtime import pytracer
-    from agentlog.runtime.tracer_types import Engine
+    from agentlog.runtime.tracer_engine import Engine
 
     names = {n for n in vars(Engine) if not n.startswith("_")} | {"NAME"}
     modules = [pytracer]

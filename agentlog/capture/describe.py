@@ -46,10 +46,11 @@ from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 from agentlog.capture.codepaths import is_user_file
-from agentlog.core.redact import is_secret_name, marker, redact_text
+from agentlog.core.redact import REDACT_SLACK_CHARS, is_secret_name, marker, redact_text, secret_flag
 
 # Text redacted past the preview cut, so a secret straddling the cut is still caught whole.
-REDACT_MARGIN_CHARS = 256
+REDACT_MARGIN_CHARS = REDACT_SLACK_CHARS
+MAX_NAME_BYTES = 256  # a bytes key or header name longer than this is not read as a name
 # Approximate JSON bytes of one descriptor besides its preview (keys, braces, type name).
 NODE_JSON_BYTES = 24
 # describe_locals: the entry that counts names not shown, as {"more": N}.
@@ -129,6 +130,27 @@ class Limits:
 def _text_or_none(value: object) -> str | None:
     """value as a plain str if it is one (a str subclass is copied by str's own slot)."""
     return str.__str__(value) if issubclass(type(value), str) else None  # type: ignore[arg-type]
+
+
+def _name_of(value: object) -> str | None:
+    """value as a name to redact by: a str, or bytes read as Latin-1 (``b"x-api-key"``, ``{b"password": ...}``)."""
+    cls = type(value)
+    if issubclass(cls, str):
+        return str.__str__(value)  # type: ignore[arg-type]
+    if (cls is bytes or cls is bytearray) and len(value) <= MAX_NAME_BYTES:  # type: ignore[arg-type]
+        return bytes(value).decode("latin-1")  # type: ignore[arg-type]
+    return None
+
+
+def _named_items(items: Iterator[object], pair: bool) -> Iterator[Entry]:
+    """Sequence items, each named by the one before when that is a secret flag (``["--api-token", X]``)
+    or, in a ``pair``, a secret name (``("Authorization", X)``, ``(b"x-api-key", X)``)."""
+    name = None
+    for i, item in enumerate(items):
+        yield None, name, item
+        text = _name_of(item)
+        secret = text is not None and (secret_flag(text) or (pair and i == 0 and is_secret_name(text)))
+        name = text if secret else None
 
 
 def _class_text(getter: Callable[[type], object], cls: type) -> str | None:
@@ -589,19 +611,18 @@ class Describer:
     def _fill_seq(self, d: Descriptor, value: Any, base: type, depth: int) -> None:
         total = base.__len__(value)
         d["l"] = total
-        entries: Iterator[Entry] = ((None, None, item) for item in base.__iter__(value))
-        if total == 2 and (base is tuple or base is list):
-            # A (name, value) pair, as in dict.items() or a header list: redact value by name.
-            first, second = base.__getitem__(value, 0), base.__getitem__(value, 1)
-            label = _text_or_none(first)
-            if label is not None and is_secret_name(label):
-                entries = iter(((None, None, first), (None, label, second)))
+        entries: Iterator[Entry]
+        if base is tuple or base is list:
+            # A (name, value) pair (dict.items(), a header list) or a command line: redact values by name.
+            entries = _named_items(base.__iter__(value), total == 2)
+        else:
+            entries = ((None, None, item) for item in base.__iter__(value))
         self._add_children(d, "items", entries, total, depth)
 
     def _fill_map(self, d: Descriptor, value: Any, base: type, depth: int) -> None:
         total = base.__len__(value)
         d["l"] = total
-        entries = ((self._key_preview(k), _text_or_none(k), v) for k, v in base.items(value))
+        entries = ((self._key_preview(k), _name_of(k), v) for k, v in base.items(value))
         self._add_children(d, "map", entries, total, depth)
 
     def _fill_namedtuple(self, d: Descriptor, value: Any, base: type, depth: int) -> None:

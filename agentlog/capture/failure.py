@@ -7,7 +7,6 @@ import platform
 import secrets
 import sys
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from types import TracebackType
@@ -16,19 +15,36 @@ from typing import Any
 from agentlog.capture.describe import Describer, Limits
 from agentlog.capture.frames import ExceptionCapture
 from agentlog.core.config import Config, get_config
-from agentlog.core.redact import redact_argv
+from agentlog.core.redact import is_secret_function, marker, redact_argv
 from agentlog.history.fingerprint import stamp
 from agentlog.store import append, make_record
 from agentlog.store.records import FAILURE
 from agentlog.store.writer import encode
+from agentlog.work.git import recent_git_state
 from agentlog.work.session import note_failure, session_of
 
 GIT_TIMEOUT_S = 1.0
-GIT_REUSE_S = 10.0
-_git_cache: tuple[float, dict[str, Any] | None] | None = None
-# The same exception can reach several hooks (an asyncio handler, then sys.excepthook).
-_recent: deque[BaseException] = deque(maxlen=32)
+# The same exception can reach several hooks (an asyncio handler, then sys.excepthook; a
+# thread's invoker, then threading.excepthook). Those hooks run in the thread that failed,
+# so each thread remembers its own recent exceptions: a hundred threads failing at once
+# cannot push each other's out. The shared deque catches the rare cross-thread hand-over.
+RECENT_PER_THREAD = 32
+_recent: deque[BaseException] = deque(maxlen=RECENT_PER_THREAD)
+_thread_recent = threading.local()
 _lock = threading.RLock()
+
+
+def _first_sighting(exc: BaseException) -> bool:
+    """Whether ``exc`` is seen here for the first time (and remember it)."""
+    mine = getattr(_thread_recent, "seen", None)
+    if mine is None:
+        mine = _thread_recent.seen = deque(maxlen=RECENT_PER_THREAD)
+    with _lock:
+        if any(seen is exc for seen in mine) or any(seen is exc for seen in _recent):
+            return False
+        mine.append(exc)
+        _recent.append(exc)
+    return True
 
 
 def _user_frames(exc_dict: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -81,6 +97,22 @@ def align_trail_lines(record: dict[str, Any]) -> None:
             call["ln"] = lines.get((filename, qualname), call.get("ln"))
 
 
+def hide_secret_results(record: dict[str, Any]) -> None:
+    """Hide the trail's return values of functions whose names say they return secrets (``get_token``)."""
+    trail = record.get("trail")
+    if not isinstance(trail, dict):
+        return
+    fns = trail.get("fn", [])
+    secret = [is_secret_function(str(fn[0]).rpartition(".")[2]) for fn in fns]
+    for call in trail.get("calls", []):
+        result = call.get("r")
+        index = call.get("c", -1)
+        if not (isinstance(result, dict) and 0 <= index < len(secret) and secret[index]):
+            continue
+        if result.get("t") not in ("NoneType", "bool") and ("v" in result or "items" in result):
+            call["r"] = {"t": result.get("t", "?"), "v": marker("name"), "red": "name"}
+
+
 def build_failure(
     exc: BaseException,
     source: str,
@@ -109,7 +141,8 @@ def build_failure(
     record["sid"] = session_of(exc) or record["sid"]
     record.update(trail)
     align_trail_lines(record)
-    git = _git_state()
+    hide_secret_results(record)
+    git = recent_git_state(timeout_s=GIT_TIMEOUT_S)  # a crash loop does not spawn git each time
     if git:
         record["git"] = git
     return fit_failure(record, config.max_record_bytes)
@@ -120,17 +153,6 @@ def _tracer_fields(thread_id: int | None) -> dict[str, Any]:
     if tracer is None or thread_id is None:
         return {}
     return tracer.failure_fields(thread_id) or {}
-
-
-def _git_state() -> dict[str, Any] | None:
-    """Git state, reused for GIT_REUSE_S: a program failing in a loop does not spawn git each time."""
-    global _git_cache
-    from agentlog.work.git import capture_git_state
-
-    now = time.monotonic()
-    if _git_cache is None or now - _git_cache[0] > GIT_REUSE_S:
-        _git_cache = (now, capture_git_state(timeout_s=GIT_TIMEOUT_S))
-    return _git_cache[1]
 
 
 def _count_pattern(record: dict[str, Any]) -> None:
@@ -160,10 +182,8 @@ def record_failure(
     from agentlog.core import selflog
 
     try:
-        with _lock:
-            if any(seen is exc for seen in _recent):
-                return False
-            _recent.append(exc)
+        if not _first_sighting(exc):
+            return False
         record = build_failure(exc, source, tb=tb, thread=thread)
         if scope is not None:
             scope(record)

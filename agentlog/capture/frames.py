@@ -18,7 +18,7 @@ from typing import Any
 
 from agentlog.capture.codepaths import is_agentlog_frame, is_user_file
 from agentlog.capture.describe import MORE_KEY, Describer, type_name
-from agentlog.core.redact import is_secret_name, redact_text
+from agentlog.core.redact import REDACT_SLACK_CHARS, is_secret_name, redact_head, redact_lines
 
 SOURCE_CONTEXT_LINES = 2
 MAX_SOURCE_LINE_CHARS = 200
@@ -30,21 +30,37 @@ MAX_REPEAT_PERIOD = 4
 MIN_REPEATS_TO_COLLAPSE = 3
 
 
+def _cut(clean: str, total: int, limit: int, whole: bool = True) -> str:
+    """Redacted text cut to ``limit``; the marker counts characters of the original (``total``) not shown.
+
+    ``whole`` is False when ``clean`` came from only the start of the original.
+    """
+    if len(clean) <= limit and whole:
+        return clean
+    return f"{clean[:limit]}… (+{max(total, len(clean)) - limit} chars)"
+
+
 def bounded_text(text: str, limit: int) -> str:
-    """``text`` redacted and cut to ``limit`` chars, the cut visible with the original length."""
-    text = redact_text(text if len(text) <= limit * 2 else text[: limit * 2])
-    return text if len(text) <= limit else f"{text[:limit]}… (+{len(text) - limit} chars)"
+    """Redact first, then cut: a secret crossing the cut is seen whole."""
+    return _cut(redact_head(text, limit), len(text), limit)
 
 
 def _source(filename: str, lineno: int, module_globals: dict[str, Any]) -> list[list[Any]]:
+    """The failing line and its neighbours, redacted together (a PEM body spans lines), then cut."""
     linecache.checkcache(filename)
-    lines = []
+    numbers, raws = [], []
     for n in range(max(1, lineno - SOURCE_CONTEXT_LINES), lineno + SOURCE_CONTEXT_LINES + 1):
         raw = linecache.getline(filename, n, module_globals)
         if not raw:
             break  # past the end of the file ("" here; a blank line is "\n")
-        lines.append([n, bounded_text(raw.rstrip("\n"), MAX_SOURCE_LINE_CHARS)])
-    return lines
+        numbers.append(n)
+        raws.append(raw.rstrip("\n"))
+    window = MAX_SOURCE_LINE_CHARS + REDACT_SLACK_CHARS
+    clean = redact_lines([raw[:window] for raw in raws])
+    return [
+        [n, _cut(c, len(raw), MAX_SOURCE_LINE_CHARS, len(raw) <= window)]
+        for n, c, raw in zip(numbers, clean, raws, strict=True)
+    ]
 
 
 # Values of these types are cheap to repeat and often equal by coincidence: never shown as references.

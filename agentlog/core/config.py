@@ -7,55 +7,125 @@ the working directory) > default. Every bound AgentLog enforces lives here.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Any, NamedTuple
 
 from agentlog.core import selflog
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing and pathlib cost an activated process milliseconds
+    from pathlib import Path
+    from typing import Any
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 TRACE_MODES = ("off", "crash", "calls")
 
+# Every tunable and its default; the names double as ``[tool.agentlog]`` keys.
+_DEFAULTS: dict[str, Any] = {
+    "dir": ".agentlog",
+    "trace": "calls",  # off | crash | calls
+    "quiet": False,
+    "verbose": False,
+    # Value descriptors.
+    "max_str_chars": 200,
+    "max_items": 10,
+    "max_depth": 3,
+    "repr_timeout_ms": 50,
+    "user_repr": False,  # call __repr__ of the program's own classes (guarded); off: attributes only
+    "max_record_bytes": 64 * 1024,
+    "max_frames": 40,
+    # Call trail.
+    "ring_size": 65536,  # entries per thread at most (32 bytes each); rings start small and grow
+    "ring_budget": 64 * 1024 * 1024,  # bytes, all threads' rings together
+    "trail_calls": 200,
+    "trail_args": True,  # record the first arguments of every call (and return-value prefixes)
+    "include": (),
+    "exclude": (),
+    # Store.
+    "max_file_bytes": 8 * 1024 * 1024,
+    "max_dir_bytes": 256 * 1024 * 1024,
+    # Redaction.
+    "redact_names": (),
+    "redact_patterns": (),
+    # Team sharing through Cloudflare D1 (the API token is read from the environment only).
+    "d1_account_id": "",
+    "d1_database_id": "",
+    "d1_api_url": "https://api.cloudflare.com/client/v4",
+}
 
-class Config(NamedTuple):
+
+class Config:
     """All tunables, immutable (``config._replace(dir=...)`` for a changed copy).
 
-    Field names double as ``[tool.agentlog]`` keys. A NamedTuple rather than a
-    dataclass: every activated process builds one, and dataclasses (with the
-    inspect module it imports) would cost it about 15 ms.
+    Field names double as ``[tool.agentlog]`` keys. A small slotted class with
+    the NamedTuple API (``_fields``, ``_field_defaults``, ``_replace``) rather
+    than a NamedTuple or dataclass: every activated process builds one, and
+    ``typing`` (or ``dataclasses`` with ``inspect``) would cost it milliseconds.
     """
 
-    dir: str = ".agentlog"
-    trace: str = "calls"  # off | crash | calls
-    quiet: bool = False
-    verbose: bool = False
-    # Value descriptors.
-    max_str_chars: int = 200
-    max_items: int = 10
-    max_depth: int = 3
-    repr_timeout_ms: int = 50
-    user_repr: bool = False  # call __repr__ of the program's own classes (guarded); off: attributes only
-    max_record_bytes: int = 64 * 1024
-    max_frames: int = 40
-    # Call trail.
-    ring_size: int = 65536
-    trail_calls: int = 200
-    trail_args: bool = True  # record the first arguments of every call (and return-value prefixes)
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    # Store.
-    max_file_bytes: int = 8 * 1024 * 1024
-    max_dir_bytes: int = 256 * 1024 * 1024
-    # Redaction.
-    redact_names: tuple[str, ...] = ()
-    redact_patterns: tuple[str, ...] = ()
-    # Team sharing through Cloudflare D1 (the API token is read from the environment only).
-    d1_account_id: str = ""
-    d1_database_id: str = ""
-    d1_api_url: str = "https://api.cloudflare.com/client/v4"
+    __slots__ = tuple(_DEFAULTS)
+    _fields = tuple(_DEFAULTS)
+    _field_defaults = _DEFAULTS
+
+    if TYPE_CHECKING:
+        dir: str
+        trace: str
+        quiet: bool
+        verbose: bool
+        max_str_chars: int
+        max_items: int
+        max_depth: int
+        repr_timeout_ms: int
+        user_repr: bool
+        max_record_bytes: int
+        max_frames: int
+        ring_size: int
+        ring_budget: int
+        trail_calls: int
+        trail_args: bool
+        include: tuple[str, ...]
+        exclude: tuple[str, ...]
+        max_file_bytes: int
+        max_dir_bytes: int
+        redact_names: tuple[str, ...]
+        redact_patterns: tuple[str, ...]
+        d1_account_id: str
+        d1_database_id: str
+        d1_api_url: str
+
+    def __init__(self, **values: Any) -> None:
+        unknown = values.keys() - _DEFAULTS.keys()
+        if unknown:
+            raise TypeError(f"Config got unexpected options: {', '.join(sorted(unknown))}")
+        for name, default in _DEFAULTS.items():
+            object.__setattr__(self, name, values.get(name, default))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Config is immutable; use _replace()")
+
+    def _replace(self, **changes: Any) -> Config:
+        return Config(**{**self._asdict(), **changes})
+
+    def _asdict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._fields}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Config) and self._asdict() == other._asdict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._asdict().values()))
+
+    def __repr__(self) -> str:
+        return "Config(" + ", ".join(f"{k}={v!r}" for k, v in self._asdict().items()) + ")"
 
     @property
     def data_dir(self) -> Path:
+        from pathlib import Path
+
         return Path(self.dir).absolute()
+
+    @property
+    def data_path(self) -> str:
+        """``data_dir`` as a string, without importing pathlib (the activation path uses this)."""
+        return os.path.abspath(self.dir)
 
 
 ENV_NAMES = {
@@ -68,6 +138,7 @@ ENV_NAMES = {
     "max_items": "AGENTLOG_MAX_ITEMS",
     "max_depth": "AGENTLOG_MAX_DEPTH",
     "ring_size": "AGENTLOG_RING_SIZE",
+    "ring_budget": "AGENTLOG_RING_BUDGET",
     "trail_calls": "AGENTLOG_TRAIL_CALLS",
     "trail_args": "AGENTLOG_TRAIL_ARGS",
     "include": "AGENTLOG_INCLUDE",
@@ -105,27 +176,77 @@ def _coerce(name: str, raw: Any) -> Any:
     return str(raw)
 
 
-def find_pyproject(start: Path) -> Path | None:
-    for folder in (start, *start.parents):
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
+def find_pyproject(start: str | os.PathLike[str]) -> str | None:
+    """The nearest ``pyproject.toml`` at or above ``start``."""
+    folder = os.path.abspath(start)
+    while True:
+        candidate = os.path.join(folder, "pyproject.toml")
+        if os.path.isfile(candidate):
             return candidate
-    return None
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
 
 
-def _pyproject_table(start: Path) -> dict[str, Any]:
+def _pyproject_table(start: str | os.PathLike[str], problems: list[str]) -> dict[str, Any]:
+    """``[tool.agentlog]`` of the nearest pyproject.toml; a file that does not parse adds to ``problems``.
+
+    If the file is not valid TOML or not UTF-8, the ``[tool.agentlog]`` section
+    alone is parsed, so a mistake elsewhere in the file does not drop the
+    configured redaction; if that fails too, every option keeps its default.
+    """
     path = find_pyproject(start)
     if path is None:
+        return {}
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_PYPROJECT_BYTES)
+    except OSError:
+        return {}
+    # Most projects never mention us: skip the TOML parser (and the re it imports).
+    if b"agentlog" not in raw:
         return {}
     import tomllib
 
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-    table = data.get("tool", {}).get("agentlog", {})
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = _own_section(raw)
+        kept = "read [tool.agentlog] alone" if data is not None else "using defaults for every option"
+        problems.append(f"{path} is not valid TOML ({_why(exc)}); {kept}")
+        if data is None:
+            return {}
+    tool = data.get("tool", {})
+    table = tool.get("agentlog", {}) if isinstance(tool, dict) else {}
     return {k.replace("-", "_"): v for k, v in table.items()} if isinstance(table, dict) else {}
+
+
+MAX_PYPROJECT_BYTES = 4 * 1024 * 1024
+SECTION_HEADER = rb"^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*agentlog[ \t]*\][ \t]*(?:#.*)?$"
+ANY_HEADER = rb"^[ \t]*\["
+
+
+def _own_section(raw: bytes) -> dict[str, Any] | None:
+    """``[tool.agentlog]`` parsed on its own (None if missing or broken too)."""
+    import re
+    import tomllib
+
+    header = re.search(SECTION_HEADER, raw, re.MULTILINE)
+    if header is None:
+        return None
+    following = re.compile(ANY_HEADER, re.MULTILINE).search(raw, header.end())
+    body = raw[header.end() : following.start() if following else len(raw)]
+    try:
+        return {"tool": {"agentlog": tomllib.loads(body.decode("utf-8"))}}
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start} is not UTF-8"
+    return str(exc)
 
 
 def check_option(name: str, raw: Any) -> Any:
@@ -137,7 +258,7 @@ def check_option(name: str, raw: Any) -> Any:
 
 
 def load_config(
-    cwd: Path | None = None,
+    cwd: str | os.PathLike[str] | None = None,
     env: dict[str, str] | None = None,
     problems: list[str] | None = None,
 ) -> Config:
@@ -148,7 +269,13 @@ def load_config(
     """
     env = os.environ if env is None else env
     sources: dict[str, tuple[str, Any]] = {}
-    for name, raw in _pyproject_table(cwd or Path.cwd()).items():
+    unreadable: list[str] = []
+    table = _pyproject_table(cwd or os.getcwd(), unreadable)
+    if unreadable and problems is None:
+        raise ConfigError(unreadable[0])
+    if problems is not None:
+        problems.extend(unreadable)
+    for name, raw in table.items():
         if name in Config._fields:
             sources[name] = (f"[tool.agentlog] {name}", raw)
     for name, var in ENV_NAMES.items():
@@ -191,4 +318,4 @@ def set_config(config: Config | None) -> None:
     global _current
     _current = config
     if config is not None:
-        selflog.configure(config.data_dir, config.quiet, config.verbose)
+        selflog.configure(config.data_path, config.quiet, config.verbose)

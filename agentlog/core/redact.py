@@ -1,48 +1,45 @@
 """Secret detection and removal: key names by rule, values by shape. One place.
 
 Every removed secret becomes ``[REDACTED:<kind>]`` (see :func:`marker`), so a
-reader knows what was there without seeing it. Kinds, in the order applied:
+reader knows what was there without seeing it. Passes, in the order applied:
 
 - ``env:<NAME>``: the value of environment variable NAME, read at first use,
   whose name is a secret name (below). Only values of 8+ characters that are
   not a setting word (``disabled``, ``required``, ...) and not an existing
   absolute path; ``PWD``/``OLDPWD`` are never used (they hold the cwd).
-- ``private_key``: a PEM ``-----BEGIN ... PRIVATE KEY-----`` block through its
-  END line, or through the end of its base64 body when the END line is missing.
-- ``url_password``: the password in ``scheme://user:PASS@host``; user and host stay.
-- ``anthropic_key`` (``sk-ant-...``), ``openai_key`` (``sk-...``, ``sk-proj-...``;
-  20+ characters with a digit), ``stripe_key`` (``sk_live_``, ``rk_live_``,
-  ``sk_test_``, ``rk_test_``), ``github_token`` (``ghp_ gho_ ghs_ ghu_ ghr_``,
-  ``github_pat_``), ``aws_access_key_id`` (``AKIA``/``ASIA`` + 16), ``slack_token``
-  (``xoxa- xoxb- xoxp- xoxr- xoxs-``), ``jwt`` (``eyJ...``.``...``.``...``).
-- ``aws_secret_key``: 40 base64 characters right after ``aws_secret_access_key``
-  / ``SecretAccessKey`` and ``=`` or ``:``.
+- token shapes, one row each in :mod:`agentlog.core.secretshapes`: PEM private
+  keys (real or JSON-escaped newlines, through END or to the end of the body),
+  OpenAI, Anthropic, Stripe, GitHub, GitLab, AWS, Slack, Google (``AIza``,
+  ``GOCSPX-``, ``ya29.``), Hugging Face, npm, PyPI, SendGrid, Twilio, Mailgun,
+  Azure ``AccountKey=``/``SharedAccessKey=``, DigitalOcean, Shopify, Telegram,
+  Databricks, Heroku, Square, age keys, JWTs.
 - ``bearer`` / ``basic``: the credential after the scheme word, which is kept.
   Outside an Authorization header a bearer credential needs 8+ characters with
   a digit (or 20+), and a basic one must decode to ``user:password``.
+- ``url_password``: the password in ``scheme://user:PASS@host`` and in a bare
+  ``user:PASS@host`` (a ``netloc``); user and host stay.
+- ``url_param``: the value of a credential query parameter (``?access_token=``,
+  ``&sig=``, ``X-Amz-Signature``, ``key``, ``code``, ... or any secret name)
+  after ``?`` or ``&``, in a URL or not.
 - ``custom``: a match of a configured ``redact_patterns`` regex.
-- ``name``: the value in ``key=value``, ``key: value`` (line start, or quoted
-  key or value) or ``"key": "value"`` where the key is a secret name; and, in
-  :func:`scrub`, a dict value under a secret-name key. ``None``, booleans,
-  ``null``/``true``/``false`` and values already redacted are left alone.
+- ``name``: the value of a secret-named flag (``--password=X``, ``--api-token X``,
+  ``'--password', 'X'`` in a list's repr); the value in ``key=value``,
+  ``key => value``, ``key: T = value``, ``"key": "value"``, and ``key: value``
+  (mid-sentence too, unless the value is a prose word: ``Invalid token:
+  expected ...``) where the key is a secret name (a two-word name too: ``access
+  key: X``); and ``password X`` (``.netrc``; prose after it is kept, so a
+  value must look like a credential unless the line has ``login``/``machine``).
+  The value of a key that is not secret is scanned again (a URL in a message).
+  ``None``, booleans, ``null``/``true``/``false`` and markers are left alone.
+- ``key_body``: a line that is only a long base64 run (a PEM body whose BEGIN
+  line was cut off, a key in a diff hunk), with its short neighbours.
+
+Secret names: :mod:`agentlog.core.secretnames`, plus configured ``redact_names``
+(normalised, as substrings).
 
 :func:`redact_prefix` is for the first characters of a longer string (the call
 trail keeps 16): a cut-off secret too short for its full pattern is caught by
 how it starts.
-
-Secret names (:func:`is_secret_name`): the name is normalised (camelCase split,
-``-``, ``.`` and spaces become ``_``, lower-cased) into ``_``-separated segments.
-It is secret if it contains ``password``/``passwd``/``passphrase``, ``secret``
-(not ``secretary``/``secretariat``), ``credential``, ``cookie``, ``api_key``/
-``apikey``, ``private_key``/``privatekey``, ``session_id``/``sessionid``/
-``session_key``/``sessid``, or any configured ``redact_names`` entry
-(normalised, as a substring); or if a segment is ``pwd``; is ``auth``,
-``authorization``/``authorisation``, ``auth`` + ``token``/``key``/``header``, or
-ends in ``auth`` (``basicauth``; but not ``oauth``); or ends in ``token``
-(``csrftoken``) unless the next segment says it is metadata about tokens
-(``token_count``, ``token_ids``, ``token_url``, ...). So ``tokens``,
-``max_tokens``, ``tokenize``, ``author``, ``authority``, ``authenticate``,
-``oauth_provider``, ``session``, ``key`` and ``keyboard`` are not secret names.
 """
 
 from __future__ import annotations
@@ -52,8 +49,11 @@ import binascii
 import os
 import re
 from collections.abc import Callable, Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
+
+from agentlog.core.secretnames import CWD_NAMES, function_returns_secret, name_is_secret, normalise
+from agentlog.core.secretshapes import SECRET_STARTS, SHAPES, Shape
 
 MARKER_PREFIX = "[REDACTED:"
 MARKER_RE = re.compile(r"\[REDACTED:[a-z_]+(?::[A-Za-z0-9_]+)?\]")
@@ -62,7 +62,12 @@ MIN_ENV_VALUE_CHARS = 8
 ENV_NEVER = frozenset({"PWD", "OLDPWD"})
 # Values of secret-sounding variables that are settings, not secrets (AUTH_MODE=disabled).
 ENV_SETTING_WORDS = frozenset({"disabled", "enabled", "required", "optional", "default", "password", "insecure"})
-LINE_PREFIX_CHARS = 16  # how far before a "key:" to look for the start of its line
+# The longest secret the rules see whole: text is redacted this far past a cut before it is cut.
+REDACT_SLACK_CHARS = 4096
+MAX_REDACT_WINDOW_CHARS = 1 << 20
+MIN_BODY_LINE_CHARS = 40  # a base64-only line this long (up to 128) is key material
+PEM_LINE_CHARS = (64, 70, 76)  # body line lengths of PEM, OpenSSH and MIME base64
+MIN_ENV_PREFIX_CHARS = 4  # redact_prefix: a cut-off run this long that starts a secret env value
 
 
 def marker(kind: str) -> str:
@@ -72,96 +77,171 @@ def marker(kind: str) -> str:
 
 # ---------------------------------------------------------------- secret names
 
-_CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_SEPARATORS_RE = re.compile(r"[\s.\-]+")
-_NAME_SUBSTRING_RE = re.compile(
-    r"passw(?:or)?d|passphrase|secret(?!ar)|credential|cookie"
-    r"|api_?keys?(?:_|$)|private_?keys?(?:_|$)|session_?(?:id|key)s?(?:_|$)|sessid"
-)
-_AUTH_SEGMENTS = frozenset({"auth", "authorization", "authorisation", "authtoken", "authkey", "authheader"})
-# A segment after "token" that makes the name describe tokens rather than hold one.
-_TOKEN_METADATA = frozenset(
-    {
-        "count", "counts", "len", "length", "limit", "limits", "budget", "usage", "used",
-        "id", "ids", "idx", "index", "type", "types", "total", "url", "uri", "endpoint",
-        "expiry", "expires", "expiration", "ttl",
-    }
-)  # fmt: skip
-
-
-def _normalise(name: str) -> str:
-    return _SEPARATORS_RE.sub("_", _CAMEL_RE.sub("_", name.strip())).lower()
-
-
-def _segments_secret(segments: list[str]) -> bool:
-    for i, seg in enumerate(segments):
-        if seg == "pwd" or seg in _AUTH_SEGMENTS:
-            return True
-        if seg.endswith("auth") and seg != "oauth":
-            return True
-        if seg.endswith("token"):
-            following = segments[i + 1] if i + 1 < len(segments) else ""
-            if following not in _TOKEN_METADATA:
-                return True
-    return False
-
 
 @lru_cache(maxsize=4096)
 def _is_secret_name(name: str) -> bool:
-    norm = _normalise(name)
-    if _NAME_SUBSTRING_RE.search(norm):
-        return True
-    if any(extra in norm for extra in _config_names()):
-        return True
-    return _segments_secret([s for s in norm.split("_") if s])
+    return name_is_secret(name, _config_names())
 
 
 def is_secret_name(name: str) -> bool:
-    """True if a variable, key or header called ``name`` likely holds a secret."""
+    """True if a variable, key, header or flag called ``name`` likely holds a secret."""
     return isinstance(name, str) and bool(name) and _is_secret_name(name)
+
+
+def is_secret_function(name: str) -> bool:
+    """True if a function called ``name`` likely returns a secret (``get_token``, ``read_password``).
+
+    ``check_password``, ``hash_password``, ``count_tokens`` and ``tokenize`` do not.
+    """
+    return isinstance(name, str) and bool(name) and function_returns_secret(name, _config_names())
+
+
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_NAME_CHARS = _WORD_CHARS | frozenset("0123456789_.-")
+MAX_NAME_CHARS = 64
+
+
+def _word_before(text: str, end: int, chars: frozenset[str], floor: int = 0) -> int:
+    """Start of the run of ``chars`` ending at ``end`` (at most MAX_NAME_CHARS long)."""
+    start, low = end, max(floor, end - MAX_NAME_CHARS)
+    while start > low and text[start - 1] in chars:
+        start -= 1
+    return start
+
+
+def _two_word_secret(text: str, start: int, name: str) -> bool:
+    """``access key``, ``api token``: the word before ``name`` (at ``start``) and ``name`` make a secret name."""
+    if start < 3 or text[start - 1] not in " \t" or name in CWD_NAMES:
+        return False
+    begin = _word_before(text, start - 1, _WORD_CHARS)
+    word = text[begin : start - 1]
+    return len(word) >= 2 and word.lower() not in _PROSE_WORDS and is_secret_name(f"{word}_{name}")
 
 
 # --------------------------------------------------------------- value shapes
 
-_TOKEN_CHARS = r"[A-Za-z0-9_\-]"
 _AUTH_SCHEMES = ("bearer", "basic", "token", "digest")
 _NON_VALUES = frozenset({"none", "null", "nil", "true", "false", "undefined"})
+# Words after "password:" / "token:" that continue a sentence rather than give a value.
+_PROSE_WORDS = frozenset(
+    {
+        "a", "an", "the", "is", "was", "are", "were", "be", "been", "being", "not", "no", "none", "empty",
+        "missing", "invalid", "required", "expected", "must", "should", "cannot", "can", "will", "would", "may",
+        "might", "has", "have", "had", "did", "does", "do", "it", "this", "that", "these", "those", "your",
+        "my", "our", "their", "his", "her", "its", "yes", "ok", "changed", "updated", "reset", "rejected",
+        "accepted", "denied", "failed", "error", "mismatch", "incorrect", "wrong", "bad", "unknown", "expired",
+        "revoked", "malformed", "too", "short", "long", "found", "given", "provided", "set", "unset", "needed",
+        "needs", "need", "for", "of", "to", "in", "on", "at", "by", "with", "without", "from", "and", "or",
+        "but", "if", "please", "enter", "use", "see", "via", "here", "there", "when", "while", "after",
+        "before", "into", "as", "so", "than", "then", "disabled", "enabled", "optional", "default", "insecure",
+        "hidden", "redacted", "masked", "secret", "protected", "changeme", "prompt", "stored",
+        "saved", "sent", "received", "generated", "refreshed", "checking", "verified", "valid"
+    }
+)  # fmt: skip
+_QUERY_NAMES = frozenset(
+    {
+        "access_token", "refresh_token", "id_token", "token", "auth", "auth_token", "authorization", "api_key",
+        "apikey", "api-key", "key", "client_secret", "client_assertion", "code", "code_verifier", "password",
+        "passwd", "pwd", "pass", "pw", "secret", "sig", "signature", "hmac", "session", "sessionid", "sid",
+        "jwt", "assertion", "ticket", "otp", "private_token", "access_key", "secret_key", "x-amz-signature",
+        "x-amz-credential", "x-amz-security-token", "awsaccesskeyid", "x-goog-signature", "x-goog-credential",
+        "googleaccessid", "samlresponse", "samlrequest"
+    }
+)  # fmt: skip
 
-_PRIVATE_KEY_RE = re.compile(
-    r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----"
-    r"(?:[A-Za-z0-9+/=\s:,.]|-(?!----))*"
-    r"(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----)?"
-)
-_URL_PASSWORD_RE = re.compile(
-    r"(?<![A-Za-z0-9+.\-])([A-Za-z][A-Za-z0-9+.\-]{0,30}://[^\s:/?#@]{0,256}:)"
-    r"([^\s/?#@]{1,256})(?=@)"
-)
-_ANTHROPIC_RE = re.compile(rf"(?<![A-Za-z0-9_\-])sk-ant-{_TOKEN_CHARS}{{20,}}")
-_OPENAI_RE = re.compile(rf"(?<![A-Za-z0-9_\-])sk-{_TOKEN_CHARS}{{20,}}")
-_STRIPE_RE = re.compile(r"(?<![A-Za-z0-9])[sr]k_(?:live|test)_[A-Za-z0-9]{16,}")
-_GITHUB_RE = re.compile(r"(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})")
-_AWS_KEY_ID_RE = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
-_AWS_SECRET_RE = re.compile(
-    r"((?:aws_?)?secret_?access_?key[\"']?\s{0,8}[:=]\s{0,8}[\"']?)"
-    r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])",
-    re.IGNORECASE,
-)
-_SLACK_RE = re.compile(r"(?<![A-Za-z0-9])xox[abprs]-[A-Za-z0-9\-]{10,}")
-_JWT_RE = re.compile(rf"(?<![A-Za-z0-9_\-])eyJ{_TOKEN_CHARS}{{8,}}\.{_TOKEN_CHARS}{{8,}}\.{_TOKEN_CHARS}*")
-_SCHEME_RE = re.compile(r"(?<![A-Za-z0-9])(bearer|basic)(\s+)([A-Za-z0-9._~+/=\-]{8,})", re.I)
-_ASSIGNMENT_RE = re.compile(
-    r"(?P<key>(?<![\w.\-])[A-Za-z_][\w.\-]{0,63})"
-    r"(?P<kq>[\"']?)"
-    r"(?P<sep>(?:\s{0,8}:\s{0,8}[A-Za-z_][\w.\[\]| ]{0,40}?\s{0,8}=(?![=>])|\s{0,8}(?:=>|=(?!=)|:(?![:=/])))\s{0,8})"
-    r"(?P<sp>(?:[rbuf]{1,2}(?=[\"']))?)"  # a string prefix: b"...", rb'...', f"..."
-    r"(?P<value>\"(?:[^\"\\\n]|\\.){0,4096}\"|'(?:[^'\\\n]|\\.){0,4096}'"
-    r"|(?:(?:bearer|basic|token|digest)[ \t]+)?[^\s\"',;&}\])]{1,4096})",
-    re.IGNORECASE,
+_NAME_TRIGGERS = ("pass", "pw", "secret", "token", "auth", "key", "credential", "cookie", "sess")
+
+# An annotated assignment's separator, ": T = " (a type: T, T[...], T | U; not "password: hunter2 url=").
+_ANNOTATED = (
+    r"\s{0,8}:\s{0,8}[A-Za-z_][\w.]{0,40}(?:\[[\w.\[\]|, ]{0,40}\])?"
+    r"(?:\s{0,2}\|\s{0,2}[A-Za-z_][\w.]{0,40}(?:\[[\w.\[\]|, ]{0,40}\])?){0,3}\s{0,8}=(?![=>])|"
 )
 
+# Patterns, compiled on first use (``import agentlog`` never pays for them).
+_PATTERNS = {
+    "url_password": r"([A-Za-z](?<![A-Za-z0-9+.\-][A-Za-z])[A-Za-z0-9+.\-]{0,30}://[^\s:/?#@\[\]]{0,256}:)([^\s/?#@]{1,256})(?=@)",
+    "userinfo": (
+        r"([A-Za-z](?<![\w.\-+:/@%\\][A-Za-z])(?<!mailto)[\w.\-~%+]{0,63}:)([^\s:/?#@'\"\[\](){}<>,;\\]{2,256})"
+        r"(?=@[A-Za-z0-9][A-Za-z0-9.\-]{0,252}(?::\d{1,5})?(?:[/\s'\"?#,;:)\]]|$))"
+    ),
+    "query": r"([A-Za-z](?<=[?&][A-Za-z])[\w.\-]{0,40}=)([^&#\s\"'<>;]{1,4096})",
+    "scheme": r"(b(?<![A-Za-z0-9]b)(?:earer|asic))(\s+)([A-Za-z0-9._~+/=\-]{8,})",
+    "flag": (
+        r"-(?<![\w\-]-)-?(?P<flag>[A-Za-z][\w\-]{1,40})"
+        r"(?P<sep>=|[ \t]+|['\"],[ \t]*[bB]?['\"])(?P<value>(?![-=])[^\s\"',]{1,4096})"
+    ),
+    # Matched only where a name trigger was found (see _sub_names).
+    "assignment": (
+        r"(?P<key>(?<![\w.\-\[/])[A-Za-z_][\w.\-]{0,63})"
+        r"(?P<kq>[\"']?)"
+        r"(?P<sep>(?:" + _ANNOTATED + r"\s{0,8}(?:=>|=(?!=)|:(?![:=/])))[ \t]{0,8})"
+        r"(?P<sp>(?:[rbuf]{1,2}(?=[\"']))?)"  # a string prefix: b"...", rb'...', f"..."
+        r"(?P<value>\"(?:[^\"\\\n]|\\.){0,4096}\"|'(?:[^'\\\n]|\\.){0,4096}'"
+        r"|(?:(?:bearer|basic|token|digest)[ \t]+)?[^\s\"',;&}\])]{1,4096})"
+    ),
+    # an annotation: T, T[...], T | U where T is a builtin or a capitalised name (not "hunter2")
+    "type_like": (
+        r"\s*(?:(?:str|int|bytes|bool|float|dict|list|tuple|set|frozenset|object|type|None|[A-Z][A-Za-z_.]*)"
+        r"(?:\[[\w.\[\]|, ]*\])?\s*\|?\s*)+"
+    ),
+    # "password hunter2" (.netrc, prose): only strong names, the value checked in Python.
+    "spaced": (
+        r"(?<![A-Za-z0-9])(?P<key>passw(?:or)?d|passphrase|pwd|secret|token|key|credentials?)(?![A-Za-z0-9])"
+        # a lower-case word is prose (netrc's mixed-case ones are checked in Python)
+        r"[ \t]{1,4}(?P<value>(?-i:(?=[^\s]*[^a-z\s]))[^\s\"',;()\[\]{}<>]{4,256})"
+    ),
+    "tail_run": r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-+/.]+$",
+    "tail_scheme": r"(?<![A-Za-z0-9])(?:bearer|basic)\s+$",
+    "netrc": r"(?:^|\s)(?:machine|login|default)\s",
+    # .netrc: "machine h login u password X" on one line, or "password X" alone on its line
+    "netrc_password": (
+        r"(?:\b(?:machine|default|login)\b[^\n]{0,256}?[ \t]|^[ \t]*)(?:password|passwd|account)[ \t]+"
+        r"(?P<value>[^\s]{1,256})"
+    ),
+    "next_word": r"[ \t]+([a-z]+)\b",
+    "base64_run": r"[A-Za-z0-9+/]{40,}",
+    "body_line": r"[ \t+\-\"'>|]*([A-Za-z0-9+/]{4,128}={0,2})[ \t\"',]*(?:\\n)?[ \t\"',]*",
+    "escaped_body": (
+        r"[A-Za-z0-9+/](?<![A-Za-z0-9+/][A-Za-z0-9+/])[A-Za-z0-9+/]{39,127}={0,2}"
+        r"(?:\\n[A-Za-z0-9+/]{2,128}={0,2})+(?:\\n)?"
+    ),
+}
+_IGNORE_CASE = frozenset({"scheme", "assignment", "spaced", "flag", "tail_scheme", "plain_assignment"})
+_MULTILINE = frozenset({"netrc_password"})
 
-def _looks_random(token: str) -> bool:
-    return any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
+
+class _Compiled(NamedTuple):
+    """Every pattern of this module, compiled once."""
+
+    url_password: re.Pattern[str]
+    userinfo: re.Pattern[str]
+    query: re.Pattern[str]
+    scheme: re.Pattern[str]
+    flag: re.Pattern[str]
+    assignment: re.Pattern[str]
+    spaced: re.Pattern[str]
+    type_like: re.Pattern[str]
+    plain_assignment: re.Pattern[str]
+    tail_run: re.Pattern[str]
+    tail_scheme: re.Pattern[str]
+    netrc: re.Pattern[str]
+    netrc_password: re.Pattern[str]
+    next_word: re.Pattern[str]
+    base64_run: re.Pattern[str]
+    body_line: re.Pattern[str]
+    escaped_body: re.Pattern[str]
+
+
+# The assignment pattern without its annotated form: "password: X | token=Y" is two assignments.
+_PATTERNS["plain_assignment"] = _PATTERNS["assignment"].replace(_ANNOTATED, "")
+
+
+@cache
+def _rx() -> _Compiled:
+    def flags(name: str) -> int:
+        return (re.IGNORECASE if name in _IGNORE_CASE else 0) | (re.MULTILINE if name in _MULTILINE else 0)
+
+    return _Compiled(**{name: re.compile(p, flags(name)) for name, p in _PATTERNS.items()})
 
 
 def _is_basic_credential(credential: str) -> bool:
@@ -181,21 +261,65 @@ def _replace_scheme(match: re.Match[str]) -> str:
     return f"{scheme}{space}{marker(scheme.lower())}" if ok else match.group()
 
 
-def _replace_assignment(match: re.Match[str]) -> str:
-    key, key_quote, value = match.group("key", "kq", "value")
-    text, start = match.string, match.start()
-    newline = text.rfind("\n", max(0, start - LINE_PREFIX_CHARS), start)
-    at_line_start = (newline >= 0 or start <= LINE_PREFIX_CHARS) and not text[newline + 1 : start].strip(" \t+-#>\"'")
-    quoted = value[:1] in "\"'"
-    sep = match.group("sep")
-    if ":" in sep and "=" in sep and not is_secret_name(key):
-        # "error: password=x" is not an annotated assignment to `error`: look again after the colon.
-        cut = match.start("sep") - start + sep.index(":") + 1
-        return match.group()[:cut] + _ASSIGNMENT_RE.sub(_replace_assignment, match.group()[cut:])
-    colon_only = ":" in sep and "=" not in sep
-    # "Invalid token: expected ..." is prose; a colon counts at line start or with quotes.
-    if (colon_only and not (key_quote or quoted or at_line_start)) or not is_secret_name(key):
+def _replace_query(match: re.Match[str]) -> str:
+    name_eq, value = match.groups()
+    name = name_eq[:-1]
+    if value.startswith(MARKER_PREFIX) or not (name.lower() in _QUERY_NAMES or is_secret_name(name)):
         return match.group()
+    return name_eq + marker("url_param")
+
+
+def _replace_netrc(match: re.Match[str]) -> str:
+    value = match.group("value")
+    if value.startswith(MARKER_PREFIX):
+        return match.group()
+    return match.group()[: match.start("value") - match.start()] + marker("name")
+
+
+def _replace_flag(match: re.Match[str]) -> str:
+    spaced = match.group("sep").isspace()
+    if spaced and not match.group().startswith("--"):
+        return match.group()  # "-TOKEN = None" in a diff is a removed line, not a flag
+    if not is_secret_name(match.group("flag")) or match.group("value").startswith(MARKER_PREFIX):
+        return match.group()
+    return match.group()[: match.start("value") - match.start()] + marker("name")
+
+
+def _is_prose(value: str, text: str, end: int) -> bool:
+    """``value`` (ending at ``end`` in text) reads as a word of a sentence, not a credential."""
+    word = value.strip("(\"'[").rstrip(".,;:!?)")
+    if not word.isalpha():
+        return False
+    if word.lower() in _PROSE_WORDS:
+        return True
+    return word.islower() and _rx().next_word.match(text, end) is not None
+
+
+def _credential_like(value: str) -> bool:
+    """A bare word after ``password`` is a credential only if it has a digit, a symbol or inner capitals."""
+    word = value.rstrip(".,;:!?)")
+    if len(word) < 4 or word.lower() in _PROSE_WORDS or word.startswith(("/", "./", "~", "$", "%", "<", "{")):
+        return False
+    return any(c.isdigit() for c in word) or not word.isalnum() or any(c.isupper() for c in word[1:])
+
+
+def _line_start(text: str, pos: int) -> int:
+    return text.rfind("\n", 0, pos) + 1
+
+
+def _secret_key_at(text: str, start: int, key: str) -> bool:
+    return is_secret_name(key) or _two_word_secret(text, start, key)
+
+
+def _assignment_value(match: re.Match[str]) -> str | None:
+    """The replacement of the value of an assignment to a secret name, or None to keep it."""
+    key, key_quote, sep, value = match.group("key", "kq", "sep", "value")
+    text, start = match.string, match.start()
+    if (":" in sep and "=" in sep and not is_secret_name(key)) or not _secret_key_at(text, start, key):
+        return None  # "error: password=x" is not an annotated assignment to `error`: the rescan finds it
+    quoted = value[:1] in "\"'"
+    if ":" in sep and "=" not in sep and not (key_quote or quoted) and _is_prose(value, text, match.end("value")):
+        return None  # "Invalid token: expected three segments"
     inner = value[1:-1] if quoted and len(value) >= 2 else value
     kind = "name"
     prefix = ""
@@ -204,21 +328,105 @@ def _replace_assignment(match: re.Match[str]) -> str:
         prefix, inner = f"{head} ", rest.strip()
         if head.lower() in ("bearer", "basic"):
             kind = head.lower()
-    if not inner or inner.lower() in _NON_VALUES or inner.startswith(MARKER_PREFIX):
-        return match.group()
+    bare = inner.rstrip(".,;:!?)")
+    if not any(c.isalnum() for c in bare) or bare.lower() in _NON_VALUES or inner.startswith(MARKER_PREFIX):
+        return None  # "password: ->", "password=None."
     redacted = prefix + marker(kind)
-    if quoted:
-        redacted = value[0] + redacted + value[0]
-    return match.group()[: match.start("value") - match.start()] + redacted
+    return value[0] + redacted + value[0] if quoted else redacted
 
 
-def _sub_fixed(pattern: re.Pattern[str], kind: str) -> Callable[[str], str]:
-    replacement = marker(kind)
-    return lambda text: pattern.sub(replacement, text)
+def _spaced_value(match: re.Match[str]) -> str | None:
+    """The replacement for ``password X``, or None when X is prose or the name is not secret."""
+    text, value = match.string, match.group("value")
+    key_start = match.start("key")
+    name_start = _word_before(text, key_start, _NAME_CHARS)
+    name = text[name_start : match.end("key")]
+    if not _secret_key_at(text, name_start, name) or value.startswith(MARKER_PREFIX):
+        return None
+    if value.lower() in _NON_VALUES or _is_prose(value, text, match.end("value")):
+        return None
+    netrc = _rx().netrc.search(text, _line_start(text, key_start), key_start) is not None
+    return marker("name") if netrc or _credential_like(value) else None
 
 
-def _sub_openai(text: str) -> str:
-    return _OPENAI_RE.sub(lambda m: marker("openai_key") if _looks_random(m.group()[3:]) else m.group(), text)
+def _annotation_is_not_a_type(match: re.Match[str]) -> bool:
+    """``password: hunter2 | token=x`` matched as an annotated assignment; its "type" is not one."""
+    sep = match.group("sep")
+    if ":" not in sep or "=" not in sep:
+        return False
+    annotation = sep[sep.index(":") + 1 : sep.rindex("=")]
+    return _rx().type_like.fullmatch(annotation) is None
+
+
+def _name_match(text: str, hit: int, floor: int) -> tuple[re.Match[str] | None, str | None, int]:
+    """At a name trigger found at ``hit``: the assignment to the name around it, or ``password X``;
+    (match, replacement of its value or None, end of the name)."""
+    rx = _rx()
+    start = _word_before(text, hit, _NAME_CHARS, floor)
+    while start < hit and not (text[start].isalpha() or text[start] == "_"):
+        start += 1  # a name starts with a letter or "_"
+    end, stop = hit, min(len(text), hit + MAX_NAME_CHARS)
+    while end < stop and text[end] in _NAME_CHARS:
+        end += 1
+    if not _secret_key_at(text, start, text[start:end]):
+        return None, None, end  # most names found by a trigger: keyboard, tokens, author
+    found = rx.assignment.match(text, start)
+    if found is not None and _annotation_is_not_a_type(found):
+        found = rx.plain_assignment.match(text, start)
+    if found is not None and found.end("key") > hit:
+        return found, _assignment_value(found), end
+    found = rx.spaced.match(text, hit)
+    if found is not None:
+        return found, _spaced_value(found), end
+    return None, None, end
+
+
+def _sub_names(finder: re.Pattern[str], text: str) -> str:
+    """Replace secret values after secret names. Only names holding a trigger are tried; after a
+    name that is not secret the scan goes on right after it, so a secret inside its value (a URL,
+    ``msg="password=x"``) is found."""
+    parts: list[str] = []
+    last = pos = 0
+    while (hit := finder.search(text, pos)) is not None:
+        found, replacement, name_end = _name_match(text, hit.start(), last)
+        if found is None or replacement is None:
+            pos = max(hit.start() + 1, name_end)
+            continue
+        start, end = found.span("value")
+        parts += (text[last:start], replacement)
+        last = pos = end
+    if not parts:
+        return text
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def _strong_body(body: str) -> bool:
+    """A long base64 run with upper, lower and digits, and a symbol or a PEM line length."""
+    if len(body.rstrip("=")) < MIN_BODY_LINE_CHARS:
+        return False
+    mixed = any(c.isupper() for c in body) and any(c.islower() for c in body) and any(c.isdigit() for c in body)
+    return mixed and (any(c in "+/=" for c in body) or len(body) in PEM_LINE_CHARS)
+
+
+def _sub_body_lines(text: str) -> str:
+    """Base64-only lines of key material (and a short line next to one) become ``key_body``."""
+    rx = _rx()
+    if rx.base64_run.search(text) is None:
+        return text
+    text = rx.escaped_body.sub(marker("key_body"), text)
+    lines = text.splitlines(keepends=True)
+    bodies = [rx.body_line.fullmatch(line.rstrip("\r\n")) for line in lines]
+    strong = [m is not None and _strong_body(m.group(1)) for m in bodies]
+    changed = False
+    for i, found in enumerate(bodies):
+        near = (i > 0 and strong[i - 1]) or (i + 1 < len(lines) and strong[i + 1])
+        if found is None or not (strong[i] or near):
+            continue
+        line = lines[i]
+        lines[i] = line[: found.start(1)] + marker("key_body") + line[found.end(1) :]
+        changed = True
+    return "".join(lines) if changed else text
 
 
 # ------------------------------------------------------------------- the rules
@@ -234,25 +442,61 @@ class _Pass(NamedTuple):
 class _Rules(NamedTuple):
     env_values: tuple[tuple[str, str], ...]  # (value, marker), longest value first
     passes: tuple[_Pass, ...]
+    lines_passes: tuple[_Pass, ...]  # the same, but a PEM block keeps its line count
 
 
-_NAME_TRIGGERS = ("pass", "pwd", "secret", "token", "auth", "key", "credential", "cookie", "sess")
-_SHAPE_PASSES = (
-    _Pass(("-----begin",), _sub_fixed(_PRIVATE_KEY_RE, "private_key")),
-    _Pass(("://",), lambda t: _URL_PASSWORD_RE.sub(rf"\1{marker('url_password')}", t)),
-    _Pass(("sk-ant-",), _sub_fixed(_ANTHROPIC_RE, "anthropic_key")),
-    _Pass(("sk-",), _sub_openai),
-    _Pass(("k_live_", "k_test_"), _sub_fixed(_STRIPE_RE, "stripe_key")),
-    _Pass(
-        ("ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_"),
-        _sub_fixed(_GITHUB_RE, "github_token"),
-    ),
-    _Pass(("akia", "asia"), _sub_fixed(_AWS_KEY_ID_RE, "aws_access_key_id")),
-    _Pass(("secret",), lambda t: _AWS_SECRET_RE.sub(rf"\1{marker('aws_secret_key')}", t)),
-    _Pass(("xox",), _sub_fixed(_SLACK_RE, "slack_token")),
-    _Pass(("eyj",), _sub_fixed(_JWT_RE, "jwt")),
-    _Pass(("bearer", "basic"), lambda t: _SCHEME_RE.sub(_replace_scheme, t)),
-)
+
+
+@cache
+def _shape_pattern(shape: Shape) -> re.Pattern[str]:
+    """A shape's pattern, compiled the first time a text holds one of its triggers."""
+    return re.compile(shape.pattern, re.IGNORECASE if shape.ignore_case else 0)
+
+
+def _shape_pass(shape: Shape, keep_lines: bool) -> _Pass:
+    replacement = marker(shape.kind)
+
+    def replace(match: re.Match[str]) -> str:
+        found = match.group()
+        if shape.needs_digit and not any(c.isdigit() for c in found):
+            return found
+        prefix = match.group(1) if shape.keep_prefix else ""
+        lines = found.count("\n") + 1 if keep_lines else 1
+        return prefix + "\n".join([replacement] * lines)
+
+    return _Pass(shape.triggers, lambda text: _shape_pattern(shape).sub(replace, text))
+
+
+def _fixed_passes() -> tuple[_Pass, ...]:
+    rx = _rx()
+    return (
+        _Pass(("bearer", "basic"), lambda t: rx.scheme.sub(_replace_scheme, t)),
+        _Pass(("://",), lambda t: rx.url_password.sub(rf"\1{marker('url_password')}", t)),
+        _Pass(("@",), lambda t: rx.userinfo.sub(rf"\1{marker('url_password')}", t)),
+        _Pass(("?", "&"), lambda t: rx.query.sub(_replace_query, t)),
+    )
+
+
+def _any_case(literal: str) -> str:
+    """A pattern matching literal in any case, without re.IGNORECASE."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in literal)
+
+
+def _name_passes(triggers: tuple[str, ...]) -> tuple[_Pass, ...]:
+    rx = _rx()
+    # A trigger, the rest of its name, then a separator: ":", "=", or a space before a non-word.
+    # Cases are spelled out and the first characters lead: re then skips ahead fast (6x).
+    firsts = "".join(sorted({re.escape(c) for t in triggers for c in (t[0].lower(), t[0].upper())}))
+    finder = re.compile(
+        f"(?=[{firsts}])(?:{'|'.join(map(_any_case, triggers))})"
+        r"[\w.\-]{0,63}?[\"']?(?:\s{0,8}[:=]|[ \t]{1,4}(?=[^\s]*[^a-z\s]))"
+    )
+    return (
+        _Pass(("-",), lambda t: rx.flag.sub(_replace_flag, t)),
+        _Pass(triggers, lambda t: _sub_names(finder, t)),
+        _Pass(("machine", "default", "login"), lambda t: rx.netrc_password.sub(_replace_netrc, t)),
+        _Pass(("",), _sub_body_lines),
+    )
 
 
 def _plausible_env_secret(name: str, value: str) -> bool:
@@ -303,7 +547,7 @@ def _config_names() -> tuple[str, ...]:
     if _extra_names is None:
         from agentlog.core.config import get_config
 
-        _extra_names = tuple(n for n in map(_normalise, get_config().redact_names) if n)
+        _extra_names = tuple(n for n in map(normalise, get_config().redact_names) if n)
     return _extra_names
 
 
@@ -314,10 +558,14 @@ def _get_rules() -> _Rules:
         from agentlog.core.config import get_config
 
         names = _config_names()
-        triggers = _NAME_TRIGGERS + tuple(max(n.split("_"), key=len) for n in names)
-        assignment = _Pass(triggers, lambda t: _ASSIGNMENT_RE.sub(_replace_assignment, t))
+        triggers = _NAME_TRIGGERS + tuple(t for t in (max(n.split("_"), key=len) for n in names) if t)
         custom = _custom_pass(get_config().redact_patterns)
-        _rules = _Rules(_env_secrets(os.environ.items()), (*_SHAPE_PASSES, *custom, assignment))
+        rest = (*_fixed_passes(), *custom, *_name_passes(triggers))
+        _rules = _Rules(
+            _env_secrets(os.environ.items()),
+            (*(_shape_pass(s, False) for s in SHAPES), *rest),
+            (*(_shape_pass(s, True) for s in SHAPES), *rest),
+        )
     return _rules
 
 
@@ -332,6 +580,21 @@ def reset() -> None:
 # ------------------------------------------------------------------- public API
 
 
+def _redact(text: str, keep_lines: bool) -> str:
+    original = text
+    rules = _get_rules()
+    for value, replacement in rules.env_values:
+        if value in text:
+            text = text.replace(value, replacement)
+    lowered = text.lower()
+    for step in rules.lines_passes if keep_lines else rules.passes:
+        for trigger in step.triggers:  # plain loops: the no-secret path is all `in` checks
+            if trigger in lowered:
+                text = step.apply(text)
+                break
+    return original if text == original else text
+
+
 def redact_text(text: str) -> str:
     """``text`` with every secret-looking substring replaced by its marker.
 
@@ -339,18 +602,69 @@ def redact_text(text: str) -> str:
     """
     if not isinstance(text, str) or not text:
         return text
-    original = text
-    rules = _get_rules()
-    for value, replacement in rules.env_values:
-        if value in text:
-            text = text.replace(value, replacement)
-    lowered = text.lower()
-    for step in rules.passes:
-        for trigger in step.triggers:  # plain loops: the no-secret path is all `in` checks
-            if trigger in lowered:
-                text = step.apply(text)
-                break
-    return original if text == original else text
+    return _redact(text, keep_lines=False)
+
+
+def redact_lines(lines: list[str]) -> list[str]:
+    """Lines redacted together, one output line per input line: a secret spanning lines
+    (a PEM block in source context or a diff) is removed from every line it covers."""
+    if not lines:
+        return []
+    joined = "\n".join(lines)
+    out = _redact(joined, keep_lines=True).split("\n")
+    if len(out) != len(lines):  # a configured pattern ate a newline: line by line then
+        out = [redact_text(line) for line in lines]
+    return out
+
+
+def redact_head(text: str, limit: int) -> str:
+    """``text`` redacted far enough past ``limit`` that its first ``limit`` characters may be shown:
+    redact first, then cut. Reads ``limit + REDACT_SLACK_CHARS`` characters, more when redaction
+    shrank them (at most ``MAX_REDACT_WINDOW_CHARS``). Callers cut the result."""
+    size = limit + REDACT_SLACK_CHARS
+    while True:
+        clean = redact_text(text[:size])
+        if size >= len(text) or size >= MAX_REDACT_WINDOW_CHARS or len(clean) >= limit + REDACT_SLACK_CHARS // 2:
+            return clean
+        size *= 2
+
+
+def redact_cut(text: str, limit: int) -> str:
+    """The first ``limit`` characters of ``text`` once redacted (:func:`redact_head`, then cut)."""
+    return redact_head(text, limit)[:limit]
+
+
+def _tail_kind(head: str, run: str) -> str | None:
+    if _rx().tail_scheme.search(head):
+        return "bearer" if head.rstrip().lower().endswith("bearer") else "basic"
+    for starts, kind in SECRET_STARTS:
+        if run.startswith(starts):
+            return kind
+    if len(run) >= MIN_ENV_PREFIX_CHARS:
+        for value, replacement in _get_rules().env_values:
+            if value.startswith(run):
+                return replacement[len(MARKER_PREFIX) : -1]
+    return None
+
+
+def redact_prefix(text: str) -> str:
+    """:func:`redact_text` for the first characters of a longer string (the rest is unknown).
+
+    A trailing run that starts like a known secret shape (``ghp_``, ``sk-``,
+    ``AKIA``, ``AIza``, ``eyJ``, ...; :data:`agentlog.core.secretshapes.SECRET_STARTS`),
+    follows ``Bearer``/``Basic``, or is the start of a secret environment value
+    becomes a marker, and a ``-----BEGIN`` block is cut from there: what is left
+    of a secret that the cut made too short to match never shows.
+    """
+    text = redact_text(text)
+    begin = text.find("-----BEGIN")
+    if begin >= 0:
+        return text[:begin] + marker("private_key")
+    match = _rx().tail_run.search(text)
+    if match is None:
+        return text
+    kind = _tail_kind(text[: match.start()], match.group())
+    return text if kind is None else text[: match.start()] + marker(kind)
 
 
 def _redact_scalar(value: Any) -> Any:
@@ -394,58 +708,13 @@ def scrub(obj: Any) -> Any:
         return obj
 
 
-# Starts of the shapes above: a cut-off prefix of a longer string cannot match a full
-# pattern (they need 16-40 characters after the start), so a trailing run that begins
-# like one is redacted on its own (:func:`redact_prefix`).
-_SECRET_STARTS = (
-    (("sk-ant-",), "anthropic_key"),
-    (("sk_live_", "sk_test_", "rk_live_", "rk_test_"), "stripe_key"),
-    (("sk-",), "openai_key"),
-    (("ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_"), "github_token"),
-    (("AKIA", "ASIA"), "aws_access_key_id"),
-    (("xoxa-", "xoxb-", "xoxp-", "xoxr-", "xoxs-"), "slack_token"),
-    (("eyJ",), "jwt"),
-)
-_TAIL_RUN_RE = re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-+/.]+$")
-_TAIL_SCHEME_RE = re.compile(r"(?<![A-Za-z0-9])(?:bearer|basic)\s+$", re.I)
-MIN_ENV_PREFIX_CHARS = 4
-
-
-def _tail_kind(head: str, run: str) -> str | None:
-    if _TAIL_SCHEME_RE.search(head):
-        return "bearer" if head.rstrip().lower().endswith("bearer") else "basic"
-    for starts, kind in _SECRET_STARTS:
-        if run.startswith(starts):
-            return kind
-    if len(run) >= MIN_ENV_PREFIX_CHARS:
-        for value, replacement in _get_rules().env_values:
-            if value.startswith(run):
-                return replacement[len(MARKER_PREFIX) : -1]
-    return None
-
-
-def redact_prefix(text: str) -> str:
-    """:func:`redact_text` for the first characters of a longer string (the rest is unknown).
-
-    A trailing run that starts like a known secret shape (``ghp_``, ``sk-``,
-    ``AKIA``, ``eyJ``, ...), follows ``Bearer``/``Basic``, or is the start of a
-    secret environment value becomes a marker, and a ``-----BEGIN`` block is cut
-    from there: what is left of a secret that the cut made too short to match
-    never shows.
-    """
-    text = redact_text(text)
-    begin = text.find("-----BEGIN")
-    if begin >= 0:
-        return text[:begin] + marker("private_key")
-    match = _TAIL_RUN_RE.search(text)
-    if match is None:
-        return text
-    kind = _tail_kind(text[: match.start()], match.group())
-    return text if kind is None else text[: match.start()] + marker(kind)
-
-
 MAX_ARGS = 100
 MAX_ARG_CHARS = 1000
+
+
+def secret_flag(arg: object) -> bool:
+    """True for a command-line flag naming a secret without its value: ``--password``, ``--api-token``."""
+    return isinstance(arg, str) and arg.startswith("-") and "=" not in arg and is_secret_name(arg.lstrip("-"))
 
 
 def redact_argv(argv: list[str]) -> list[str]:
@@ -453,16 +722,12 @@ def redact_argv(argv: list[str]) -> list[str]:
     out: list[str] = []
     hide_next = False
     for arg in argv[:MAX_ARGS]:
-        flag, eq, _ = arg.partition("=")
         if hide_next:
             out.append(marker("name"))
-        elif flag.startswith("-") and is_secret_name(flag.lstrip("-")):
-            out.append(f"{flag}={marker('name')}" if eq else arg)
-            hide_next = not eq
+            hide_next = False
             continue
-        else:
-            out.append(redact_text(arg)[:MAX_ARG_CHARS])
-        hide_next = False
+        out.append(redact_cut(arg, MAX_ARG_CHARS))
+        hide_next = secret_flag(arg)
     if len(argv) > MAX_ARGS:
         out.append(f"...[+{len(argv) - MAX_ARGS} args]")
     return out

@@ -10,26 +10,32 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
+
+from agentlog.core import private
 
 MAX_ERRORS_LOG_BYTES = 1024 * 1024
 _warned: set[str] = set()
 # Where and how loudly to report, pushed by core/config.py whenever the process
 # configuration is set (this module is below config and never imports it). Before
-# that, the data dir comes from the environment alone.
-_data_dir: Path | None = None
+# that, the data dir comes from the environment alone. Paths are strings: pathlib
+# costs an activated process milliseconds (tests/test_import_cost.py).
+_data_dir: str | None = None
 _quiet = False
 _verbose = False
 
 
-def configure(data_dir: Path, quiet: bool, verbose: bool) -> None:
+def configure(data_dir: str | os.PathLike[str], quiet: bool, verbose: bool) -> None:
     """Point errors.log at ``data_dir``; called by core/config.py."""
     global _data_dir, _quiet, _verbose
-    _data_dir, _quiet, _verbose = data_dir, quiet, verbose
+    _data_dir, _quiet, _verbose = os.fspath(data_dir), quiet, verbose
 
 
-def _log_dir() -> Path:
-    return _data_dir or Path(os.environ.get("AGENTLOG_DIR") or ".agentlog").absolute()
+def _log_dir() -> str:
+    return _data_dir or os.path.abspath(os.environ.get("AGENTLOG_DIR") or ".agentlog")
+
+
+def _ignore(_message: str) -> None:
+    """errors.log cannot report on itself."""
 
 
 def report(where: str, exc: BaseException | None = None) -> None:
@@ -37,12 +43,13 @@ def report(where: str, exc: BaseException | None = None) -> None:
     try:
         import traceback
 
-        path = _log_dir() / "errors.log"
+        path = os.path.join(_log_dir(), "errors.log")
         detail = "".join(traceback.format_exception(exc)) if exc is not None else ""
         line = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid={os.getpid()} {where}\n{detail}"
-        if path.exists() and path.stat().st_size > MAX_ERRORS_LOG_BYTES:
-            os.replace(path, path.with_suffix(".log.1"))
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        if os.path.exists(path) and os.lstat(path).st_size > MAX_ERRORS_LOG_BYTES:
+            os.replace(path, path + ".1")
+        # Never through a symlink, only a regular file of ours, tightened to 0600 (quietly: we are the log).
+        fd = private.open_file(path, private.APPEND, _ignore)
         try:
             os.write(fd, line.encode("utf-8", "replace")[:16384])
         finally:

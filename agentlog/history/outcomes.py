@@ -49,7 +49,7 @@ def _target(failure_or_session: Any) -> tuple[str, str]:
 
 def tag_outcome(failure_or_session: Any, outcome: str, note: str | None = None) -> None:
     """Record how a failure or session ended (``fixed``, ``success``, ``wontfix``, ...), with HEAD's commit."""
-    from agentlog.core.redact import redact_text
+    from agentlog.core.redact import redact_cut
     from agentlog.store import append, make_record
     from agentlog.work.git import capture_git_state
 
@@ -58,7 +58,7 @@ def tag_outcome(failure_or_session: Any, outcome: str, note: str | None = None) 
         raise ValueError("tag_outcome: outcome must be a non-empty string")
     fields: dict[str, Any] = {"on": ident, "of": kind, "out": outcome.strip()[:MAX_OUTCOME_CHARS]}
     if note:
-        fields["note"] = redact_text(str(note))[:MAX_NOTE_CHARS]
+        fields["note"] = redact_cut(str(note), MAX_NOTE_CHARS)
     git = capture_git_state()
     if git and git.get("sha"):
         fields["sha"] = git["sha"]

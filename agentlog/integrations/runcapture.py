@@ -19,7 +19,7 @@ from pathlib import Path
 from agentlog.context.builder import load
 from agentlog.context.formats import render
 from agentlog.context.tokencount import count_tokens
-from agentlog.core.redact import redact_text
+from agentlog.core.redact import REDACT_SLACK_CHARS, redact_text
 
 MAX_TIMEOUT_S = 600
 OUTPUT_TAIL_BYTES = 16 * 1024
@@ -54,8 +54,11 @@ def _tail(path: Path, max_tokens: int) -> tuple[str, bool]:
     """The end of the output file, redacted, within ``max_tokens``; and whether it was cut."""
     size = path.stat().st_size
     with path.open("rb") as fh:
-        fh.seek(max(0, size - OUTPUT_TAIL_BYTES))
+        # Redact first, then cut: read a margin before the tail so a secret crossing its start is whole.
+        fh.seek(max(0, size - OUTPUT_TAIL_BYTES - REDACT_SLACK_CHARS))
         text = redact_text(fh.read().decode("utf-8", errors="replace"))
+    if size > OUTPUT_TAIL_BYTES:
+        text = text[-OUTPUT_TAIL_BYTES:]
     lines = text.splitlines()
     cut = size > OUTPUT_TAIL_BYTES
     while lines and count_tokens("\n".join(lines)) > max_tokens:

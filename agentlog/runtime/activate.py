@@ -1,4 +1,13 @@
-"""Turning AgentLog on and off inside a process."""
+"""Turning AgentLog on and off inside a process.
+
+Every activated process runs :func:`install` before its first line, so it does
+only what must happen then: read the options, export them to children, chain the
+crash hooks, start the tracer in calls mode, and note (not write) the session
+start. Whatever is only needed once a record is written (the store, JSON,
+redaction patterns, git state, the session start record) waits for the first
+write or for exit (``core/firstwrite.py``). ``tests/test_import_cost.py`` guards
+what this path imports.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +30,7 @@ def export_to_children(config: Config) -> None:
     for name in EXPORTED_ENV:
         _env_before.setdefault(name, os.environ.get(name))
     os.environ[ACTIVATION_ENV] = "1"
-    os.environ["AGENTLOG_DIR"] = str(config.data_dir)
+    os.environ["AGENTLOG_DIR"] = config.data_path
     os.environ["AGENTLOG_TRACE"] = config.trace
     current_session_id()  # creates AGENTLOG_SESSION if this process started the session
 
@@ -42,13 +51,12 @@ def install(config: Config | None = None) -> bool:
     try:
         # Pin the data dir now: the program may chdir before it fails.
         config = config or get_config()
-        config = config._replace(dir=str(config.data_dir))
+        config = config._replace(dir=config.data_path)
         set_config(config)
         _active = config
         if config.trace == "off":
             return True
         export_to_children(config)
-        _check_data_dir(config)
     except Exception as exc:  # noqa: BLE001 - activation must never break the program
         selflog.report("activate.install", exc)
         return False
@@ -85,19 +93,11 @@ def _start_tracer(config: Config) -> None:
         selflog.warn_once("engine-unavailable", str(exc), loud=True)
 
 
-def _check_data_dir(config: Config) -> None:
-    from agentlog.store.paths import DataDirError, ensure_data_dir
-
-    try:
-        ensure_data_dir(config.data_dir)
-    except DataDirError as exc:
-        selflog.warn_once("data-dir-unwritable", f"{exc}; the program runs, nothing is recorded", loud=True)
-
-
 def _start_session(config: Config) -> None:
+    """The session start record (with git state) is written with the first record, or at exit."""
     from agentlog.work.session import ensure_session_started
 
-    ensure_session_started(list(sys.argv))
+    ensure_session_started(list(sys.argv), defer=True)
 
 
 def _after_fork() -> None:

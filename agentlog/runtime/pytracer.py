@@ -12,11 +12,10 @@ import _thread
 import sys
 import threading
 import time
-from collections.abc import Callable
-from types import CodeType, FrameType
-from typing import Any
+import weakref
 
 from agentlog.runtime.tracer_types import (
+    ENTRY_BYTES,
     K_ARG,
     K_HANDLED,
     K_RAISE,
@@ -33,6 +32,7 @@ from agentlog.runtime.tracer_types import (
     MAX_DEPTH,
     MAX_TUPLE_ITEMS,
     PREFIX_BYTES,
+    RING_START,
     V_BIGINT,
     V_BOOL,
     V_BYTES,
@@ -49,10 +49,19 @@ from agentlog.runtime.tracer_types import (
     ring_capacity,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import CodeType, FrameType
+    from typing import Any
+
 NAME = "python"
 ARGS_SUPPORTED = True  # read through the public frame API, on any version
 STACK_MAX = 1 << 20
 UNWIND_SEARCH = 8
+MAX_OTHER_CODES = 8192  # library-code verdicts cached before the cache is dropped (as in C)
+MAX_TYPES = 4096  # type table entries; values of later new types are summarised as V_VOID (as in C)
+RING_NEVER = 1 << 64
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 MAX_LEN = (1 << LEN_BITS) - 1
 SIZED_TYPES = (list, tuple, dict, set, frozenset)
@@ -62,9 +71,14 @@ _ident = _thread.get_ident
 
 
 class _Thread:
-    """One thread's ring and shadow stack (frames are [code, start, child, idx])."""
+    """One thread's ring and shadow stack (frames are [code, start, child, idx]).
 
-    __slots__ = ("gen", "head", "ident", "mask", "paused", "ring", "stack")
+    The ring grows as in the C engine (``ring_grow`` in src_c/tracer.pyx): it starts
+    at ``RING_START`` entries and doubles when full, within the process's budget.
+    """
+
+    __slots__ = ("__weakref__", "base", "gen", "grow_at", "head", "ident", "mask", "paused", "reduced", "ring",
+                 "stack")  # fmt: skip
 
     def __init__(self, ident: int, capacity: int, gen: int) -> None:
         self.ident = ident
@@ -72,15 +86,19 @@ class _Thread:
         self.ring: list[RawEntry | None] = [None] * capacity
         self.mask = capacity - 1
         self.head = 0
+        self.base = 0  # entries before this one are gone (a resize kept only the newest)
+        self.grow_at = RING_NEVER if capacity >= _capacity else capacity
+        self.reduced = False  # the budget held this ring below the configured size
         self.stack: list[list[Any]] = []
         self.paused = False
 
 
 # Each thread finds its state through a thread-local (idents are reused after a
-# thread ends; a thread-local is not); _states indexes the same objects by ident.
+# thread ends; a thread-local is not); _states indexes the same objects by ident,
+# weakly: a thread's state (and ring) goes when the thread's thread-local does.
 _tls = threading.local()
 _gen = 0  # bumped by configure/release/after_fork: thread states re-create lazily
-_states: dict[int, _Thread] = {}
+_states: weakref.WeakValueDictionary[int, _Thread] = weakref.WeakValueDictionary()
 _codes: dict[CodeType, int] = {}
 _argnames: dict[int, tuple[str, ...]] = {}  # code index -> names of its first MAX_ARGS argument slots
 _typemap: dict[type, int] = {}
@@ -89,6 +107,8 @@ _stats: dict[int, list[int]] = {}  # idx -> [calls, total, self, active]
 _classify: Callable[[CodeType], int] | None = None
 _disable: object = None
 _capacity = 65536
+_budget = (64 << 20) // ENTRY_BYTES  # entries, all rings together
+_other_codes = 0  # library-code verdicts in _codes
 _enabled = False
 _capture_args = False
 
@@ -96,13 +116,63 @@ _capture_args = False
 def _thread_state() -> _Thread:
     st: _Thread | None = getattr(_tls, "st", None)
     if st is None or st.gen != _gen:
-        # A new thread (or session): forget threads that have ended.
-        live = sys._current_frames()
-        for old in [i for i in _states if i not in live]:
-            del _states[old]
         ident = _ident()
-        st = _tls.st = _states[ident] = _Thread(ident, _capacity, _gen)
+        st = _tls.st = _states[ident] = _Thread(ident, min(RING_START, _capacity), _gen)
+        if _ring_total() > _budget:
+            _reclaim(st, _fair_cap())
     return st
+
+
+# ---- ring memory (mirrors the C engine) ---------------------------------------
+
+
+def _ring_total() -> int:
+    return sum(st.mask + 1 for st in list(_states.values()))
+
+
+def _fair_cap() -> int:
+    share = _budget // max(1, len(_states))
+    cap = min(RING_START, _capacity)
+    while cap * 2 <= share and cap * 2 <= _capacity:
+        cap *= 2
+    return cap
+
+
+def _resize(st: _Thread, cap: int) -> None:
+    """Move ``st``'s ring to ``cap`` entries, keeping the newest."""
+    n = min(st.head - st.base, st.mask + 1, cap)
+    ring: list[RawEntry | None] = [None] * cap
+    for i in range(st.head - n, st.head):
+        ring[i & (cap - 1)] = st.ring[i & st.mask]
+    st.ring, st.mask, st.base = ring, cap - 1, st.head - n
+
+
+def _reclaim(me: _Thread, cap: int) -> None:
+    for st in list(_states.values()):
+        if st is not me and st.mask + 1 > cap:
+            _resize(st, cap)
+            st.reduced = True
+            st.grow_at = st.head + cap
+
+
+def _grow(st: _Thread) -> None:
+    """The ring is full: double it if the budget allows, else keep wrapping."""
+    cap = st.mask + 1
+    if cap >= _capacity:
+        st.grow_at = RING_NEVER
+        return
+    allowed = _fair_cap()
+    if cap * 2 <= allowed:
+        if _ring_total() + cap > _budget:
+            _reclaim(st, allowed)
+        if _ring_total() + cap <= _budget:
+            _resize(st, cap * 2)
+            st.grow_at = RING_NEVER if cap * 2 >= _capacity else st.base + cap * 2
+            return
+    st.reduced = True
+    if allowed < cap:
+        _resize(st, allowed)
+    st.grow_at = st.head + st.mask + 1
 
 
 def _state() -> _Thread | None:
@@ -119,11 +189,22 @@ def _code_index(code: CodeType) -> int:
                 idx = _classify(code)
             except Exception:  # noqa: BLE001 - a callback must never raise into user code
                 idx = -1
-        _codes[code] = idx
         if idx >= 0:
             _stats.setdefault(idx, [0, 0, 0, 0])
             _argnames[idx] = _arg_names(code)
+        else:
+            _count_other_code()
+        _codes[code] = idx
     return idx
+
+
+def _count_other_code() -> None:
+    """Bound the library-code verdict cache under code churn: drop it when full."""
+    global _codes, _other_codes
+    _other_codes += 1
+    if _other_codes > MAX_OTHER_CODES:
+        _codes = {code: idx for code, idx in _codes.items() if idx >= 0}
+        _other_codes = 1
 
 
 def _arg_names(code: CodeType) -> tuple[str, ...]:
@@ -136,6 +217,8 @@ def _arg_names(code: CodeType) -> tuple[str, ...]:
 def _type_index(tp: type) -> int:
     idx = _typemap.get(tp)
     if idx is None:
+        if len(_types) >= MAX_TYPES:
+            return -1
         idx = _typemap[tp] = len(_types)
         _types.append(tp)
     return idx
@@ -157,9 +240,12 @@ def _summary(value: object) -> tuple[int, int | float]:
         return V_STR, len(value)  # type: ignore[arg-type]
     if tp is bytes:
         return V_BYTES, len(value)  # type: ignore[arg-type]
+    idx = _type_index(tp)
+    if idx < 0:
+        return V_VOID, 0
     if tp in SIZED_TYPES:
-        return V_SIZED, (_type_index(tp) << LEN_BITS) | min(len(value), MAX_LEN)  # type: ignore[arg-type]
-    return V_OBJ, _type_index(tp)
+        return V_SIZED, (idx << LEN_BITS) | min(len(value), MAX_LEN)  # type: ignore[arg-type]
+    return V_OBJ, idx
 
 
 def _value_entry(kind: int, index: int, value: object) -> RawEntry:
@@ -195,6 +281,8 @@ def _record_value(st: _Thread, vtag: int, value: object) -> None:
 
 
 def _put(st: _Thread, entry: RawEntry) -> None:
+    if st.head == st.grow_at:
+        _grow(st)
     st.ring[st.head & st.mask] = entry
     st.head += 1
 
@@ -259,7 +347,8 @@ def _leave(kind: int, code: CodeType, offset: int, value: object) -> object:
         if idx < 0:
             return None if kind == K_UNWIND else _disable
     if kind == K_UNWIND:
-        vtag, payload = V_EXC, _type_index(type(value))
+        payload = _type_index(type(value))
+        vtag = V_EXC if payload >= 0 else V_VOID
     else:
         vtag, payload = _summary(value)
     _put(st, (now, kind, idx, offset, min(len(st.stack), MAX_DEPTH), vtag, payload, None))
@@ -278,7 +367,7 @@ def _exc_event(kind: int, code: CodeType, offset: int, exc: BaseException) -> ob
     if st is None:
         return None
     tidx = _type_index(type(exc))
-    if kind == K_RAISE and st.head:
+    if kind == K_RAISE and st.head > st.base:
         # RAISE repeats in every frame an exception propagates into: skip it right
         # after the callee's PY_UNWIND of the same type (as the C engine does).
         last = st.ring[(st.head - 1) & st.mask]
@@ -287,44 +376,74 @@ def _exc_event(kind: int, code: CodeType, offset: int, exc: BaseException) -> ob
     depth = len(st.stack)
     if depth and st.stack[-1][0] is code:
         depth -= 1
-    _put(st, (_now(), kind, idx, offset, min(depth, MAX_DEPTH), V_EXC, tidx, None))
+    _put(st, (_now(), kind, idx, offset, min(depth, MAX_DEPTH), V_EXC if tidx >= 0 else V_VOID, tidx, None))
     return None
 
 
+# Each callback runs on top of the program's frame. At the recursion limit its own
+# calls would raise RecursionError here, replacing the program's (PY_UNWIND) or making
+# AgentLog's frame the one that overflows; the event is dropped instead.
 def on_py_start(code: CodeType, offset: int) -> object:
-    return _enter(K_START, code, offset)
+    try:
+        return _enter(K_START, code, offset)
+    except RecursionError:
+        return None
 
 
 def on_py_resume(code: CodeType, offset: int) -> object:
-    return _enter(K_RESUME, code, offset)
+    try:
+        return _enter(K_RESUME, code, offset)
+    except RecursionError:
+        return None
 
 
 def on_py_throw(code: CodeType, offset: int, exc: BaseException) -> object:
-    return _enter(K_THROW, code, offset)
+    try:
+        return _enter(K_THROW, code, offset)
+    except RecursionError:
+        return None
 
 
 def on_py_return(code: CodeType, offset: int, value: object) -> object:
-    return _leave(K_RETURN, code, offset, value)
+    try:
+        return _leave(K_RETURN, code, offset, value)
+    except RecursionError:
+        return None
 
 
 def on_py_yield(code: CodeType, offset: int, value: object) -> object:
-    return _leave(K_YIELD, code, offset, value)
+    try:
+        return _leave(K_YIELD, code, offset, value)
+    except RecursionError:
+        return None
 
 
 def on_py_unwind(code: CodeType, offset: int, exc: BaseException) -> object:
-    return _leave(K_UNWIND, code, offset, exc)
+    try:
+        return _leave(K_UNWIND, code, offset, exc)
+    except RecursionError:
+        return None
 
 
 def on_raise(code: CodeType, offset: int, exc: BaseException) -> object:
-    return _exc_event(K_RAISE, code, offset, exc)
+    try:
+        return _exc_event(K_RAISE, code, offset, exc)
+    except RecursionError:
+        return None
 
 
 def on_reraise(code: CodeType, offset: int, exc: BaseException) -> object:
-    return _exc_event(K_RERAISE, code, offset, exc)
+    try:
+        return _exc_event(K_RERAISE, code, offset, exc)
+    except RecursionError:
+        return None
 
 
 def on_exception_handled(code: CodeType, offset: int, exc: BaseException) -> object:
-    return _exc_event(K_HANDLED, code, offset, exc)
+    try:
+        return _exc_event(K_HANDLED, code, offset, exc)
+    except RecursionError:
+        return None
 
 
 def callbacks() -> dict[str, Callable[..., Any]]:
@@ -343,8 +462,9 @@ def callbacks() -> dict[str, Callable[..., Any]]:
 
 
 def _clear_tables() -> None:
-    global _gen
+    global _gen, _other_codes
     _gen += 1
+    _other_codes = 0
     _states.clear()
     _codes.clear()
     _argnames.clear()
@@ -373,6 +493,7 @@ def release() -> None:
     _enabled = False
     _classify = None
     _clear_tables()
+    _tls.st = None  # the calling thread's ring goes too (other threads' go with their thread-locals)
 
 
 def after_fork() -> None:
@@ -401,7 +522,7 @@ def thread_infos() -> list[ThreadInfo]:
             st.ident,
             st.ident in live,
             st.head,
-            max(0, st.head - st.mask - 1),
+            st.head - _held(st),
             len(st.stack),
             st.stack[-1][3] if st.stack else -1,
         )
@@ -414,7 +535,7 @@ def entries(ident: int, max_calls: int) -> tuple[list[RawEntry], int, int]:
     st = _states.get(ident)
     if st is None:
         return [], 0, 0
-    n = min(st.head, st.mask + 1)
+    n = _held(st)
     start, calls = st.head, 0
     while start > st.head - n:
         start -= 1
@@ -425,6 +546,29 @@ def entries(ident: int, max_calls: int) -> tuple[list[RawEntry], int, int]:
                 break
     out = [st.ring[i & st.mask] for i in range(start, st.head)]
     return [e for e in out if e is not None], st.head, st.head - n
+
+
+def _held(st: _Thread) -> int:
+    """Entries the ring holds now (the newest ones)."""
+    return min(st.head - st.base, st.mask + 1)
+
+
+def set_ring_budget(budget_bytes: int) -> None:
+    """Bound all rings together to ``budget_bytes`` (counted in ``ENTRY_BYTES`` entries)."""
+    global _budget
+    _budget = max(0, budget_bytes) // ENTRY_BYTES
+
+
+def ring_info(ident: int) -> tuple[int, bool]:
+    """(entries the thread's ring can hold now, whether the budget held it below ring_size)."""
+    st = _states.get(ident)
+    return (0, False) if st is None else (st.mask + 1, st.reduced)
+
+
+def memory() -> tuple[int, int, int, int, int]:
+    """(ring bytes counted as C entries, rings, budget bytes, library-code verdicts cached, user codes)."""
+    return (_ring_total() * ENTRY_BYTES, len(_states), _budget * ENTRY_BYTES, _other_codes,
+            len(_codes) - _other_codes)  # fmt: skip
 
 
 def profile() -> list[tuple[int, int, int, int]]:

@@ -16,16 +16,20 @@ redacted descriptors from :class:`agentlog.capture.describe.Describer`.
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
-import threading
 import time
-from collections import deque
-from collections.abc import Callable
-from types import CodeType, FrameType
-from typing import Any, overload
+from types import CodeType
 
 from agentlog.core import selflog
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # calls-mode activation imports this module: no collections, types, typing
+    from collections import deque
+    from collections.abc import Callable
+    from types import FrameType
+    from typing import Any, overload
 
 TOOL_NAME = "agentlog-trace"
 DEFAULT_MAX_CALLS = 20
@@ -35,31 +39,36 @@ MAX_OPEN_CALLS = 1024  # calls started but not finished, per function (deep recu
 class _Spec:
     """One decorated function: its options and its last calls."""
 
-    __slots__ = ("args", "calls", "code", "open", "result", "total")
+    __slots__ = ("args", "calls", "code", "open", "result", "secret_result", "total")
 
     def __init__(self, code: CodeType, max_calls: int, args: bool, result: bool) -> None:
         self.code = code
         self.args = args
         self.result = result
+        self.secret_result = False  # its name says it returns a secret (get_token): set when armed
+        from collections import deque
+
         self.calls: deque[dict[str, Any]] = deque(maxlen=max(1, max_calls))
         self.open: dict[int, dict[str, Any]] = {}  # id(frame) -> call in progress
         self.total = 0
 
 
 _specs: dict[CodeType, _Spec] = {}
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 _tool: int | None = None
 _wanted = False  # the tracer runs: claim a tool id as soon as a function is decorated
 _describer: Any = None
 _c_filter: Any = None  # agentlog._tracer when it filters PY_UNWIND for us
 
 
-@overload
-def trace[F: Callable[..., Any]](fn: F, /) -> F: ...
-@overload
-def trace[F: Callable[..., Any]](
-    fn: None = None, /, *, max_calls: int = DEFAULT_MAX_CALLS, args: bool = True, result: bool = True
-) -> Callable[[F], F]: ...
+if TYPE_CHECKING:
+
+    @overload
+    def trace[F: Callable[..., Any]](fn: F, /) -> F: ...
+    @overload
+    def trace[F: Callable[..., Any]](
+        fn: None = None, /, *, max_calls: int = DEFAULT_MAX_CALLS, args: bool = True, result: bool = True
+    ) -> Callable[[F], F]: ...
 
 
 def trace(
@@ -106,6 +115,11 @@ def _arm(code: CodeType) -> None:
         return
     local, global_ = _events()
     try:
+        from agentlog.core.redact import is_secret_function  # loaded by _claim's Describer already
+
+        spec = _specs.get(code)
+        if spec is not None:
+            spec.secret_result = is_secret_function(code.co_name)
         if _c_filter is not None:
             _c_filter.add_traced_code(code)
         sys.monitoring.set_local_events(_tool, code, local)
@@ -150,7 +164,7 @@ def _claim() -> None:
 
     # Callbacks must not import: everything they use is loaded here.
     _describer = Describer()
-    tool = claim_tool_id(TOOL_NAME)
+    tool = claim_tool_id(TOOL_NAME, _move)
     if tool is None:
         selflog.warn_once("no-tool-id-trace", "no free sys.monitoring tool id; @trace records nothing")
         return
@@ -163,6 +177,12 @@ def _claim() -> None:
         codes = list(_specs)
     for code in codes:
         _arm(code)
+
+
+def _move() -> None:
+    """The program asks for our tool id (runtime/toolids.py): claim another one."""
+    deactivate()
+    activate()
 
 
 def deactivate() -> None:
@@ -191,7 +211,7 @@ def deactivate() -> None:
 def after_fork() -> None:
     """A forked child starts with no calls in progress and none recorded."""
     global _lock
-    _lock = threading.Lock()
+    _lock = _thread.allocate_lock()
     for spec in _specs.values():
         spec.calls.clear()
         spec.open.clear()
@@ -212,7 +232,7 @@ def _on_start(code: CodeType, offset: int) -> object:
     try:
         # A monitoring callback runs on top of the instrumented frame: it is our caller.
         frame = sys._getframe(1)
-        call: dict[str, Any] = {"ts": round(time.time(), 6), "tid": threading.get_ident()}
+        call: dict[str, Any] = {"ts": round(time.time(), 6), "tid": _thread.get_ident()}
         if spec.args:
             count = code.co_argcount + code.co_kwonlyargcount
             count += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)  # *args, **kwargs
@@ -242,7 +262,9 @@ def _finish(code: CodeType, frame: FrameType, key: str, value: object) -> None:
         if key == "exc":
             call["exc"] = _describe(value)
         elif spec.result:
-            call["r"] = _describe(value, "return")
+            # get_token()'s result is hidden by its function's name; None and booleans say little.
+            hide = spec.secret_result and value is not None and not isinstance(value, bool)
+            call["r"] = _describe(value, code.co_name if hide else "return")
         spec.calls.append(call)
     except Exception as exc:  # noqa: BLE001
         selflog.report("traced.finish", exc)

@@ -12,20 +12,13 @@ Public API: :func:`start`, :func:`stop`, :func:`status`, :func:`failure_fields`.
 
 from __future__ import annotations
 
+import _thread
 import atexit
-import fnmatch
 import os
 import sys
-import sysconfig
-import threading
-from bisect import bisect_right
-from collections.abc import Callable
-from types import CodeType, ModuleType
-from typing import Any
 
 from agentlog.core import selflog
 from agentlog.core.config import Config
-from agentlog.core.redact import MARKER_RE, is_secret_name, marker, redact_prefix, redact_text
 from agentlog.runtime import traced
 from agentlog.runtime.toolids import claim_tool_id
 from agentlog.runtime.tracer_types import (
@@ -55,15 +48,26 @@ from agentlog.runtime.tracer_types import (
     V_OBJ,
     V_SIZED,
     V_STR,
-    Engine,
     RawEntry,
     ring_capacity,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # calls-mode activation imports this module: no typing, collections, types
+    from collections.abc import Callable
+    from types import CodeType, ModuleType
+    from typing import Any
+
+    from agentlog.runtime.tracer_engine import Engine
 
 TOOL_NAME = "agentlog"
 PROFILE_TOP = 50
 ENGINE_ENV = "AGENTLOG_ENGINE"
 AGENTLOG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Per-code tables stay bounded under code churn (exec/compile of user code in a loop):
+# past MAX_USER_CODES user code objects the tables restart (and the trail with them).
+MAX_USER_CODES = 8192
+MAX_FILES = 4096  # filename -> verdict cache; cleared when full
 END_NAMES = {K_RETURN: "ret", K_YIELD: "yield", K_UNWIND: "exc"}
 START_NAMES = {K_RESUME: "resume", K_THROW: "throw"}
 
@@ -88,20 +92,24 @@ class _State:
         self.files: dict[str, bool] = {}  # filename -> is user code
         self.lines: dict[int, tuple[list[int], list[int]]] = {}  # code index -> (starts, lines)
         self.running = False
+        self.restarts = 0  # times the code tables restarted (MAX_USER_CODES)
 
 
 _state = _State()
-_lock = threading.RLock()
+_lock = _thread.RLock()  # _thread, not threading: calls-mode start-up stays without it
 _process_hooks = False  # atexit and at-fork hooks are registered once per process
 # (include, exclude) of the last session: DISABLE outlives stop()/start(), see _install.
 _last_filters: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
 
 def _library_roots() -> tuple[str, ...]:
-    roots = {AGENTLOG_DIR}
-    for scheme_vars in ({}, {"base": sys.base_prefix, "platbase": sys.base_exec_prefix}):
-        paths = sysconfig.get_paths(vars=scheme_vars) if scheme_vars else sysconfig.get_paths()
-        roots.update(paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths)
+    """Folders of library code: the standard library's and every site-packages.
+
+    From ``os.__file__`` and ``site`` rather than ``sysconfig``, whose first use
+    costs an activated process milliseconds; paths containing ``site-packages``
+    or ``dist-packages`` are library code anyway (``is_user_file``).
+    """
+    roots = {AGENTLOG_DIR, os.path.dirname(os.__file__)}
     try:
         import site
 
@@ -122,15 +130,26 @@ def is_user_file(filename: str, config: Config, roots: tuple[str, ...]) -> bool:
     path = os.path.realpath(filename)
     if path.startswith(os.path.join(AGENTLOG_DIR, "")):
         return False
+    if config.exclude or config.include:
+        verdict = _glob_verdict(path, config)
+        if verdict is not None:
+            return verdict
+    if f"{os.sep}site-packages{os.sep}" in path or f"{os.sep}dist-packages{os.sep}" in path:
+        return False
+    return not path.startswith(roots)
+
+
+def _glob_verdict(path: str, config: Config) -> bool | None:
+    """False if an exclude glob matches; with include globs, whether one matches; else None."""
+    import fnmatch
+
     # Globs match the absolute path or the path relative to the working directory.
     names = (path, os.path.relpath(path)) if path.startswith(os.getcwd()) else (path,)
     if any(fnmatch.fnmatch(name, glob) for glob in config.exclude for name in names):
         return False
     if config.include:
         return any(fnmatch.fnmatch(name, glob) for glob in config.include for name in names)
-    if f"{os.sep}site-packages{os.sep}" in path or f"{os.sep}dist-packages{os.sep}" in path:
-        return False
-    return not path.startswith(roots)
+    return None
 
 
 def _make_classifier(state: _State, config: Config) -> Callable[[CodeType], int]:
@@ -145,9 +164,13 @@ def _make_classifier(state: _State, config: Config) -> Callable[[CodeType], int]
         try:
             verdict = state.files.get(code.co_filename)
             if verdict is None:
+                if len(state.files) >= MAX_FILES:
+                    state.files.clear()
                 verdict = state.files[code.co_filename] = is_user_file(code.co_filename, config, roots)
             if not verdict or state.tool_id is None:
                 return -1
+            if len(state.codes) >= MAX_USER_CODES and state.engine is not None:
+                _restart_tables(state, config, classify)
             # Return/yield/resume only for user code: library code never calls us for them.
             monitoring.set_local_events(state.tool_id, code, local_events)
             state.codes.append(code)
@@ -159,8 +182,21 @@ def _make_classifier(state: _State, config: Config) -> Callable[[CodeType], int]
     return classify
 
 
+def _restart_tables(state: _State, config: Config, classify: Callable[[CodeType], int]) -> None:
+    """Forget every code object and start the trail afresh: the tables' bound under code churn."""
+    assert state.engine is not None
+    state.codes.clear()
+    state.lines.clear()
+    state.restarts += 1
+    state.engine.configure(config.ring_size, classify, sys.monitoring.DISABLE, config.trail_args)
+
+
 def free_threaded() -> bool:
     """A free-threaded (no-GIL) CPython build: the call trail does not run there yet."""
+    if hasattr(sys, "abiflags"):  # POSIX: "t" marks the free-threaded build; no sysconfig needed
+        return "t" in sys.abiflags
+    import sysconfig
+
     return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
@@ -219,7 +255,7 @@ def _start_trail(config: Config) -> None:
             module, state.reason = select_engine()
             engine: Engine = module  # type: ignore[assignment]
             state.engine, state.engine_name = engine, module.NAME
-            state.tool_id = claim_tool_id(TOOL_NAME)
+            state.tool_id = claim_tool_id(TOOL_NAME, _move_trail)
             if state.tool_id is None:
                 state.reason = "every unreserved sys.monitoring tool id (3-5) is in use"
                 selflog.warn_once("no-tool-id", f"{state.reason}; recording crashes only")
@@ -252,6 +288,7 @@ def _install(state: _State, engine: Engine, config: Config) -> None:
         monitoring.restart_events()
     _last_filters = filters
     engine.configure(config.ring_size, _make_classifier(state, config), monitoring.DISABLE, config.trail_args)
+    engine.set_ring_budget(config.ring_budget)
     callbacks = engine.callbacks()
     events = 0
     for name in (*GLOBAL_EVENT_NAMES, *LOCAL_EVENT_NAMES):
@@ -259,6 +296,14 @@ def _install(state: _State, engine: Engine, config: Config) -> None:
     for name in GLOBAL_EVENT_NAMES:
         events |= getattr(monitoring.events, name)
     monitoring.set_events(tool, events)
+
+
+def _move_trail() -> None:
+    """The program asks for our tool id (runtime/toolids.py): restart the trail on another one."""
+    config = _state.config
+    stop()
+    if config is not None:
+        start(config)
 
 
 def stop() -> None:
@@ -325,7 +370,16 @@ def status() -> dict[str, Any]:
         "events": sum(info[2] for info in state.engine.thread_infos())
         if state.running and state.engine is not None
         else 0,
+        **(_memory_status(state) if state.running and state.engine is not None else {}),
     }
+
+
+def _memory_status(state: _State) -> dict[str, int]:
+    """What the rings and per-code tables hold now (README, "Bounds")."""
+    assert state.engine is not None
+    ring_bytes, rings, budget, other_codes, user_codes = state.engine.memory()
+    return {"ring_bytes": ring_bytes, "rings": rings, "ring_budget": budget,
+            "codes": user_codes, "library_codes": other_codes, "restarts": state.restarts}
 
 
 def _register_process_hooks() -> None:
@@ -407,6 +461,8 @@ def _line(state: _State, idx: int, offset: int) -> int:
             before = line if line is not None else before
             lines.append(line if line is not None else next_line or before)
         table = state.lines[idx] = (starts, lines)
+    from bisect import bisect_right
+
     pos = bisect_right(table[0], offset) - 1
     return table[1][pos] if pos >= 0 and offset > 0 else code.co_firstlineno
 
@@ -468,6 +524,8 @@ class _TrailBuilder:
 
     def value(self, vtag: int, payload: int | float, text: bytes | None) -> dict[str, Any] | None:
         """A descriptor from a summary; a text prefix becomes a (redacted) preview."""
+        from agentlog.core.redact import MARKER_RE, redact_prefix, redact_text  # cold path: decoding
+
         desc = value_descriptor(vtag, payload, self.types)
         if desc is None or text is None:
             return desc
@@ -495,6 +553,8 @@ class _TrailBuilder:
         desc = self.value(vtag, payload, text)
         if desc is None:
             return
+        from agentlog.core.redact import is_secret_name, marker
+
         if is_secret_name(name):
             desc = {"t": desc["t"], "v": marker("name"), "red": "name"}
         node.setdefault("a", {})[name] = desc
@@ -602,7 +662,7 @@ def decode_trail(ident: int, max_calls: int) -> dict[str, Any]:
     entries, written, dropped = engine.entries(ident, max_calls)
     builder = _TrailBuilder(state, engine.types())
     builder.feed(entries)
-    return {
+    trail = {
         "engine": state.engine_name,
         "tid": ident,
         "events": written,
@@ -610,6 +670,12 @@ def decode_trail(ident: int, max_calls: int) -> dict[str, Any]:
         "fn": builder.fns,
         "calls": builder.result(),
     }
+    capacity, reduced = engine.ring_info(ident)
+    if reduced:  # the ring budget held this thread's ring below ring_size
+        trail["ring"] = capacity
+    if state.restarts:
+        trail["restarts"] = state.restarts
+    return trail
 
 
 AGENTLOG_THREAD_PREFIX = "agentlog-"  # describe.REPR_THREAD_NAME is "agentlog-repr"
@@ -623,6 +689,8 @@ def thread_summaries(exclude: int | None = None) -> list[dict[str, Any]]:
     state = _state
     if state.engine is None:
         return []
+    import threading  # loaded already in a program that has threads
+
     names = {t.ident: t.name for t in threading.enumerate()}
     out = []
     for ident, alive, written, dropped, depth, top in state.engine.thread_infos():

@@ -1,16 +1,12 @@
-"""What both call-trail engines share: event kinds, value tags and the Engine protocol.
+"""What both call-trail engines share: event kinds, value tags, ring sizes.
 
 The C engine (``agentlog._tracer``, from ``src_c/tracer.pyx``) and the
 pure-Python engine (:mod:`agentlog.runtime.pytracer`) are modules that satisfy
-:class:`Engine`; :mod:`agentlog.runtime.tracer` picks one and decodes what it
+``tracer_engine.Engine``; :mod:`agentlog.runtime.tracer` picks one and decodes what it
 recorded. The numbers below are mirrored in ``src_c/tracer.pyx``.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from types import CodeType
-from typing import Any, Protocol
 
 # Event kinds (entry field ``kind``).
 K_START = 1  # PY_START: a user function/generator/coroutine begins
@@ -45,6 +41,8 @@ MAX_ARGS = 4  # argument slots recorded per call (positional, keyword-only, *arg
 MAX_TUPLE_ITEMS = 3  # a returned tuple this short is recorded item by item
 MAX_DEPTH = 65535  # depth field is 16 bits
 MIN_RING = 16  # entries; src_c/tracer.pyx uses the same floor
+RING_START = 1024  # entries a thread's ring starts with; it doubles on demand up to ring_size
+ENTRY_BYTES = 32  # one C ring entry; the ring budget counts entries of this size
 
 # One decoded entry: (ns, kind, code index, bytecode offset, depth, vtag, payload, text).
 # Value entries (K_ARG, K_VALUE) have ns, code and offset 0, depth = slot or item index
@@ -66,50 +64,3 @@ def ring_capacity(ring_size: int) -> int:
     while capacity < ring_size:
         capacity <<= 1
     return capacity
-
-
-class Engine(Protocol):
-    """A call-trail engine. Both implementations are modules with these names."""
-
-    NAME: str
-    ARGS_SUPPORTED: bool  # whether this engine can read argument values on this interpreter
-
-    def callbacks(self) -> dict[str, Callable[..., Any]]:
-        """Event name (``"PY_START"``...) -> callback for ``register_callback``."""
-        ...
-
-    def configure(
-        self, ring_size: int, classify: Callable[[CodeType], int], disable: object, capture_args: bool = True
-    ) -> None:
-        """Start a fresh session: ring capacity (rounded up to a power of two), the
-        user-code classifier (code -> index >= 0, or -1), ``sys.monitoring.DISABLE``
-        and whether to record the first arguments of every call."""
-        ...
-
-    def release(self) -> None:
-        """Stop recording and free the rings."""
-        ...
-
-    def after_fork(self) -> None:
-        """Forget other threads and restart the trail in a forked child."""
-        ...
-
-    def set_paused(self, paused: bool) -> bool:
-        """Pause recording on the calling thread; returns the previous setting."""
-        ...
-
-    def thread_infos(self) -> list[ThreadInfo]:
-        """One tuple per thread that recorded in this session."""
-        ...
-
-    def entries(self, ident: int, max_calls: int) -> tuple[list[RawEntry], int, int]:
-        """(tail of the ring covering the last ``max_calls`` calls, written, dropped)."""
-        ...
-
-    def profile(self) -> list[tuple[int, int, int, int]]:
-        """[(code index, calls, total ns, self ns)]."""
-        ...
-
-    def types(self) -> list[type]:
-        """Type table indexed by V_SIZED/V_OBJ/V_EXC payloads."""
-        ...

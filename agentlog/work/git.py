@@ -12,14 +12,22 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 MAX_DIFF_LINES = 50
 MAX_DIFF_LINE_CHARS = 300
 MAX_FILES = 50
 MAX_OUTPUT_BYTES = 256 * 1024
 MAX_SUBJECT_CHARS = 200
+REUSE_S = 10.0  # recent_git_state: a crash loop spawns git once per this many seconds
+MAX_RECENT_DIRS = 16
+# Environment variables that point git at a repository from outside the tree.
+_GIT_LOCATION_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")
+_recent: dict[str, tuple[float, dict[str, Any] | None]] = {}
 _GIT = (
     "git",
     "--no-optional-locks",
@@ -38,7 +46,7 @@ _COMMANDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _run_parallel(cwd: Path, deadline: float) -> tuple[dict[str, tuple[int, bytes]], list[str]]:
+def _run_parallel(cwd: str, deadline: float) -> tuple[dict[str, tuple[int, bytes]], list[str]]:
     """Run every command at once; (exit code, capped stdout) per finished one, and the late ones."""
     import selectors
     import subprocess
@@ -159,10 +167,12 @@ def _without_data_dir(files: list[str], root: str, prefix: str | None) -> list[s
 
 
 def _diff_lines(data: bytes) -> list[str]:
-    from agentlog.core.redact import redact_text
+    """The first lines of a diff, redacted together (a key's body lines too), then cut."""
+    from agentlog.core.redact import REDACT_SLACK_CHARS, redact_lines
 
-    lines = _text(data).splitlines()[:MAX_DIFF_LINES]
-    return [redact_text(line[:MAX_DIFF_LINE_CHARS]) for line in lines]
+    window = MAX_DIFF_LINE_CHARS + REDACT_SLACK_CHARS
+    lines = [line[:window] for line in _text(data).splitlines()[:MAX_DIFF_LINES]]
+    return [line[:MAX_DIFF_LINE_CHARS] for line in redact_lines(lines)]
 
 
 def capture_git_state(cwd: str | Path | None = None, timeout_s: float = 1.0) -> dict[str, Any] | None:
@@ -175,13 +185,16 @@ def capture_git_state(cwd: str | Path | None = None, timeout_s: float = 1.0) -> 
     """
     deadline = time.monotonic() + timeout_s
     try:
-        results, late = _run_parallel(Path(cwd or os.getcwd()), deadline)
+        folder = os.path.abspath(cwd or os.getcwd())
+        if not _maybe_in_repo(folder):
+            return None
+        results, late = _run_parallel(folder, deadline)
     except (OSError, ValueError):
         return None  # no git binary, or cwd gone
     code, out = results.get("root", (1, b""))
     if code != 0:
         return None
-    from agentlog.core.redact import redact_text
+    from agentlog.core.redact import redact_cut
 
     state: dict[str, Any] = {"root": _text(out).strip()}
     code, out = results.get("branch", (1, b""))
@@ -190,7 +203,7 @@ def capture_git_state(cwd: str | Path | None = None, timeout_s: float = 1.0) -> 
     if code == 0 and out:
         sha, _, subject = _text(out).partition("\n")
         state["sha"] = sha.strip()
-        state["subject"] = redact_text(subject.strip()[:MAX_SUBJECT_CHARS])
+        state["subject"] = redact_cut(subject.strip(), MAX_SUBJECT_CHARS)
     if "status" in results:
         root = state["root"]
         files = _without_data_dir(_status_files(results["status"][1]), root, _data_dir_prefix(root))
@@ -202,3 +215,86 @@ def capture_git_state(cwd: str | Path | None = None, timeout_s: float = 1.0) -> 
     if late:
         state["late"] = late
     return state
+
+
+def _maybe_in_repo(folder: str) -> bool:
+    """False only if git cannot find a work tree from ``folder``: no ``.git`` in it or above it.
+
+    Saves the git processes (several milliseconds) outside any repository.
+    """
+    return bool(any(os.environ.get(name) for name in _GIT_LOCATION_ENV) or _work_tree_root(folder))
+
+
+def _work_tree_root(folder: str) -> str | None:
+    """The nearest folder at or above ``folder`` holding a ``.git`` entry."""
+    while True:
+        if os.path.lexists(os.path.join(folder, ".git")):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read(MAX_OUTPUT_BYTES)
+    except OSError:
+        return None
+
+
+def _ref_sha(git_dir: str, ref: str) -> str | None:
+    """``ref``'s commit from the loose ref file or ``packed-refs`` (of the main repository for a worktree)."""
+    common = (_read(os.path.join(git_dir, "commondir")) or "").strip()
+    for folder in (git_dir, os.path.join(git_dir, common)) if common else (git_dir,):
+        loose = (_read(os.path.join(folder, ref)) or "").strip()
+        if loose:
+            return loose
+        for line in (_read(os.path.join(folder, "packed-refs")) or "").splitlines():
+            sha, _, name = line.partition(" ")
+            if name == ref:
+                return sha
+    return None
+
+
+def head_state(cwd: str | Path | None = None) -> dict[str, Any] | None:
+    """Repo root, branch and HEAD read from ``.git``'s files: no git process, a fraction of a millisecond.
+
+    For the session start record of a process that recorded nothing else (written
+    at exit). None outside a repository, with GIT_DIR and the like set, or when the
+    files do not say (another ref storage, an unborn branch): then use
+    :func:`capture_git_state`.
+    """
+    if any(os.environ.get(name) for name in _GIT_LOCATION_ENV):
+        return None
+    root = _work_tree_root(os.path.abspath(cwd or os.getcwd()))
+    if root is None:
+        return None
+    git_dir = os.path.join(root, ".git")
+    if os.path.isfile(git_dir):  # a worktree or submodule: "gitdir: <path>"
+        pointer = (_read(git_dir) or "").strip()
+        if not pointer.startswith("gitdir:"):
+            return None
+        git_dir = os.path.join(root, pointer.removeprefix("gitdir:").strip())
+    head = (_read(os.path.join(git_dir, "HEAD")) or "").strip()
+    if head.startswith("ref: "):
+        ref = head.removeprefix("ref: ")
+        sha, branch = _ref_sha(git_dir, ref), ref.removeprefix("refs/heads/")
+    else:
+        sha, branch = head, None
+    if not sha or len(sha) not in (40, 64) or any(c not in "0123456789abcdef" for c in sha):
+        return None
+    return {"root": root, "branch": branch, "sha": sha, "head_only": True}
+
+
+def recent_git_state(cwd: str | Path | None = None, timeout_s: float = 1.0) -> dict[str, Any] | None:
+    """:func:`capture_git_state`, reused for ``REUSE_S`` per directory (session start and failures share it)."""
+    key = os.path.abspath(cwd or os.getcwd())
+    now = time.monotonic()
+    cached = _recent.get(key)
+    if cached is None or now - cached[0] > REUSE_S:
+        if len(_recent) >= MAX_RECENT_DIRS:
+            _recent.clear()
+        cached = _recent[key] = (now, capture_git_state(key, timeout_s=timeout_s))
+    return cached[1]

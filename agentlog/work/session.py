@@ -9,14 +9,16 @@ per process, not per thread: the environment is process-wide.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
-from types import TracebackType
-from typing import Any
 
 from agentlog.core.sessionid import SESSION_ENV, created_here, current_session_id, new_session_id
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # activation imports this module: typing and types would cost milliseconds
+    from types import TracebackType
+    from typing import Any
 
 PARENT_SESSION_ENV = "AGENTLOG_PARENT_SESSION"
 AGENT_ENV = "AGENTLOG_AGENT"
@@ -36,6 +38,7 @@ _implicit: tuple[str, int, float] | None = None
 _implicit_atexit = False
 _ended: set[str] = set()  # sessions ended explicitly without a Session object (end_session)
 _failed: set[str] = set()  # sessions this process recorded a failure for (note_failure)
+_exiting = False  # the implicit session is ending at exit: a start record still deferred records nothing else
 
 
 class Session:
@@ -93,6 +96,8 @@ EXCEPTION_SESSION_ATTR = "__agentlog_session__"
 
 def mark_exception(exc: BaseException, sid: str) -> None:
     """Remember the innermost session an exception left, so its failure record joins that session."""
+    import contextlib
+
     if getattr(exc, EXCEPTION_SESSION_ATTR, None) is None:
         with contextlib.suppress(AttributeError, TypeError):  # exceptions with __slots__ and no dict
             setattr(exc, EXCEPTION_SESSION_ATTR, sid)
@@ -108,27 +113,36 @@ _stack: list[Session] = []
 _atexit_registered = False
 
 
-def _write(kind: str, sid: str, **fields: Any) -> None:
+def _write(kind: str, sid: str, ts: float | None = None, **fields: Any) -> None:
     from agentlog.store import append, make_record
 
     record = make_record(kind, **fields)
     record["sid"] = sid
+    if ts is not None:  # a record written later than what it describes keeps its own time
+        record["ts"] = round(ts, 6)
     append(record)
 
 
-def _write_start(session: Session, argv: list[str]) -> None:
-    from agentlog.core.redact import redact_argv
-    from agentlog.work.git import capture_git_state
+def _write_start(session: Session, argv: list[str], cwd: str | None = None, head_only: bool = False) -> None:
+    """The start record; ``cwd`` (default: now) is where the session started, git is read there.
 
+    ``head_only``: git's root, branch and HEAD from its files (no git process) if they say.
+    """
+    from agentlog.core.redact import redact_argv
+    from agentlog.work.git import head_state, recent_git_state
+
+    cwd = cwd or os.getcwd()
+    git = head_state(cwd) if head_only else None
     _write(
         SESSION_START,
         session.id,
+        ts=session.started,
         agent=session.agent,
         task=session.task,
         parent=session.parent,
         argv=redact_argv(argv),
-        cwd=os.getcwd(),
-        git=capture_git_state(timeout_s=GIT_START_TIMEOUT_S),
+        cwd=cwd,
+        git=git or recent_git_state(cwd, timeout_s=GIT_START_TIMEOUT_S),
     )
 
 
@@ -247,6 +261,7 @@ def _end_implicit_session() -> None:
     Outcome ``failed`` if this process noted a failure for it, else ``exit``. Not in a
     forked child (the start record is its parent's), nor after SIGKILL or ``os._exit``.
     """
+    global _exiting
     try:
         if _implicit is None:
             return
@@ -254,6 +269,7 @@ def _end_implicit_session() -> None:
         if pid != os.getpid() or sid != _start_written or sid in _ended:
             return
         _ended.add(sid)
+        _exiting = True
         outcome = "failed" if sid in _failed else "exit"
         _write(SESSION_END, sid, out=outcome, dur=round(time.time() - started, 3), err=None)
     except Exception as exc:  # noqa: BLE001 - never raise at exit
@@ -262,7 +278,7 @@ def _end_implicit_session() -> None:
         selflog.report("session.end_implicit_session", exc)
 
 
-def ensure_session_started(argv: list[str]) -> None:
+def ensure_session_started(argv: list[str], defer: bool = False) -> None:
     """Write a session-start record if this process created a new session; never raises.
 
     A process that inherited ``AGENTLOG_SESSION`` joins that session silently.
@@ -270,7 +286,10 @@ def ensure_session_started(argv: list[str]) -> None:
     A session started here gets a ``session_end`` at process exit (outcome ``failed``
     after :func:`note_failure`, else ``exit``) unless :func:`end_session` ended it first.
     Cost: one environment lookup when joining; git state capture (bounded by
-    ``GIT_START_TIMEOUT_S``) when starting.
+    ``GIT_START_TIMEOUT_S``) when starting. With ``defer`` (activation), starting costs
+    a clock read and ``os.getcwd()``: the record, with the time, argv and cwd of now,
+    is written just before this process's first record, at the latest with its
+    ``session_end`` at exit (``core/firstwrite.py``).
     """
     global _start_written, _implicit, _implicit_atexit
     try:
@@ -280,7 +299,14 @@ def ensure_session_started(argv: list[str]) -> None:
         session = current_session()
         session.started = time.time()
         _start_written = session.id
-        _write_start(session, list(argv))
+        argv, cwd = list(argv), os.getcwd()
+        if defer:
+            from agentlog.core.firstwrite import defer as defer_work
+
+            # At exit (nothing else recorded) the git head is read from its files: no git process.
+            defer_work(lambda: _write_start(session, argv, cwd, head_only=_exiting))
+        else:
+            _write_start(session, argv, cwd)
         _implicit = (session.id, os.getpid(), session.started)
         if not _implicit_atexit:
             import atexit
