@@ -50,6 +50,24 @@ class TestSystemExit:
             text = _context(tmp_path, data, 300)
             assert f"exit code {code}" in text and "missing: list[1]" in text
 
+    def test_caught_exit_traceback_and_sys_exit_unchanged(self, tmp_path):
+        """A program printing a caught SystemExit's traceback sees no frame of ours; sys.exit is the builtin."""
+        data = tmp_path / "data"
+        _write(tmp_path, "main.py", """
+            import sys, traceback
+            try:
+                sys.exit(4)
+            except SystemExit:
+                traceback.print_exc()
+            print(type(sys.exit).__name__, sys.exit.__module__)
+            sys.exit(5)
+        """)
+        plain, traced = both(["main.py"], tmp_path, data)
+        assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+        assert plain.returncode == 5 and "agentlog" not in traced.stderr
+        [record] = read_records(data, "failure")
+        assert record["exit"] == 5
+
     def test_zero_and_runner_exits_not_recorded(self, tmp_path):
         """sys.exit(0), sys.exit(None) and a caught SystemExit are not failures."""
         data = tmp_path / "data"

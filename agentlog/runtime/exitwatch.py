@@ -18,20 +18,25 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
-from types import CodeType
 
 from agentlog.core import selflog
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # installed as every activated process starts: no collections, typing
+    from collections.abc import Callable
+    from types import CodeType
+
 TOOL_NAME = "agentlog-exit"
 _tool: int | None = None
+_trace = "crash"  # the trace mode install() was given, for a move to another id
 
 
 def install(trace: str) -> bool:
     """Watch for the program's exit; True if watching. Idempotent, never raises."""
-    global _tool
+    global _tool, _trace
     if _tool is not None:
         return True
+    _trace = trace
     try:
         callback = _callback(trace)
         if callback is None:
@@ -40,7 +45,7 @@ def install(trace: str) -> bool:
             return False
         from agentlog.runtime.toolids import claim_tool_id
 
-        tool = claim_tool_id(TOOL_NAME)
+        tool = claim_tool_id(TOOL_NAME, _move)
         if tool is None:
             selflog.warn_once("no-tool-id-exit", "no free sys.monitoring tool id; exits are recorded "
                                                  "only under the launcher")
@@ -53,6 +58,11 @@ def install(trace: str) -> bool:
     except Exception as exc:  # noqa: BLE001 - activation must never break the program
         selflog.report("exitwatch.install", exc)
         return False
+
+
+def watching() -> bool:
+    """Whether the exit watcher is on in this process."""
+    return _tool is not None
 
 
 def _callback(trace: str) -> Callable[..., object] | None:
@@ -95,6 +105,12 @@ def _multiprocessing_child() -> bool:
     ``-c`` main: multiprocessing's own exit (its target's failure is recorded as ``mp_process``)."""
     process = sys.modules.get("multiprocessing.process")
     return process is not None and process.parent_process() is not None
+
+
+def _move() -> None:
+    """The program asks for our tool id (runtime/toolids.py): watch from another one."""
+    uninstall()
+    install(_trace)
 
 
 def uninstall() -> None:
