@@ -97,6 +97,18 @@ class TestSystemExitActivated:
         assert "missing" in record["exc"]["frames"][0]["loc"]
         assert "missing: list[1]" in _context(tmp_path, data, 300)
 
+    def test_launcher_fallback_without_the_watcher(self, tmp_path):
+        """Crash mode without the C extension: no exit watcher; the relaunched program's sys.exit is still seen."""
+        data = tmp_path / "data"
+        _write(tmp_path, "main.py", TestSystemExit.SCRIPT.replace("MODE", "3"))
+        data.mkdir(mode=0o700)  # so the warning, noted before any record, has an errors.log to go to
+        env = child_env(data, AGENTLOG_ENGINE="python")
+        traced = run_python(["-m", "agentlog", "--trace", "crash", "main.py"], tmp_path, env)
+        assert traced.returncode == 3
+        [record] = read_records(data, "failure")
+        assert record["exit"] == 3 and record["exc"]["frames"][0]["f"] == "check"
+        assert "exit-watch-no-c" in (data / "errors.log").read_text()
+
     def test_not_failures(self, tmp_path):
         """Caught, zero, None, a thread's sys.exit and a library's own exit (pytest's) record nothing."""
         data = tmp_path / "data"
