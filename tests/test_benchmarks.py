@@ -2,8 +2,8 @@
 
 The benchmarks themselves are not tests (their numbers depend on the machine); these
 runs are a few seconds in all. They start from the repository root, where a child that
-put its working directory on sys.path would import the source tree instead of the
-installed package.
+put its working directory (or an inherited PYTHONPATH) first on sys.path would import
+the source tree instead of the installed package.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ SCRIPTS = ("run.py", "startup.py", "memory.py", "context_bench.py", "token_estim
 INSTALLED = Path(agentlog.__file__).resolve().parent
 
 
-def _bench(script: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTLOG")}
+def _bench(script: str, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AGENTLOG")}, **extra}
     return subprocess.run([sys.executable, str(BENCH / script), *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=timeout)  # fmt: skip
+                          text=True, timeout=120)  # fmt: skip
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
@@ -38,7 +38,9 @@ def test_help(script: str) -> None:
 
 
 def test_overhead_runs_the_installed_c_engine_from_the_repo_root() -> None:
-    proc = _bench("run.py", "--quick", "--reps", "1", "--workloads", "realistic", "--modes", "empty-c", "calls-c")
+    # PYTHONPATH=. is how the source tree used to reach the children: "calls (C)" was skipped.
+    proc = _bench("run.py", "--quick", "--reps", "1", "--workloads", "realistic", "--modes", "empty-c", "calls-c",
+                  PYTHONPATH=str(REPO))  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert f"from {INSTALLED}\n" in proc.stdout
     rows = {line.split("  ")[1].strip(): line for line in proc.stdout.splitlines() if line.startswith("realistic")}
