@@ -69,6 +69,8 @@ def agentlog_origin(pythonpath: str | None = None) -> tuple[Path, str]:
         raise BenchError(f"{where} cannot import agentlog ({why}); `./run bench` installs it into .venv")
     info = json.loads(proc.stdout)
     package = Path(info["file"]).resolve().parent
+    if pythonpath and package.parent != Path(pythonpath).resolve():
+        raise BenchError(f"{pythonpath} holds no agentlog package (a child imported {package})")
     if info["c_missing"]:
         fix = f"build it with `python setup.py build_ext --inplace` in {pythonpath}" if pythonpath else "reinstall it"
         raise BenchError(f"agentlog from {package} has no C engine ({info['c_missing']}); {fix}")

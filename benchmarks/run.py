@@ -60,7 +60,6 @@ TARGETS = (
 IMPORT_TARGET_MS = 5.0
 WARMUP_FRACTION = 0.05
 CHILD_TIMEOUT_S = 900
-BEFORE_DIR = "AGENTLOG_BENCH_BEFORE"  # the child of calls-c-before: agentlog comes from this folder
 
 
 # ---- child side ---------------------------------------------------------------
@@ -137,10 +136,10 @@ def child(mode: str, workload: str, scale: float, data_dir: str) -> dict[str, An
     handle = _setup(mode, data_dir)
     fn(scale * WARMUP_FRACTION)
     before = _events(handle)
-    wall, start = time.perf_counter(), time.process_time()
+    start = time.process_time()
     fn(scale)
     # CPU time of this process: on a shared machine, time spent waiting for a core is not ours.
-    elapsed, wall = time.process_time() - start, time.perf_counter() - wall
+    elapsed = time.process_time() - start
     after = _events(handle)
     if mode == "setprofile":
         sys.setprofile(None)
@@ -149,7 +148,7 @@ def child(mode: str, workload: str, scale: float, data_dir: str) -> dict[str, An
     elif mode.startswith("viztracer"):
         handle.stop()
     package = sys.modules.get("agentlog")
-    return {"s": elapsed, "wall": wall, "events": after[0] - before[0], "calls": after[1] - before[1],
+    return {"s": elapsed, "events": after[0] - before[0], "calls": after[1] - before[1],
             "agentlog": package.__file__ if package else None}  # fmt: skip
 
 
@@ -170,8 +169,8 @@ class Runner:
         self.data_dir, self.package, self.before = data_dir, package, before
 
     def __call__(self, mode: str, workload: str, scale: float) -> dict[str, Any]:
-        before = mode == "calls-c-before"
-        pythonpath = str(self.before.parent) if before and self.before else None
+        before = self.before if mode == "calls-c-before" else None
+        pythonpath = str(before.parent) if before else None
         cmd = harness.python(str(HERE / "run.py"), "--child", mode, workload, str(scale), self.data_dir)
         proc = subprocess.run(cmd, env=harness.child_env(pythonpath=pythonpath), cwd=self.data_dir,
                               capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)  # fmt: skip
@@ -179,7 +178,7 @@ class Runner:
             why = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
             raise harness.BenchError(f"{MODE_TITLES[mode]} on {workload} failed: {why}")
         result = json.loads(proc.stdout.strip().splitlines()[-1])
-        harness.check_package(MODE_TITLES[mode], result["agentlog"], self.before if before else self.package)
+        harness.check_package(MODE_TITLES[mode], result["agentlog"], before or self.package)
         return result
 
 
