@@ -16,26 +16,51 @@ from agentlog.commands.registry import COMMANDS
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point for ``agentlog`` and ``python -m agentlog``."""
+    from_process = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in COMMANDS:
-        return run_subcommand(argv[0], argv[1:])
+    leading, rest = _leading_dir(argv)
+    if rest and rest[0] in COMMANDS:
+        # ``agentlog --dir D sessions`` means ``agentlog sessions --dir D``.
+        return run_subcommand(rest[0], [*leading, *rest[1:]])
     # Anything else is the launcher: agentlog [run] [options] script.py|-m module [args]
     from agentlog.commands.run import launch
 
-    return launch(argv[1:] if argv[:1] == ["run"] else argv)
+    # Only the process's own command line can be re-run in a fresh interpreter.
+    return launch(argv[1:] if argv[:1] == ["run"] else argv, entry=from_process)
+
+
+def _leading_dir(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(``--dir D`` options before the first other word, the rest)."""
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--dir" and i + 1 < len(argv):
+            i += 2
+        elif argv[i].startswith("--dir="):
+            i += 1
+        else:
+            break
+    return argv[:i], argv[i:]
 
 
 def run_subcommand(name: str, argv: list[str]) -> int:
     import argparse
     import importlib
 
+    from agentlog.commands import data_dir_argument
+
     module = importlib.import_module(COMMANDS[name])
-    parser = argparse.ArgumentParser(prog=f"agentlog {name}", description=module.HELP)
+    # Every subcommand takes --dir, before or after its name ("resolve": a module that
+    # declares --dir itself replaces this one rather than failing).
+    parser = argparse.ArgumentParser(prog=f"agentlog {name}", description=module.HELP, conflict_handler="resolve")
+    data_dir_argument(parser)
     module.add_arguments(parser)
     args = parser.parse_args(argv)
+    _use_dir(args.dir)
     _tolerate_narrow_stdout()
     try:
         return int(module.run(args) or 0)
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     except OSError as exc:  # an unusable data dir or file: one line, never a traceback
         where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
         print(f"agentlog {name}: error: {exc.strerror or exc}{where}", file=sys.stderr)
@@ -49,6 +74,34 @@ def run_subcommand(name: str, argv: list[str]) -> int:
         print(f"agentlog {name}: error: a record in the data dir is malformed ({type(exc).__name__}: {exc})",
               file=sys.stderr)
         return 1
+
+
+def _use_dir(path: str | None) -> None:
+    """``--dir`` for everything this command does, commands it runs (``exec``) included."""
+    if path:
+        import os
+        from pathlib import Path
+
+        from agentlog.core.config import set_config
+
+        os.environ["AGENTLOG_DIR"] = str(Path(path).absolute())
+        set_config(None)
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away (``agentlog sessions | head``): exit as a shell tool killed by SIGPIPE, silently.
+
+    stdout is pointed at /dev/null so the interpreter's final flush does not fail too.
+    """
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return 128 + 13  # SIGPIPE
 
 
 def _tolerate_narrow_stdout() -> None:

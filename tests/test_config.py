@@ -50,10 +50,11 @@ class TestLoadConfig:
         with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
             load_config(cwd=tmp_path, env=env)
 
-    def test_broken_pyproject_ignored(self, tmp_path):
-        """A pyproject.toml that is not valid TOML is ignored, not fatal."""
+    def test_broken_pyproject_is_a_problem(self, tmp_path):
+        """Without a problems list, a pyproject.toml that is not valid TOML raises ConfigError."""
         (tmp_path / "pyproject.toml").write_text("[tool.agentlog\n", encoding="utf-8")
-        assert load_config(cwd=tmp_path, env={}) == Config()
+        with pytest.raises(ConfigError, match="is not valid TOML"):
+            load_config(cwd=tmp_path, env={})
 
     def test_data_dir_is_absolute(self, tmp_path, monkeypatch):
         """A relative dir resolves against the working directory."""
@@ -70,6 +71,55 @@ class TestLoadConfig:
             "AGENTLOG_MAX_FILE_BYTES='abc' is not usable (invalid literal for int() with base 10: 'abc'); "
             "using 8388608"
         ]
+
+
+OWN = b'[tool.agentlog]\nredact_names = ["iban"]\n'
+PYPROJECT_CORPUS = [
+    # (file bytes, redact_names read, words the problem line must hold; None: no problem)
+    (OWN, ("iban",), None),
+    (b"[project]\nname = 'x'\n" + OWN + b"[tool.other]\nk = 1\n", ("iban",), None),
+    (b"tool = 3\n", (), None),
+    (b"[tool]\nagentlog = 5\n", (), None),
+    (b"[tool.agentlog\n", (), "using defaults for every option"),
+    (b'[project]\nname = "x\n' + OWN, ("iban",), "read [tool.agentlog] alone"),
+    (b"[project]\nname = 'caf\xe9'\n" + OWN, ("iban",), "byte 0xe9 at offset 21 is not UTF-8"),
+    (OWN + b"[tool.other]\nk = \xff\n", ("iban",), "read [tool.agentlog] alone"),
+    (b"[x]\ny = = 1\n  [ tool . agentlog ]  # ours\nredact_names = ['ssn']\n", ("ssn",), "alone"),
+    (b"\xff\xfe[\x00", (), None),  # not about us: not even parsed
+    (b"\xff\xfe[tool.agentlog\n", (), "using defaults"),
+    (b"[x\n[tool.agentlog]\nredact_names = [\n", (), "using defaults"),
+    (b"# [tool.agentlog]\nredact_names = ['x']\n[broken\n", (), "using defaults"),
+]
+
+
+class TestUnreadablePyproject:
+    @pytest.mark.parametrize(("content", "names", "problem"), PYPROJECT_CORPUS)
+    def test_corpus(self, tmp_path, content, names, problem):
+        """Broken TOML or non-UTF-8 bytes: one problem line, and [tool.agentlog] still read when it parses alone."""
+        (tmp_path / "pyproject.toml").write_bytes(content)
+        problems: list[str] = []
+        config = load_config(cwd=tmp_path, env={}, problems=problems)
+        assert config.redact_names == names
+        if problem is None:
+            assert problems == []
+        else:
+            assert len(problems) == 1 and problem in problems[0] and "is not valid TOML" in problems[0]
+
+    def test_launched_program_keeps_running_and_redacting(self, tmp_path):
+        """A non-UTF-8 byte elsewhere in pyproject.toml: one warning line, same output, redaction kept."""
+        from support import both, read_records
+
+        (tmp_path / "pyproject.toml").write_bytes(b"[project]\nname = 'caf\xe9'\n" + OWN)
+        (tmp_path / "prog.py").write_text("iban = 'DE44500105175407324931'\nprint('ran')\nraise ValueError('x')\n")
+        data = tmp_path / "data"
+        plain, traced = both(["prog.py"], tmp_path, data)
+        assert (traced.returncode, traced.stdout) == (plain.returncode, plain.stdout) == (1, "ran\n")
+        warning, *rest = traced.stderr.splitlines()
+        assert warning.startswith("agentlog: warning [bad-option]: ") and "not valid TOML" in warning
+        assert "\n".join(rest) + "\n" == plain.stderr
+        (record,) = read_records(data, "failure")
+        assert "DE44500105175407324931" not in str(record)
+        assert "iban" in str(record["exc"]["frames"])
 
 
 class TestLauncherWithBadOptions:

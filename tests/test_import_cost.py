@@ -61,3 +61,17 @@ def test_session_start_precedes_the_first_record(tmp_path):
     assert kinds == ["session_start", "failure", "session_end"]
     start = read_records(data_dir)[0]
     assert start["cwd"] == str(tmp_path), "the start record keeps the cwd the process started in"
+
+
+@needs_pth
+@pytest.mark.parametrize("mode", ["crash", "calls"])
+def test_relaunched_program_loads_nothing_heavy(tmp_path, mode):
+    """``python -m agentlog prog.py`` re-executes python (runtime/relaunch.py): the program's first line
+    sees what it would under ``AGENTLOG=true``, not the launcher's imports."""
+    data_dir = tmp_path / "data"
+    (tmp_path / "prog.py").write_text(FIRST_LINE.format(heavy=ACTIVATION_HEAVY))
+    result = run_python(["-m", "agentlog", "--trace", mode, "prog.py"], tmp_path, child_env(data_dir))
+    assert result.returncode == 0, result.stderr
+    loaded, files = result.stdout.splitlines()
+    assert loaded == "[]", f"{mode} mode imported {loaded} before the program ran"
+    assert files == "[]"

@@ -210,3 +210,96 @@ class TestDashC:
         """A syntax error in -c code prints what python prints and exits 1."""
         plain, traced = both(["-c", "def ("], tmp_path, data_dir)
         assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+
+
+STACK_PROBE = """
+import inspect, io, json, sys, traceback, warnings
+def stack_views():
+    buf = io.StringIO()
+    traceback.print_stack(file=buf)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for level in (1, 2, 3, 8):
+            warnings.warn("w", stacklevel=level)
+    return {
+        "print_stack": buf.getvalue(),
+        "inspect": [(f.filename, f.function) for f in inspect.stack()],
+        "warnings": [(w.filename, w.lineno) for w in caught],
+        "f_back_depth": len(traceback.extract_stack()),
+    }
+def reach(n=0):
+    try:
+        return reach(n + 1)
+    except RecursionError:
+        return n
+views = stack_views()
+sys.setrecursionlimit(60)
+views["low_limit_reach"] = reach()
+sys.setrecursionlimit(1000)
+views["orig_argv_tail"] = sys.orig_argv[1:]
+print(json.dumps(views))
+def hook(t, v, tb):
+    print(json.dumps({"hook_frames": [(f.filename, f.name) for f in traceback.extract_tb(tb)],
+                      "hook_stack": len(traceback.extract_stack())}))
+sys.excepthook = hook
+def fail():
+    raise ValueError("to the program's own hook")
+fail()
+"""
+
+
+@needs_pth
+class TestNoLauncherFrames:
+    """The program runs in a fresh interpreter (runtime/relaunch.py): its stack is plain Python's."""
+
+    @pytest.mark.parametrize("target", [["probe.py", "x"], ["-m", "probe", "x"], ["-X", "dev", "probe.py"]])
+    def test_stack_views_match_plain_python(self, write_script, tmp_path, data_dir, target):
+        """print_stack, inspect.stack, warnings stacklevel, recursion reach under a low limit, the
+        program's own excepthook and sys.orig_argv are exactly plain python's; the failure is recorded."""
+        write_script("probe.py", STACK_PROBE)
+        env = child_env(data_dir)
+        plain = run_python(target, tmp_path, env)
+        if target[0] == "-X":
+            traced = run_python([*target[:2], "-m", "agentlog", *target[2:]], tmp_path, env)
+        else:
+            traced = run_python(["-m", "agentlog", *target], tmp_path, env)
+        assert plain.returncode == traced.returncode == 1, traced.stderr
+        assert traced.stdout == plain.stdout
+        assert traced.stderr == plain.stderr
+        hook = json.loads(plain.stdout.splitlines()[1])
+        assert [name for _file, name in hook["hook_frames"]][-2:] == ["<module>", "fail"]
+        assert [r["exc"]["m"] for r in read_records(data_dir, "failure")] == ["to the program's own hook"]
+
+    @pytest.mark.parametrize(
+        "source",
+        [b"x = 1\x00\n", b"# -*- coding: no-such-codec -*-\nx = 1\n", b"x = '\xff'\n",
+         b"# coding: latin-1\nprint('\xe9')\n", b"\xef\xbb\xbf# coding: latin-1\nx = 1\n", b"def f(:\n"],
+    )
+    def test_compile_errors_and_encodings(self, tmp_path, data_dir, source):
+        """NUL bytes, bad coding cookies, bad UTF-8, a BOM fighting a cookie: python's message and status."""
+        (tmp_path / "prog.py").write_bytes(source)
+        plain, traced = both(["prog.py"], tmp_path, data_dir)
+        assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+
+    def test_launcher_variables_do_not_reach_the_program(self, write_script, tmp_path, data_dir):
+        """AGENTLOG_LAUNCH is consumed by the fresh interpreter; --quiet/--verbose are not inherited."""
+        write_script("prog.py", "import os, subprocess, sys\n"
+                                "print(sorted(k for k in os.environ if k.startswith('AGENTLOG_LAUNCH')))\n")
+        result = run_python(["-m", "agentlog", "--verbose", "prog.py"], tmp_path, child_env(data_dir))
+        assert result.returncode == 0 and result.stdout == "[]\n"
+        assert result.stderr == f"agentlog: records in {data_dir}\n"
+
+    def test_trace_off_is_plain_python(self, write_script, tmp_path, data_dir):
+        """``--trace off`` runs the program as plain python: AgentLog not even loaded."""
+        write_script("prog.py", "import sys; print(any(m.startswith('agentlog') for m in sys.modules))\n")
+        result = run_python(["-m", "agentlog", "--trace", "off", "prog.py"], tmp_path, child_env(data_dir))
+        assert (result.returncode, result.stdout) == (0, "False\n")
+
+    def test_fallback_without_site_still_records(self, write_script, tmp_path, data_dir):
+        """Under ``python -S`` (no .pth hook) the in-process launcher runs the program and records."""
+        write_script("prog.py", "print('ran')\nraise KeyError('k')\n")
+        env = child_env(data_dir)
+        plain = run_python(["-S", "prog.py"], tmp_path, env)
+        traced = run_python(["-S", "-m", "agentlog", "prog.py"], tmp_path, env)
+        assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+        assert [r["exc"]["t"] for r in read_records(data_dir, "failure")] == ["KeyError"]

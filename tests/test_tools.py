@@ -263,3 +263,57 @@ class TestExecCli:
         """Inside an inherited session, exec records under it and writes no session records."""
         agentlog_cli(["exec", "--", "true"], data_dir, AGENTLOG_SESSION="6b000000-outer")
         assert [(r["k"], r["sid"]) for r in read_records(data_dir)] == [("exec", "6b000000-outer")]
+
+
+TERMINAL_PROBE = (
+    "import os, sys\n"
+    "size = os.get_terminal_size(1)\n"
+    "print(sys.stdout.isatty(), sys.stderr.isatty(), size.columns, size.lines)\n"
+    "print('\\x1b[31mred\\x1b[0m', file=sys.stderr)\n"
+    "print('done')\n"
+)
+
+
+def _read_until_eof(fd: int) -> bytes:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: every slave end is closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX ptys")
+class TestExecUnderATerminal:
+    def test_command_gets_a_terminal_and_is_recorded(self, data_dir: Path, tmp_path: Path) -> None:
+        """Under a terminal the command's stdout and stderr are terminals of the same size; output still recorded."""
+        import fcntl
+        import pty
+        import struct
+        import termios
+
+        ends = [pty.openpty() for _ in range(2)]
+        for _master, slave in ends:
+            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 31, 97, 0, 0))
+        argv = [sys.executable, "-m", "agentlog", "exec", "--", sys.executable, "-c", TERMINAL_PROBE]
+        proc = subprocess.Popen(argv, cwd=tmp_path, env=child_env(data_dir), stdin=subprocess.DEVNULL,
+                                stdout=ends[0][1], stderr=ends[1][1])
+        for _master, slave in ends:
+            os.close(slave)
+        out, err = (_read_until_eof(master) for master, _slave in ends)
+        assert proc.wait(timeout=60) == 0
+        assert out.replace(b"\r\n", b"\n") == b"True True 97 31\ndone\n"
+        assert err.replace(b"\r\n", b"\n") == b"\x1b[31mred\x1b[0m\n"
+        (record,) = read_records(data_dir, "exec")
+        assert record["out"] == "True True 97 31\ndone\n"
+        assert "red" in record["err"] and "\r" not in record["err"]
+
+    def test_pipes_stay_pipes(self, data_dir: Path) -> None:
+        """Without a terminal, the command gets pipes, as before."""
+        code = "import sys; print(sys.stdout.isatty(), sys.stderr.isatty())"
+        done = agentlog_cli(["exec", "--", sys.executable, "-c", code], data_dir)
+        assert done.stdout == "False False\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agentlog.commands import profile
+from agentlog.commands import data_dir_argument, profile
 
 
 def write_profiles(data_dir: Path, *bodies: dict) -> None:
@@ -31,6 +31,7 @@ def write_profiles(data_dir: Path, *bodies: dict) -> None:
 
 def args_for(data_dir: Path, *extra: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
+    data_dir_argument(parser)  # cli.py gives every subcommand --dir
     profile.add_arguments(parser)
     return parser.parse_args(["--dir", str(data_dir), *extra])
 

@@ -24,9 +24,27 @@ from agentlog.work.git import recent_git_state
 from agentlog.work.session import note_failure, session_of
 
 GIT_TIMEOUT_S = 1.0
-# The same exception can reach several hooks (an asyncio handler, then sys.excepthook).
-_recent: deque[BaseException] = deque(maxlen=32)
+# The same exception can reach several hooks (an asyncio handler, then sys.excepthook; a
+# thread's invoker, then threading.excepthook). Those hooks run in the thread that failed,
+# so each thread remembers its own recent exceptions: a hundred threads failing at once
+# cannot push each other's out. The shared deque catches the rare cross-thread hand-over.
+RECENT_PER_THREAD = 32
+_recent: deque[BaseException] = deque(maxlen=RECENT_PER_THREAD)
+_thread_recent = threading.local()
 _lock = threading.RLock()
+
+
+def _first_sighting(exc: BaseException) -> bool:
+    """Whether ``exc`` is seen here for the first time (and remember it)."""
+    mine = getattr(_thread_recent, "seen", None)
+    if mine is None:
+        mine = _thread_recent.seen = deque(maxlen=RECENT_PER_THREAD)
+    with _lock:
+        if any(seen is exc for seen in mine) or any(seen is exc for seen in _recent):
+            return False
+        mine.append(exc)
+        _recent.append(exc)
+    return True
 
 
 def _user_frames(exc_dict: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -164,10 +182,8 @@ def record_failure(
     from agentlog.core import selflog
 
     try:
-        with _lock:
-            if any(seen is exc for seen in _recent):
-                return False
-            _recent.append(exc)
+        if not _first_sighting(exc):
+            return False
         record = build_failure(exc, source, tb=tb, thread=thread)
         if scope is not None:
             scope(record)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agentlog.commands import data_dir_argument, resolve_dir
+from agentlog.commands import resolve_dir
 
 HELP = "Show the baseline session, or set it: agentlog baseline set SESSION."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    data_dir_argument(parser)
     parser.add_argument("action", nargs="?", choices=("show", "set"), default="show", help="show (default) or set")
     parser.add_argument("session", nargs="?", help="with set: session id or unique prefix")
 

@@ -7,7 +7,7 @@ import re
 import sys
 from pathlib import Path
 
-from agentlog.commands import data_dir_argument, resolve_dir
+from agentlog.commands import resolve_dir
 
 HELP = "Delete everything AgentLog recorded in the data dir (refuses if it holds anything else)."
 
@@ -19,7 +19,7 @@ OWN_SNAPSHOT_FILES = re.compile(r"[0-9a-f]{14}-[0-9a-f]{4}\.json|last-[0-9a-f]{1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    data_dir_argument(parser)
+    del parser  # only --dir, which cli.py gives every subcommand
 
 
 def strangers(data_dir: Path) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agentlog.commands import data_dir_argument, positive_int, resolve_dir
+from agentlog.commands import positive_int, resolve_dir
 
 HELP = "Print context for the newest failure (then older ones) within a token budget."
 
@@ -17,7 +17,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="plain text, JSON records, markdown, or the layout Claude, Cursor or Codex reads best")
-    data_dir_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agentlog.commands import data_dir_argument, resolve_dir
+from agentlog.commands import resolve_dir
 
 HELP = "Compare two snapshots (id, unique prefix, latest, latest~N; default latest~1 latest)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    data_dir_argument(parser)
     parser.add_argument("a", nargs="?", default="latest~1", help="older snapshot (default latest~1)")
     parser.add_argument("b", nargs="?", default="latest", help="newer snapshot (default latest)")
 

@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     from agentlog.core.config import Config
 
 HELP = "Show the engine in use (C or pure Python, and why), mode, bounds and data dir."
-PTH_NAME = "agentlog-activate.pth"
 
 
 def _tracer_status(config: Config | None = None) -> dict:
@@ -63,6 +62,8 @@ def report_lines() -> list[str]:
     problems: list[str] = []
     config = load_config(problems=problems)
     status = _tracer_status(config)
+    from agentlog.runtime.relaunch import PTH_NAME
+
     pth = Path(sysconfig.get_paths()["purelib"]) / PTH_NAME
     data_dir = config.data_dir
     engine = status.get("engine")
@@ -79,8 +80,27 @@ def report_lines() -> list[str]:
         f"{config.max_depth}, record {config.max_record_bytes} B, file {config.max_file_bytes} B, "
         f"dir {config.max_dir_bytes} B",
         f"AGENTLOG=true hook: {'installed' if pth.exists() else 'missing'} ({pth})",
+        _launcher_line(),
+        _tool_ids_line(),
         *(f"problem: {problem}" for problem in problems),
     ]
+
+
+def _tool_ids_line() -> str:
+    from agentlog.runtime import toolids
+
+    held = ", ".join(f"{i}={name}" for i, name in sorted(toolids.held().items())) or "none in this process"
+    return (f"tool ids: the first free of {', '.join(map(str, toolids.TOOL_IDS))}; yielded to a program that "
+            f"asks for one (warning tool-id-yielded); held: {held}")
+
+
+def _launcher_line() -> str:
+    from agentlog.runtime.relaunch import why_not
+
+    reason = why_not()
+    if reason is None:
+        return "launcher: fresh interpreter (the program's stack has no launcher frames)"
+    return f"launcher: in-process, launcher frames below the program ({reason})"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

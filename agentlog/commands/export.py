@@ -7,7 +7,7 @@ import os
 import sys
 import urllib.parse
 
-from agentlog.commands import data_dir_argument, number_above, positive_int, resolve_dir
+from agentlog.commands import number_above, positive_int, resolve_dir
 
 HELP = "Export sessions to OpenTelemetry: an OTLP/JSON file (--otlp) or an OTLP/HTTP endpoint (--otlp-endpoint)."
 HEADERS_ENV = "OTEL_EXPORTER_OTLP_HEADERS"
@@ -24,7 +24,6 @@ def header(text: str) -> tuple[str, str]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from agentlog.integrations.otel_http import DEFAULT_TIMEOUT_S, PROTOCOLS
 
-    data_dir_argument(parser)
     parser.add_argument("--session", help="only this session (id or unique prefix); default: every session")
     parser.add_argument("--otlp", metavar="PATH", help="write OTLP/JSON lines (a traces request, then logs) to PATH")
     parser.add_argument("--otlp-endpoint", metavar="URL",

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from agentlog.commands import data_dir_argument, positive_int, resolve_dir
+from agentlog.commands import positive_int, resolve_dir
 
 HELP = "List recent failures, one line each, newest first."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-n", "--limit", type=positive_int, default=20, help="how many (default 20)")
-    data_dir_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from agentlog.commands import data_dir_argument, positive_int
+from agentlog.commands import positive_int
 
 HELP = "Serve the recorded failures, sessions and context to agents over MCP (stdio, or --http PORT)."
 INSTALL = "pip install 'agentlog[mcp]'"
@@ -19,7 +19,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="serve streamable HTTP on http://127.0.0.1:PORT/mcp instead of stdio")
     parser.add_argument("--allow-run", action="store_true",
                         help="offer the run_and_capture tool, which runs Python commands in this directory")
-    data_dir_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 
-from agentlog.commands import data_dir_argument, resolve_dir
+from agentlog.commands import resolve_dir
 
 HELP = "Outcome statistics per agent or task: sessions, success rate, failures per session, time to fix."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    data_dir_argument(parser)
     parser.add_argument("--by", choices=("agent", "task"), default="agent", help="group by (default agent)")
     parser.add_argument("--json", action="store_true", help="print the statistics as JSON")
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 
-from agentlog.commands import data_dir_argument, positive_int, resolve_dir
+from agentlog.commands import positive_int, resolve_dir
 
 HELP = "List error patterns (fingerprints): count, first and last seen, sessions, commits."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    data_dir_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the patterns as JSON")
     parser.add_argument("--rebuild", action="store_true", help="recount the index from the failure records first")
     parser.add_argument("-n", "--limit", type=positive_int, default=50, help="how many (default 50)")

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agentlog.commands import data_dir_argument, positive_int, resolve_dir
+from agentlog.commands import positive_int, resolve_dir
 
 HELP = "List perf markers: time, session, label, duration, rss, cpu, threads, open files."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    data_dir_argument(parser)
     parser.add_argument("--session", help="session id or unique prefix")
     parser.add_argument("--limit", type=positive_int, default=50, help="show the newest N markers (default 50)")
 
@@ -25,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
 
     data_dir = resolve_dir(args)
     markers = list(iter_records(data_dir, kinds=[PERF]))
-    if args.session:
+    if args.session is not None:
         try:
             infos = summarize_sessions(iter_records(data_dir, kinds=[SESSION_START, PERF]))
             sid = resolve_session(infos, args.session).id

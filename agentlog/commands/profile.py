@@ -6,14 +6,13 @@ import argparse
 import time
 from typing import Any
 
-from agentlog.commands import data_dir_argument, positive_int, resolve_dir
+from agentlog.commands import positive_int, resolve_dir
 
 HELP = "Show the newest run's profile (calls, total and self time per user function)."
 PROFILE = "profile"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    data_dir_argument(parser)
     parser.add_argument("-n", "--limit", type=positive_int, default=20, help="functions to show (default 20)")
     parser.add_argument("--compare", action="store_true", help="add the previous run's self time and the ratio")
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agentlog.commands import data_dir_argument, resolve_dir
+from agentlog.commands import resolve_dir
 
 HELP = "Import a session shared with `agentlog share` from Cloudflare D1 into the local data dir (no duplicates)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    data_dir_argument(parser)
     parser.add_argument("share_id", help="the id `agentlog share` printed")
 
 

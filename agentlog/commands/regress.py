@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agentlog.commands import data_dir_argument, number_above, resolve_dir
+from agentlog.commands import number_above, resolve_dir
 
 HELP = "Compare a session (default: the newest run) with the baseline; markdown report, exit 1 on regression."
 
@@ -13,7 +13,6 @@ HELP = "Compare a session (default: the newest run) with the baseline; markdown 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from agentlog.history.regression import DEFAULT_THRESHOLD
 
-    data_dir_argument(parser)
     parser.add_argument("session", nargs="?", help="session id or unique prefix (default: the newest run)")
     parser.add_argument("--baseline", help="compare with this session instead of the tagged baseline")
     parser.add_argument("--threshold", type=number_above(1), default=DEFAULT_THRESHOLD,

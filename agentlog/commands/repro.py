@@ -6,13 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from agentlog.commands import data_dir_argument, resolve_dir
+from agentlog.commands import resolve_dir
 
 HELP = "Write a failing pytest test from a recorded failure (one call of the innermost replayable function)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    data_dir_argument(parser)
     parser.add_argument("failure_id", help="failure id (or unique prefix), as `agentlog list` shows")
     parser.add_argument("-o", "--output", help="test file to write (default test_repro_<id>.py)")
     parser.add_argument("--no-verify", action="store_true",

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import atexit
-import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agentlog.core.config import Config
 
 USAGE = """\
 usage: agentlog [options] script.py [args ...]
@@ -83,8 +86,13 @@ def parse(argv: list[str]) -> tuple[dict[str, str | bool], Target | None, list[s
     return options, ("script", argv[i]), argv[i + 1 :]
 
 
-def launch(argv: list[str]) -> int:
-    """Parse launcher options, activate AgentLog, run the target; returns the exit code."""
+def launch(argv: list[str], entry: bool = False) -> int:
+    """Parse launcher options, activate AgentLog, run the target; returns the exit code.
+
+    With ``entry`` (``argv`` is this process's command line), the target replaces this
+    process in a fresh interpreter when it can (runtime/relaunch.py), so no launcher
+    frame is on its stack; otherwise it runs here.
+    """
     from agentlog.core.config import ConfigError, check_option, load_config, report_problems, set_config
 
     problems: list[str] = []  # bad AGENTLOG_* values: warned about, the program still runs
@@ -104,7 +112,6 @@ def launch(argv: list[str]) -> int:
         print(f"agentlog: error: {exc}", file=sys.stderr)
         return 2
     set_config(config)
-    report_problems(problems)
     if options.get("version"):
         from agentlog.commands.doctor import version_text
 
@@ -115,15 +122,26 @@ def launch(argv: list[str]) -> int:
               file=sys.stdout if options else sys.stderr)
         return 0 if options else 2
 
+    if entry:
+        _relaunch(target, program_args, config)  # returns only if it cannot
+    report_problems(problems)  # (a relaunched interpreter reports them itself)
     from agentlog.runtime import activate, launcher
+    from agentlog.runtime.relaunch import report_where
 
     activate.install(config)
     if config.verbose:
-        atexit.register(_report_where, config)
+        atexit.register(report_where, str(config.data_dir))
     kind, what = target
     run = {"script": launcher.run_script, "module": launcher.run_module, "code": launcher.run_code}[kind]
     return run(what, program_args)
 
 
-def _report_where(config: object) -> None:
-    sys.stderr.write(f"agentlog: records in {os.fspath(config.data_dir)}\n")  # type: ignore[attr-defined]
+def _relaunch(target: Target, program_args: list[str], config: Config) -> None:
+    """Replace this process with the program in a fresh interpreter, if possible."""
+    from agentlog.runtime import relaunch
+
+    options = relaunch.interpreter_options()
+    if options is None or relaunch.why_not() is not None:
+        return
+    overrides = {name: getattr(config, name) for name in relaunch.LAUNCH_OPTIONS}
+    relaunch.reexec(target, program_args, options, overrides)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from agentlog.commands import data_dir_argument, positive_int, resolve_dir
+from agentlog.commands import positive_int, resolve_dir
 
 HELP = "List sessions: id, agent, task, start, duration, failures, outcome, parent (oldest first)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    data_dir_argument(parser)
     parser.add_argument("--limit", type=positive_int, default=50, help="show the newest N sessions (default 50)")
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agentlog.commands import data_dir_argument, resolve_dir
+from agentlog.commands import resolve_dir
 
 HELP = "Sync a session to Cloudflare D1 and print its share id (a teammate runs: agentlog pull SHARE_ID)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    data_dir_argument(parser)
     parser.add_argument("session", help="session id or a unique prefix of one")
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from agentlog.commands import data_dir_argument, resolve_dir
+from agentlog.commands import resolve_dir
 
 if TYPE_CHECKING:
     from agentlog.integrations.d1_client import D1Client
@@ -16,7 +16,6 @@ HELP = ("Push a session's redacted records (default: the newest session; --all: 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    data_dir_argument(parser)
     parser.add_argument("session", nargs="?", help="session id or unique prefix (default: the newest session)")
     parser.add_argument("--all", action="store_true", help="every session in the data dir")
 

@@ -121,7 +121,10 @@ def _exception_sections(exc: dict[str, Any], order: float, base: float, label: s
                         frame_base: float | None = None) -> list[Block]:
     """The exception's headline, its frames (ranked from ``frame_base``, default ``base``), its chain."""
     rank = base + (R_HEADLINE if not label else R_NOTE)
-    head = [Line(f"{label}{exc['t']}: {exc.get('m', '')}".rstrip(), rank)]
+    first, *more = str(exc.get("m", "")).splitlines() or [""]
+    head = [Line(f"{label}{exc['t']}: {first}".rstrip(), rank)]
+    # A multi-line message: its other lines indented under the headline, never at column 0.
+    head += [Line(f"    | {line}", rank + R_NOTE, (0,)) for line in more]
     head += [Line(f"  note: {n}", rank + R_NOTE, (0,)) for n in exc.get("notes", [])]
     sections = [Block(order, head, "chained exception" if label else "")]
     sections += _frame_sections(exc, order + 0.001, base if frame_base is None else frame_base)

@@ -61,8 +61,10 @@ class Section:
     lines: list[str]
 
 
-# Terminal control characters from messages or output (an ESC clearing the screen) are shown, not sent.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Terminal control characters from messages or output (an ESC clearing the screen) are shown, not sent;
+# so are line breaks inside a line (what str.splitlines() splits on), so recorded text (a message,
+# a thread name, a path) cannot start a line of its own and forge a "FAILURE" or section line.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -181,7 +181,8 @@ def _token_block(records: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _lineage(sid: str, infos: dict[str, SessionInfo]) -> list[str]:
+def lineage(sid: str, infos: dict[str, SessionInfo]) -> list[str]:
+    """``sid`` and its ancestors, nearest first (at most MAX_ANCESTORS)."""
     chain = [sid]
     while len(chain) < MAX_ANCESTORS and (info := infos.get(chain[-1])) and info.parent:
         if info.parent in chain:
@@ -195,13 +196,17 @@ def blocks_for_session(
     records: list[dict[str, Any]],
     cutoff: float | None = None,
     git: tuple[dict[str, Any] | None, str] | None = None,
+    infos: dict[str, SessionInfo] | None = None,
 ) -> dict[str, list[str]]:
-    """The blocks for session ``sid`` using records up to ``cutoff`` (a failure's time)."""
-    infos = summarize_sessions(records)
+    """The blocks for session ``sid`` using records up to ``cutoff`` (a failure's time).
+
+    ``infos`` (summaries of every session) lets ``records`` be only the lineage's own.
+    """
+    infos = summarize_sessions(records) if infos is None else infos
     info = infos.get(sid)
     if info is None:
         return {name: [] for name in BLOCKS}
-    lineage = set(_lineage(sid, infos))
+    family = set(lineage(sid, infos))
     before = [r for r in records if cutoff is None or (r.get("ts") or 0.0) <= cutoff]
     own = [r for r in before if r.get("sid") == sid]
     if git is None:
@@ -210,7 +215,7 @@ def blocks_for_session(
     return {
         "session": _session_block(info, infos),
         "git": _git_block(*git),
-        "decisions": _decision_block([r for r in before if r.get("k") == DECISION and r.get("sid") in lineage], cutoff),
+        "decisions": _decision_block([r for r in before if r.get("k") == DECISION and r.get("sid") in family], cutoff),
         "tools": [line for rec in reversed(tools) for line in tool_lines(rec, cutoff)],
         "tokens": _token_block(own),
         "perf": [perf_line(r) for r in reversed([r for r in own if r.get("k") == PERF][-MAX_PERF:])],
@@ -245,7 +250,7 @@ def tree_lines(info: SessionInfo, infos: dict[str, SessionInfo], depth: int = 0)
 
 def session_detail_lines(info: SessionInfo, infos: dict[str, SessionInfo], records: list[dict[str, Any]]) -> list[str]:
     """One session in detail: its block, start, tree of child sessions, then git, decisions, tools, tokens, perf."""
-    blocks = blocks_for_session(info.id, records)
+    blocks = blocks_for_session(info.id, records, infos=infos)
     start = info.start_record or {}
     lines = [*blocks["session"], f"records={info.records} cwd={start.get('cwd', '-')} argv={start.get('argv', '-')}",
              "tree:", *tree_lines(info, infos, 1)]

@@ -189,13 +189,19 @@ def find_pyproject(start: str | os.PathLike[str]) -> str | None:
         folder = parent
 
 
-def _pyproject_table(start: str | os.PathLike[str]) -> dict[str, Any]:
+def _pyproject_table(start: str | os.PathLike[str], problems: list[str]) -> dict[str, Any]:
+    """``[tool.agentlog]`` of the nearest pyproject.toml; a file that does not parse adds to ``problems``.
+
+    If the file is not valid TOML or not UTF-8, the ``[tool.agentlog]`` section
+    alone is parsed, so a mistake elsewhere in the file does not drop the
+    configured redaction; if that fails too, every option keeps its default.
+    """
     path = find_pyproject(start)
     if path is None:
         return {}
     try:
         with open(path, "rb") as fh:
-            raw = fh.read()
+            raw = fh.read(MAX_PYPROJECT_BYTES)
     except OSError:
         return {}
     # Most projects never mention us: skip the TOML parser (and the re it imports).
@@ -205,10 +211,42 @@ def _pyproject_table(start: str | os.PathLike[str]) -> dict[str, Any]:
 
     try:
         data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return {}
-    table = data.get("tool", {}).get("agentlog", {})
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = _own_section(raw)
+        kept = "read [tool.agentlog] alone" if data is not None else "using defaults for every option"
+        problems.append(f"{path} is not valid TOML ({_why(exc)}); {kept}")
+        if data is None:
+            return {}
+    tool = data.get("tool", {})
+    table = tool.get("agentlog", {}) if isinstance(tool, dict) else {}
     return {k.replace("-", "_"): v for k, v in table.items()} if isinstance(table, dict) else {}
+
+
+MAX_PYPROJECT_BYTES = 4 * 1024 * 1024
+SECTION_HEADER = rb"^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*agentlog[ \t]*\][ \t]*(?:#.*)?$"
+ANY_HEADER = rb"^[ \t]*\["
+
+
+def _own_section(raw: bytes) -> dict[str, Any] | None:
+    """``[tool.agentlog]`` parsed on its own (None if missing or broken too)."""
+    import re
+    import tomllib
+
+    header = re.search(SECTION_HEADER, raw, re.MULTILINE)
+    if header is None:
+        return None
+    following = re.compile(ANY_HEADER, re.MULTILINE).search(raw, header.end())
+    body = raw[header.end() : following.start() if following else len(raw)]
+    try:
+        return {"tool": {"agentlog": tomllib.loads(body.decode("utf-8"))}}
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start} is not UTF-8"
+    return str(exc)
 
 
 def check_option(name: str, raw: Any) -> Any:
@@ -231,7 +269,13 @@ def load_config(
     """
     env = os.environ if env is None else env
     sources: dict[str, tuple[str, Any]] = {}
-    for name, raw in _pyproject_table(cwd or os.getcwd()).items():
+    unreadable: list[str] = []
+    table = _pyproject_table(cwd or os.getcwd(), unreadable)
+    if unreadable and problems is None:
+        raise ConfigError(unreadable[0])
+    if problems is not None:
+        problems.extend(unreadable)
+    for name, raw in table.items():
         if name in Config._fields:
             sources[name] = (f"[tool.agentlog] {name}", raw)
     for name, var in ENV_NAMES.items():

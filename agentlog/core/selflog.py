@@ -11,6 +11,8 @@ import os
 import sys
 import time
 
+from agentlog.core import private
+
 MAX_ERRORS_LOG_BYTES = 1024 * 1024
 _warned: set[str] = set()
 # Where and how loudly to report, pushed by core/config.py whenever the process
@@ -32,6 +34,10 @@ def _log_dir() -> str:
     return _data_dir or os.path.abspath(os.environ.get("AGENTLOG_DIR") or ".agentlog")
 
 
+def _ignore(_message: str) -> None:
+    """errors.log cannot report on itself."""
+
+
 def report(where: str, exc: BaseException | None = None) -> None:
     """Append one internal error to errors.log; silently give up if that fails too."""
     try:
@@ -40,9 +46,10 @@ def report(where: str, exc: BaseException | None = None) -> None:
         path = os.path.join(_log_dir(), "errors.log")
         detail = "".join(traceback.format_exception(exc)) if exc is not None else ""
         line = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid={os.getpid()} {where}\n{detail}"
-        if os.path.exists(path) and os.stat(path).st_size > MAX_ERRORS_LOG_BYTES:
+        if os.path.exists(path) and os.lstat(path).st_size > MAX_ERRORS_LOG_BYTES:
             os.replace(path, path + ".1")
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        # Never through a symlink, only a regular file of ours, tightened to 0600 (quietly: we are the log).
+        fd = private.open_file(path, private.APPEND, _ignore)
         try:
             os.write(fd, line.encode("utf-8", "replace")[:16384])
         finally:

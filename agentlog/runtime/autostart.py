@@ -1,5 +1,5 @@
 """Imported by the ``agentlog-activate.pth`` hook when ``AGENTLOG`` is true."""
 
-from agentlog.runtime.activate import install
+from agentlog.runtime.relaunch import resume
 
-install()
+resume()

@@ -242,6 +242,82 @@ def _patch_process(process_module: ModuleType) -> None:
     _patch(base, "_bootstrap", _bootstrap)
 
 
+def _left_the_program(tb: TracebackType) -> bool:
+    """Whether an exception with traceback ``tb`` propagated out of the main module's top level.
+
+    Its outermost entry is then the bottom frame (``__main__``'s ``<module>``, or runpy's
+    for ``-m``), and that frame, now finished, stopped on the line the exception passed.
+    """
+    bottom = tb.tb_frame
+    if bottom.f_code.co_filename != "<frozen runpy>" and not (
+        bottom.f_code.co_name == "<module>" and bottom.f_globals.get("__name__") == "__main__"
+    ):
+        return False
+    return bottom.f_lineno == tb.tb_lineno
+
+
+def _record_last_unhandled() -> None:
+    """atexit: record the exception or exit that ended the program where no hook of ours saw it.
+
+    A program may replace ``sys.excepthook`` (rich, Sentry). The interpreter still
+    stores what it handed that hook in ``sys.last_exc`` (3.12+); if that exception
+    left the main module's top level (not one a REPL or pytest stored) and was not
+    recorded yet, it is recorded now, after the program's own atexit handlers.
+    Likewise the last ``sys.exit()`` seen by :func:`watch_exit`, if it ended the program.
+    """
+    exc = getattr(sys, "last_exc", None)
+    tb = getattr(exc, "__traceback__", None)
+    if tb is not None and _left_the_program(tb):
+        _note_interrupt(exc)
+        _record(exc, "excepthook", trim_launcher_frames(tb))
+    exit_exc = _exit_seen
+    tb = getattr(exit_exc, "__traceback__", None)
+    if exit_exc is not None and tb is not None and _left_the_program(tb):
+        exit_exc.__traceback__ = _without_frames_of(tb, _watched_exit_code)
+        record_exit(exit_exc)
+
+
+_exit_seen: SystemExit | None = None
+_watched_exit_code: Any = None
+
+
+def watch_exit() -> None:
+    """Remember the ``SystemExit`` each ``sys.exit()`` raises (the relaunched program has no launcher
+    around it to see one leave): :func:`_record_last_unhandled` records it at exit if it ended the program.
+
+    A ``raise SystemExit`` in the program itself is not seen this way.
+    """
+    global _watched_exit_code
+    real_exit = sys.exit
+
+    def exit(status: object = None, /) -> Any:
+        global _exit_seen
+        try:
+            real_exit(status)
+        except SystemExit as exc:
+            _exit_seen = exc
+            raise
+
+    exit.__doc__ = real_exit.__doc__
+    _watched_exit_code = exit.__code__
+    _patch(sys, "exit", exit)
+
+
+def _without_frames_of(tb: TracebackType | None, code: Any) -> TracebackType | None:
+    """``tb`` rebuilt without the entries of ``code`` (our sys.exit wrapper)."""
+    entries = []
+    while tb is not None:
+        if tb.tb_frame.f_code is not code:
+            entries.append(tb)
+        tb = tb.tb_next
+    import types
+
+    rebuilt = None
+    for entry in reversed(entries):
+        rebuilt = types.TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return rebuilt
+
+
 def _exit_by_sigint() -> None:
     """Die by SIGINT after an unhandled KeyboardInterrupt, as plain python does.
 
@@ -269,6 +345,7 @@ def install() -> None:
     if _patches:
         return
     atexit.register(_exit_by_sigint)
+    atexit.register(_record_last_unhandled)  # LIFO: runs first
     _patch(sys, "excepthook", _excepthook_wrapper(sys.excepthook))
     _patch(sys, "unraisablehook", _unraisable_wrapper(sys.unraisablehook))
     # No thread can start before threading is imported (bare _thread threads report
@@ -292,6 +369,7 @@ def uninstall() -> None:
     """
     importhooks.clear()
     atexit.unregister(_exit_by_sigint)
+    atexit.unregister(_record_last_unhandled)
     while _patches:
         owner, attr, original, replacement = _patches.pop()
         if getattr(owner, attr) is replacement:

@@ -380,40 +380,70 @@ def _exc_event(kind: int, code: CodeType, offset: int, exc: BaseException) -> ob
     return None
 
 
+# Each callback runs on top of the program's frame. At the recursion limit its own
+# calls would raise RecursionError here, replacing the program's (PY_UNWIND) or making
+# AgentLog's frame the one that overflows; the event is dropped instead.
 def on_py_start(code: CodeType, offset: int) -> object:
-    return _enter(K_START, code, offset)
+    try:
+        return _enter(K_START, code, offset)
+    except RecursionError:
+        return None
 
 
 def on_py_resume(code: CodeType, offset: int) -> object:
-    return _enter(K_RESUME, code, offset)
+    try:
+        return _enter(K_RESUME, code, offset)
+    except RecursionError:
+        return None
 
 
 def on_py_throw(code: CodeType, offset: int, exc: BaseException) -> object:
-    return _enter(K_THROW, code, offset)
+    try:
+        return _enter(K_THROW, code, offset)
+    except RecursionError:
+        return None
 
 
 def on_py_return(code: CodeType, offset: int, value: object) -> object:
-    return _leave(K_RETURN, code, offset, value)
+    try:
+        return _leave(K_RETURN, code, offset, value)
+    except RecursionError:
+        return None
 
 
 def on_py_yield(code: CodeType, offset: int, value: object) -> object:
-    return _leave(K_YIELD, code, offset, value)
+    try:
+        return _leave(K_YIELD, code, offset, value)
+    except RecursionError:
+        return None
 
 
 def on_py_unwind(code: CodeType, offset: int, exc: BaseException) -> object:
-    return _leave(K_UNWIND, code, offset, exc)
+    try:
+        return _leave(K_UNWIND, code, offset, exc)
+    except RecursionError:
+        return None
 
 
 def on_raise(code: CodeType, offset: int, exc: BaseException) -> object:
-    return _exc_event(K_RAISE, code, offset, exc)
+    try:
+        return _exc_event(K_RAISE, code, offset, exc)
+    except RecursionError:
+        return None
 
 
 def on_reraise(code: CodeType, offset: int, exc: BaseException) -> object:
-    return _exc_event(K_RERAISE, code, offset, exc)
+    try:
+        return _exc_event(K_RERAISE, code, offset, exc)
+    except RecursionError:
+        return None
 
 
 def on_exception_handled(code: CodeType, offset: int, exc: BaseException) -> object:
-    return _exc_event(K_HANDLED, code, offset, exc)
+    try:
+        return _exc_event(K_HANDLED, code, offset, exc)
+    except RecursionError:
+        return None
 
 
 def callbacks() -> dict[str, Callable[..., Any]]:

@@ -164,7 +164,7 @@ def _claim() -> None:
 
     # Callbacks must not import: everything they use is loaded here.
     _describer = Describer()
-    tool = claim_tool_id(TOOL_NAME)
+    tool = claim_tool_id(TOOL_NAME, _move)
     if tool is None:
         selflog.warn_once("no-tool-id-trace", "no free sys.monitoring tool id; @trace records nothing")
         return
@@ -177,6 +177,12 @@ def _claim() -> None:
         codes = list(_specs)
     for code in codes:
         _arm(code)
+
+
+def _move() -> None:
+    """The program asks for our tool id (runtime/toolids.py): claim another one."""
+    deactivate()
+    activate()
 
 
 def deactivate() -> None:

@@ -255,7 +255,7 @@ def _start_trail(config: Config) -> None:
             module, state.reason = select_engine()
             engine: Engine = module  # type: ignore[assignment]
             state.engine, state.engine_name = engine, module.NAME
-            state.tool_id = claim_tool_id(TOOL_NAME)
+            state.tool_id = claim_tool_id(TOOL_NAME, _move_trail)
             if state.tool_id is None:
                 state.reason = "every unreserved sys.monitoring tool id (3-5) is in use"
                 selflog.warn_once("no-tool-id", f"{state.reason}; recording crashes only")
@@ -296,6 +296,14 @@ def _install(state: _State, engine: Engine, config: Config) -> None:
     for name in GLOBAL_EVENT_NAMES:
         events |= getattr(monitoring.events, name)
     monitoring.set_events(tool, events)
+
+
+def _move_trail() -> None:
+    """The program asks for our tool id (runtime/toolids.py): restart the trail on another one."""
+    config = _state.config
+    stop()
+    if config is not None:
+        start(config)
 
 
 def stop() -> None:

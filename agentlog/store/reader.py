@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from agentlog.core import private
 from agentlog.store.paths import record_files
 from agentlog.store.records import SCHEMA_VERSION
 
@@ -21,7 +23,7 @@ def recent_files(data_dir: Path, max_bytes: int | None) -> list[Path]:
     total = 0
     for path in reversed(files):
         try:
-            total += path.stat().st_size
+            total += path.lstat().st_size
         except OSError:
             continue
         if kept and total > max_bytes:
@@ -44,10 +46,10 @@ def iter_records(
     for path in recent_files(data_dir, max_bytes):
         bad = 0
         try:
-            fh = path.open("rb")
+            fh = os.fdopen(private.open_file(path, private.READ), "rb")
         except FileNotFoundError:
             continue  # rotated away or pruned while we were listing
-        except OSError as exc:  # a directory or an unreadable file where a record file should be
+        except OSError as exc:  # a symlink, FIFO or unreadable file where a record file should be
             if warn:
                 print(f"agentlog: skipped {path}: {exc.strerror or exc}", file=sys.stderr)
             continue

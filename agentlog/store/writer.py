@@ -16,15 +16,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agentlog.core import selflog
+from agentlog.core import private, selflog
 from agentlog.core.config import Config, get_config
 from agentlog.store.paths import (
     ACTIVE_FILE,
     RECORDS_PREFIX,
     DataDirError,
     ensure_data_dir,
+    note_tightened,
     record_files,
 )
+from agentlog.store.records import bound_envelope
 
 ENVELOPE_KEYS = ("sv", "k", "sid", "pid", "tid", "th", "ts", "id")
 _ready_dirs: set[Path] = set()
@@ -41,8 +43,10 @@ def fit(record: dict[str, Any], max_bytes: int) -> bytes:
     """Encode a record as one line no larger than ``max_bytes``.
 
     Oversized records lose their largest non-envelope fields first; each loss is
-    listed under ``"cut"`` so a reader knows what is missing.
+    listed under ``"cut"`` so a reader knows what is missing. The envelope's
+    strings are bounded on their own (``bound_envelope``), so the rest always fits.
     """
+    record = bound_envelope(record)
     line = encode(record)
     if len(line) < max_bytes:
         return line + b"\n"
@@ -65,19 +69,19 @@ def fit(record: dict[str, Any], max_bytes: int) -> bytes:
 def _rotate(data_dir: Path, config: Config) -> None:
     active = data_dir / ACTIVE_FILE
     try:
-        if active.stat().st_size < config.max_file_bytes:
+        if active.lstat().st_size < config.max_file_bytes:
             return
         rotated = data_dir / f"{RECORDS_PREFIX}.{time.time_ns():020d}-{os.getpid()}.jsonl"
         os.rename(active, rotated)
     except FileNotFoundError:
         return  # another process rotated it first
     files = [p for p in record_files(data_dir) if p != active]
-    total = sum(p.stat().st_size for p in files if p.exists())
+    total = sum(p.lstat().st_size for p in files if p.exists())
     for path in files[:-1]:  # the newest rotated file stays, whatever the cap
         if total <= config.max_dir_bytes:
             break
         try:
-            size = path.stat().st_size
+            size = path.lstat().st_size
             path.unlink()
             total -= size
         except FileNotFoundError:
@@ -89,9 +93,10 @@ def _write_line(path: Path, line: bytes) -> None:
 
     If the file does not end in a newline (a torn write: disk full, a killed
     process), a newline goes first, so this record does not fuse with the torn
-    one (readers skip the blank line a race may leave).
+    one (readers skip the blank line a race may leave). The file is never reached
+    through a symlink and must be a regular file of ours (core/private.py).
     """
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+    fd = private.open_file(path, private.APPEND, note_tightened)
     try:
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":

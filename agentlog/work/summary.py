@@ -64,6 +64,8 @@ def summarize_sessions(records: Iterable[dict[str, Any]]) -> dict[str, SessionIn
 
 def resolve_session(infos: dict[str, SessionInfo], ref: str) -> SessionInfo:
     """The session whose id is ``ref`` or starts with it; LookupError with a one-line reason."""
+    if not ref.strip():
+        raise LookupError("the session id is empty")
     if ref in infos:
         return infos[ref]
     matches = [sid for sid in infos if sid.startswith(ref)]

@@ -356,6 +356,54 @@ class _SignalForwarder:
         return next((s for s in self.received if s in terminating), None)
 
 
+def _terminal_for(stream: TextIO) -> tuple[int, int] | None:
+    """(master, slave) of a new pty shaped like ``stream``'s terminal, or None if it is not one.
+
+    The command writes to the slave, so it sees a terminal (colours, progress bars,
+    its width); we read the master, pass it through and record it. The slave does
+    not turn "\n" into "\r\n", so the record holds what the command wrote.
+    """
+    try:
+        if os.name != "posix" or not stream.isatty():
+            return None
+        import fcntl
+        import pty
+        import termios
+
+        master, slave = pty.openpty()
+    except (OSError, ValueError, AttributeError, ImportError):
+        return None
+    try:
+        size = fcntl.ioctl(stream.fileno(), termios.TIOCGWINSZ, b"\0" * 8)
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, size)
+        attrs = termios.tcgetattr(slave)
+        attrs[1] &= ~termios.ONLCR
+        termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    except (OSError, termios.error):
+        pass  # a default-sized terminal is still a terminal
+    return master, slave
+
+
+def _output_ends() -> tuple[list[Any], list[IO[bytes] | None], list[int]]:
+    """(what the command writes to, what we read, slaves to close once it started), stdout then stderr."""
+    import subprocess
+
+    targets: list[Any] = []
+    readers: list[IO[bytes] | None] = []
+    slaves: list[int] = []
+    for stream in (sys.stdout, sys.stderr):
+        pair = _terminal_for(stream) if stream is not None else None
+        if pair is None:
+            targets.append(subprocess.PIPE)
+            readers.append(None)  # the Popen pipe
+        else:
+            master, slave = pair
+            targets.append(slave)
+            readers.append(os.fdopen(master, "rb", buffering=0))
+            slaves.append(slave)
+    return targets, readers, slaves
+
+
 def run_command(argv: list[str]) -> int:
     """Run a command, streaming its output through; record it; return a shell-style exit code.
 
@@ -365,22 +413,32 @@ def run_command(argv: list[str]) -> int:
     alone is forwarded after ``SIGINT_FORWARD_DELAY_S`` if the command is still running.
     Output still arriving ``PIPE_GRACE_S`` after the command exited (from a background
     process it left behind) is passed through while this process lives, but not recorded.
+    Where our stdout or stderr is a terminal, the command's is a pty of the same size
+    (``_terminal_for``), so it prints as it would without AgentLog.
     """
     import subprocess
 
     started = time.monotonic()
+    targets, readers, slaves = _output_ends()
     with _SignalForwarder() as forwarder:
         try:
-            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            proc = subprocess.Popen(argv, stdout=targets[0], stderr=targets[1])
         except OSError as exc:
+            for reader in readers:
+                if reader is not None:
+                    reader.close()
             rc, why = _launch_error(argv, exc)
             _record_exec(argv, rc, started, "", f"agentlog exec: error: {why}", (0, 0))
             print(f"agentlog exec: error: {why}", file=sys.stderr)
             return rc
+        finally:
+            for slave in slaves:  # the command holds them now; at its exit the masters read EOF
+                os.close(slave)
         keeps = (_HeadTail(), _HeadTail())
+        sources = [reader or pipe for reader, pipe in zip(readers, (proc.stdout, proc.stderr), strict=True)]
         pumps = [
-            threading.Thread(target=_pump, args=(pipe, dest, keep), daemon=True)
-            for pipe, dest, keep in zip((proc.stdout, proc.stderr), (sys.stdout, sys.stderr), keeps, strict=True)
+            threading.Thread(target=_pump, args=(source, dest, keep), daemon=True)
+            for source, dest, keep in zip(sources, (sys.stdout, sys.stderr), keeps, strict=True)
         ]
         for pump in pumps:
             pump.start()

@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from agentlog.core import private
+
 SNAPSHOT = "snapshot"
 SNAPSHOT_DIR = "snapshots"
 MAX_FILES = 200_000
@@ -124,7 +126,8 @@ def is_ignored(rules: list[Rule], rel: str, name: str, is_dir: bool) -> bool:
 
 def _gitignore_rules(folder: str, rel: str) -> list[Rule]:
     try:
-        with open(os.path.join(folder, ".gitignore"), encoding="utf-8", errors="replace") as fh:
+        fd = private.open_regular(os.path.join(folder, ".gitignore"))
+        with open(fd, encoding="utf-8", errors="replace") as fh:
             return parse_ignore_lines(fh, rel)
     except OSError:
         return []
@@ -134,10 +137,11 @@ def _gitignore_rules(folder: str, rel: str) -> list[Rule]:
 
 
 def _hash_file(path: str, size: int) -> str:
+    """xxh3 of a regular file's bytes; "" for anything else (a FIFO must not block the walk)."""
     import xxhash
 
     try:
-        with open(path, "rb") as fh:
+        with os.fdopen(private.open_regular(path), "rb") as fh:
             if size <= HASH_CHUNK_BYTES:
                 return xxhash.xxh3_64_hexdigest(fh.read())
             digest = xxhash.xxh3_64()
@@ -186,7 +190,7 @@ def _walk(root: str, rules: list[Rule], previous: Snapshot | None) -> tuple[dict
                     st.st_mtime_ns,
                     xxhash.xxh3_64_hexdigest(os.fsencode(os.readlink(entry.path))),
                 )
-            else:
+            elif entry.is_file(follow_symlinks=False):  # FIFOs, sockets, devices: not files
                 files[rel] = (st.st_size, st.st_mtime_ns, _hash_file(entry.path, st.st_size))
                 hashed += 1
     return files, hashed, False
@@ -212,7 +216,8 @@ def _snapshot_dir(data_dir: Path | None) -> Path:
 
 def _write_private(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tmp.unlink(missing_ok=True)  # a leftover (or planted) name: O_EXCL then never follows it
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | private.NOFOLLOW, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
     os.replace(tmp, path)
@@ -224,8 +229,14 @@ def _last_pointer(folder: Path, root: str) -> Path:
     return folder / f"last-{xxhash.xxh3_64_hexdigest(os.fsencode(root))}"
 
 
+def _read_private(path: Path) -> str:
+    """A file in the snapshot folder, never through a symlink, never a FIFO."""
+    with os.fdopen(private.open_file(path, private.READ), "rb") as fh:
+        return fh.read().decode("utf-8")
+
+
 def _load_file(path: Path) -> Snapshot:
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = json.loads(_read_private(path))
     files = {k: (v[0], v[1], v[2]) for k, v in data["files"].items()}
     return Snapshot(data["id"], data["root"], data["ts"], data["started_ns"], files)
 
@@ -239,7 +250,7 @@ def _prune(folder: Path) -> None:
 
 def _previous(folder: Path, root: str) -> Snapshot | None:
     try:
-        sid = _last_pointer(folder, root).read_text().strip()
+        sid = _read_private(_last_pointer(folder, root)).strip()
         return _load_file(folder / f"{sid}.json")
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None

@@ -1,0 +1,83 @@
+"""AgentLog's runtime next to the program's own use of the interpreter: tool ids, the recursion limit."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from support import child_env, read_records, run_python
+
+ENGINES = ["c", "python"]
+
+CLAIMS_IDS = """
+import sys
+mon = sys.monitoring
+seen = []
+for tool_id in {ids}:
+    mon.use_tool_id(tool_id, f"mine{{tool_id}}")
+    mon.register_callback(tool_id, mon.events.PY_START, lambda code, off, t=tool_id: seen.append((t, code.co_name)))
+    mon.set_events(tool_id, mon.events.PY_START)
+def work(n):
+    return n * 2
+work(1)
+for tool_id in {ids}:
+    mon.set_events(tool_id, 0)
+print(sorted({{t for t, name in seen if name == "work"}}), [mon.get_tool(t) for t in {ids}])
+def fail(x):
+    raise ValueError(x)
+fail(work(20))
+"""
+
+
+class TestToolIds:
+    @pytest.mark.parametrize("engine", ENGINES)
+    @pytest.mark.parametrize("ids", [(3,), (4,), (5,), (3, 4), (3, 4, 5)])
+    def test_program_gets_the_ids_it_asks_for(self, tmp_path, data_dir, engine, ids):
+        """A program claiming ids 3-5 itself runs as under python; AgentLog moves aside and still records."""
+        (tmp_path / "prog.py").write_text(CLAIMS_IDS.format(ids=list(ids)))
+        data_dir.mkdir(mode=0o700)  # so the warning, noted before any record, has an errors.log to go to
+        env = child_env(data_dir, AGENTLOG_ENGINE=engine)
+        plain = run_python(["prog.py"], tmp_path, env)
+        traced = run_python(["-m", "agentlog", "prog.py"], tmp_path, env)
+        assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+        assert plain.stdout.startswith(f"{sorted(ids)} ")
+        (failure,) = read_records(data_dir, "failure")
+        assert failure["exc"]["m"] == "40"
+        trail = failure.get("trail")
+        if len(ids) < 3:  # an id was left: the trail restarted there and saw the calls after the move
+            names = [trail["fn"][c["c"]][0] for c in trail["calls"] if "ev" not in c]
+            assert "fail" in names
+        else:
+            assert not trail or not trail.get("calls")
+        errors = data_dir / "errors.log"
+        # The trail holds id 3 (the first free); only asking for an id it holds makes it move.
+        assert ("tool-id-yielded" in errors.read_text()) if 3 in ids else not errors.exists()
+
+    def test_doctor_states_the_policy(self, tmp_path, data_dir):
+        """``agentlog doctor`` says which ids AgentLog takes and that it yields them."""
+        result = run_python(["-m", "agentlog", "doctor"], tmp_path, child_env(data_dir))
+        line = next(line for line in result.stdout.splitlines() if line.startswith("tool ids:"))
+        assert "3, 4, 5" in line and "yield" in line
+
+
+class TestRecursion:
+    @pytest.mark.parametrize("engine", ENGINES)
+    @pytest.mark.parametrize("limit", [None, 60, 200])
+    def test_overflow_happens_in_the_programs_frame(self, tmp_path, data_dir, engine, limit):
+        """Unbounded recursion ends with plain python's traceback, in the program's frame, under either engine."""
+        setlimit = f"import sys\nsys.setrecursionlimit({limit})\n" if limit else ""
+        (tmp_path / "prog.py").write_text(setlimit + "def f(n):\n    return f(n + 1)\nf(0)\n")
+        env = child_env(data_dir, AGENTLOG_ENGINE=engine)
+        plain, traced = (run_python(args, tmp_path, env) for args in (["prog.py"], ["-m", "agentlog", "prog.py"]))
+        if engine == "python":
+            # A Python callback needs a frame of its own: at the limit, the program's last call
+            # fails one frame earlier than under plain python, but still in the program's frame.
+            plain_err = re.sub(r"repeated (\d+) more", lambda m: f"repeated {int(m[1]) - 1} more", plain.stderr)
+        else:
+            plain_err = plain.stderr
+        assert (traced.returncode, traced.stderr) == (plain.returncode, plain_err)
+        assert "agentlog" not in traced.stderr
+        (failure,) = read_records(data_dir, "failure")
+        assert failure["exc"]["t"] == "RecursionError"
+        files = {frame.get("file", "") for frame in failure["exc"]["frames"]}
+        assert files == {str(tmp_path / "prog.py")}
