@@ -11,9 +11,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agentlog.context.grouping import same_run
+from agentlog.store.records import FAILURE
 
-def seen_before_line(failure: dict[str, Any], data_dir: Path | None = None) -> str | None:
-    """One line on earlier occurrences of this failure's fingerprint, or None if it is new (or unknown)."""
+
+def seen_before_line(failure: dict[str, Any], data_dir: Path | None = None,
+                     records: list[dict[str, Any]] | None = None) -> str | None:
+    """One line on earlier occurrences of this failure's fingerprint, or None if it is new (or unknown).
+
+    ``records`` (the loaded store) tell which occurrences are of the same run
+    (context/grouping.py: the other failing cases of a test, the same process): those
+    are not "before", nor are occurrences after this one.
+    """
     fp = failure.get("fp")
     if not isinstance(fp, str):
         return None
@@ -26,9 +35,15 @@ def seen_before_line(failure: dict[str, Any], data_dir: Path | None = None) -> s
     if not pattern:
         return None
     ts, sid = failure.get("ts") or 0, failure.get("sid")
-    earlier = [r for r in pattern.get("recent", []) if r.get("ts", 0) < ts and r.get("id") != failure.get("id")]
-    later = sum(1 for r in pattern.get("recent", []) if r.get("ts", 0) > ts)
-    before = pattern["n"] - 1 - later
+    same_fp = [r for r in records or [] if r.get("k") == FAILURE and r.get("fp") == fp
+               and r.get("id") != failure.get("id")]
+    this_run = {f.get("id") for f in same_fp if same_run(failure, f)}
+    recent = [r for r in pattern.get("recent", []) if r.get("id") not in this_run]
+    earlier = [r for r in recent if r.get("ts", 0) < ts and r.get("id") != failure.get("id")]
+    # Both counts of later occurrences only miss some (a bounded list; records up to a chosen failure).
+    later = max(sum(1 for r in recent if r.get("ts", 0) > ts),
+                sum(1 for f in same_fp if f.get("id") not in this_run and (f.get("ts") or 0) > ts))
+    before = pattern["n"] - 1 - len(this_run) - later
     if before <= 0:
         return None
     sessions = pattern.get("nsess", 0) - (0 if any(r.get("sid") == sid for r in earlier) else 1)

@@ -91,6 +91,7 @@ def record_exit(exc: SystemExit) -> None:
 
     Raised by the program: at least one of its own frames is on the traceback (``sys.exit``
     in a script, ``argparse``'s ``parser.error`` called from it), not a runner's own exit.
+    What a library printed as it raised the exit (argparse's, click's message) goes in ``exitmsg``.
     """
     try:
         from agentlog.capture.codepaths import is_user_file
@@ -103,7 +104,10 @@ def record_exit(exc: SystemExit) -> None:
             frames.append(entry.tb_frame.f_code.co_filename)
             entry = entry.tb_next
         if code != 0 and any(is_user_file(f) for f in frames):
-            record_failure(exc, "exit", tb=tb, exit=code)
+            from agentlog.capture.exitmessage import exit_message
+
+            message = exit_message(exc, tb)
+            record_failure(exc, "exit", tb=tb, exit=code, **({"exitmsg": message} if message else {}))
     except Exception as err:  # noqa: BLE001 - the exit must go on untouched
         selflog.report("hook exit", err)
 
