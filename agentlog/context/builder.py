@@ -201,7 +201,7 @@ def _session_sections(failure: dict[str, Any], records: list[dict[str, Any]], or
 
 def command_text(failure: dict[str, Any]) -> str:
     """What was run, as a person would type it: ``pytest tests/t.py::test_x``, ``python -m pkg``."""
-    if failure.get("test"):
+    if failure.get("test") and failure.get("src") == "pytest":
         return f"pytest {failure['test'].rsplit(' (', 1)[0]}"
     argv = [str(a) for a in failure.get("argv", [])]
     if not argv:
