@@ -27,6 +27,7 @@ cdef extern from "al_platform.h":
     PyObject* al_type(PyObject* o) noexcept nogil
     int al_small_int(PyObject* o, int64_t* out) noexcept nogil
     int32_t al_offset(PyObject* o) noexcept nogil
+    int32_t al_unwind_offset(PyObject* code, PyObject* exc, int32_t offset) noexcept
     int AL_TICKS_ARE_TSC
 
 cdef extern from "al_memory.h":
@@ -435,7 +436,9 @@ cdef void set_arg_spec(int32_t idx, object code):
 
     Arguments come first in a frame's slots (positional, keyword-only, *args,
     **kwargs); co_varnames names them in that order. An argument captured by an
-    inner function is a cell variable too: its slot holds the cell.
+    inner function is a cell variable too: its slot holds the cell. A
+    comprehension's or generator expression's code gets none: its one argument
+    is the interpreter's ``.0`` (the iterator it was given; pytracer._arg_names).
     """
     cdef int n = code.co_argcount + code.co_kwonlyargcount
     cdef int i
@@ -446,6 +449,8 @@ cdef void set_arg_spec(int32_t idx, object code):
         n = MAX_ARGS
     names = code.co_varnames
     celled = code.co_cellvars
+    if not all(name.isidentifier() for name in names[:n]):
+        n = 0
     for i in range(n):
         if names[i] in celled:
             cells |= 1 << i
@@ -792,6 +797,7 @@ cdef inline PyObject* leave(uint8_t kind, PyObject** args, Py_ssize_t nargs) noe
     e.offset = al_offset(args[1])
     e.depth = <uint16_t>(st.sp if st.sp < 65535 else 65535)
     if kind == K_UNWIND:
+        e.offset = al_unwind_offset(code, args[2], e.offset)
         e.payload = type_index(al_type(args[2]))
         e.vtag = V_EXC if e.payload >= 0 else V_VOID
     else:

@@ -176,7 +176,7 @@ class ExceptionCapture:
         moves = {}
         frames = [frame for frame, _ in reversed(repeats)]  # outermost first, as the calls were made
         for name, first in frames[0].f_locals.items():
-            if type(first) not in _MOVING_TYPES or is_secret_name(name):
+            if type(first) not in _MOVING_TYPES or not name.isidentifier() or is_secret_name(name):
                 continue
             values = [f.f_locals.get(name) for f in frames]
             if len(set(map(repr, values))) > 1:

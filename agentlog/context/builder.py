@@ -45,6 +45,8 @@ R_WORKER = -0.45  # added for a worker's failure: its lines rank before the pare
 SESSION_RANKS = {"session": R_SESSION, "git": R_SESSION, "decisions": R_SESSION,
                  "tools": R_OTHER, "tokens": R_OLDER, "perf": R_OLDER}
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PACKAGE_RE = re.compile(  # site-packages/NAME, lib/python3.X/NAME (the stdlib), <frozen NAME>
+    r"(?:/(?:site|dist)-packages/|/lib/python\d+\.\d+t?/(?!(?:site|dist)-packages/)|^<frozen )([^/>]+)")
 
 
 def _when(ts: float) -> str:
@@ -100,18 +102,39 @@ def _where(frame: dict[str, Any]) -> str:
     return f"  at {frame['f']} ({frame['file']}:{frame['ln']}){rep}"
 
 
+def _library_package(filename: str) -> str:
+    """``_pytest``, ``pluggy``, ``asyncio``: the package (or module) a library frame's file belongs to."""
+    found = _PACKAGE_RE.search(filename.replace("\\", "/"))
+    return (found.group(1) if found else Path(filename).parent.name or filename).removesuffix(".py")
+
+
+def _library_section(run: list[dict[str, Any]], place: float, rank: float) -> Block:
+    """A run of library frames as one line: the innermost (where it raised, or what called the user
+    frame above it), then how many more and whose they are."""
+    text = _where(run[0]) + " [library]"
+    if len(run) > 1:
+        packages = ", ".join(dict.fromkeys(_library_package(str(f.get("file", ""))) for f in run[1:]))
+        text += f", called from {len(run) - 1} more library frame{'s' if len(run) > 2 else ''} ({packages})"
+    return Block(place, [Line(text, rank)], "library frame", count=len(run))
+
+
 def _frame_sections(exc: dict[str, Any], order: float, base: float) -> list[Block]:
-    """One block per frame, innermost first; library frames are one line each."""
+    """One block per frame, innermost first; a run of library frames is one line."""
     sections: list[Block] = []
     user_rank = 0
-    for i, frame in enumerate(exc.get("frames", [])):
+    frames = exc.get("frames", [])
+    run_start = 0
+    for i, frame in enumerate(frames):
         place = order + i / 1000
         if "skipped" in frame:
             sections.append(Block(place, [Line(f"  … {frame['skipped']} frames skipped", base + R_LIBRARY)]))
             continue
         if not frame.get("u"):
-            sections.append(Block(place, [Line(_where(frame) + " [library]", base + R_LIBRARY + i / 1000)],
-                                  "library frame"))
+            if i == 0 or frames[i - 1].get("u") or "skipped" in frames[i - 1]:
+                run_start = i
+            if i + 1 == len(frames) or frames[i + 1].get("u") or "skipped" in frames[i + 1]:
+                sections.append(_library_section(frames[run_start : i + 1], order + run_start / 1000,
+                                                 base + R_LIBRARY + run_start / 1000))
             continue
         rank = base + (0 if user_rank == 0 else R_FRAME + user_rank / 100)
         sections.append(_frame_section(frame, place, rank, key=user_rank == 0))
@@ -178,7 +201,7 @@ def _session_sections(failure: dict[str, Any], records: list[dict[str, Any]], or
 
 def command_text(failure: dict[str, Any]) -> str:
     """What was run, as a person would type it: ``pytest tests/t.py::test_x``, ``python -m pkg``."""
-    if failure.get("test"):
+    if failure.get("test") and failure.get("src") == "pytest":
         return f"pytest {failure['test'].rsplit(' (', 1)[0]}"
     argv = [str(a) for a in failure.get("argv", [])]
     if not argv:

@@ -46,14 +46,27 @@ def seen_before_line(failure: dict[str, Any], data_dir: Path | None = None,
     before = pattern["n"] - 1 - len(this_run) - later
     if before <= 0:
         return None
-    sessions = pattern.get("nsess", 0) - (0 if any(r.get("sid") == sid for r in earlier) else 1)
+    sessions = _sessions_before(earlier, before, pattern.get("nsess", 0), sid)
     first = time.strftime("%Y-%m-%d", time.localtime(pattern.get("first") or 0))
     times = "once" if before == 1 else f"{before} times"
-    line = f"seen {times} before (first {first}, {max(sessions, 1)} session{'s' if sessions > 1 else ''})"
+    line = f"seen {times} before (first {first}, {sessions} session{'s' if sessions > 1 else ''})"
     sha = next((r["sha"] for r in reversed(earlier) if r.get("sha")), None)
     if sha:
         line += f"; last seen at {sha[:7]}"
     return line + _fix_text(fp, ts, data_dir)
+
+
+def _sessions_before(earlier: list[dict[str, Any]], before: int, nsess: int, sid: Any) -> int:
+    """Sessions the ``before`` earlier occurrences happened in, as of this failure.
+
+    Exact when the index's bounded recent list holds them all; else the index's
+    session total (which counts later sessions too) without this one, at most one
+    per occurrence.
+    """
+    known = {r.get("sid") for r in earlier if r.get("sid")}
+    if len(earlier) >= before:
+        return max(len(known), 1)
+    return max(len(known), min(before, nsess - (sid not in known)), 1)
 
 
 def _fix_text(fp: str, ts: float, data_dir: Path | None) -> str:
