@@ -149,7 +149,7 @@ _QUERY_NAMES = frozenset(
     }
 )  # fmt: skip
 
-_NAME_TRIGGERS = ("pass", "pw", "secret", "token", "auth", "key", "credential", "cookie", "sess")
+_NAME_TRIGGERS = ("pass", "pw", "secret", "token", "auth", "key", "cred", "cookie", "sess", "jwt")
 
 # An annotated assignment's separator, ": T = " (a type: T, T[...], T | U; not "password: hunter2 url=").
 _ANNOTATED = (
@@ -177,6 +177,9 @@ _PATTERNS = {
         r"(?P<sep>(?:" + _ANNOTATED + r"\s{0,8}(?:=>|=(?!=)|:(?![:=/])))[ \t]{0,8})"
         r"(?P<sp>(?:[rbuf]{1,2}(?=[\"']))?)"  # a string prefix: b"...", rb'...', f"..."
         r"(?P<value>\"(?:[^\"\\\n]|\\.){0,4096}\"|'(?:[^'\\\n]|\\.){0,4096}'"
+        # a tuple, list or dict literal with a string in it, on one line, one level deep: creds = ("bob", "pw")
+        r"|[(\[{][^()\[\]{}\"'\n]{0,256}"
+        r"(?:(?:\"(?:[^\"\\\n]|\\.){0,4096}\"|'(?:[^'\\\n]|\\.){0,4096}')[^()\[\]{}\"'\n]{0,256}){1,64}[)\]}]"
         r"|(?:(?:bearer|basic|token|digest)[ \t]+)?[^\s\"',;&}\])]{1,4096})"
     ),
     # an annotation: T, T[...], T | U where T is a builtin or a capitalised name (not "hunter2")
