@@ -176,6 +176,7 @@ class TestShapes:
             "monkey-bdc6e52486dfefa9b81328fbbcbdec97", "AccountKey=;", "SharedAccessKeyName=Root;",
             "https://example.com/?sign=up", "eyJ.eyJ.x", "10:30:00", "dapicall", "sk-learn", "whsec_short",
             "sk_demo_fNroOsnAUKrpO6XyRWi6umL4", "pip install scikit-learn", "SKU-1234 shipped",
+            "user AIDAQPDNYLK6Q56OQXM4 0123456789abcdef0123456789abcdef01234567",
         ],
     )  # fmt: skip
     def test_near_miss_kept(self, text: str) -> None:
@@ -200,6 +201,20 @@ class TestShapes:
         out = redact_text(text.format(secret))
         assert_gone(secret, out)
         assert text.partition("{}")[0][:20] in out
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "b'aws {} {}'", "{},{},us-east-1", "{}:{}", "keys: '{}' '{}'", 'creds = ["{}", "{}"]',
+            "AWS_ACCESS_KEY_ID={} AWS_SECRET={}",
+        ],
+    )  # fmt: skip
+    def test_aws_secret_key_after_its_id(self, text: str) -> None:
+        """An AWS secret key right after its key id goes too, named (QA finding 25)."""
+        key_id, secret = "AKIA" + "IOSFODNN7EXAMPL2", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYz2x8Q4kEYa"
+        out = redact_text(text.format(key_id, secret))
+        assert_gone(secret, out)
+        assert_gone(key_id[4:], out)
 
 
 # ------------------------------------------------------------------ names in text

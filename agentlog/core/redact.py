@@ -6,7 +6,8 @@ reader knows what was there without seeing it. Passes, in the order applied:
 - ``env:<NAME>``: the value of environment variable NAME, read at first use,
   whose name is a secret name (below). Only values of 8+ characters that are
   not a setting word (``disabled``, ``required``, ...) and not an existing
-  absolute path; ``PWD``/``OLDPWD`` are never used (they hold the cwd).
+  absolute path; ``PWD``/``OLDPWD`` are never used (they hold the cwd). A text
+  that is itself an 8+-character piece of such a value (``token[:12]``) goes whole.
 - token shapes, one row each in :mod:`agentlog.core.secretshapes`: PEM private
   keys (real or JSON-escaped newlines, through END or to the end of the body),
   OpenAI, Anthropic, Stripe, GitHub, GitLab, AWS, Slack, Google (``AIza``,
@@ -589,6 +590,8 @@ def _redact(text: str, keep_lines: bool) -> str:
     for value, replacement in rules.env_values:
         if value in text:
             text = text.replace(value, replacement)
+        elif len(text) >= MIN_ENV_VALUE_CHARS and text in value:
+            return replacement  # a piece of the secret held on its own (short = token[:12])
     lowered = text.lower()
     for step in rules.lines_passes if keep_lines else rules.passes:
         for trigger in step.triggers:  # plain loops: the no-secret path is all `in` checks
