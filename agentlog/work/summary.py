@@ -65,6 +65,25 @@ def summarize_sessions(records: Iterable[dict[str, Any]]) -> dict[str, SessionIn
 MAX_NAMED_MATCHES = 3  # ids an "ambiguous" error names
 
 
+def session_tree(infos: dict[str, SessionInfo], sid: str) -> list[str]:
+    """``sid`` and the sessions started inside it, at any depth (a run and its sub-sessions)."""
+    tree, i = [sid], 0
+    while i < len(tree):
+        info = infos.get(tree[i])
+        tree.extend(c for c in (info.children if info else []) if c not in tree)
+        i += 1
+    return tree
+
+
+def root_session(infos: dict[str, SessionInfo], sid: str) -> str:
+    """The outermost session ``sid`` was started inside (itself if none is recorded)."""
+    seen = {sid}
+    while (parent := infos[sid].parent if sid in infos else None) in infos and parent not in seen:
+        sid = parent
+        seen.add(sid)
+    return sid
+
+
 def resolve_session(infos: dict[str, SessionInfo], ref: str) -> SessionInfo:
     """The session whose id is ``ref``, starts with it, or whose random part (after the ``-``)
     starts with it; LookupError with a one-line reason.
