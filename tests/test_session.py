@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import itertools
 import subprocess
 import sys
 import textwrap
@@ -309,7 +309,8 @@ class TestSessionCli:
             show = agentlog_cli(["show", part], data_dir)
             assert show.returncode == 0, show.stderr
             assert f"session id={sid} " in show.stdout
-        shared = os.path.commonprefix(ids)  # the time prefix: 6+ characters unless a 256 s boundary fell between
+        # the time prefix the ids share: 6+ characters unless a 256 s boundary fell between the runs
+        shared = "".join(c[0] for c in itertools.takewhile(lambda c: len(set(c)) == 1, zip(*ids)))
         assert len(shared) >= 1
         ambiguous = agentlog_cli(["show", shared], data_dir)
         assert ambiguous.returncode == 1 and "is ambiguous: 3 sessions match" in ambiguous.stderr

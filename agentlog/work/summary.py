@@ -101,6 +101,7 @@ def resolve_session(infos: dict[str, SessionInfo], ref: str) -> SessionInfo:
         raise LookupError(f"no session matches {ref!r}")
     if len(matches) > 1:
         named = ", ".join(matches[-MAX_NAMED_MATCHES:])
-        raise LookupError(f"{ref!r} is ambiguous: {len(matches)} sessions match ({'…, ' if len(matches) > MAX_NAMED_MATCHES else ''}"
-                          f"{named}); give more characters, or the part after the '-'")
+        more = "…, " if len(matches) > MAX_NAMED_MATCHES else ""
+        raise LookupError(f"{ref!r} is ambiguous: {len(matches)} sessions match ({more}{named}); "
+                          "give more characters, or the part after the '-'")
     return infos[matches[0]]
