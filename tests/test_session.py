@@ -311,7 +311,7 @@ class TestSessionCli:
             assert show.returncode == 0, show.stderr
             assert f"session id={sid} " in show.stdout
         # the time prefix the ids share: 6+ characters unless a 256 s boundary fell between the runs
-        shared = "".join(c[0] for c in itertools.takewhile(lambda c: len(set(c)) == 1, zip(*ids)))
+        shared = "".join(c[0] for c in itertools.takewhile(lambda c: len(set(c)) == 1, zip(*ids, strict=True)))
         assert len(shared) >= 1
         ambiguous = agentlog_cli(["show", shared], data_dir)
         assert ambiguous.returncode == 1 and "is ambiguous: 3 sessions match" in ambiguous.stderr
