@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agentlog.context.builder import load
-from agentlog.context.failures import failure_line, find_failure, pattern_lines, search_failures
+from agentlog.context.failures import failure_line, find_failure, list_lines, pattern_lines, search_failures
 from agentlog.context.formats import FORMATS, render, select_failures
 from agentlog.context.session import session_detail_lines, session_line, token_table_lines
 from agentlog.history.patterns import search_patterns
@@ -138,8 +138,8 @@ class Tools:
         failures, _ = self._load()
         if since:
             failures = _since(failures, since)
-        newest = list(reversed(failures))[: _limit(limit)]
-        return _listing([failure_line(f) for f in newest], len(failures), "failures", "No failures recorded.")
+        lines, total = list_lines(failures, _limit(limit))
+        return _listing(lines, total, "failures", "No failures recorded.")
 
     def sessions(self, limit: int = 20) -> str:
         infos = sorted(summarize_sessions(self._records()).values(), key=lambda i: i.start)
@@ -258,7 +258,8 @@ def build_server(data_dir: Path, project_dir: Path, allow_run: bool = False) -> 
          f"format: {', '.join(FORMATS)}.")
     tool(list_failures,
          "Recorded failures, newest first, one line each: id, time, exception, innermost user frame, "
-         "test. since: a failure id (only newer ones) or an ISO 8601 time.")
+         "test; a test's failing cases and the worker or child failures behind a failure are one line "
+         "(their ids follow). since: a failure id (only newer ones) or an ISO 8601 time.")
     tool(get_failure,
          "One recorded failure by id (or unique id prefix, from list_failures): its exception, frames "
          "with locals and call trail, within max_tokens.")

@@ -90,7 +90,9 @@ def record_exit(exc: SystemExit) -> None:
     """The launcher saw a non-zero ``SystemExit`` leave the program: a failure, if the program raised it.
 
     Raised by the program: at least one of its own frames is on the traceback (``sys.exit``
-    in a script, ``argparse``'s ``parser.error`` called from it), not a runner's own exit.
+    in a script, ``argparse``'s ``parser.error`` called from it), not a runner's own exit
+    (``unittest.main()``'s verdict: its failing tests are recorded as they fail).
+    What a library printed as it raised the exit (argparse's, click's message) goes in ``exitmsg``.
     """
     try:
         from agentlog.capture.codepaths import is_user_file
@@ -103,12 +105,58 @@ def record_exit(exc: SystemExit) -> None:
         tb = trim_launcher_frames(exc.__traceback__)
         frames, entry = [], tb
         while entry is not None:
-            frames.append(entry.tb_frame.f_code.co_filename)
+            frames.append(entry.tb_frame)
             entry = entry.tb_next
-        if code != 0 and any(is_user_file(f) for f in frames):
-            record_failure(exc, "exit", tb=tb, exit=code)
+        runner = bool(frames) and frames[-1].f_globals.get("__name__") in RUNNER_EXIT_MODULES
+        if code != 0 and not runner and any(is_user_file(f.f_code.co_filename) for f in frames):
+            from agentlog.capture.exitmessage import exit_message
+
+            message = exit_message(exc, tb)
+            record_failure(exc, "exit", tb=tb, exit=code, **({"exitmsg": message} if message else {}))
     except Exception as err:  # noqa: BLE001 - the exit must go on untouched
         selflog.report("hook exit", err)
+
+
+# A SystemExit raised in these modules is a test runner's verdict, not the program's failure.
+RUNNER_EXIT_MODULES = ("unittest.main",)
+
+
+def _patch_unittest(result_module: ModuleType) -> None:
+    """Record each failing test of a ``unittest`` run (``unittest.main()``, a TextTestRunner) as it fails.
+
+    The runner catches the test's exception, so no hook sees it; ``src`` is ``unittest``
+    and ``test`` the test's id (a subtest's parameters in brackets, as pytest writes them).
+    Under pytest, TestCase methods report to pytest's own result object, not to this one.
+    """
+    result_class = result_module.TestResult
+
+    def recording(name: str) -> Any:
+        original = getattr(result_class, name)
+
+        def add(self: Any, test: Any, *args: Any) -> Any:
+            err = args[-1] if args else None
+            if isinstance(err, tuple) and len(err) == 3 and isinstance(err[1], BaseException):
+                _record_test(err[1], err[2], test, args[0] if name == "addSubTest" else None)
+            return original(self, test, *args)
+
+        add.__name__ = add.__qualname__ = name
+        return add
+
+    for name in ("addError", "addFailure", "addSubTest"):
+        _patch(result_class, name, recording(name))
+
+
+def _record_test(exc: BaseException, tb: TracebackType | None, test: Any, subtest: Any) -> None:
+    try:
+        from agentlog.capture.failure import record_failure
+
+        test_id = str(test.id())
+        if subtest is not None:
+            params = str(subtest.id())[len(test_id) :].strip()
+            test_id += f"[{params.removeprefix('(').removesuffix(')')}]" if params else ""
+        record_failure(exc, "unittest", tb=tb, test=f"{test_id} (call)")
+    except Exception as err:  # noqa: BLE001 - a hook must never fail the user's program
+        selflog.report("hook unittest", err)
 
 
 def _note_interrupt(exc: BaseException | None) -> None:
@@ -371,6 +419,7 @@ def install() -> None:
         lambda m: _patch_exception_with_traceback(m._ExceptionWithTraceback),
     )
     importhooks.when_imported("multiprocessing.process", _patch_process)
+    importhooks.when_imported("unittest.result", _patch_unittest)
 
 
 def uninstall() -> None:

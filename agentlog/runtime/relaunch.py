@@ -142,12 +142,16 @@ def resume() -> None:
         return
     activate.install(config)
     if config.trace != "off":
-        from agentlog.runtime import hooks
+        from agentlog.runtime import exitwatch, hooks
         from agentlog.work.session import note_launch
 
         note_launch()  # this interpreter's argv is the program's own; the launcher is noted apart
 
-        hooks.watch_exit()  # no launcher around the program sees a SystemExit leave it
+        # No launcher around the program sees a SystemExit leave it. The exit watcher does,
+        # without a frame of ours in the program's tracebacks; the sys.exit wrapper is the
+        # fallback where it cannot run (no tool id; no C extension in crash mode).
+        if not exitwatch.watching():
+            hooks.watch_exit()
     if config.verbose:
         import atexit
 
