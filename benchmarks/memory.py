@@ -8,7 +8,9 @@ Each cell is a fresh interpreter that starts N threads, idle (they wait) or busy
 **during** (every thread alive, its work done) and **after** (threads joined and
 the main thread recording again), relative to the RSS before the threads
 started. AgentLog is switched on in the child with ``agentlog.install`` (crash
-or calls mode, default options: ring_size 65536, ring_budget 64 MiB).
+or calls mode, default options: ring_size 65536, ring_budget 64 MiB); a calls-mode
+child that did not get the C engine stops the run. One run per cell: RSS growth
+does not move with the machine's load the way times do.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # harness; children run with -P, which leaves this folder out
+import harness  # noqa: E402
+
 MODES = ("plain", "crash", "calls")
 THREADS = (1, 50, 200)
 MIB = 1024 * 1024
@@ -55,9 +60,13 @@ def child(mode: str, threads: int, busy: bool, calls: int, data_dir: str) -> dic
     """RSS growth (MiB) during and after ``threads`` threads, in this fresh process."""
     if mode != "plain":
         from agentlog.core.config import Config
+        from agentlog.runtime import tracer
         from agentlog.runtime.activate import install
 
-        install(Config(trace=mode, dir=data_dir))
+        if not install(Config(trace=mode, dir=data_dir)):
+            raise SystemExit(f"{mode}: agentlog.install failed")
+        if mode == "calls" and tracer.status()["engine"] != "c":
+            raise SystemExit(f"calls: the C engine did not start: {tracer.status()['reason']}")
     work(100)  # the main thread records first, as a program's would
     base = rss_bytes()
     done = threading.Barrier(threads + 1)
@@ -80,17 +89,20 @@ def child(mode: str, threads: int, busy: bool, calls: int, data_dir: str) -> dic
     time.sleep(0.05)  # thread exit hooks run just after join() returns
     work(100)  # the next recording thread frees exited threads' rings
     after = rss_bytes()
-    return {"during": (during - base) / MIB, "after": (after - base) / MIB, "base": base / MIB}
+    package = sys.modules.get("agentlog")
+    return {"during": (during - base) / MIB, "after": (after - base) / MIB, "base": base / MIB,
+            "agentlog": package.__file__ if package else None}  # fmt: skip
 
 
-def _run_child(mode: str, threads: int, busy: bool, calls: int, data_dir: str) -> dict[str, float]:
-    cmd = [sys.executable, str(HERE / "memory.py"), "--child", mode, str(threads), str(int(busy)), str(calls),
-           data_dir]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTLOG")}
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
+def _run_child(mode: str, threads: int, busy: bool, calls: int, data_dir: str, package: Path) -> dict[str, float]:
+    cmd = harness.python(str(HERE / "memory.py"), "--child", mode, str(threads), str(int(busy)), str(calls), data_dir)
+    proc = subprocess.run(cmd, env=harness.child_env(), cwd=data_dir, capture_output=True, text=True, timeout=1800)
     if proc.returncode:
-        raise RuntimeError(f"{mode}/{threads}/{busy} failed:\n{proc.stderr}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        why = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+        raise harness.BenchError(f"{mode}, {threads} {'busy' if busy else 'idle'} threads: {why}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    harness.check_package(mode, result["agentlog"], package)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=57_000, help="calls per busy thread (default 57,000)")
     parser.add_argument("--quick", action="store_true", help="10,000 calls per busy thread")
     parser.add_argument("--threads", type=int, nargs="+", default=list(THREADS))
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for the README)")
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -105,21 +118,26 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(mode, int(threads), busy == "1", int(calls), data_dir)))
         return 0
     calls = 10_000 if args.quick else args.calls
-    print(f"Python {sys.version.split()[0]} ({sys.platform}); RSS growth over the process before its threads "
-          f"started, MiB; busy threads make {calls:,} calls each")  # fmt: skip
-    header = "threads  work  " + "  ".join(f"{m + ' during':>12} {m + ' after':>11}" for m in MODES)
-    print(header)
-    print("-" * len(header))
+    package, version = harness.agentlog_origin()
+    load_start = harness.load_average()
+    rows = []
     with tempfile.TemporaryDirectory(prefix="agentlog-memory-") as data_dir:
         for threads in args.threads:
             for busy in (False, True):
-                cells = []
+                row = [str(threads), "busy" if busy else "idle"]
                 for mode in MODES:
-                    result = _run_child(mode, threads, busy, calls, data_dir)
-                    cells.append(f"{result['during']:12.1f} {result['after']:11.1f}")
-                print(f"{threads:7}  {'busy' if busy else 'idle':4}  " + "  ".join(cells))
+                    result = _run_child(mode, threads, busy, calls, data_dir, package)
+                    row += [f"{result['during']:.1f}", f"{result['after']:.1f}"]
+                rows.append(row)
+    print(f"AgentLog memory: {harness.machine()}, agentlog {version} from {package}")
+    print(f"RSS growth in MiB over the process before its threads started, one run per cell; "
+          f"busy threads make {calls:,} calls each")  # fmt: skip
+    print(f"load average at start: {load_start}")
+    header = ["threads", "work", *(f"{mode} {when}" for mode in MODES for when in ("during", "after"))]
+    print("\n".join(harness.table(header, rows, args.markdown)))
+    print(f"load average at end: {harness.load_average()}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.run(main, "memory.py"))

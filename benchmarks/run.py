@@ -1,20 +1,22 @@
-"""AgentLog overhead benchmarks: tracing modes side by side, as ratios to an untraced run.
+"""AgentLog overhead: its tracing modes and its peers side by side, as ratios to an untraced run.
 
-    python benchmarks/run.py            # full run (a few minutes)
-    python benchmarks/run.py --quick    # smaller workloads, fewer repetitions
+    python benchmarks/run.py            # full run, 5 repetitions (several minutes)
+    python benchmarks/run.py --quick    # smaller workloads, 3 repetitions
+    python benchmarks/run.py --modes none empty-c calls-c viztracer --workloads call-heavy --reps 9
 
-Every measurement is a fresh interpreter (``--child``) that sets up one mode,
-warms the workload up, and times one run of it. Repetitions are interleaved
-across modes so drift hits all modes alike; ratios are paired per repetition
-(mode time / untraced time of the same repetition) and reported as median with
-min-max spread. Standard library only; VizTracer is used if installed.
+Every measurement is a fresh, isolated interpreter (``--child``) that sets up one mode,
+warms the workload up and times one run of it (CPU time of the child). Repetitions are
+interleaved across modes, in a rotated order each time, so drift hits every mode alike;
+ratios are paired per repetition (this mode's time / the other mode's time in the same
+repetition) and shown as median (min). A child that would not measure what its row says
+(the C engine missing, argument capture off, agentlog imported from elsewhere) stops the
+run. Run it through ``./run bench``: that installs the package and the pinned peers.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -24,78 +26,95 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-MODES = (
-    "none", "crash", "empty-c", "calls-c-before", "calls-c-noargs", "calls-c", "calls-py", "viztracer", "setprofile"
-)
-BEFORE_ENV = "AGENTLOG_BENCH_BEFORE"  # set by --before: where calls-c-before imports agentlog from
+sys.path.insert(0, str(HERE))  # harness, workloads: children run with -P, which leaves this folder out
+import harness  # noqa: E402
+
 MODE_TITLES = {
     "none": "untraced",
-    "calls-c-before": "calls (C), before",
     "crash": "crash-only",
     "empty-c": "empty C pair",
+    "calls-c-before": "calls (C), before",
     "calls-c-noargs": "calls (C), no args",
     "calls-c": "calls (C)",
     "calls-py": "calls (Python)",
     "viztracer": "VizTracer",
+    "viztracer-args": "VizTracer, args",
+    "cprofile": "cProfile",
     "setprofile": "empty setprofile",
 }
-# Compared with the empty C callback pair (PY_START + PY_RETURN doing nothing): CPython's own
-# cost of monitoring a call, measured in the same run.
-FLOOR_MODE = "empty-c"
-TRAIL_MODES = ("calls-c-before", "calls-c-noargs", "calls-c")
-ARGS_FLOOR_TARGET = {"call-heavy": 1.40}  # calls (C) with arguments / empty C pair
-ARGS_UNTRACED_TARGET = {"mixed": 1.10, "realistic": 1.10}
+MODES = tuple(MODE_TITLES)
+TRAIL_MODES = ("calls-c-before", "calls-c-noargs", "calls-c", "calls-py")
+ENGINES = {"calls-c-before": "c", "calls-c-noargs": "c", "calls-c": "c", "calls-py": "python"}
+FLOOR = "empty-c"  # PY_START + PY_RETURN callbacks that do nothing: CPython's own cost of monitoring a call
+AGENTLOG_MODE = "calls-c"  # the mode every other one is compared with in the "calls (C) / mode" column
 WORKLOADS = ("call-heavy", "mixed", "exception-heavy", "realistic")
-TARGETS = {"call-heavy": 3.0, "mixed": 1.25, "exception-heavy": 1.6}
-CRASH_TARGET = 1.02
-NS_PER_EVENT_TARGET = 30.0
+# (workload, mode, compared with, at most): benchmarks/README.md "Targets".
+TARGETS = (
+    ("call-heavy", "calls-c", "empty-c", 1.40),
+    ("call-heavy", "calls-c", "none", 2.6),
+    ("mixed", "calls-c", "none", 1.10),
+    ("realistic", "calls-c", "none", 1.10),
+    ("exception-heavy", "calls-c", "none", 1.35),
+    *((workload, "crash", "none", 1.03) for workload in WORKLOADS),
+)
 IMPORT_TARGET_MS = 5.0
 WARMUP_FRACTION = 0.05
+CHILD_TIMEOUT_S = 900
 
 
 # ---- child side ---------------------------------------------------------------
 
 
+def _start_trail(mode: str, data_dir: str) -> Any:
+    """Start AgentLog's call trail with the engine and argument capture ``mode`` names, or exit."""
+    import os
+
+    os.environ["AGENTLOG_ENGINE"] = ENGINES[mode]
+    from agentlog.core.config import Config
+    from agentlog.runtime import tracer
+
+    options = {} if mode == "calls-c-before" else {"trail_args": mode != "calls-c-noargs"}
+    tracer.start(Config(dir=data_dir, **options))
+    status = tracer.status()
+    if not status["running"] or status["engine"] != ENGINES[mode]:
+        raise SystemExit(f"{MODE_TITLES[mode]}: the {ENGINES[mode]} engine did not start: {status['reason']}")
+    if mode == "calls-c" and status["args"] != "on":
+        raise SystemExit(f"calls (C) would not record arguments: {status['args']}; leave it out with --modes")
+    return tracer
+
+
 def _setup(mode: str, data_dir: str) -> Any:
-    """Install the mode; returns what teardown needs."""
+    """Install the mode; returns what measuring and teardown need."""
     if mode == "crash":
         from agentlog.core.config import Config
+        from agentlog.runtime.activate import install
 
-        try:
-            from agentlog.runtime.activate import install
-        except ImportError:  # crash hooks not available: a chained excepthook stands in
-            previous = sys.excepthook
-            sys.excepthook = lambda *exc: previous(*exc)
-            return None
-        install(Config(trace="crash", dir=data_dir))
+        if not install(Config(trace="crash", dir=data_dir)):
+            raise SystemExit("crash-only: agentlog.install failed")
         return None
-    if mode == "empty-c":
+    if mode == FLOOR:
         from agentlog import _tracer  # type: ignore[attr-defined]
 
         monitoring = sys.monitoring
         monitoring.use_tool_id(3, "bench-empty")
-        events = monitoring.events.PY_START | monitoring.events.PY_RETURN
         for event in (monitoring.events.PY_START, monitoring.events.PY_RETURN):
             monitoring.register_callback(3, event, _tracer.empty_callback())
-        monitoring.set_events(3, events)
+        monitoring.set_events(3, monitoring.events.PY_START | monitoring.events.PY_RETURN)
         return None
-    if mode in ("calls-c", "calls-c-noargs", "calls-c-before", "calls-py"):
-        os.environ["AGENTLOG_ENGINE"] = "python" if mode == "calls-py" else "c"
-        from agentlog.core.config import Config
-        from agentlog.runtime import tracer
-
-        options = {} if mode == "calls-c-before" else {"trail_args": mode != "calls-c-noargs"}
-        tracer.start(Config(dir=data_dir, **options))
-        if not tracer.status()["running"]:
-            raise SystemExit(f"tracer did not start: {tracer.status()}")
-        return tracer
-    if mode == "viztracer":
+    if mode in TRAIL_MODES:
+        return _start_trail(mode, data_dir)
+    if mode in ("viztracer", "viztracer-args"):
         from viztracer import VizTracer
 
-        viz = VizTracer(verbose=0)
+        viz = VizTracer(verbose=0, log_func_args=mode == "viztracer-args")
         viz.start()
         return viz
+    if mode == "cprofile":
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
+        return profile
     if mode == "setprofile":
         sys.setprofile(lambda frame, event, arg: None)
     return None
@@ -103,7 +122,7 @@ def _setup(mode: str, data_dir: str) -> Any:
 
 def _events(handle: Any) -> tuple[int, int]:
     """(ring entries written, user calls) so far; (0, 0) for modes without a trail."""
-    if not hasattr(handle, "status"):
+    if not hasattr(handle, "profile_fields"):
         return 0, 0
     calls = sum(row["n"] for row in handle.profile_fields(top=1 << 30).get("fns", []))
     return handle.status()["events"], calls
@@ -111,67 +130,68 @@ def _events(handle: Any) -> tuple[int, int]:
 
 def child(mode: str, workload: str, scale: float, data_dir: str) -> dict[str, Any]:
     """Time one run of ``workload`` under ``mode`` in this (fresh) process."""
-    sys.path.insert(0, str(HERE))
     import workloads
 
     fn = workloads.WORKLOADS[workload]
     handle = _setup(mode, data_dir)
     fn(scale * WARMUP_FRACTION)
     before = _events(handle)
-    wall, start = time.perf_counter(), time.process_time()
+    start = time.process_time()
     fn(scale)
     # CPU time of this process: on a shared machine, time spent waiting for a core is not ours.
-    elapsed, wall = time.process_time() - start, time.perf_counter() - wall
+    elapsed = time.process_time() - start
     after = _events(handle)
-    events, calls = after[0] - before[0], after[1] - before[1]
     if mode == "setprofile":
         sys.setprofile(None)
-    elif mode == "viztracer":
+    elif mode == "cprofile":
+        handle.disable()
+    elif mode.startswith("viztracer"):
         handle.stop()
-    return {"s": elapsed, "wall": wall, "events": events, "calls": calls}
+    package = sys.modules.get("agentlog")
+    return {"s": elapsed, "events": after[0] - before[0], "calls": after[1] - before[1],
+            "agentlog": package.__file__ if package else None}  # fmt: skip
 
 
 # ---- parent side --------------------------------------------------------------
 
 
-def _available_modes(requested: list[str]) -> tuple[list[str], dict[str, str]]:
-    skipped = {}
-    modes = []
-    for mode in requested:
-        probe = {"viztracer": "viztracer"}.get(mode, "agentlog._tracer" if "-c" in mode else None)
-        if probe:
-            check = subprocess.run(
-                [sys.executable, "-c", f"import {probe}"], env=_env(mode), capture_output=True, text=True, cwd=HERE
-            )
-            if check.returncode:
-                skipped[mode] = check.stderr.strip().splitlines()[-1] if check.stderr else "import failed"
-                continue
-        modes.append(mode)
-    return modes, skipped
+def _check_peers(modes: list[str]) -> None:
+    """BenchError if a peer a mode needs is not installed."""
+    if any(m.startswith("viztracer") for m in modes) and harness.probe("import viztracer").returncode:
+        raise harness.BenchError("VizTracer is not installed: `./run bench` installs the bench extra, "
+                                 "or leave viztracer and viztracer-args out with --modes")  # fmt: skip
 
 
-def _package_root() -> str:
-    """Where children import agentlog from: the installed package if there is one, else this checkout."""
-    try:
-        import agentlog
-    except ImportError:
-        return str(REPO)
-    return str(Path(agentlog.__file__).resolve().parent.parent)
+class Runner:
+    """Runs the children and checks which agentlog each one imported."""
+
+    def __init__(self, data_dir: str, package: Path, before: Path | None) -> None:
+        self.data_dir, self.package, self.before = data_dir, package, before
+
+    def __call__(self, mode: str, workload: str, scale: float) -> dict[str, Any]:
+        before = self.before if mode == "calls-c-before" else None
+        pythonpath = str(before.parent) if before else None
+        cmd = harness.python(str(HERE / "run.py"), "--child", mode, workload, str(scale), self.data_dir)
+        proc = subprocess.run(cmd, env=harness.child_env(pythonpath=pythonpath), cwd=self.data_dir,
+                              capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)  # fmt: skip
+        if proc.returncode:
+            why = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+            raise harness.BenchError(f"{MODE_TITLES[mode]} on {workload} failed: {why}")
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        harness.check_package(MODE_TITLES[mode], result["agentlog"], before or self.package)
+        return result
 
 
-def _env(mode: str = "") -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTLOG")}
-    root = os.environ.get(BEFORE_ENV, "") if mode == "calls-c-before" else _package_root()
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH", "")]))
-    return env
-
-
-def _run_child(mode: str, workload: str, scale: float, data_dir: str) -> dict[str, Any]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", mode, workload, str(scale), data_dir]
-    proc = subprocess.run(cmd, env=_env(mode), capture_output=True, text=True, timeout=900)
-    if proc.returncode:
-        raise RuntimeError(f"{mode}/{workload} failed:\n{proc.stderr}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+def measure(run_child: Runner, modes: list[str], workloads: list[str], reps: int, scale: float) -> dict[str, Any]:
+    """{workload: {mode: [child result per repetition]}}, modes interleaved in a rotated order."""
+    results: dict[str, dict[str, list[dict[str, Any]]]] = {w: {m: [] for m in modes} for w in workloads}
+    for rep in range(reps):
+        order = modes[rep % len(modes) :] + modes[: rep % len(modes)]
+        for workload in workloads:
+            for mode in order:
+                results[workload][mode].append(run_child(mode, workload, scale))
+        print(f"  repetition {rep + 1}/{reps} done", file=sys.stderr)
+    return results
 
 
 # A bare interpreter: this script's own imports (json, subprocess, ...) would hide
@@ -179,107 +199,74 @@ def _run_child(mode: str, workload: str, scale: float, data_dir: str) -> dict[st
 IMPORT_PROBE = "import time; t = time.perf_counter(); import agentlog; print(time.perf_counter() - t)"
 
 
-def _import_seconds() -> float:
-    """``import agentlog`` in a fresh interpreter with AGENTLOG unset."""
-    proc = subprocess.run([sys.executable, "-c", IMPORT_PROBE], env=_env(), capture_output=True, text=True, timeout=60)
-    if proc.returncode:
-        raise RuntimeError(f"import agentlog failed:\n{proc.stderr}")
-    return float(proc.stdout)
+def import_ms(runs: int) -> list[float]:
+    """``import agentlog`` in fresh isolated interpreters with AGENTLOG unset, in ms."""
+    times = []
+    for _ in range(runs):
+        proc = harness.probe(IMPORT_PROBE)
+        if proc.returncode:
+            raise harness.BenchError(f"import agentlog failed: {proc.stderr.strip()}")
+        times.append(float(proc.stdout) * 1000)
+    return times
 
 
-def _ratio_text(ratios: list[float]) -> str:
-    return f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
+def _paired(by_mode: dict[str, list[dict[str, Any]]], top: str, bottom: str) -> list[float]:
+    return [a["s"] / b["s"] for a, b in zip(by_mode[top], by_mode[bottom], strict=True)]
 
 
-def measure(modes: list[str], workloads: list[str], reps: int, scale: float) -> dict[str, Any]:
-    """{workload: {mode: [{"s":..., "events":...} per repetition]}}, interleaved."""
-    results: dict[str, dict[str, list[dict[str, Any]]]] = {w: {m: [] for m in modes} for w in workloads}
-    with tempfile.TemporaryDirectory(prefix="agentlog-bench-") as data_dir:
-        for rep in range(reps):
-            for workload in workloads:
-                for mode in modes:
-                    results[workload][mode].append(_run_child(mode, workload, scale, data_dir))
-            print(f"  repetition {rep + 1}/{reps} done", file=sys.stderr)
-    return results
+def _ratio(by_mode: dict[str, list[dict[str, Any]]], top: str, bottom: str) -> str:
+    """``top``'s time over ``bottom``'s, median (min) over repetitions; blank if either did not run."""
+    return harness.median_min(_paired(by_mode, top, bottom)) if top != bottom and {top, bottom} <= set(by_mode) else ""
 
 
-def report(results: dict[str, Any], modes: list[str], import_ms: list[float]) -> list[str]:
-    """The result table as text lines."""
-    lines = []
-    header = ["workload", "untraced"] + [MODE_TITLES[m] for m in modes if m != "none"]
-    rows = [header]
-    per_event: dict[str, list[str]] = {}
+def _over_untraced_ns(by_mode: dict[str, list[dict[str, Any]]], mode: str, count: float) -> str:
+    extra = statistics.median(r["s"] for r in by_mode[mode]) - statistics.median(r["s"] for r in by_mode["none"])
+    return f"{extra / count * 1e9:.1f}" if count else ""
+
+
+HEADER = ["workload", "mode", "CPU ms", "x untraced", "x empty C pair", "calls (C) / mode", "ns/call", "ns/event"]
+
+
+def rows(results: dict[str, Any], modes: list[str]) -> list[list[str]]:
+    """One row per workload and mode; ratios median (min), paired per repetition."""
+    out = []
     for workload, by_mode in results.items():
-        base = [r["s"] for r in by_mode["none"]]
-        row = [workload, f"{statistics.median(base) * 1000:.1f} ms"]
-        for mode in modes:
-            if mode == "none":
-                continue
-            times = [r["s"] for r in by_mode[mode]]
-            row.append(_ratio_text([t / b for t, b in zip(times, base, strict=True)]))
+        calls = max((statistics.median(r["calls"] for r in by_mode[m]) for m in modes if m in TRAIL_MODES), default=0)
+        out.append([workload, MODE_TITLES["none"], harness.median_min([r["s"] * 1000 for r in by_mode["none"]], 1, ""),
+                    "", "", "", f"{calls:.0f} calls" * bool(calls), ""])  # fmt: skip
+        for mode in modes[1:]:
             events = statistics.median(r["events"] for r in by_mode[mode])
-            if events:
-                extra = statistics.median(times) - statistics.median(base)
-                per_event.setdefault(mode, []).append(f"{workload} {extra / events * 1e9:.1f} ns")
-        rows.append(row)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    for n, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    lines.append("")
-    for mode, texts in per_event.items():
-        lines.append(f"ns per recorded event, {MODE_TITLES[mode]}: " + ", ".join(texts))
-    lines += _trail_lines(results, modes)
-    if import_ms:
-        lines.append(
-            f"import agentlog (AGENTLOG unset): {statistics.median(import_ms):.2f} ms median "
-            f"({min(import_ms):.2f}-{max(import_ms):.2f}), target < {IMPORT_TARGET_MS} ms"
-        )
-    targets = ", ".join(f"{w} <= {t}x" for w, t in TARGETS.items())
-    lines.append(
-        f"targets (3.13): calls {targets}; <= {NS_PER_EVENT_TARGET:.0f} ns/event; crash-only <= {CRASH_TARGET}x"
-    )
-    return lines
+            out.append([
+                workload, MODE_TITLES[mode], harness.median_min([r["s"] * 1000 for r in by_mode[mode]], 1, ""),
+                _ratio(by_mode, mode, "none"), _ratio(by_mode, mode, FLOOR), _ratio(by_mode, AGENTLOG_MODE, mode),
+                _over_untraced_ns(by_mode, mode, calls), _over_untraced_ns(by_mode, mode, events),
+            ])  # fmt: skip
+    return out
 
 
-def _trail_lines(results: dict[str, Any], modes: list[str]) -> list[str]:
-    """Today's trail and the trail with arguments, side by side: ns per call and ratios to the floor."""
+def target_lines(results: dict[str, Any], modes: list[str]) -> list[str]:
+    """Each target whose modes ran: its limit and whether the median, or only the min, meets it."""
     lines = []
-    trail_modes = [m for m in TRAIL_MODES if m in modes]
-    for workload, by_mode in results.items():
-        base = [r["s"] for r in by_mode["none"]]
-        calls = max((statistics.median(r["calls"] for r in by_mode[m]) for m in trail_modes), default=0)
-        if not trail_modes or not calls:
+    for workload, mode, reference, limit in TARGETS:
+        if workload not in results or mode not in modes or reference not in modes:
             continue
-        parts = []
-        for mode in [*trail_modes, *([FLOOR_MODE] if FLOOR_MODE in modes else [])]:
-            times = [r["s"] for r in by_mode[mode]]
-            ns = (statistics.median(times) - statistics.median(base)) / calls * 1e9
-            untraced = _ratio_text([t / b for t, b in zip(times, base, strict=True)])
-            text = f"{MODE_TITLES[mode]} {ns:.1f} ns/call, {untraced}"
-            if FLOOR_MODE in modes and mode != FLOOR_MODE:
-                floor = [r["s"] for r in by_mode[FLOOR_MODE]]
-                text += f", {_ratio_text([t / f for t, f in zip(times, floor, strict=True)])} of the empty C pair"
-            parts.append(text)
-        lines.append(f"{workload} ({calls:.0f} calls): " + "; ".join(parts))
-    if lines:
-        floor = ", ".join(f"{w} <= {t}x the empty C pair" for w, t in ARGS_FLOOR_TARGET.items())
-        untraced = ", ".join(f"{w} <= {t}x untraced" for w, t in ARGS_UNTRACED_TARGET.items())
-        lines.insert(0, "call trail, today (no args) vs with arguments; ratio median (min-max), paired per repetition:")
-        lines.append(f"targets with arguments: {floor}; {untraced}")
+        ratios = _paired(results[workload], mode, reference)
+        median, low = statistics.median(ratios), min(ratios)
+        verdict = "met" if median <= limit else "met at the min only" if low <= limit else "not met"
+        lines.append(f"  {workload}, {MODE_TITLES[mode]} <= {limit:.2f}x {MODE_TITLES[reference]}: "
+                     f"{median:.2f}x ({low:.2f}), {verdict}")  # fmt: skip
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smaller workloads, 3 repetitions")
+    parser.add_argument("--quick", action="store_true", help="workloads at 0.4 scale, 3 repetitions")
     parser.add_argument("--reps", type=int, help="repetitions per mode (default 5, quick 3)")
-    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--modes", nargs="+", choices=MODES, help="modes to run (default: all but calls-c-before)")
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
-    parser.add_argument(
-        "--before", metavar="DIR", help="run mode calls-c-before with agentlog imported from DIR (another build)"
-    )
+    parser.add_argument("--before", metavar="DIR", help="add calls-c-before: agentlog imported from DIR "
+                        "(a checkout with its extension built in place, say main's)")  # fmt: skip
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for the README)")
     parser.add_argument("--child", nargs=4, metavar=("MODE", "WORKLOAD", "SCALE", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -287,24 +274,38 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(mode, workload, float(scale), data_dir)))
         return 0
     reps = args.reps or (3 if args.quick else 5)
-    requested = [m for m in MODES if m in args.modes and (m != "calls-c-before" or args.before)]
+    if reps < 1:
+        parser.error("--reps must be at least 1")
+    requested = set(args.modes or [m for m in MODES if m != "calls-c-before"]) | {"none"}
     if args.before:
-        os.environ[BEFORE_ENV] = str(Path(args.before).resolve())
-        requested = [m for m in MODES if m in requested or m == "calls-c-before"]
+        requested.add("calls-c-before")
+    elif "calls-c-before" in requested:
+        parser.error("mode calls-c-before needs --before DIR")
+    modes = [m for m in MODES if m in requested]
     scale = 0.4 if args.quick else 1.0
-    modes, skipped = _available_modes(["none", *[m for m in requested if m != "none"]])
-    print(f"Python {sys.version.split()[0]}, {reps} repetitions, scale {scale}", file=sys.stderr)
-    results = measure(modes, args.workloads, reps, scale)
-    import_ms = [_import_seconds() * 1000 for _ in range(max(reps, 5))]
-    print(
-        f"AgentLog overhead, Python {sys.version.split()[0]} ({sys.platform}), {reps} runs each, "
-        "ratio to untraced: median (min-max)"
-    )
-    print("\n".join(report(results, modes, import_ms)))
-    for mode, why in skipped.items():
-        print(f"skipped {MODE_TITLES[mode]}: {why}")
+    package, version = harness.agentlog_origin()
+    before = harness.agentlog_origin(str(Path(args.before).resolve()))[0] if args.before else None
+    _check_peers(modes)
+    load_start = harness.load_average()
+    print(f"{harness.machine()}, {reps} repetitions, scale {scale}", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="agentlog-bench-") as data_dir:
+        results = measure(Runner(data_dir, package, before), modes, args.workloads, reps, scale)
+    imports = import_ms(max(reps, 5))
+    print(f"AgentLog overhead: {harness.machine()}, agentlog {version} from {package}"
+          + (f", before from {before}" if before else ""))  # fmt: skip
+    print(f"{reps} interleaved repetitions per cell, workloads at scale {scale}; "
+          "each cell median (min) over the repetitions")
+    print(f"load average at start: {load_start}")
+    print("\n".join(harness.table(HEADER, rows(results, modes), args.markdown)))
+    print(f"load average at end: {harness.load_average()}")
+    print(f"import agentlog (AGENTLOG unset, fresh interpreter): {harness.median_min(imports, unit=' ms')}, "
+          f"target < {IMPORT_TARGET_MS:.0f} ms")  # fmt: skip
+    targets = target_lines(results, modes)
+    if targets:
+        print("targets (benchmarks/README.md), median (min):")
+        print("\n".join(targets))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.run(main, "run.py"))

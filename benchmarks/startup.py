@@ -10,13 +10,14 @@ Two times per run: **first line**, from spawning the child to its first line of
 program (the child prints ``time.monotonic_ns()``; the clock is system-wide),
 and **total**, spawn to exit, which adds what an activated process records at
 exit (its session start and end records, git state included). Cells show min
-and median in ms; ``+`` columns are median minus plain's median. The ``.pth``
-hook's cost with AGENTLOG unset is timed in process. ``--phases`` adds the
-activation path's slowest imports (``-X importtime``). ``--compare PYTHON``
-adds that interpreter's crash and calls modes (``crash@other``, ``calls@other``)
-to the same interleaved runs: before and after a change, with another checkout
-installed there. Needs the installed package (its ``.pth`` hook): run it
-through ``./run bench startup``.
+median (min) in ms; ``+ plain`` columns are this mode's median (min) minus plain's
+median (min). After its first line each child says whether AgentLog was on and which
+engine ran; the run stops if that is not what the mode asked for. The ``.pth`` hook's
+cost with AGENTLOG unset is timed in process. ``--phases`` adds the activation path's
+slowest imports (``-X importtime``). ``--compare PYTHON`` adds that interpreter's crash
+and calls modes (``crash@other``, ``calls@other``) to the same interleaved runs: before
+and after a change, with another checkout installed there. Needs the installed package
+(its ``.pth`` hook): run it through ``./run bench startup``.
 """
 
 from __future__ import annotations
@@ -32,9 +33,17 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # harness
+import harness
+
 MODES = {"plain": {}, "crash": {"AGENTLOG": "true", "AGENTLOG_TRACE": "crash"},
          "calls": {"AGENTLOG": "true", "AGENTLOG_TRACE": "calls"}}  # fmt: skip
 PROGRAM = "import time; print(time.monotonic_ns())"
+# Printed after the timed first line: (excepthook's module, engine) says what the mode really ran.
+CHECK = ("import sys; t = sys.modules.get('agentlog.runtime.tracer'); "
+         "print(sys.excepthook.__module__, t.status()['engine'] if t else None)")  # fmt: skip
+EXPECTED = {"plain": ("sys", "None"), "crash": ("agentlog.runtime.hooks", "None"),
+            "calls": ("agentlog.runtime.hooks", "c")}  # fmt: skip
 TARGETS_MS = {"crash": 5.0, "calls": 8.0}
 PTH_TARGET_MS = 0.1
 
@@ -45,18 +54,22 @@ def _pth_line() -> str | None:
 
 
 def _env(data_dir: str, extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTLOG", "PYTHON"))}
-    return {**env, "AGENTLOG_DIR": data_dir, **extra}
+    return harness.child_env({"AGENTLOG_DIR": data_dir, **extra})
 
 
-def _one(cwd: str, env: dict[str, str], python: str) -> tuple[float, float]:
-    """(ms to the program's first line, ms to exit) of one fresh interpreter."""
+def _one(mode: str, cwd: str, env: dict[str, str], python: str = sys.executable) -> tuple[float, float]:
+    """(ms to the program's first line, ms to exit) of one fresh ``python`` running ``mode``."""
     start = time.monotonic_ns()
-    proc = subprocess.run([python, "-c", PROGRAM], cwd=cwd, env=env, capture_output=True, text=True)
+    proc = subprocess.run([python, *harness.ISOLATED, "-c", f"{PROGRAM}; {CHECK}"], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=harness.PROBE_TIMEOUT_S)  # fmt: skip
     end = time.monotonic_ns()
-    if proc.returncode:
-        raise RuntimeError(f"child failed:\n{proc.stderr}")
-    return (int(proc.stdout) - start) / 1e6, (end - start) / 1e6
+    lines = proc.stdout.split("\n")
+    if proc.returncode or len(lines) < 2:
+        raise harness.BenchError(f"{mode} child failed: {(proc.stderr.strip().splitlines() or ['no output'])[-1]}")
+    expected = EXPECTED[mode.partition("@")[0]]
+    if tuple(lines[1].split()) != expected:
+        raise harness.BenchError(f"{mode} child ran excepthook/engine {lines[1]!r}, expected {expected}")
+    return (int(lines[0]) - start) / 1e6, (end - start) / 1e6
 
 
 def _git_repo(root: Path) -> Path | None:
@@ -90,35 +103,33 @@ def measure(
         for place, cwd in places.items():
             for mode, (python, extra) in columns.items():
                 data_dir = tempfile.mkdtemp(prefix="agentlog-startup-")  # a fresh store: no rotation work
-                timing = _one(str(cwd), _env(data_dir, extra), python)
-                if not n and extra and not os.listdir(data_dir):  # the warm-up round checks activation
-                    raise RuntimeError(f"{python} recorded nothing under {extra}: is agentlog installed there?")
+                timing = _one(mode, str(cwd), _env(data_dir, extra), python)
                 shutil.rmtree(data_dir, ignore_errors=True)
                 if n:  # the first round warms the page cache and .pyc files
                     results[place][mode].append(timing)
     return results
 
 
-def _cell(values: list[float]) -> str:
-    return f"{min(values):6.1f} {statistics.median(values):6.1f}"
+HEADER = ["place", "mode", "first line ms", "+ plain", "total ms", "+ plain"]
 
 
-def report(results: dict[str, dict[str, list[tuple[float, float]]]]) -> list[str]:
-    lines = ["place        mode          first line (min med)  +med    total (min med)  +med",
-             "-----------  ------------  --------------------  ------  ---------------  ------"]  # fmt: skip
+def _over(values: list[float], plain: list[float]) -> str:
+    """median (min) of ``values`` minus those of ``plain``, in ms."""
+    median, low = statistics.median(values) - statistics.median(plain), min(values) - min(plain)
+    return f"{median:+.1f} ({low:+.1f})"
+
+
+def rows(results: dict[str, dict[str, list[tuple[float, float]]]]) -> list[list[str]]:
+    """One row per place and mode: median (min) ms, and over plain python."""
+    out = []
     for place, by_mode in results.items():
-        plain_first = statistics.median(t[0] for t in by_mode["plain"])
-        plain_total = statistics.median(t[1] for t in by_mode["plain"])
+        plain_first, plain_total = ([t[i] for t in by_mode["plain"]] for i in (0, 1))
         for mode, timings in by_mode.items():
             first, total = [t[0] for t in timings], [t[1] for t in timings]
-            extra_first = statistics.median(first) - plain_first
-            extra_total = statistics.median(total) - plain_total
-            plus = "" if mode == "plain" else f"{extra_first:+6.1f}"
-            plus_total = "" if mode == "plain" else f"{extra_total:+6.1f}"
-            lines.append(f"{place:11}  {mode:12}  {_cell(first):>20}  {plus:>6}  {_cell(total):>15}  {plus_total:>6}")
-    targets = ", ".join(f"{m} +{t:.0f} ms" for m, t in TARGETS_MS.items())
-    lines.append(f"targets (first line, over plain): {targets}")
-    return lines
+            plain = mode == "plain"
+            out.append([place, mode, harness.median_min(first, 1, ""), "" if plain else _over(first, plain_first),
+                        harness.median_min(total, 1, ""), "" if plain else _over(total, plain_total)])  # fmt: skip
+    return out
 
 
 def pth_cost_ms(line: str, loops: int = 20000) -> float:
@@ -141,7 +152,7 @@ def phases(cwd: Path, top: int = 8) -> list[str]:
     for mode in ("crash", "calls"):
         data_dir = tempfile.mkdtemp(prefix="agentlog-startup-")
         env = _env(data_dir, MODES[mode])
-        proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "pass"], cwd=cwd, env=env,
+        proc = subprocess.run(harness.python("-X", "importtime", "-c", "pass"), cwd=cwd, env=env,
                               capture_output=True, text=True)  # fmt: skip
         shutil.rmtree(data_dir, ignore_errors=True)
         rows = []
@@ -161,31 +172,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=21, help="runs per cell (at least 15; default 21)")
     parser.add_argument("--quick", action="store_true", help="15 runs")
     parser.add_argument("--phases", action="store_true", help="also list the slowest activation imports")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for the README)")
     parser.add_argument("--compare", metavar="PYTHON", help="another interpreter with agentlog installed, "
                         "interleaved in the same runs (before/after a change)")  # fmt: skip
     args = parser.parse_args(argv)
     runs = 15 if args.quick else max(15, args.runs)
+    package, version = harness.agentlog_origin()
     line = _pth_line()
     if line is None:
-        print("startup: the agentlog-activate.pth hook is not installed for this Python; "
-              "run `./run bench startup`", file=sys.stderr)  # fmt: skip
-        return 2
+        raise harness.BenchError("the agentlog-activate.pth hook is not installed for this Python; "
+                                 "run `./run bench startup`")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="agentlog-startup-") as root:
         places = {"no repo": Path(root)}
         repo = _git_repo(Path(root))
         if repo is not None:
             places["git repo"] = repo
-        print(f"Python {sys.version.split()[0]} ({sys.platform}), {runs} runs per cell, interleaved; "
-              f"program: python -c {PROGRAM!r}")  # fmt: skip
+        load_start = harness.load_average()
+        results = measure(places, runs, args.compare)
+        print(f"AgentLog start-up: {harness.machine()}, agentlog {version} from {package}")
         if args.compare:
             print(f"@other: {args.compare}")
-        print("\n".join(report(measure(places, runs, args.compare))))
+        print(f"{runs} interleaved runs per cell of python -P -c {PROGRAM!r}; each cell median (min)")
+        print(f"load average at start: {load_start}")
+        print("\n".join(harness.table(HEADER, rows(results), args.markdown)))
+        print(f"load average at end: {harness.load_average()}")
         print(f".pth hook with AGENTLOG unset: {pth_cost_ms(line) * 1000:.2f} us per interpreter "
               f"(target < {PTH_TARGET_MS} ms)")  # fmt: skip
+        targets = ", ".join(f"{m} +{t:.0f} ms" for m, t in TARGETS_MS.items())
+        print(f"targets (first line, over plain): {targets}")
         if args.phases:
             print("\n".join(phases(Path(root))))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.run(main, "startup.py"))

@@ -1,25 +1,29 @@
 """Measure ``agentlog.context.tokencount`` against real BPE tokenizers (o200k_base, cl100k_base).
 
-Run with ``python benchmarks/token_estimate.py``; needs ``bpe_openai`` (``pip install bpe-openai``).
+    python benchmarks/token_estimate.py           # 150 chunks per category, 5 throughput rounds
+    python benchmarks/token_estimate.py --quick   # 40 chunks per category, 3 rounds
+
+Needs the installed agentlog and ``bpe_openai`` (both installed by ``./run bench tokens``).
 The corpus is generated at run time from the interpreter's own stdlib (source, docstrings,
-real tracebacks) plus seeded JSON, debug-context lines and unicode, cut into 200-4000 char chunks.
+real tracebacks) plus seeded JSON, debug-context lines and unicode, cut into 200-4000 char
+chunks. Ratios are estimate / real count per chunk: above 1 the estimate errs high.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import inspect
 import json
 import random
+import statistics
 import string
 import sys
 import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from types import ModuleType
 
 from agentlog.context.tokencount import count_tokens
 
@@ -279,16 +283,33 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def main() -> int:
+def _harness() -> ModuleType:
+    """benchmarks/harness.py, imported on first use: tests import this module for its corpus alone."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import harness
+
+    return harness
+
+
+def main(argv: list[str] | None = None) -> int:
     """Print per-encoding, per-category estimate/real ratios and the estimator's throughput."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="40 chunks per category, 3 throughput rounds")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    args = parser.parse_args(argv)
+    harness = _harness()
+    package, version = harness.agentlog_origin()
+    if Path(sys.modules["agentlog"].__file__ or "").resolve().parent != package:
+        raise harness.BenchError(f"this process imported agentlog from {sys.modules['agentlog'].__file__}, "
+                                 f"not the installed {package}")  # fmt: skip
     try:
         import bpe_openai
     except ImportError:
-        print("token_estimate: needs bpe_openai (pip install bpe-openai)", file=sys.stderr)
-        return 1
-    corpus = build_corpus()
-    header = f"{'encoding':<12} {'category':<10} {'chunks':>6} {'mean':>6} {'min':>6} "
-    print(header + f"{'p5':>6} {'p95':>6} {'max':>6}")
+        raise harness.BenchError("needs bpe_openai: `./run bench tokens` installs it") from None
+    per_category, rounds = (40, 3) if args.quick else (150, 5)
+    load_start = harness.load_average()
+    corpus = build_corpus(per_category=per_category)
+    rows = []
     for name in ENCODINGS:
         encoding = bpe_openai.get_encoding(name)
         every: list[float] = []
@@ -298,22 +319,27 @@ def main() -> int:
             else:
                 ratios = [count_tokens(c) / len(encoding.encode_ordinary(c)) for c in chunks]
                 every.extend(ratios)
-            print(
-                f"{name:<12} {category:<10} {len(ratios):>6} {sum(ratios) / len(ratios):>6.3f} "
-                f"{min(ratios):>6.3f} {_percentile(ratios, 0.05):>6.3f} "
-                f"{_percentile(ratios, 0.95):>6.3f} {max(ratios):>6.3f}"
-            )
+            rows.append([name, category, str(len(ratios)), f"{sum(ratios) / len(ratios):.3f}",
+                         *(f"{v:.3f}" for v in (min(ratios), _percentile(ratios, 0.05),
+                                                _percentile(ratios, 0.95), max(ratios)))])  # fmt: skip
     text = "\n".join(c for chunks in corpus.values() for c in chunks)
-    size = len(text.encode())
-    start = time.perf_counter()
-    rounds = 5
+    mb = len(text.encode()) / 1e6
+    seconds = []
     for _ in range(rounds):
+        start = time.perf_counter()
         count_tokens(text)
-    elapsed = (time.perf_counter() - start) / rounds
-    mb = size / 1e6
-    print(f"throughput: {mb / elapsed:.1f} MB/s ({mb:.1f} MB in {elapsed * 1e3:.0f} ms)")
+        seconds.append(time.perf_counter() - start)
+    print(f"AgentLog token estimate: {harness.machine()}, agentlog {version} from {package}")
+    print(f"{per_category} chunks of {CHUNK_MIN}-{CHUNK_MAX} characters per category; "
+          "ratio = estimate / real tokens per chunk")  # fmt: skip
+    print(f"load average at start: {load_start}")
+    header = ["encoding", "category", "chunks", "mean", "min", "p5", "p95", "max"]
+    print("\n".join(harness.table(header, rows, args.markdown)))
+    print(f"load average at end: {harness.load_average()}")
+    print(f"throughput: {mb / statistics.median(seconds):.1f} MB/s, {mb:.1f} MB in "
+          f"{harness.median_min([s * 1000 for s in seconds], 0, ' ms')} over {rounds} rounds")  # fmt: skip
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(_harness().run(main, "token_estimate.py"))

@@ -36,6 +36,29 @@ static inline int32_t al_offset(PyObject *o) {
     return -1;
 }
 
+/* Where an exception left a frame, as a traceback prints it. PY_UNWIND's own
+ * offset is where the frame lets the exception go: in a coroutine or generator
+ * the handler CPython wraps around the body (it has no line), after a `with` or
+ * `finally` the re-raise ending it. The traceback entry the frame added when the
+ * exception reached it (the exception's newest, PyTraceBack_Here) holds the offset
+ * of the raise, or of the call it came out of. */
+static inline int32_t al_unwind_offset(PyObject *code, PyObject *exc, int32_t offset) {
+    PyObject *tb;
+    if (!PyExceptionInstance_Check(exc)) return offset;
+    tb = PyException_GetTraceback(exc);
+    if (tb == NULL) return offset;
+    if (PyTraceBack_Check(tb)) {
+        PyTracebackObject *entry = (PyTracebackObject *)tb;
+        if (entry->tb_frame != NULL && entry->tb_lasti >= 0) {
+            PyCodeObject *owner = PyFrame_GetCode(entry->tb_frame);
+            if ((PyObject *)owner == code) offset = entry->tb_lasti;
+            Py_DECREF(owner);
+        }
+    }
+    Py_DECREF(tb);
+    return offset;
+}
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <x86intrin.h>
 #define AL_TICKS_ARE_TSC 1

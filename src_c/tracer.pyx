@@ -27,6 +27,7 @@ cdef extern from "al_platform.h":
     PyObject* al_type(PyObject* o) noexcept nogil
     int al_small_int(PyObject* o, int64_t* out) noexcept nogil
     int32_t al_offset(PyObject* o) noexcept nogil
+    int32_t al_unwind_offset(PyObject* code, PyObject* exc, int32_t offset) noexcept
     int AL_TICKS_ARE_TSC
 
 cdef extern from "al_memory.h":
@@ -67,6 +68,8 @@ cdef extern from "Python.h":
     PyObject* tuple_item "PyTuple_GET_ITEM"(PyObject* o, Py_ssize_t i) noexcept
     void err_clear "PyErr_Clear"() noexcept
     void PyErr_SetInterrupt() noexcept
+    PyObject* PyExc_SystemExit
+    int exc_matches "PyErr_GivenExceptionMatches"(PyObject* given, PyObject* exc) noexcept
     unsigned long PyThread_get_thread_ident() noexcept
 
 # Event kinds and value tags: mirrored in agentlog/runtime/tracer_types.py.
@@ -433,7 +436,9 @@ cdef void set_arg_spec(int32_t idx, object code):
 
     Arguments come first in a frame's slots (positional, keyword-only, *args,
     **kwargs); co_varnames names them in that order. An argument captured by an
-    inner function is a cell variable too: its slot holds the cell.
+    inner function is a cell variable too: its slot holds the cell. A
+    comprehension's or generator expression's code gets none: its one argument
+    is the interpreter's ``.0`` (the iterator it was given; pytracer._arg_names).
     """
     cdef int n = code.co_argcount + code.co_kwonlyargcount
     cdef int i
@@ -444,6 +449,8 @@ cdef void set_arg_spec(int32_t idx, object code):
         n = MAX_ARGS
     names = code.co_varnames
     celled = code.co_cellvars
+    if not all(name.isidentifier() for name in names[:n]):
+        n = 0
     for i in range(n):
         if names[i] in celled:
             cells |= 1 << i
@@ -790,6 +797,7 @@ cdef inline PyObject* leave(uint8_t kind, PyObject** args, Py_ssize_t nargs) noe
     e.offset = al_offset(args[1])
     e.depth = <uint16_t>(st.sp if st.sp < 65535 else 65535)
     if kind == K_UNWIND:
+        e.offset = al_unwind_offset(code, args[2], e.offset)
         e.payload = type_index(al_type(args[2]))
         e.vtag = V_EXC if e.payload >= 0 else V_VOID
     else:
@@ -1146,8 +1154,13 @@ cdef object g_traced_handler = None
 cdef PyObject* on_traced_unwind(PyObject* cb, PyObject** args, size_t nargsf, PyObject* kw) noexcept:
     if nargs_of(nargsf) < 3 or g_traced_handler is None or ptrmap_get(&g_traced, args[0]) == MISSING:
         return new_none()
+    return pass_unwind(g_traced_handler, args)
+
+
+cdef PyObject* pass_unwind(object handler, PyObject** args) noexcept:
+    """Hand a PY_UNWIND event to a Python ``handler(code, offset, exc)``; never raises."""
     try:
-        g_traced_handler(<object>args[0], <object>args[1], <object>args[2])
+        handler(<object>args[0], <object>args[1], <object>args[2])
     except KeyboardInterrupt:
         PyErr_SetInterrupt()
     except BaseException:
@@ -1170,3 +1183,28 @@ def add_traced_code(code):
     """Let PY_UNWIND events of ``code`` through to the @trace handler."""
     if ptrmap_get(&g_traced, <PyObject*>code) == MISSING and ptrmap_put(&g_traced, <PyObject*>code, 0) == 0:
         g_traced_keep.append(code)
+
+
+# ---- PY_UNWIND filter for exits (agentlog/runtime/exitwatch.py) -----------------
+# A SystemExit leaving __main__ never reaches sys.excepthook. PY_UNWIND is global
+# only, so this callback sees every unwinding frame of the process and drops all
+# but a SystemExit's in C: exception-heavy code pays one type check per unwind.
+
+cdef object g_exit_handler = None
+
+
+cdef PyObject* on_exit_unwind(PyObject* cb, PyObject** args, size_t nargsf, PyObject* kw) noexcept:
+    if nargs_of(nargsf) < 3 or g_exit_handler is None or not exc_matches(args[2], PyExc_SystemExit):
+        return new_none()
+    return pass_unwind(g_exit_handler, args)
+
+
+cdef object g_exit_unwind = al_callback_new(on_exit_unwind, "PY_UNWIND(exit)")
+
+
+def exit_unwind_callback(handler):
+    """The PY_UNWIND callback for the exit watcher's tool: ``handler(code, offset, exc)``
+    sees only unwinds of a ``SystemExit`` (or a subclass)."""
+    global g_exit_handler
+    g_exit_handler = handler
+    return g_exit_unwind

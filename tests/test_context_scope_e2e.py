@@ -50,6 +50,24 @@ class TestSystemExit:
             text = _context(tmp_path, data, 300)
             assert f"exit code {code}" in text and "missing: list[1]" in text
 
+    def test_caught_exit_traceback_and_sys_exit_unchanged(self, tmp_path):
+        """A program printing a caught SystemExit's traceback sees no frame of ours; sys.exit is the builtin."""
+        data = tmp_path / "data"
+        _write(tmp_path, "main.py", """
+            import sys, traceback
+            try:
+                sys.exit(4)
+            except SystemExit:
+                traceback.print_exc()
+            print(type(sys.exit).__name__, sys.exit.__module__)
+            sys.exit(5)
+        """)
+        plain, traced = both(["main.py"], tmp_path, data)
+        assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+        assert plain.returncode == 5 and "agentlog" not in traced.stderr
+        [record] = read_records(data, "failure")
+        assert record["exit"] == 5
+
     def test_zero_and_runner_exits_not_recorded(self, tmp_path):
         """sys.exit(0), sys.exit(None) and a caught SystemExit are not failures."""
         data = tmp_path / "data"
@@ -57,6 +75,136 @@ class TestSystemExit:
         plain, traced = both(["main.py"], tmp_path, data)
         assert traced.returncode == plain.returncode == 0
         assert read_records(data, "failure") == []
+
+
+@needs_pth
+class TestSystemExitActivated:
+    """Under AGENTLOG=true (no launcher) the same exits are failures, seen on their way out of __main__."""
+
+    @pytest.mark.parametrize(("trace", "engine"), [("crash", ""), ("calls", ""), ("calls", "python")])
+    def test_nonzero_exit_recorded_output_unchanged(self, tmp_path, trace, engine):
+        """sys.exit(3) in user code: a failure with code, frames and locals; output and exit code are plain's."""
+        data = tmp_path / "data"
+        _write(tmp_path, "main.py", TestSystemExit.SCRIPT.replace("MODE", "3"))
+        env = child_env(data, AGENTLOG="true", AGENTLOG_TRACE=trace, AGENTLOG_ENGINE=engine)
+        plain = run_python(["main.py"], tmp_path, child_env(tmp_path / "none"))
+        traced = run_python(["main.py"], tmp_path, env)
+        assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+        assert plain.returncode == 3
+        [record] = read_records(data, "failure")
+        assert (record["exit"], record["src"], record["exc"]["t"]) == (3, "exit", "SystemExit")
+        assert [f["f"] for f in record["exc"]["frames"] if f.get("u")] == ["check", "<module>"]
+        assert "missing" in record["exc"]["frames"][0]["loc"]
+        assert "missing: list[1]" in _context(tmp_path, data, 300)
+
+    def test_launcher_fallback_without_the_watcher(self, tmp_path):
+        """Crash mode without the C extension: no exit watcher; the relaunched program's sys.exit is still seen."""
+        data = tmp_path / "data"
+        _write(tmp_path, "main.py", TestSystemExit.SCRIPT.replace("MODE", "3"))
+        data.mkdir(mode=0o700)  # so the warning, noted before any record, has an errors.log to go to
+        env = child_env(data, AGENTLOG_ENGINE="python")
+        traced = run_python(["-m", "agentlog", "--trace", "crash", "main.py"], tmp_path, env)
+        assert traced.returncode == 3
+        [record] = read_records(data, "failure")
+        assert record["exit"] == 3 and record["exc"]["frames"][0]["f"] == "check"
+        assert "exit-watch-no-c" in (data / "errors.log").read_text()
+
+    def test_not_failures(self, tmp_path):
+        """Caught, zero, None, a thread's sys.exit and a library's own exit (pytest's) record nothing."""
+        data = tmp_path / "data"
+        _write(tmp_path, "main.py", """
+            import sys, threading
+            try:
+                sys.exit(2)
+            except SystemExit:
+                pass
+            t = threading.Thread(target=sys.exit, args=(4,))
+            t.start(); t.join()
+            sys.exit(0 if len(sys.argv) > 1 else None)
+        """)
+        _write(tmp_path, "test_ok.py", "def test_ok():\n    pass\n")
+        env = child_env(data, AGENTLOG="true")
+        assert run_python(["main.py"], tmp_path, env).returncode == 0
+        assert run_python(["main.py", "zero"], tmp_path, env).returncode == 0
+        assert run_python(["-m", "pytest", *pytest_args(), "-k", "nothing"], tmp_path, env).returncode == 5
+        assert read_records(data, "failure") == []
+
+    def test_module_main_and_exit_message(self, tmp_path):
+        """``python -m pkg`` whose __main__ exits with a message: recorded, message in the record."""
+        data = tmp_path / "data"
+        (tmp_path / "tool").mkdir()
+        _write(tmp_path, "tool/__init__.py", "")
+        _write(tmp_path, "tool/__main__.py", """
+            import sys
+            def main(workers):
+                if not workers.isdigit():
+                    sys.exit(f"error: workers must be a number, got {workers!r}")
+            main("eight")
+        """)
+        plain = run_python(["-m", "tool"], tmp_path, child_env(tmp_path / "none"))
+        traced = run_python(["-m", "tool"], tmp_path, child_env(data, AGENTLOG="true"))
+        assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+        [record] = read_records(data, "failure")
+        assert record["exit"] == 1 and "got 'eight'" in record["exc"]["m"]
+        assert record["exc"]["frames"][0]["f"] == "main"
+
+
+class TestExitMessage:
+    """What a library printed as it exited for the program is recorded, redacted, from its frames' locals."""
+
+    ARGPARSE = """
+        import argparse
+
+        def parse(argv):
+            parser = argparse.ArgumentParser(prog="resize")
+            parser.add_argument("--scale", type=float, default=1.0)
+            args = parser.parse_args(argv)
+            if args.scale < 1:
+                parser.error(f"--scale must be >= 1, got {args.scale} (key ghp_abcdefghijklmnopqrstuvwxyz0123)")
+
+        parse(["--scale", "0.05"])
+    """
+    CLICK = """
+        import click
+
+        @click.command()
+        @click.option("--count", type=int, required=True)
+        def cli(count):
+            if count > 3:
+                raise click.UsageError(f"count {count} is over the limit of 3")
+
+        cli(["--count", "7"])
+    """
+
+    @pytest.mark.parametrize("activation", ["launcher", pytest.param("env", marks=needs_pth)])
+    @pytest.mark.parametrize(("source", "code", "said"), [
+        (ARGPARSE, 2, "resize: error: --scale must be >= 1, got 0.05 (key [REDACTED:github_token])"),
+        (CLICK, 2, "count 7 is over the limit of 3"),
+    ], ids=["argparse", "click"])
+    def test_library_exit_message(self, tmp_path, activation, source, code, said):
+        """argparse's error() and click's UsageError: the message, its secret redacted; output is plain's."""
+        data = tmp_path / "data"
+        _write(tmp_path, "main.py", source)
+        plain = run_python(["main.py"], tmp_path, child_env(tmp_path / "none"))
+        if activation == "env":
+            traced = run_python(["main.py"], tmp_path, child_env(data, AGENTLOG="true"))
+        else:
+            traced = run_python(["-m", "agentlog", "main.py"], tmp_path, child_env(data))
+        assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+        assert plain.returncode == code and said.split(" (key")[0] in plain.stderr
+        [record] = read_records(data, "failure")
+        assert record["exitmsg"] == said
+        assert "ghp_" not in (data / "records.jsonl").read_text()
+        text = _context(tmp_path, data, 300)
+        assert f"printed as it exited: {said}" in text and f"exit code {code}" in text
+
+    def test_no_message_for_plain_exits(self, tmp_path):
+        """sys.exit(3) after the program printed: no exitmsg (the program's own frames say it)."""
+        data = tmp_path / "data"
+        _write(tmp_path, "main.py", "import sys\nmessage = 'unrelated'\nsys.exit(3)\n")
+        run_python(["-m", "agentlog", "main.py"], tmp_path, child_env(data))
+        [record] = read_records(data, "failure")
+        assert record["exit"] == 3 and "exitmsg" not in record
 
 
 def test_program_formatting_handled_exception_records_nothing(tmp_path):
@@ -215,3 +363,98 @@ def test_xdist_failure_named_and_session_failed(tmp_path):
     assert "cmd='pytest test_x.py::test_bad'" in text and "value: int = 3" in text
     ends = read_records(data, "session_end")
     assert ends and all(end["out"] == "failed" for end in ends)
+
+
+class TestListedOnce:
+    """``agentlog list`` and the MCP list_failures show a worker's or child's failure only with its parent's."""
+
+    PARSE = """
+        def parse(record):
+            key, value = record.split("=")
+            return value
+
+        if __name__ == "__main__":
+    """
+    POOL = PARSE + """
+            from multiprocessing import Pool
+            with Pool(2) as pool:
+                pool.map(parse, ["a=1", "c3"])
+    """
+    EXECUTOR = PARSE + """
+            from concurrent.futures import ProcessPoolExecutor
+            with ProcessPoolExecutor(2) as pool:
+                list(pool.map(parse, ["a=1", "c3"]))
+    """
+    PARENT = """
+        import subprocess
+        import sys
+
+        subprocess.run([sys.executable, "child.py"], check=True)
+    """
+
+    @pytest.mark.parametrize("source", [POOL, EXECUTOR, pytest.param(PARENT, marks=needs_pth)],
+                             ids=["pool", "executor", "child"])
+    def test_one_line_per_failure(self, tmp_path, source):
+        """Two records, one line (naming the absorbed id); a later unrelated failure is a second line."""
+        from agentlog.integrations.mcp_server import Tools
+
+        data = tmp_path / "data"
+        _write(tmp_path, "child.py", "def level(name):\n    return {'a': 1}[name]\n\nlevel('plums')\n")
+        _write(tmp_path, "main.py", source)
+        env = child_env(data)
+        run_python(["-m", "agentlog", "main.py"], tmp_path, env)
+        records = read_records(data, "failure")
+        assert len(records) == 2 and len({r["pid"] for r in records}) == 2
+        inner, outer = records
+        listing = run_python(["-m", "agentlog", "list", "--dir", str(data)], tmp_path, env).stdout.splitlines()
+        assert len(listing) == 1 and listing[0].startswith(outer["id"])
+        assert listing[0].endswith(f"(+1 worker or child failure: {inner['id']})")
+        assert Tools(data, tmp_path).list_failures().splitlines() == listing
+        _write(tmp_path, "later.py", "{}['missing']\n")
+        run_python(["-m", "agentlog", "later.py"], tmp_path, env)
+        listing = run_python(["-m", "agentlog", "list", "--dir", str(data)], tmp_path, env).stdout.splitlines()
+        assert [line.split()[0] for line in listing] == [read_records(data, "failure")[-1]["id"], outer["id"]]
+        text = _context(tmp_path, data, 4000)
+        assert "FAILURE 2/2 " in text and "FAILURE 3/" not in text
+
+    def test_cases_of_one_test_one_line(self, tmp_path):
+        """Two failing parametrized cases: one list line led by the first, counting the other."""
+        data = tmp_path / "data"
+        _write(tmp_path, "test_p.py", """
+            import pytest
+
+            @pytest.mark.parametrize("n", [1, 2, 3])
+            def test_even(n):
+                assert n % 2 == 0
+        """)
+        env = child_env(data)
+        run_python(["-m", "agentlog", "-m", "pytest", *pytest_args(), "test_p.py"], tmp_path, env)
+        first, _ = read_records(data, "failure")
+        listing = run_python(["-m", "agentlog", "list", "--dir", str(data)], tmp_path, env).stdout.splitlines()
+        assert len(listing) == 1 and listing[0].startswith(first["id"]) and listing[0].endswith("(+1 case)")
+
+
+def test_seen_before_counts_other_runs_only(tmp_path):
+    """The other failing cases of one run are not "seen before", in the context or one failure's view."""
+    from agentlog.integrations.mcp_server import Tools
+
+    data = tmp_path / "data"
+    _write(tmp_path, "test_p.py", """
+        import pytest
+
+        def half(n):
+            return n // 2
+
+        @pytest.mark.parametrize("n", [1, 3, 5, 6])
+        def test_even(n):
+            assert half(n) * 2 == n
+    """)
+    env = child_env(data)
+    for run in (1, 2):
+        run_python(["-m", "agentlog", "-m", "pytest", *pytest_args(), "test_p.py"], tmp_path, env)
+        failures = read_records(data, "failure")
+        assert len(failures) == 3 * run and len({f["fp"] for f in failures}) == 1
+        views = [_context(tmp_path, data), *(Tools(data, tmp_path).failure(f["id"]) for f in failures[-3:])]
+        for view in views:
+            assert ("seen 3 times before (first " in view) == (run == 2), view.splitlines()[:2]
+            assert "seen once before" not in view and "seen 2 times" not in view

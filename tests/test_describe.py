@@ -904,6 +904,13 @@ class TestDescribeLocals:
         """In a function frame a local function is kept and only dunders are skipped."""
         assert list(describer.describe_locals({"__class__": object, "helper": dumps})) == ["helper"]
 
+    def test_interpreter_names_hidden(self, describer: Describer) -> None:
+        """A comprehension's ``.0`` (its iterator) is the interpreter's, not the program's: not shown, not counted."""
+        f_locals = next(dict(sys._getframe().f_locals) for _ in [1])  # a generator expression's locals
+        assert ".0" in f_locals
+        d = Describer(Limits(max_locals=1))
+        assert d.describe_locals(f_locals) == {"_": {"t": "int", "v": "1"}}
+
     def test_locals_capped_with_more(self) -> None:
         """Past max_locals names the rest are counted under the more entry."""
         d = Describer(Limits(max_locals=3))

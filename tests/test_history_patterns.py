@@ -95,3 +95,19 @@ def test_context_says_seen_before(tmp_path, write_script, data_dir):
     assert run_python(["-m", "agentlog", "app.py"], tmp_path, child_env(data_dir)).returncode == 1
     context = run_python(["-m", "agentlog", "context"], tmp_path, child_env(data_dir)).stdout
     assert context.startswith("FAILURE 1/1") and not any(line.startswith("seen ") for line in context.splitlines())
+
+
+def test_seen_before_counts_sessions_as_of_that_failure(tmp_path, write_script, data_dir):
+    """An older failure's history line (MCP get_failure) counts the sessions of its own earlier occurrences only."""
+    failures = _crash_three_times(tmp_path, write_script, data_dir)
+    shown = {}
+    for failure in failures:
+        code = ("import sys; from pathlib import Path; from agentlog.integrations.mcp_server import Tools; "
+                "print(Tools(Path(sys.argv[1]), Path.cwd()).failure(sys.argv[2]))")
+        proc = run_python(["-c", code, str(data_dir), failure["id"]], tmp_path, child_env(data_dir))
+        assert proc.returncode == 0, proc.stderr
+        shown[failure["id"]] = next((line for line in proc.stdout.splitlines() if line.startswith("seen ")), None)
+    first, second, third = (shown[f["id"]] for f in failures)
+    assert first is None  # the first occurrence has no history
+    assert second.startswith("seen once before (") and ", 1 session)" in second
+    assert third.startswith("seen 2 times before (") and ", 2 sessions)" in third

@@ -50,7 +50,7 @@ def test_activation_loads_nothing_heavy_and_writes_nothing(tmp_path, mode):
     start, end = read_records(data_dir)
     assert (start["k"], end["k"], start["sid"]) == ("session_start", "session_end", end["sid"])
     assert start["ts"] <= float(started) <= end["ts"]
-    assert start["argv"] == ["-c"] and start["cwd"] == str(tmp_path)
+    assert start["argv"] == ["-c", code] and start["cwd"] == str(tmp_path)  # as typed (sys.orig_argv)
 
 
 @needs_pth
@@ -128,7 +128,7 @@ def test_exit_of_a_process_that_records_nothing_loads_nothing_heavy(tmp_path, mo
     assert [m for m in heavy if m in at_exit] == [], f"imported at exit: {sorted(at_exit)}"
     start, end = read_records(data_dir)
     assert (start["k"], end["k"]) == ("session_start", "session_end")
-    assert start["argv"] == ["-c", "--tb=short", "-q", "-k", "a and b"]
+    assert start["argv"] == ["-c", EXIT_PROBE, "--tb=short", "-q", "-k", "a and b"]
     assert start["git"]["branch"] == "feature/token-refresh" and len(start["git"]["sha"]) == 40
 
 
@@ -143,5 +143,5 @@ def test_exit_with_a_secret_in_argv_still_redacts_it(tmp_path):
     at_exit = result.stderr.partition("exit starts\n")[2]
     assert "imported re" in at_exit.splitlines()
     (start, _end) = read_records(data_dir)
-    assert start["argv"] == ["-c", "--password=[REDACTED:name]", "[REDACTED:github_token]"]
+    assert start["argv"] == ["-c", EXIT_PROBE, "--password=[REDACTED:name]", "[REDACTED:github_token]"]
     assert secret not in (data_dir / "records.jsonl").read_text()

@@ -107,7 +107,14 @@ class TestKeyBodyPrecheck:
         """Texts that pass the pre-check are still redacted as key material."""
         assert marker("key_body") in redact_text(text)
 
-    @pytest.mark.parametrize("text", ["a" * 39, "ab12" * 10, "ABCD" * 20, "/home/alice/projects/agentlog/src/agentlog"])
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "a" * 39, "ab12" * 10, "ABCD" * 20, "/home/alice/projects/agentlog/src/agentlog",
+            "import sys\nprint(sys.argv[1:], 'Done in 10 steps', file=sys.stderr)\nKeys = ['A1', 'b2']",
+            "/home/Alice/Projects/agentlog2/src/agentlog/cli/commands (copy)",
+        ],
+    )  # fmt: skip
     def test_precheck_fails_only_where_nothing_changes(self, text: str) -> None:
         """What the pre-check skips (short, one case, no digit, no escaped newline) the pass leaves alone."""
         assert not redact._may_hold_key_body(text)
@@ -121,7 +128,8 @@ def _all_names() -> list[str]:
     cores = ["password", "Password", "pass", "pw", "pwd", "pswd", "passwd", "passphrase", "passcode", "secret",
              "secretary", "token", "tokens", "auth", "authorization", "key", "keys", "KEY", "credential", "cookie",
              "sessid", "session", "sessionId", "apiKey", "privateKey", "name", "user", "passenger", "compass",
-             "keyboard", "monkey", "ey", "ΣΣ", "İd", "pass word", "to.ken"]  # fmt: skip
+             "keyboard", "monkey", "ey", "ΣΣ", "İd", "pass word", "to.ken", "cred", "creds", "credit", "jwt", "jwts",
+             "jwt_algorithm"]  # fmt: skip
     tails = ["", "_id", "_count", "_file", "_path", "_rate", "Key", "_KEY", "Token", "s", "_auth", "-1"]
     names = ["".join(parts) for parts in itertools.product(heads, cores, tails)]
     return [*names, *os.environ, "PWD", "OLDPWD", "AGENTLOG_SESSION"]

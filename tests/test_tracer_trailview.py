@@ -96,7 +96,7 @@ class TestTrailLines:
         assert trail_lines(trail) == [
             "parse() [io.py:10], yielded 1.5",
             "parse() resumed, yielded str[3]",
-            "load() [io.py:20] (started earlier) -> None",
+            "load() [io.py:20] (began before the window) -> None",  # not enclosing: said on its line
         ]
 
     def test_empty(self) -> None:
@@ -151,11 +151,14 @@ def test_traced_lines() -> None:
 class TestRecursionFolding:
     def test_mutual_recursion_is_one_line(self) -> None:
         """A chain of nested a -> b -> a -> b calls reads as one line with the cycle and its count."""
-        calls = [call(2 if i % 2 == 0 else 3, i, end="exc", e="RecursionError", ln=2, pre=True) for i in range(40)]
-        calls.append(call(2, 40, r={"t": "int", "v": "7"}))
+        # Calls that began before the window come at their ends, innermost first, after what they called.
+        calls = [call(2, 40, r={"t": "int", "v": "7"})]
+        calls += [call(2 if i % 2 == 0 else 3, i, end="exc", e="RecursionError", ln=2, pre=True)
+                  for i in range(39, -1, -1)]
         lines = trail_lines({"fn": FNS, "calls": calls})
-        assert lines[0].endswith("recursion: load() -> parse() x20")
-        assert lines[1:] == ["  load() -> 7"]
+        assert lines[0] == "(the first call line below began before the window)"
+        assert lines[1].endswith("recursion: load() -> parse() x20 (20 began before the window)")
+        assert lines[2:] == ["  load() -> 7"]
 
     def test_short_chains_stay_expanded(self) -> None:
         """Three nested calls are shown as they are."""

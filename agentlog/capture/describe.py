@@ -438,8 +438,9 @@ class Describer:
     def describe_locals(self, f_locals: Mapping[str, object]) -> dict[str, Descriptor]:
         """Descriptors of a frame's locals.
 
-        ``self``/``cls`` get their attributes at full depth. Dunder names are
-        skipped; in a module frame (its locals are the globals) so are modules,
+        ``self``/``cls`` get their attributes at full depth. Dunder names and the
+        interpreter's own (``.0``, a comprehension's iterator) are skipped; in a
+        module frame (its locals are the globals) so are modules,
         functions and classes. At most ``max_locals`` names; the rest are
         counted under :data:`MORE_KEY`.
         """
@@ -447,7 +448,9 @@ class Describer:
         out: dict[str, Descriptor] = {}
         hidden = 0
         for name, value in f_locals.items():
-            if not issubclass(type(name), str) or (name.startswith("__") and name.endswith("__")):
+            if not issubclass(type(name), str) or not name.isidentifier() or (
+                name.startswith("__") and name.endswith("__")
+            ):
                 continue
             if module_level and issubclass(type(value), _DEFINITION_TYPES):
                 continue

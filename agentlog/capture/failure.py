@@ -74,29 +74,6 @@ def fit_failure(record: dict[str, Any], max_bytes: int) -> dict[str, Any]:
     return record
 
 
-def align_trail_lines(record: dict[str, Any]) -> None:
-    """Give the trail's calls that raised this exception the traceback's line numbers.
-
-    The tracer knows where a frame was unwound, which for an exception leaving a
-    ``with`` block or an ``except`` clause is the line of that statement, not of
-    the ``raise``; the traceback is right.
-    """
-    trail, exc = record.get("trail"), record["exc"]
-    if not isinstance(trail, dict):
-        return
-    lines: dict[tuple[str, str], int] = {}
-    for frame in exc.get("frames", []):
-        if "f" in frame:
-            lines.setdefault((frame["file"], frame["f"]), frame["ln"])
-    fns = trail.get("fn", [])
-    for call in trail.get("calls", []):
-        if call.get("end") != "exc" or str(call.get("e", "")).removeprefix("__main__.") != exc["t"]:
-            continue
-        if 0 <= call.get("c", -1) < len(fns):
-            qualname, filename = fns[call["c"]][:2]
-            call["ln"] = lines.get((filename, qualname), call.get("ln"))
-
-
 def hide_secret_results(record: dict[str, Any]) -> None:
     """Hide the trail's return values of functions whose names say they return secrets (``get_token``)."""
     trail = record.get("trail")
@@ -140,7 +117,6 @@ def build_failure(
     record["tid"], record["th"] = thread.ident, thread.name
     record["sid"] = session_of(exc) or record["sid"]
     record.update(trail)
-    align_trail_lines(record)
     hide_secret_results(record)
     git = recent_git_state(timeout_s=GIT_TIMEOUT_S)  # a crash loop does not spawn git each time
     if git:

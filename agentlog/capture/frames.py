@@ -40,7 +40,7 @@ def _cut(clean: str, total: int, limit: int, whole: bool = True) -> str:
     return f"{clean[:limit]}… (+{max(total, len(clean)) - limit} chars)"
 
 
-def _bounded(text: str, limit: int) -> str:
+def bounded_text(text: str, limit: int) -> str:
     """Redact first, then cut: a secret crossing the cut is seen whole."""
     return _cut(redact_head(text, limit), len(text), limit)
 
@@ -176,12 +176,12 @@ class ExceptionCapture:
         moves = {}
         frames = [frame for frame, _ in reversed(repeats)]  # outermost first, as the calls were made
         for name, first in frames[0].f_locals.items():
-            if type(first) not in _MOVING_TYPES or is_secret_name(name):
+            if type(first) not in _MOVING_TYPES or not name.isidentifier() or is_secret_name(name):
                 continue
             values = [f.f_locals.get(name) for f in frames]
             if len(set(map(repr, values))) > 1:
                 shown = values if len(values) <= MAX_MOVES_SHOWN else [*values[: MAX_MOVES_SHOWN - 1], ..., values[-1]]
-                moves[name] = ["…" if v is ... else _bounded(repr(v), MAX_MOVE_CHARS) for v in shown]
+                moves[name] = ["…" if v is ... else bounded_text(repr(v), MAX_MOVE_CHARS) for v in shown]
         if moves:
             entry["moves"] = moves
 
@@ -244,7 +244,7 @@ class ExceptionCapture:
         }
         notes = getattr(exc, "__notes__", None)
         if isinstance(notes, list) and notes:
-            out["notes"] = [_bounded(n if isinstance(n, str) else f"<{type(n).__name__}>", MAX_MESSAGE_CHARS)
+            out["notes"] = [bounded_text(n if isinstance(n, str) else f"<{type(n).__name__}>", MAX_MESSAGE_CHARS)
                             for n in notes[:MAX_NOTES]]
         if depth >= MAX_CHAIN_DEPTH:
             return out

@@ -6,7 +6,8 @@ import argparse
 
 from agentlog.commands import positive_int, resolve_dir
 
-HELP = "List recent failures, one line each, newest first."
+HELP = ("List recent failures, one line each, newest first (a test's failing cases and the worker "
+        "or child failures behind a failure are one line).")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,11 +16,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from agentlog.context.builder import load
-    from agentlog.context.failures import failure_line
+    from agentlog.context.failures import list_lines
 
     failures, _ = load(resolve_dir(args))
     if not failures:
         print("No failures recorded.")
-    for failure in list(reversed(failures))[: args.limit]:
-        print(failure_line(failure))
+    for line in list_lines(failures, args.limit)[0]:
+        print(line)
     return 0

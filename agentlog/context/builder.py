@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from agentlog.context.grouping import group_failures
 from agentlog.context.select import Block, Line, Section, printed, select
 from agentlog.context.select import text as plain_text
 from agentlog.context.tokencount import count_tokens
@@ -29,10 +30,11 @@ MAX_OLDER_FAILURES = 5
 # Context reads only the newest record files up to this size: a full data dir (256 MB)
 # would otherwise be parsed whole for every call.
 SCAN_BYTES = 32 * 1024 * 1024
-RELATED_WINDOW_S = 60.0
 MAX_CMD_CHARS = 100
 MAX_CASES = 20  # failing cases of one test listed together
+MAX_RELATED_SHOWN = 2  # worker and child failures shown with their parent's
 MAX_CASE_LOCALS = 3  # locals a case is told apart by
+MAX_EXIT_LINES = 5  # lines of a library's exit message shown
 
 # Ranks: lower is kept first (select.py). KEY: what a debugger needs at any budget:
 # the failing line, the values named on it, the call whose result flowed in.
@@ -43,6 +45,8 @@ R_WORKER = -0.45  # added for a worker's failure: its lines rank before the pare
 SESSION_RANKS = {"session": R_SESSION, "git": R_SESSION, "decisions": R_SESSION,
                  "tools": R_OTHER, "tokens": R_OLDER, "perf": R_OLDER}
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PACKAGE_RE = re.compile(  # site-packages/NAME, lib/python3.X/NAME (the stdlib), <frozen NAME>
+    r"(?:/(?:site|dist)-packages/|/lib/python\d+\.\d+t?/(?!(?:site|dist)-packages/)|^<frozen )([^/>]+)")
 
 
 def _when(ts: float) -> str:
@@ -98,18 +102,39 @@ def _where(frame: dict[str, Any]) -> str:
     return f"  at {frame['f']} ({frame['file']}:{frame['ln']}){rep}"
 
 
+def _library_package(filename: str) -> str:
+    """``_pytest``, ``pluggy``, ``asyncio``: the package (or module) a library frame's file belongs to."""
+    found = _PACKAGE_RE.search(filename.replace("\\", "/"))
+    return (found.group(1) if found else Path(filename).parent.name or filename).removesuffix(".py")
+
+
+def _library_section(run: list[dict[str, Any]], place: float, rank: float) -> Block:
+    """A run of library frames as one line: the innermost (where it raised, or what called the user
+    frame above it), then how many more and whose they are."""
+    text = _where(run[0]) + " [library]"
+    if len(run) > 1:
+        packages = ", ".join(dict.fromkeys(_library_package(str(f.get("file", ""))) for f in run[1:]))
+        text += f", called from {len(run) - 1} more library frame{'s' if len(run) > 2 else ''} ({packages})"
+    return Block(place, [Line(text, rank)], "library frame", count=len(run))
+
+
 def _frame_sections(exc: dict[str, Any], order: float, base: float) -> list[Block]:
-    """One block per frame, innermost first; library frames are one line each."""
+    """One block per frame, innermost first; a run of library frames is one line."""
     sections: list[Block] = []
     user_rank = 0
-    for i, frame in enumerate(exc.get("frames", [])):
+    frames = exc.get("frames", [])
+    run_start = 0
+    for i, frame in enumerate(frames):
         place = order + i / 1000
         if "skipped" in frame:
             sections.append(Block(place, [Line(f"  … {frame['skipped']} frames skipped", base + R_LIBRARY)]))
             continue
         if not frame.get("u"):
-            sections.append(Block(place, [Line(_where(frame) + " [library]", base + R_LIBRARY + i / 1000)],
-                                  "library frame"))
+            if i == 0 or frames[i - 1].get("u") or "skipped" in frames[i - 1]:
+                run_start = i
+            if i + 1 == len(frames) or frames[i + 1].get("u") or "skipped" in frames[i + 1]:
+                sections.append(_library_section(frames[run_start : i + 1], order + run_start / 1000,
+                                                 base + R_LIBRARY + run_start / 1000))
             continue
         rank = base + (0 if user_rank == 0 else R_FRAME + user_rank / 100)
         sections.append(_frame_section(frame, place, rank, key=user_rank == 0))
@@ -176,7 +201,7 @@ def _session_sections(failure: dict[str, Any], records: list[dict[str, Any]], or
 
 def command_text(failure: dict[str, Any]) -> str:
     """What was run, as a person would type it: ``pytest tests/t.py::test_x``, ``python -m pkg``."""
-    if failure.get("test"):
+    if failure.get("test") and failure.get("src") == "pytest":
         return f"pytest {failure['test'].rsplit(' (', 1)[0]}"
     argv = [str(a) for a in failure.get("argv", [])]
     if not argv:
@@ -217,54 +242,33 @@ def _summary_line(failure: dict[str, Any], index: int, total: int) -> str:
     return f"{_failure_header(failure, index, total, cmd=False)}{test}: {exc['t']}: {message}{where}"
 
 
-def _related(failure: dict[str, Any], failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Failures of other processes behind this one, in the same session just before it.
-
-    Multiprocessing workers, and for a ``CalledProcessError`` the Python child whose
-    command it names (the child's script or module appears in the parent's message).
-    """
-    message = failure["exc"].get("m", "") if failure["exc"]["t"].endswith("CalledProcessError") else ""
-    return [f for f in failures
-            if f is not failure and f.get("sid") == failure.get("sid") and f.get("pid") != failure.get("pid")
-            and 0 <= failure["ts"] - f["ts"] <= RELATED_WINDOW_S
-            and (f.get("src", "").startswith("mp_") or (message and _names_child(message, f)))]
-
-
-def _names_child(message: str, child: dict[str, Any]) -> bool:
-    """Whether a ``CalledProcessError`` message names the child's script or module as an argument."""
-    argv = [str(a) for a in child.get("argv", [])]
-    if not argv or argv[0] in ("-c", ""):
-        return False
-    path = Path(argv[0])
-    module = path.parent.name if path.stem == "__main__" else path.stem
-    return any(f"'{name}'" in message for name in (argv[0], path.name, module))
-
-
 def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]],
                    data_dir: Path | None = None) -> list[Block]:
     """All candidate sections, newest failure first; a record that cannot be rendered is skipped."""
     if not failures:
         return [Block(0, [Line("No failures recorded.", 0)])]
-    cases = _same_test(failures[-1], failures)
+    groups = group_failures(failures)
+    group = groups[-1]
+    cases = group.cases[-MAX_CASES:]
     newest = cases[0]  # the first failing case of the test leads
-    workers = _related(failures[-1], failures)[-2:]
-    shown = {id(f) for f in [*workers, *cases[1:]]}  # shown with the failure they belong to, not again
-    total = len(failures) - len(shown)
+    workers = group.related[-MAX_RELATED_SHOWN:]
+    total = len(groups)
     sections = [Block(0, [Line(_failure_header(newest, 1, total), R_HEADER)])]
     sections += _guarded(_cases_sections, cases)
-    sections += _guarded(_seen_before_sections, newest, data_dir)
+    sections += _guarded(_seen_before_sections, newest, data_dir, records)
     exc = newest["exc"]
     if workers and str((exc.get("cause") or {}).get("t", "")).endswith("RemoteTraceback"):
         exc = {k: v for k, v in exc.items() if k != "cause"}  # the worker's own record says it better
     # With a worker's record, the parent's frames are plumbing (pool.map): the worker's come first.
     sections += _guarded(_exception_sections, exc, 1, 0, "", R_CHAIN if workers else None)
+    sections += _guarded(_exit_message_sections, newest)
     for n, worker in enumerate(workers):
         kind = "worker" if worker.get("src", "").startswith("mp_") else "child"
         label = f"in {kind} pid={worker.get('pid')}: "
         sections += _guarded(_exception_sections, worker["exc"], 0.5 + n * 0.1, R_WORKER, label)
     sections += _in_part("trail", _guarded(_tracer_sections, newest, 3))
     sections += _in_part("session", _guarded(_session_sections, newest, records, 4))
-    older = [f for f in failures[::-1] if id(f) not in shown and f is not newest]
+    older = [g.lead for g in groups[-2::-1]]
     for n, failure in enumerate(older[:MAX_OLDER_FAILURES]):
         base = 10 + n
         summary = _guarded(_summary_sections, failure, n + 2, total, base)
@@ -278,29 +282,27 @@ def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]]
     return sections
 
 
-def _seen_before_sections(failure: dict[str, Any], data_dir: Path | None) -> list[Block]:
-    """The header's history line (context/seen.py), right under it, kept with the headline."""
+def _exit_message_sections(failure: dict[str, Any]) -> list[Block]:
+    """What a library printed as it exited for the program (argparse, click), under the exception."""
+    said = [line for line in str(failure.get("exitmsg") or "").splitlines() if line.strip()][:MAX_EXIT_LINES]
+    if not said:
+        return []
+    lines = [Line(f"  printed as it exited: {said[0]}", R_KEY)]
+    lines += [Line(f"    {line}", R_NOTE + n / 1000, (0,)) for n, line in enumerate(said[1:])]
+    return [Block(1.0005, lines, "exit message")]
+
+
+def _seen_before_sections(failure: dict[str, Any], data_dir: Path | None,
+                          records: list[dict[str, Any]]) -> list[Block]:
+    """The header's history line (context/seen.py), right under it, kept with the headline.
+
+    All loaded records, not only the failures shown: a view of one failure (``get_failure``)
+    must still know the other cases of its run.
+    """
     from agentlog.context.seen import seen_before_line
 
-    line = seen_before_line(failure, data_dir)
+    line = seen_before_line(failure, data_dir, records)
     return [Block(0.0001, [Line(line, R_HEADER)], "history")] if line else []
-
-
-def _test_base(failure: dict[str, Any]) -> str | None:
-    """``tests/t.py::test_x (call)`` for every case of a parametrized test or its subtests."""
-    test = failure.get("test")
-    if not isinstance(test, str):
-        return None
-    nodeid, _, phase = test.rpartition(" (")
-    return f"{nodeid.split('[', 1)[0]} ({phase}"
-
-
-def _same_test(newest: dict[str, Any], failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The failing cases (parameters, subtests) of the newest failure's test in its session, oldest first."""
-    base = _test_base(newest)
-    if base is None:
-        return [newest]
-    return [f for f in failures if _test_base(f) == base and f.get("sid") == newest.get("sid")][-MAX_CASES:]
 
 
 def _case_locals(failure: dict[str, Any]) -> dict[str, str]:

@@ -1,5 +1,8 @@
 """Failures one line each, found by id or by search words; history patterns as lines.
 
+A listing has one line per group (context/grouping.py): the failing cases of one
+test, or a failure with the worker and child failures it absorbs.
+
 Search matches a failure's fingerprint (``fp``, from the history stage), exception
 type, message, innermost user frame, test and id.
 """
@@ -9,7 +12,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from agentlog.context.grouping import Group, group_failures
+
 MAX_MESSAGE_CHARS = 120
+MAX_IDS = 3  # ids of absorbed failures named on a list line
 
 
 def _innermost(failure: dict[str, Any]) -> dict[str, Any] | None:
@@ -29,6 +35,26 @@ def failure_line(failure: dict[str, Any]) -> str:
     message = exc.get("m", "").splitlines()[0][:MAX_MESSAGE_CHARS] if exc.get("m") else ""
     test = f"  test {failure['test']}" if failure.get("test") else ""
     return f"{failure.get('id', '?')}  {when}  {exc.get('t', '?')}: {message}  at {where}{test}"
+
+
+def group_line(group: Group) -> str:
+    """:func:`failure_line` of the group's lead, then what it stands for: ``(+2 cases; +1 worker
+    or child failure: 3f2a…)``, so a worker's failure is not listed on its own."""
+    extra = []
+    if len(group.cases) > 1:
+        extra.append(f"+{len(group.cases) - 1} case{'s' if len(group.cases) > 2 else ''}")
+    if group.related:
+        ids = ", ".join(str(f.get("id", "?")) for f in group.related[-MAX_IDS:])
+        more = "…" if len(group.related) > MAX_IDS else ""
+        noun = "failure" if len(group.related) == 1 else "failures"
+        extra.append(f"+{len(group.related)} worker or child {noun}: {more}{ids}")
+    return failure_line(group.lead) + (f"  ({'; '.join(extra)})" if extra else "")
+
+
+def list_lines(failures: list[dict[str, Any]], limit: int) -> tuple[list[str], int]:
+    """(the newest ``limit`` groups' lines, newest first; how many groups there are)."""
+    groups = group_failures(failures)
+    return [group_line(g) for g in groups[::-1][:limit]], len(groups)
 
 
 def find_failure(failures: list[dict[str, Any]], failure_id: str) -> dict[str, Any]:

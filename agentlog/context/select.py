@@ -50,6 +50,7 @@ class Block:
     # "failure" (the newest: header, exception, frames, chained exceptions), "trail", "session",
     # "older" (older failures), "note" (what the budget left out).
     part: str = "failure"
+    count: int = 1  # how many of ``label`` it holds (a run of library frames is one line)
 
 
 @dataclasses.dataclass
@@ -121,7 +122,7 @@ class Selection(NamedTuple):
     chosen: list[set[int]]
 
     def left_out(self) -> list[str]:
-        return [s.label for s, c in zip(self.sections, self.chosen, strict=True) if not c]
+        return [s.label for s, c in zip(self.sections, self.chosen, strict=True) if not c for _ in range(s.count)]
 
 
 def _content_budget(max_tokens: int) -> int:

@@ -33,6 +33,8 @@ MAX_VALUE_CHARS = 60
 MAX_ARG_CHARS = 40  # one argument value in a call line
 MAX_PAIRS_SHOWN = 6  # distinct (arguments, result) pairs listed for a folded run
 SELF_NAMES = ("self", "cls")
+MAX_MOVES_SHOWN = 7  # values of an argument across a folded recursion: the first 6 and the last
+EARLIER = "\x00earlier\x00"  # marks a call that began before the window until trail_lines words it
 
 
 def duration_text(ns: int) -> str:
@@ -92,6 +94,8 @@ class _Block:
 
 
 def _tree(calls: list[dict[str, Any]]) -> list[_Block]:
+    """Items nested by depth. A call that began before the window (``pre``) comes at its end,
+    after the calls it made: it takes the deeper items before it as its children."""
     roots: list[_Block] = []
     stack: list[tuple[int, _Block]] = []
     for order, item in enumerate(calls):
@@ -99,7 +103,11 @@ def _tree(calls: list[dict[str, Any]]) -> list[_Block]:
         depth = item.get("d", 0)
         while stack and stack[-1][0] >= depth:
             stack.pop()
-        (stack[-1][1].children if stack else roots).append(block)
+        siblings = stack[-1][1].children if stack else roots
+        if item.get("pre"):
+            while siblings and siblings[-1].item.get("d", 0) > depth:
+                block.children.insert(0, siblings.pop())
+        siblings.append(block)
         if "ev" not in item:
             stack.append((depth, block))
     return roots
@@ -207,20 +215,39 @@ class _Renderer:
         for block in blocks:
             period, repeats, rest = self.recursion(block)
             if repeats:
-                cycle = " -> ".join(self.name(b.item["c"], where=False) for b in rest[:period])
-                out.append(INDENT * depth + f"{self.line(block)}; recursion: {cycle} x{repeats}")
+                out.append(INDENT * depth + self.recursion_line(rest[: period * repeats], period, repeats))
                 block = rest[period * repeats - 1]
             else:
                 out.append(INDENT * depth + self.line(block))
             out.extend(self.lines(block.children, depth + 1))
         return out
 
+    def recursion_line(self, chain: list[_Block], period: int, repeats: int) -> str:
+        """A folded recursion: the arguments all copies share, then how the others moved, outermost first."""
+        copies = chain[::period]  # the cycle's first call in each repeat
+        across = [b.pairs[0] for b in copies if b.pairs and b.pairs[0].args]
+        cycle = " -> ".join(self.name(b.item["c"], where=False) for b in chain[:period])
+        text = f"{self.line(chain[0], across)}; recursion: {cycle} x{repeats}"
+        earlier = sum(1 for b in copies if b.item.get("pre"))
+        if earlier:
+            text += f" ({earlier} began before the window)"
+        moved = {name: [next((a.text for a in p.args if a.name == name), "?") for p in across]
+                 for name in _varying(across)}
+        for n, (name, values) in enumerate(moved.items()):
+            shown = values if len(values) <= MAX_MOVES_SHOWN else [*values[: MAX_MOVES_SHOWN - 1], "…", values[-1]]
+            text += f"; {'in the window ' if earlier and n == 0 else ''}{name}: {', '.join(shown)}"
+        return text
+
     def recursion(self, block: _Block) -> tuple[int, int, list[_Block]]:
-        """(period, repeats, chain) when ``block`` starts a chain of nested calls repeating a 1-4 call cycle."""
+        """(period, repeats, chain) when ``block`` starts a chain of nested calls repeating a 1-4 call cycle.
+
+        Calls that raised at another line (the innermost ``raise``) are not copies.
+        """
         chain = [block]
         while len(chain[-1].children) == 1 and "ev" not in chain[-1].children[0].item:
             chain.append(chain[-1].children[0])
-        shallow = [(b.item.get("c"), b.item.get("end"), b.item.get("e"), b.count) for b in chain]
+        shallow = [(b.item.get("c"), b.item.get("end"), b.item.get("e"), b.count,
+                    b.item.get("ln") if b.item.get("end") == "exc" else None) for b in chain]
         for period in range(1, MAX_RECURSION_PERIOD + 1):
             repeats = 1
             while shallow[repeats * period : (repeats + 1) * period] == shallow[:period]:
@@ -229,7 +256,8 @@ class _Renderer:
                 return period, repeats, chain
         return 0, 0, chain
 
-    def line(self, block: _Block) -> str:
+    def line(self, block: _Block, across: list[_Pair] | None = None) -> str:
+        """One call line; ``across``: a folded recursion's copies, whose shared arguments the line shows."""
         item = block.item
         times = f" x{block.count}" if block.count > 1 else ""
         if "ev" in item:
@@ -239,11 +267,12 @@ class _Renderer:
             )
             return text + (f" (x{block.count})" if block.count > 1 else "")
         pairs = block.pairs or [_Pair((), "", 0)]
-        varying = _varying(pairs)
-        header = ", ".join(a.name if a.name in varying else f"{a.name}={a.text}" for a in _arg_union(pairs))
+        shared = across or pairs
+        header = ", ".join(a.name if a.name in _varying(shared) else f"{a.name}={a.text}" for a in _arg_union(shared))
+        varying = _varying(pairs) if across is None else []
         text = self.name(item["c"], args=header) + times
         if item.get("pre"):
-            text += " (started earlier)"
+            text += EARLIER
         if item.get("k") == "resume":
             text += " resumed"
         elif item.get("k") == "throw":
@@ -349,11 +378,18 @@ def trail_lines(trail: dict[str, Any]) -> list[str]:
     if not calls:
         return []
     renderer = _Renderer(trail)
-    lines = []
+    lines = renderer.lines(renderer.fold(_tree(calls)))
+    earlier = [i for i, line in enumerate(lines) if EARLIER in line]
+    # The calls running when the window began enclose the rest: the first lines. Said once.
+    count = f"{len(earlier)} call lines" if len(earlier) > 1 else "call line"
+    note = f"the first {count} below began before the window"
+    leading = earlier == list(range(len(earlier)))
+    lines = [line.replace(EARLIER, "" if leading else " (began before the window)") for line in lines]
     dropped = trail.get("dropped", 0)
-    if dropped:
-        lines.append(f"({dropped} older events were overwritten in the ring buffer)")
-    lines += renderer.lines(renderer.fold(_tree(calls)))
+    notes = [f"{dropped} older events were overwritten in the ring buffer"] if dropped else []
+    notes += [note] if earlier and leading else []
+    if notes:
+        lines.insert(0, f"({'; '.join(notes)})")
     # The count line earns its place when handled exceptions are scattered over several lines.
     summary = _handled_summary(renderer, calls) if sum("handled in" in line for line in lines) > 1 else None
     return [*lines, summary] if summary else lines

@@ -7,7 +7,8 @@ reader knows what was there without seeing it. Passes, in the order applied:
   whose name is a secret name (below). Only values of 8+ characters that are
   not a setting word (``disabled``, ``required``, ...) and not an existing
   absolute path; ``PWD``/``OLDPWD`` (the cwd) and ``AGENTLOG_SESSION``/
-  ``AGENTLOG_PARENT_SESSION`` (session ids, in every record) are never used.
+  ``AGENTLOG_PARENT_SESSION`` (session ids, in every record) are never used. A
+  text that is itself an 8+-character piece of such a value (``token[:12]``) goes whole.
 - token shapes, one row each in :mod:`agentlog.core.secretshapes`: PEM private
   keys (real or JSON-escaped newlines, through END or to the end of the body),
   OpenAI, Anthropic, Stripe, GitHub, GitLab, AWS, Slack, Google (``AIza``,
@@ -198,6 +199,9 @@ _PATTERNS = {
         r"(?P<sep>(?:" + _ANNOTATED + r"\s{0,8}(?:=>|=(?!=)|:(?![:=/])))[ \t]{0,8})"
         r"(?P<sp>(?:[rbuf]{1,2}(?=[\"']))?)"  # a string prefix: b"...", rb'...', f"..."
         r"(?P<value>\"(?:[^\"\\\n]|\\.){0,4096}\"|'(?:[^'\\\n]|\\.){0,4096}'"
+        # a tuple, list or dict literal with a string in it, on one line, one level deep: creds = ("bob", "pw")
+        r"|[(\[{][^()\[\]{}\"'\n]{0,256}"
+        r"(?:(?:\"(?:[^\"\\\n]|\\.){0,4096}\"|'(?:[^'\\\n]|\\.){0,4096}')[^()\[\]{}\"'\n]{0,256}){1,64}[)\]}]"
         r"|(?:(?:bearer|basic|token|digest)[ \t]+)?[^\s\"',;&}\])]{1,4096})"
     ),
     # an annotation: T, T[...], T | U where T is a builtin or a capitalised name (not "hunter2")
@@ -456,15 +460,22 @@ def _strong_body(body: str) -> bool:
     return mixed and (any(c in "+/=" for c in body) or len(body) in PEM_LINE_CHARS)
 
 
+# What a body line may hold (body_line): base64 and "=", and the quotes, blanks and diff marks around it.
+_BODY_LINE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=" + " \t-\"'>|,"
+
+
 def _may_hold_key_body(text: str) -> bool:
-    """What :func:`_sub_body_lines` needs to change anything, checked without a pattern: 40+
-    characters, and a JSON-escaped newline (``escaped_body``) or upper, lower and digits (a strong
-    line; a short line changes only next to one). Paths and commit hashes mostly fail it."""
+    """What :func:`_sub_body_lines` needs to change anything, checked without a pattern: a
+    JSON-escaped newline (``escaped_body``), or a strong line (a short line changes only next to
+    one): upper, lower and digits in the text, and a line of 40+ characters a body line may hold.
+    Paths, commit hashes and program source fail it."""
     if len(text) < MIN_BODY_LINE_CHARS:
         return False
     if "\\n" in text:
         return True
-    return text != text.lower() and text != text.upper() and any(d in text for d in "0123456789")
+    if text == text.lower() or text == text.upper() or not any(d in text for d in "0123456789"):
+        return False
+    return any(len(line) >= MIN_BODY_LINE_CHARS and not line.strip(_BODY_LINE_CHARS) for line in text.splitlines())
 
 
 def _sub_body_lines(text: str) -> str:
@@ -694,8 +705,11 @@ def _redact(text: str, keep_lines: bool) -> str:
     original = text
     rules = _get_rules()
     for value in rules.env_values:
-        if value in text and (replacement := _env_marker(rules, value)) is not None:
-            text = text.replace(value, replacement)
+        if value in text:
+            if (replacement := _env_marker(rules, value)) is not None:
+                text = text.replace(value, replacement)
+        elif len(text) >= MIN_ENV_VALUE_CHARS and text in value and (replacement := _env_marker(rules, value)):
+            return replacement  # a piece of the secret held on its own (short = token[:12])
     lowered = text.lower()
     for step in rules.lines_passes if keep_lines else rules.passes:
         for trigger in step.triggers:  # plain loops: the no-secret path is all `in` checks

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agentlog.context.builder import load
-from agentlog.context.failures import failure_line, find_failure, pattern_lines, search_failures
+from agentlog.context.failures import failure_line, find_failure, list_lines, pattern_lines, search_failures
 from agentlog.context.formats import FORMATS, render, select_failures
 from agentlog.context.session import session_detail_lines, session_line, token_table_lines
 from agentlog.history.patterns import search_patterns
@@ -45,7 +45,8 @@ within max_tokens).
 - Has this error happened before? search_errors(query) with the exception type or message words.
 - The agent's work around failures: list_sessions, get_session(id), token_summary.
 - run_and_capture (only when the server was started with --allow-run) runs a Python script, \
-module or pytest under AgentLog and returns exit code, output tail and the new failure's context.
+module, -c code or pytest under AgentLog and returns exit code, output tail and the new failure's \
+context. That code can do anything the server's user can (it is not sandboxed).
 Secrets are redacted before anything is stored; results say what was redacted and what the \
 token budget left out."""
 
@@ -137,8 +138,8 @@ class Tools:
         failures, _ = self._load()
         if since:
             failures = _since(failures, since)
-        newest = list(reversed(failures))[: _limit(limit)]
-        return _listing([failure_line(f) for f in newest], len(failures), "failures", "No failures recorded.")
+        lines, total = list_lines(failures, _limit(limit))
+        return _listing(lines, total, "failures", "No failures recorded.")
 
     def sessions(self, limit: int = 20) -> str:
         infos = sorted(summarize_sessions(self._records()).values(), key=lambda i: i.start)
@@ -257,7 +258,8 @@ def build_server(data_dir: Path, project_dir: Path, allow_run: bool = False) -> 
          f"format: {', '.join(FORMATS)}.")
     tool(list_failures,
          "Recorded failures, newest first, one line each: id, time, exception, innermost user frame, "
-         "test. since: a failure id (only newer ones) or an ISO 8601 time.")
+         "test; a test's failing cases and the worker or child failures behind a failure are one line "
+         "(their ids follow). since: a failure id (only newer ones) or an ISO 8601 time.")
     tool(get_failure,
          "One recorded failure by id (or unique id prefix, from list_failures): its exception, frames "
          "with locals and call trail, within max_tokens.")
@@ -272,10 +274,11 @@ def build_server(data_dir: Path, project_dir: Path, allow_run: bool = False) -> 
     tool(token_summary, "LLM token use and cost per model, for all sessions or one (session id or prefix).")
     if allow_run:
         tool(run_and_capture,
-             "Run a Python command under AgentLog in the project directory ('script.py ARGS', "
-             "'-m module ARGS', '-c CODE' or 'pytest ARGS') and return its exit code, the tail of its "
-             "output and the context of the failures it recorded. Executes code: killed after timeout_s "
-             "(1-600 s).", ToolAnnotations(**RUNS_CODE))
+             "Run this Python under AgentLog in the project directory with 'script.py ARGS', "
+             "'-m module ARGS', '-c CODE' or 'pytest ARGS' and return its exit code, the tail of its "
+             "output and the context of the failures it recorded. Arbitrary code execution: only the "
+             "form of the command is checked, the code runs with the server's permissions, unsandboxed "
+             "(-c can start any program); killed after timeout_s (1-600 s).", ToolAnnotations(**RUNS_CODE))
 
     def resource(uri: str, fn: Callable[..., str], description: str) -> None:
         server.resource(uri, name=fn.__name__, description=description, mime_type="text/plain")(fn)

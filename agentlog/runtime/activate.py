@@ -60,9 +60,9 @@ def install(config: Config | None = None) -> bool:
     except Exception as exc:  # noqa: BLE001 - activation must never break the program
         selflog.report("activate.install", exc)
         return False
-    steps = [_install_hooks, _start_session]
+    steps = [_install_hooks, _watch_exits, _start_session]
     if config.trace == "calls":
-        steps.insert(1, _start_tracer)
+        steps.insert(1, _start_tracer)  # before _watch_exits: the trail takes the first free tool id
     for step in steps:
         try:
             step(config)
@@ -78,6 +78,12 @@ def _install_hooks(config: Config) -> None:
     hooks.install()
 
 
+def _watch_exits(config: Config) -> None:
+    from agentlog.runtime import exitwatch
+
+    exitwatch.install(config.trace)
+
+
 def _start_tracer(config: Config) -> None:
     from agentlog.runtime import tracer
 
@@ -89,9 +95,9 @@ def _start_tracer(config: Config) -> None:
 
 def _start_session(config: Config) -> None:
     """The session start record (with git state) is written with the first record, or at exit."""
-    from agentlog.work.session import ensure_session_started
+    from agentlog.work.session import ensure_session_started, typed_argv
 
-    ensure_session_started(list(sys.argv), defer=True)
+    ensure_session_started(typed_argv(), defer=True)
 
 
 def _after_fork() -> None:
@@ -110,6 +116,9 @@ def uninstall() -> None:
     tracer = sys.modules.get("agentlog.runtime.tracer")
     if tracer is not None:
         tracer.stop()
+    exitwatch = sys.modules.get("agentlog.runtime.exitwatch")
+    if exitwatch is not None:
+        exitwatch.uninstall()
     hooks.uninstall()
     for name, value in _env_before.items():
         if value is None:

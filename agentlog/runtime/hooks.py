@@ -90,22 +90,73 @@ def record_exit(exc: SystemExit) -> None:
     """The launcher saw a non-zero ``SystemExit`` leave the program: a failure, if the program raised it.
 
     Raised by the program: at least one of its own frames is on the traceback (``sys.exit``
-    in a script, ``argparse``'s ``parser.error`` called from it), not a runner's own exit.
+    in a script, ``argparse``'s ``parser.error`` called from it), not a runner's own exit
+    (``unittest.main()``'s verdict: its failing tests are recorded as they fail).
+    What a library printed as it raised the exit (argparse's, click's message) goes in ``exitmsg``.
     """
     try:
         from agentlog.capture.codepaths import is_user_file
         from agentlog.capture.failure import record_failure
 
         code = exit_code(exc)
+        from agentlog.work.session import note_exit
+
+        note_exit(code)  # the session's outcome says it (work/session.py)
         tb = trim_launcher_frames(exc.__traceback__)
         frames, entry = [], tb
         while entry is not None:
-            frames.append(entry.tb_frame.f_code.co_filename)
+            frames.append(entry.tb_frame)
             entry = entry.tb_next
-        if code != 0 and any(is_user_file(f) for f in frames):
-            record_failure(exc, "exit", tb=tb, exit=code)
+        runner = bool(frames) and frames[-1].f_globals.get("__name__") in RUNNER_EXIT_MODULES
+        if code != 0 and not runner and any(is_user_file(f.f_code.co_filename) for f in frames):
+            from agentlog.capture.exitmessage import exit_message
+
+            message = exit_message(exc, tb)
+            record_failure(exc, "exit", tb=tb, exit=code, **({"exitmsg": message} if message else {}))
     except Exception as err:  # noqa: BLE001 - the exit must go on untouched
         selflog.report("hook exit", err)
+
+
+# A SystemExit raised in these modules is a test runner's verdict, not the program's failure.
+RUNNER_EXIT_MODULES = ("unittest.main",)
+
+
+def _patch_unittest(result_module: ModuleType) -> None:
+    """Record each failing test of a ``unittest`` run (``unittest.main()``, a TextTestRunner) as it fails.
+
+    The runner catches the test's exception, so no hook sees it; ``src`` is ``unittest``
+    and ``test`` the test's id (a subtest's parameters in brackets, as pytest writes them).
+    Under pytest, TestCase methods report to pytest's own result object, not to this one.
+    """
+    result_class = result_module.TestResult
+
+    def recording(name: str) -> Any:
+        original = getattr(result_class, name)
+
+        def add(self: Any, test: Any, *args: Any) -> Any:
+            err = args[-1] if args else None
+            if isinstance(err, tuple) and len(err) == 3 and isinstance(err[1], BaseException):
+                _record_test(err[1], err[2], test, args[0] if name == "addSubTest" else None)
+            return original(self, test, *args)
+
+        add.__name__ = add.__qualname__ = name
+        return add
+
+    for name in ("addError", "addFailure", "addSubTest"):
+        _patch(result_class, name, recording(name))
+
+
+def _record_test(exc: BaseException, tb: TracebackType | None, test: Any, subtest: Any) -> None:
+    try:
+        from agentlog.capture.failure import record_failure
+
+        test_id = str(test.id())
+        if subtest is not None:
+            params = str(subtest.id())[len(test_id) :].strip()
+            test_id += f"[{params.removeprefix('(').removesuffix(')')}]" if params else ""
+        record_failure(exc, "unittest", tb=tb, test=f"{test_id} (call)")
+    except Exception as err:  # noqa: BLE001 - a hook must never fail the user's program
+        selflog.report("hook unittest", err)
 
 
 def _note_interrupt(exc: BaseException | None) -> None:
@@ -318,6 +369,13 @@ def _without_frames_of(tb: TracebackType | None, code: Any) -> TracebackType | N
     return rebuilt
 
 
+def _end_session() -> None:
+    """atexit: end the session this process started, its outcome knowing what ended the program."""
+    session = sys.modules.get("agentlog.work.session")
+    if session is not None:
+        session.end_implicit_session(interrupted=_unhandled_interrupt)
+
+
 def _exit_by_sigint() -> None:
     """Die by SIGINT after an unhandled KeyboardInterrupt, as plain python does.
 
@@ -345,6 +403,7 @@ def install() -> None:
     if _patches:
         return
     atexit.register(_exit_by_sigint)
+    atexit.register(_end_session)  # after what ended the program is recorded, before a SIGINT death
     atexit.register(_record_last_unhandled)  # LIFO: runs first
     _patch(sys, "excepthook", _excepthook_wrapper(sys.excepthook))
     _patch(sys, "unraisablehook", _unraisable_wrapper(sys.unraisablehook))
@@ -360,6 +419,7 @@ def install() -> None:
         lambda m: _patch_exception_with_traceback(m._ExceptionWithTraceback),
     )
     importhooks.when_imported("multiprocessing.process", _patch_process)
+    importhooks.when_imported("unittest.result", _patch_unittest)
 
 
 def uninstall() -> None:
@@ -369,6 +429,7 @@ def uninstall() -> None:
     """
     importhooks.clear()
     atexit.unregister(_exit_by_sigint)
+    atexit.unregister(_end_session)
     atexit.unregister(_record_last_unhandled)
     while _patches:
         owner, attr, original, replacement = _patches.pop()

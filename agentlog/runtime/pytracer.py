@@ -208,10 +208,15 @@ def _count_other_code() -> None:
 
 
 def _arg_names(code: CodeType) -> tuple[str, ...]:
-    """Names of the first MAX_ARGS argument slots: positional, keyword-only, *args, **kwargs."""
+    """Names of the first MAX_ARGS argument slots: positional, keyword-only, *args, **kwargs.
+
+    None for a comprehension's or generator expression's code: its one argument is
+    the interpreter's ``.0`` (the iterator it was given), not a name the program wrote.
+    """
     n = code.co_argcount + code.co_kwonlyargcount
     n += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)  # CO_VARARGS, CO_VARKEYWORDS
-    return code.co_varnames[: min(n, MAX_ARGS)]
+    names = code.co_varnames[: min(n, MAX_ARGS)]
+    return names if all(name.isidentifier() for name in names) else ()
 
 
 def _type_index(tp: type) -> int:
@@ -347,6 +352,7 @@ def _leave(kind: int, code: CodeType, offset: int, value: object) -> object:
         if idx < 0:
             return None if kind == K_UNWIND else _disable
     if kind == K_UNWIND:
+        offset = _unwind_offset(code, value, offset)  # type: ignore[arg-type]
         payload = _type_index(type(value))
         vtag = V_EXC if payload >= 0 else V_VOID
     else:
@@ -355,6 +361,19 @@ def _leave(kind: int, code: CodeType, offset: int, value: object) -> object:
     if kind != K_UNWIND and _capture_args:
         _record_value(st, vtag, value)
     return None
+
+
+def _unwind_offset(code: CodeType, exc: BaseException, offset: int) -> int:
+    """Where ``exc`` left the frame, as a traceback prints it (al_platform.h, al_unwind_offset).
+
+    PY_UNWIND's own offset is where the frame lets it go: a coroutine's or
+    generator's implicit handler (no line), the re-raise ending a ``with``; the
+    traceback entry the frame added holds the raise, or the call it came out of.
+    """
+    tb = exc.__traceback__
+    if tb is not None and tb.tb_frame.f_code is code and tb.tb_lasti >= 0:
+        return tb.tb_lasti
+    return offset
 
 
 def _exc_event(kind: int, code: CodeType, offset: int, exc: BaseException) -> object:

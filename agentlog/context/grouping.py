@@ -1,0 +1,137 @@
+"""Which recorded failures are one failure: the rule every view shares.
+
+The context, ``agentlog list`` and the MCP ``list_failures`` show a group once:
+
+* the failing cases (parameters, subtests) of one test in one session, led by the first;
+* with the worker and child failures its failures absorb: a ``multiprocessing`` Pool,
+  ``ProcessPoolExecutor`` or ``Process`` failure in the same session recorded by another
+  process just before (within RELATED_WINDOW_S), and for a ``CalledProcessError`` the
+  Python child whose script or module its message names. Each such failure belongs to the
+  first later failure that absorbs it; chains (a child's child) end in the outermost.
+
+A failure of the same run (:func:`same_run`) is not "seen before" by the history line.
+"""
+
+from __future__ import annotations
+
+import bisect
+from pathlib import Path
+from typing import Any, NamedTuple
+
+RELATED_WINDOW_S = 60.0
+MAX_PARENT_SCAN = 500  # later failures looked at for a worker's or child's parent
+
+
+class Group(NamedTuple):
+    """One failure as the views show it."""
+
+    cases: list[dict[str, Any]]  # the failing cases of one test, oldest first; else just the failure
+    related: list[dict[str, Any]]  # worker and child failures behind it, oldest first
+
+    @property
+    def lead(self) -> dict[str, Any]:
+        """The failure shown in full: the first failing case."""
+        return self.cases[0]
+
+
+def test_base(failure: dict[str, Any]) -> str | None:
+    """``tests/t.py::test_x (call)`` for every case of a parametrized test or its subtests."""
+    test = failure.get("test")
+    if not isinstance(test, str):
+        return None
+    nodeid, _, phase = test.rpartition(" (")
+    return f"{nodeid.split('[', 1)[0]} ({phase}"
+
+
+def _names_child(message: str, child: dict[str, Any]) -> bool:
+    """Whether a ``CalledProcessError`` message names the child's script or module as an argument."""
+    argv = [str(a) for a in child.get("argv", [])]
+    if not argv or argv[0] in ("-c", ""):
+        return False
+    path = Path(argv[0])
+    module = path.parent.name if path.stem == "__main__" else path.stem
+    return any(f"'{name}'" in message for name in (argv[0], path.name, module))
+
+
+def _is_worker(failure: dict[str, Any]) -> bool:
+    return str(failure.get("src", "")).startswith("mp_")
+
+
+def _is_called_process_error(failure: dict[str, Any]) -> bool:
+    return str(failure.get("exc", {}).get("t", "")).endswith("CalledProcessError")
+
+
+def _ts(failure: dict[str, Any]) -> float:
+    ts = failure.get("ts")
+    return float(ts) if isinstance(ts, (int, float)) else 0.0
+
+
+def absorbs(parent: dict[str, Any], failure: dict[str, Any]) -> bool:
+    """Whether ``parent``'s failure is the one ``failure`` (a worker's or a child's) surfaced as."""
+    if (parent is failure or _is_worker(parent) or parent.get("sid") != failure.get("sid")
+            or parent.get("pid") == failure.get("pid")):
+        return False
+    if not 0 <= _ts(parent) - _ts(failure) <= RELATED_WINDOW_S:
+        return False
+    if _is_worker(failure):
+        return True
+    return _is_called_process_error(parent) and _names_child(str(parent["exc"].get("m", "")), failure)
+
+
+def _parents(failures: list[dict[str, Any]]) -> dict[int, int]:
+    """Index of a failure -> index of the first later failure that absorbs it.
+
+    Only possible parents are looked at: a session's failures outside workers for a
+    worker's failure, its ``CalledProcessError`` failures for any other.
+    """
+    anyone: dict[Any, list[int]] = {}
+    callers: dict[Any, list[int]] = {}
+    for i, failure in enumerate(failures):
+        if not _is_worker(failure):
+            anyone.setdefault(failure.get("sid"), []).append(i)
+            if _is_called_process_error(failure):
+                callers.setdefault(failure.get("sid"), []).append(i)
+    parents = {}
+    for i, failure in enumerate(failures):
+        pool = (anyone if _is_worker(failure) else callers).get(failure.get("sid"), [])
+        start = bisect.bisect_right(pool, i)
+        for j in pool[start : start + MAX_PARENT_SCAN]:
+            if absorbs(failures[j], failure):
+                parents[i] = j
+                break
+            if _ts(failures[j]) - _ts(failure) > RELATED_WINDOW_S:
+                break
+    return parents
+
+
+def _root(index: int, parents: dict[int, int]) -> int:
+    while index in parents:
+        index = parents[index]
+    return index
+
+
+def group_failures(failures: list[dict[str, Any]]) -> list[Group]:
+    """The groups of ``failures`` (oldest first), ordered by each group's newest failure."""
+    parents = _parents(failures)
+    behind: dict[int, list[int]] = {}
+    for index in sorted(parents):
+        behind.setdefault(_root(index, parents), []).append(index)
+    by_key: dict[tuple[str, Any] | int, list[int]] = {}
+    for index, failure in enumerate(failures):
+        if index in parents:
+            continue
+        base = test_base(failure)
+        by_key.setdefault((base, failure.get("sid")) if base else index, []).append(index)
+    groups = []
+    for members in sorted(by_key.values(), key=lambda m: m[-1]):
+        related = sorted(i for m in members for i in behind.get(m, []))
+        groups.append(Group([failures[i] for i in members], [failures[i] for i in related]))
+    return groups
+
+
+def same_run(failure: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Whether two failures come from one run: one session and one process, or cases of one test."""
+    if failure.get("sid") != other.get("sid"):
+        return False
+    base = test_base(failure)
+    return failure.get("pid") == other.get("pid") or (base is not None and base == test_base(other))

@@ -1,0 +1,60 @@
+"""context/grouping.py: which failures are shown as one (cases of a test, workers and children)."""
+
+from __future__ import annotations
+
+from agentlog.context.grouping import group_failures, same_run
+
+
+def _failure(fid, ts, pid=1, sid="s", src="excepthook", t="ValueError", m="", test=None, argv=("main.py",)):
+    record = {"id": fid, "ts": ts, "pid": pid, "sid": sid, "src": src, "exc": {"t": t, "m": m},
+              "argv": list(argv)}
+    if test:
+        record["test"] = test
+    return record
+
+
+def _shape(failures):
+    return [([c["id"] for c in g.cases], [r["id"] for r in g.related]) for g in group_failures(failures)]
+
+
+class TestGroupFailures:
+    def test_table(self):
+        """Each worker or child belongs to the first later failure that absorbs it; cases group by test."""
+        cpe = "subprocess.CalledProcessError"
+        table = [
+            ("worker then parent", [_failure("w", 0, 2, src="mp_worker"), _failure("p", 1)], [(["p"], ["w"])]),
+            ("each pool run its own parent",
+             [_failure("w1", 0, 2, src="mp_worker"), _failure("p1", 1), _failure("w2", 30, 3, src="mp_worker"),
+              _failure("p2", 31)], [(["p1"], ["w1"]), (["p2"], ["w2"])]),
+            ("sibling workers do not absorb each other",
+             [_failure("w1", 0, 2, src="mp_worker"), _failure("w2", 0.1, 3, src="mp_worker"), _failure("p", 1)],
+             [(["p"], ["w1", "w2"])]),
+            ("other session, too late, same pid: not absorbed",
+             [_failure("a", 0, 2, sid="x", src="mp_worker"), _failure("b", 0, 3, src="mp_worker"),
+              _failure("c", 100, 1), _failure("d", 200, 1, src="mp_worker"), _failure("e", 201, 1)],
+             [(["a"], []), (["b"], []), (["c"], []), (["d"], []), (["e"], [])]),
+            ("a child's child ends in the outermost parent",
+             [_failure("c1", 0, 3, argv=("leaf.py",)), _failure("c2", 1, 2, t=cpe, m="'leaf.py'", argv=("mid.py",)),
+              _failure("top", 2, 1, t=cpe, m="Command '['python', 'mid.py']' returned 1")],
+             [(["top"], ["c1", "c2"])]),
+            ("a child not named by the CalledProcessError stays apart",
+             [_failure("c", 0, 2, argv=("other.py",)), _failure("p", 1, 1, t=cpe, m="'mid.py'")],
+             [(["c"], []), (["p"], [])]),
+            ("cases of one test in one session, led by the first",
+             [_failure("t1", 0, test="t.py::test_x[1] (call)"), _failure("z", 0.5),
+              _failure("t2", 1, test="t.py::test_x[2] (call)"),
+              _failure("o", 2, sid="y", test="t.py::test_x[3] (call)")],
+             [(["z"], []), (["t1", "t2"], []), (["o"], [])]),
+        ]
+        for name, failures, expected in table:
+            assert _shape(failures) == expected, name
+
+
+class TestSameRun:
+    def test_same_run(self):
+        """One session and one process, or the cases of one test (xdist workers), are one run."""
+        a = _failure("a", 0, 1, test="t.py::test_x[1] (call)")
+        assert same_run(a, _failure("b", 1, 1))
+        assert same_run(a, _failure("c", 1, 2, test="t.py::test_x[2] (call)"))
+        assert not same_run(a, _failure("d", 1, 2))
+        assert not same_run(a, _failure("e", 1, 1, sid="other"))
