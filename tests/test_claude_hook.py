@@ -66,6 +66,22 @@ class TestHookEndToEnd:
         cleared = run_python(["-m", "agentlog", "clear"], project, child_env())
         assert cleared.returncode == 0 and not (project / ".agentlog").exists(), cleared.stderr
 
+    def test_counts_only_the_failures_of_this_command(self, project):
+        """Failures recorded before the Bash call started (earlier runs) are not counted as its own (QA 13)."""
+        crash(project)
+        crash(project)  # two earlier failing runs, never handed over (no hook ran for them)
+        assert hook(project, event(project, "PreToolUse", tool_use_id="toolu_02")).stdout == ""
+        crash(project)  # what this command did
+        result = hook(project, event(project, "PostToolUseFailure", tool_use_id="toolu_02", **FAILED))
+        context = json.loads(result.stdout)["hookSpecificOutput"]["additionalContext"]
+        assert context.startswith("AgentLog recorded 1 failure(s) while this command ran;"), context
+        # Without its start (no PreToolUse entry) the window is since the previous hook call, and says so.
+        crash(project)
+        result = hook(project, event(project, "PostToolUseFailure", tool_use_id="toolu_03", **FAILED))
+        context = json.loads(result.stdout)["hookSpecificOutput"]["additionalContext"]
+        assert context.startswith("AgentLog recorded 1 failure(s) since the previous command (when this one "
+                                  "started is unknown"), context
+
     def test_success_prints_nothing(self, project):
         """A successful Bash call prints nothing, even if a failure was recorded meanwhile (a handled crash)."""
         crash(project)

@@ -47,7 +47,7 @@ def test_activation_loads_nothing_heavy_and_writes_nothing(tmp_path, mode):
     start, end = read_records(data_dir)
     assert (start["k"], end["k"], start["sid"]) == ("session_start", "session_end", end["sid"])
     assert start["ts"] <= float(started) <= end["ts"]
-    assert start["argv"] == ["-c"] and start["cwd"] == str(tmp_path)
+    assert start["argv"] == ["-c", code] and start["cwd"] == str(tmp_path)  # as typed (sys.orig_argv)
 
 
 @needs_pth

@@ -155,7 +155,7 @@ class TestStdio:
                     ("list_failures", {"since": "not-a-time"}, "no failure with id"),
                     ("search_errors", {"query": "  "}, "query is empty"),
                     ("token_summary", {"session": "nope"}, "nope"),
-                    ("run_and_capture", {"command": "ls -la"}, "runs Python only"),
+                    ("run_and_capture", {"command": "ls -la"}, "runs this Python with"),
                     ("run_and_capture", {"command": "crash.py", "timeout_s": 0}, "timeout_s must be"),
                 ]
                 for tool, arguments, message in cases:
@@ -179,6 +179,24 @@ class TestStdio:
                 assert time.monotonic() - start < 30
 
         run(body)
+
+    def test_run_and_capture_says_it_runs_arbitrary_code(self, project, data_dir):
+        """The tool's description says what --allow-run permits, and -c can indeed start any program (QA 26)."""
+        marker = project / "ran-a-shell"
+
+        async def body():
+            async with stdio(project, data_dir, "--allow-run") as client:
+                tools = {t.name: t for t in (await client.list_tools()).tools}
+                description = tools["run_and_capture"].description
+                assert "Arbitrary code execution" in description and "unsandboxed" in description
+                code = f"import os; os.system('touch {marker}')"
+                error, text = await call(client, "run_and_capture", command=f'-c "{code}"')
+                assert not error and "exit code 0" in text, text
+
+        run(body)
+        assert marker.exists()
+        help_text = run_python(["-m", "agentlog", "mcp", "--help"], project, child_env())
+        assert "arbitrary code execution" in " ".join(help_text.stdout.split())
 
     def test_run_and_capture_needs_allow_run(self, project, data_dir):
         """Without --allow-run the server offers no tool that executes anything."""

@@ -272,6 +272,20 @@ class TestRedactTextEnv:
         redact.reset()
         assert redact_text("calling with Zq8-value-77 now") == "calling with [REDACTED:env:MY_SERVICE_TOKEN] now"
 
+    @pytest.mark.parametrize("piece", ["Zq8-valu", "8-value-7", "Zq8-value-7"])
+    def test_piece_of_env_value_alone(self, monkeypatch: pytest.MonkeyPatch, piece: str) -> None:
+        """A string that is an 8+-character piece of a secret env value (``token[:12]``) goes whole."""
+        monkeypatch.setenv("MY_SERVICE_TOKEN", "Zq8-value-77")
+        redact.reset()
+        assert redact_text(piece) == "[REDACTED:env:MY_SERVICE_TOKEN]"
+
+    @pytest.mark.parametrize("text", ["Zq8-val", "value-77 is short", "prefix Zq8-value"])
+    def test_short_piece_or_piece_in_text_kept(self, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+        """Under 8 characters, or a piece inside a longer text, is not taken for the secret."""
+        monkeypatch.setenv("MY_SERVICE_TOKEN", "Zq8-value-77")
+        redact.reset()
+        assert redact_text(text) == text
+
     @pytest.mark.parametrize(
         ("name", "value"),
         [("MY_TOKEN", "short7"), ("AUTH_MODE", "disabled"), ("PWD", "/no/such/dir/x9")],

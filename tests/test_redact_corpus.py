@@ -53,6 +53,9 @@ SECRET_NAMES = [
     "masterkey", "accountkey", "signingkey", "DB_PASSWORD", "SMTP_PASS", "redis_pass", "mysql-pw",
     "refresh_token", "id_token", "bearer_token", "NPM_TOKEN", "HF_TOKEN", "PYPI_TOKEN",
     "--password", "--api-token", "--db-pass",
+    # short forms of credentials, a bare JWT (QA finding 4)
+    "creds", "CREDS", "cred", "db_creds", "aws_creds", "userCreds", "smtp-cred", "jwt", "JWT", "id_jwt",
+    "accessJwt",
 ]  # fmt: skip
 
 PLAIN_NAMES = [
@@ -70,6 +73,10 @@ PLAIN_NAMES = [
     "user_key", "lookup_key", "token_type", "token_length", "tokenizer_config", "pass_count",
     "pass_rate", "first_pass", "render_pass", "test_pass", "TOKEN_FILE", "KEY_PATH", "password_file",
     "credentials_path", "secret_dir", "signal", "sigma", "assign", "design", "ping", "mapping",
+    # near the short forms (QA finding 4): "private" alone is a flag, only private_key is a secret
+    "credit", "credit_card", "credo", "incredible", "accredited", "creds_path", "creds_file", "cred_count",
+    "jwt_algorithm", "jwt_expiry", "jwt_issuer", "jwt_header", "private", "is_private", "private_repo",
+    "private_data", "privacy",
 ]  # fmt: skip
 
 
@@ -169,6 +176,7 @@ class TestShapes:
             "monkey-bdc6e52486dfefa9b81328fbbcbdec97", "AccountKey=;", "SharedAccessKeyName=Root;",
             "https://example.com/?sign=up", "eyJ.eyJ.x", "10:30:00", "dapicall", "sk-learn", "whsec_short",
             "sk_demo_fNroOsnAUKrpO6XyRWi6umL4", "pip install scikit-learn", "SKU-1234 shipped",
+            "user AIDAQPDNYLK6Q56OQXM4 0123456789abcdef0123456789abcdef01234567",
         ],
     )  # fmt: skip
     def test_near_miss_kept(self, text: str) -> None:
@@ -194,6 +202,20 @@ class TestShapes:
         assert_gone(secret, out)
         assert text.partition("{}")[0][:20] in out
 
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "b'aws {} {}'", "{},{},us-east-1", "{}:{}", "keys: '{}' '{}'", 'creds = ["{}", "{}"]',
+            "AWS_ACCESS_KEY_ID={} AWS_SECRET={}",
+        ],
+    )  # fmt: skip
+    def test_aws_secret_key_after_its_id(self, text: str) -> None:
+        """An AWS secret key right after its key id goes too, named (QA finding 25)."""
+        key_id, secret = "AKIA" + "IOSFODNN7EXAMPL2", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYz2x8Q4kEYa"
+        out = redact_text(text.format(key_id, secret))
+        assert_gone(secret, out)
+        assert_gone(key_id[4:], out)
+
 
 # ------------------------------------------------------------------ names in text
 
@@ -201,7 +223,7 @@ NAMED_VALUES = ["hunter2", "Zq8-value-77", "p@ss/w0rd!", "c0rrect-h0rse", "Blueb
 SECRET_KEYS_IN_TEXT = [
     "password", "passwd", "pwd", "pw", "pass", "DB_PASS", "db-pass", "secret", "token", "api_key",
     "apiKey", "STRIPE_KEY", "SIGNING_KEY", "ENCRYPTION_KEY", "ACCESS_KEY", "MASTER_KEY", "HMAC_KEY",
-    "AccountKey", "client_secret", "auth_token",
+    "AccountKey", "client_secret", "auth_token", "creds", "db_creds", "CREDS", "jwt",
 ]  # fmt: skip
 ASSIGNMENT_FORMS = [
     "{k}={v}", "{k} = '{v}'", '"{k}": "{v}"', "{k}: {v}", "config {k}={v} loaded", "{{'{k}': '{v}', 'x': 1}}",
@@ -240,6 +262,11 @@ class TestNamesInText:
             ("redis://:{}@cache:6379/0", "pGf6hYmP435h6UNfKsSW"),
             ("https://user:{}@example.com/", "p%40ss1234"),
             ("login rejected for bob, password: {} url=https://a.b/x?access_token=abc123&y=1", "hunter2x9"),
+            # a tuple, list or dict literal assigned to a secret name (QA finding 4)
+            ('creds = ("bob", "{}")', "TupleSecretPw"),
+            ("    db_creds = ['admin', '{}']  # rotate", "ListSecretPw9"),
+            ('PASSWORDS = {{"prod": "{}", "dev": "x"}}', "DictSecretPw7"),
+            ('+CREDS = ("svc", "{}")', "DiffTuplePw55"),
         ],
     )  # fmt: skip
     def test_spaced_flags_and_userinfo(self, text: str, secret: str) -> None:
@@ -264,6 +291,8 @@ class TestNamesInText:
             "pass the token to the next step", "token refresh failed, retrying",
             "password=None.", "Please enter your password: -> next", "reading /run/pw: done", "and PWD=/home/bob",
             "Please enter your password: \nrun it", "password: (the default)",
+            "credit=4.5 credo=none incredible=yes private=True is_private=False jwt_algorithm=HS256",
+            "keys = ('a', 'b')", "tokens = [1, 2, 3]", "creds = {}", "password = ()", "author = ('Jane', 'Doe')",
         ],
     )  # fmt: skip
     def test_prose_and_plain_kept(self, text: str) -> None:

@@ -31,6 +31,8 @@ S = {
     "diff_url": "Fo6tW1yK8aE4",
     "diff_cut": "Zi2rN7gU5bQ3",
     "subject": "Ee5jC9mV2sK7",
+    "creds_tuple": "Gx4tB8nW2eR6",
+    "diff_creds": "Yk9sD3fH6jP1",
 }
 BODY = [
     "6P7JCfHuQIozFiuo/qD1eE0bkxunU95oGLy1x1v+vKhD9Q2b8EfB2R0rs7bj7izk",
@@ -66,6 +68,7 @@ def fetch(key_text):
     netloc = "app:{S["netloc"]}@db.internal"
     u = 'https://example.com/login?user=bob&password={S["src_url"]}'
     maps_key = "{S["google"]}"
+    creds = ("bob", "{S["creds_tuple"]}")
     get_token()
     get_secret_code()
     try:
@@ -89,6 +92,7 @@ fetch(KEY)
 CONFIG_CHANGED = (
     f'DB = "postgres://app:{S["diff_url"]}@db/prod"\n'
     f'KEY = """{BEGIN}\n{DIFF_BODY[0]}\n{DIFF_BODY[1]}\n{END}"""\n'
+    + f'DB_CREDS = "{S["diff_creds"]}"\n'
     + 'NOTE = "' + "n" * 273 + f" password='{S['diff_cut']}' " + '"\n'
 )
 
@@ -127,7 +131,8 @@ def test_no_secret_reaches_disk_or_context(tmp_path: Path) -> None:
     records = blobs[".agentlog/records.jsonl"]
     # The failure was recorded with the places the secrets were in, so their absence means something.
     for seen in ("login rejected for bob, password:", "x-api-key", "--api-token", "access_token=", "config.py",
-                 "get_token", "get_secret_code", "api token:", "netloc", "rotate creds"):  # fmt: skip
+                 "get_token", "get_secret_code", "api token:", "netloc", "rotate creds", "creds",
+                 "DB_CREDS"):  # fmt: skip
         assert seen in records, seen
     assert "[REDACTED:" in context.stdout
 

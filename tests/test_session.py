@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -254,6 +255,15 @@ class TestSessionSummaries:
             with pytest.raises(LookupError):
                 session_summary.resolve_session(infos, ref)
 
+    def test_resolve_by_random_part(self) -> None:
+        """A prefix of the part after the '-' resolves, so ids sharing a time prefix need few characters."""
+        ids = ("6b0e8b0b-c79a7fc5", "6b0e8b0b-b8da2bf4", "6b0e8b0c-c7e11ee5")
+        infos = session_summary.summarize_sessions([{"sid": s, "ts": 1.0} for s in ids])
+        assert session_summary.resolve_session(infos, "b8da").id == ids[1]
+        assert session_summary.resolve_session(infos, " c79a ").id == ids[0]
+        with pytest.raises(LookupError, match=r"'c7' is ambiguous: 2 sessions match \(6b0e8b0b-c79a7fc5, 6b0e8b0c"):
+            session_summary.resolve_session(infos, "c7")
+
 
 class TestSessionCli:
     def test_sessions_lists_agent_task_failures_and_parent(self, data_dir: Path, tmp_path: Path) -> None:
@@ -282,6 +292,30 @@ class TestSessionCli:
         assert f"session id={lead} agent=lead task=refactor" in show.stdout
         tree = show.stdout.split("tree:\n", 1)[1].splitlines()
         assert tree[0].startswith(f"  {lead}") and tree[1].startswith("    ") and "agent=sub" in tree[1]
+
+    def test_show_by_random_part_of_runs_of_one_second(self, data_dir: Path, tmp_path: Path) -> None:
+        """Runs started together share their time prefix; 4 characters after the '-' name one (QA 20)."""
+        script = tmp_path / "boom.py"
+        script.write_text("raise SystemExit(0)\n")
+        for _ in range(3):
+            run = subprocess.run([sys.executable, "-m", "agentlog", str(script)], env=child_env(data_dir),
+                                 cwd=tmp_path, capture_output=True, text=True)
+            assert run.returncode == 0, run.stderr
+        ids = [line.split()[0] for line in agentlog_cli(["sessions"], data_dir).stdout.splitlines()]
+        assert len(ids) == 3
+        for sid in ids:
+            part = sid.split("-")[1][:4]
+            if sum(other.split("-")[1].startswith(part) for other in ids) > 1:
+                continue  # a 1-in-65536 collision: 4 characters are not enough this time
+            show = agentlog_cli(["show", part], data_dir)
+            assert show.returncode == 0, show.stderr
+            assert f"session id={sid} " in show.stdout
+        # the time prefix the ids share: 6+ characters unless a 256 s boundary fell between the runs
+        shared = "".join(c[0] for c in itertools.takewhile(lambda c: len(set(c)) == 1, zip(*ids, strict=True)))
+        assert len(shared) >= 1
+        ambiguous = agentlog_cli(["show", shared], data_dir)
+        assert ambiguous.returncode == 1 and "is ambiguous: 3 sessions match" in ambiguous.stderr
+        assert ids[0] in ambiguous.stderr and len(ambiguous.stderr.strip().splitlines()) == 1
 
     @pytest.mark.parametrize(("command", "value"), [("sessions", "-3"), ("sessions", "0"), ("perf", "-1")])
     def test_limit_must_be_positive(self, data_dir: Path, command: str, value: str) -> None:

@@ -79,11 +79,33 @@ def report_lines() -> list[str]:
         f"bounds: str {config.max_str_chars} chars, {config.max_items} items, depth "
         f"{config.max_depth}, record {config.max_record_bytes} B, file {config.max_file_bytes} B, "
         f"dir {config.max_dir_bytes} B",
-        f"AGENTLOG=true hook: {'installed' if pth.exists() else 'missing'} ({pth})",
+        _hook_line(pth),
         _launcher_line(),
         _tool_ids_line(),
         *(f"problem: {problem}" for problem in problems),
     ]
+
+
+def _editable_install() -> bool:
+    """Whether agentlog was installed with ``pip install -e`` (PEP 610's ``direct_url.json``)."""
+    import json
+    from importlib import metadata
+
+    try:
+        direct = json.loads(metadata.distribution("agentlog").read_text("direct_url.json") or "{}")
+    except (metadata.PackageNotFoundError, ValueError):
+        return False
+    return isinstance(direct, dict) and bool((direct.get("dir_info") or {}).get("editable"))
+
+
+def _hook_line(pth: Path) -> str:
+    """The ``.pth`` hook's state; when missing, why (an editable install leaves it out) and the fix."""
+    if pth.exists():
+        return f"AGENTLOG=true hook: installed ({pth})"
+    why = ("an editable install (pip install -e) does not install it: install with `pip install .` "
+           "(not -e) for AGENTLOG=true" if _editable_install() else
+           "reinstall agentlog (pip install agentlog) for AGENTLOG=true")
+    return f"AGENTLOG=true hook: missing ({pth}): {why}; `python -m agentlog` works without it (in-process)"
 
 
 def _tool_ids_line() -> str:

@@ -18,7 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--http", type=positive_int, metavar="PORT",
                         help="serve streamable HTTP on http://127.0.0.1:PORT/mcp instead of stdio")
     parser.add_argument("--allow-run", action="store_true",
-                        help="offer the run_and_capture tool, which runs Python commands in this directory")
+                        help="offer the run_and_capture tool: arbitrary code execution (any script, module or "
+                             "-c code, which may start any program) in this directory, with your "
+                             "permissions and no sandbox")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -132,6 +132,10 @@ def launch(argv: list[str], entry: bool = False) -> int:
     if config.verbose:
         atexit.register(report_where, str(config.data_dir))
     kind, what = target
+    from agentlog.runtime.relaunch import TARGET_FLAGS
+    from agentlog.work.session import note_launch
+
+    note_launch([*TARGET_FLAGS[kind], what, *program_args])  # as typed: the session's argv
     run = {"script": launcher.run_script, "module": launcher.run_module, "code": launcher.run_code}[kind]
     return run(what, program_args)
 

@@ -6,7 +6,8 @@ reader knows what was there without seeing it. Passes, in the order applied:
 - ``env:<NAME>``: the value of environment variable NAME, read at first use,
   whose name is a secret name (below). Only values of 8+ characters that are
   not a setting word (``disabled``, ``required``, ...) and not an existing
-  absolute path; ``PWD``/``OLDPWD`` are never used (they hold the cwd).
+  absolute path; ``PWD``/``OLDPWD`` are never used (they hold the cwd). A text
+  that is itself an 8+-character piece of such a value (``token[:12]``) goes whole.
 - token shapes, one row each in :mod:`agentlog.core.secretshapes`: PEM private
   keys (real or JSON-escaped newlines, through END or to the end of the body),
   OpenAI, Anthropic, Stripe, GitHub, GitLab, AWS, Slack, Google (``AIza``,
@@ -149,7 +150,7 @@ _QUERY_NAMES = frozenset(
     }
 )  # fmt: skip
 
-_NAME_TRIGGERS = ("pass", "pw", "secret", "token", "auth", "key", "credential", "cookie", "sess")
+_NAME_TRIGGERS = ("pass", "pw", "secret", "token", "auth", "key", "cred", "cookie", "sess", "jwt")
 
 # An annotated assignment's separator, ": T = " (a type: T, T[...], T | U; not "password: hunter2 url=").
 _ANNOTATED = (
@@ -177,6 +178,9 @@ _PATTERNS = {
         r"(?P<sep>(?:" + _ANNOTATED + r"\s{0,8}(?:=>|=(?!=)|:(?![:=/])))[ \t]{0,8})"
         r"(?P<sp>(?:[rbuf]{1,2}(?=[\"']))?)"  # a string prefix: b"...", rb'...', f"..."
         r"(?P<value>\"(?:[^\"\\\n]|\\.){0,4096}\"|'(?:[^'\\\n]|\\.){0,4096}'"
+        # a tuple, list or dict literal with a string in it, on one line, one level deep: creds = ("bob", "pw")
+        r"|[(\[{][^()\[\]{}\"'\n]{0,256}"
+        r"(?:(?:\"(?:[^\"\\\n]|\\.){0,4096}\"|'(?:[^'\\\n]|\\.){0,4096}')[^()\[\]{}\"'\n]{0,256}){1,64}[)\]}]"
         r"|(?:(?:bearer|basic|token|digest)[ \t]+)?[^\s\"',;&}\])]{1,4096})"
     ),
     # an annotation: T, T[...], T | U where T is a builtin or a capitalised name (not "hunter2")
@@ -586,6 +590,8 @@ def _redact(text: str, keep_lines: bool) -> str:
     for value, replacement in rules.env_values:
         if value in text:
             text = text.replace(value, replacement)
+        elif len(text) >= MIN_ENV_VALUE_CHARS and text in value:
+            return replacement  # a piece of the secret held on its own (short = token[:12])
     lowered = text.lower()
     for step in rules.lines_passes if keep_lines else rules.passes:
         for trigger in step.triggers:  # plain loops: the no-secret path is all `in` checks

@@ -22,6 +22,10 @@ _SUBSTRING_RE = re.compile(
 _AUTH_SEGMENTS = frozenset({"auth", "authorization", "authorisation", "authtoken", "authkey", "authheader"})
 # Short forms of "password" as a whole segment: db_pass, DB-PW, user_pwd.
 _PASS_SEGMENTS = frozenset({"pass", "pw", "pwd", "pswd", "passwd"})
+# Short forms of "credentials" as a whole segment: creds, db_cred, AWS_CREDS (not credit, credo).
+_CRED_SEGMENTS = frozenset({"cred", "creds"})
+# A JSON Web Token held under its bare name, as the last segment (jwt, id_jwt; not jwt_algorithm).
+_LAST_SEGMENT_SECRETS = frozenset({"jwt", "jwts"})
 # A segment before "pass" that makes it a pass of an algorithm or a test, not a password.
 _NOT_PASSWORD_BEFORE = frozenset(
     {
@@ -93,6 +97,10 @@ def _segments_secret(segments: list[str], upper: bool) -> bool:
     for i, seg in enumerate(segments):
         following = segments[i + 1] if i + 1 < len(segments) else ""
         if seg in _AUTH_SEGMENTS or (seg.endswith("auth") and seg != "oauth"):
+            return True
+        if seg in _CRED_SEGMENTS and following not in _METADATA:
+            return True
+        if seg in _LAST_SEGMENT_SECRETS and not following:
             return True
         if seg in _PASS_SEGMENTS:
             before = segments[i - 1] if i else ""

@@ -70,6 +70,15 @@ SHAPES: tuple[Shape, ...] = (
         keep_prefix=True,
         ignore_case=True,
     ),
+    # The secret key right after its key id (``AKIA... wJalr...``, ``AKIA...,wJalr...`` in a CSV), the id
+    # already replaced by the row above: 40 base64 characters with both cases.
+    Shape(
+        "aws_secret_key",
+        ("akia", "asia"),
+        r"(\[REDACTED:aws_access_key_id\](?:[\"']?[ \t]{0,4}[,:;=|][ \t]{0,4}[\"']?|[\"']?[ \t]{1,4}[\"']?))"
+        r"(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[a-z])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])",
+        keep_prefix=True,
+    ),
     Shape("slack_token", ("xox",), _start("x", r"ox(?:[abposr]|e\.xox[bp]|e)-[A-Za-z0-9\-]{10,}")),
     Shape("slack_token", ("xapp-",), _start("x", r"app-\d-[A-Z0-9]+-\d+-[a-f0-9]{32,}")),
     Shape(

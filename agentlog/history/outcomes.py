@@ -2,8 +2,8 @@
 
 ``tag_outcome`` appends an ``outcome`` record; the newest tag of a target wins.
 An untagged session's outcome is derived from its ``session_end``: ``ok`` and
-``exit`` are success; ``error``, ``failed``, ``interrupted`` and ``exit N``
-failure; ``abandoned`` partial; no end record: open. A session id that only
+``exit`` (the status unknown) and ``exit 0`` are success; ``error``, ``failed``,
+``interrupted`` and ``exit N`` (N != 0) failure; ``abandoned`` partial; no end record: open. A session id that only
 carries records such as tags (a process that called ``tag_outcome`` without
 running under AgentLog) is no session: it has no start, no end and no failure.
 
@@ -85,7 +85,7 @@ def derived_outcome(end: str | None) -> str:
     if end is None:
         return "open"
     if end.startswith("exit "):
-        return "failure"
+        return "success" if end == "exit 0" else "failure"
     return _DERIVED.get(end, end)
 
 

@@ -1,5 +1,9 @@
 """Regressions: one session (a run) against a baseline session.
 
+A session stands for its run: itself and the sessions started inside it (an
+agent's sub-sessions, ``start_session`` blocks), so a crash recorded in a child
+session counts for the run; the default session is the newest run's outermost one.
+
 A regression is any of: a fingerprint the baseline did not have; a test that
 passed in the baseline and fails now; a user function's total time (profile
 ``tot``) or a perf marker's duration that got worse beyond the threshold.
@@ -59,17 +63,29 @@ def current_baseline(records: list[dict[str, Any]]) -> str | None:
 
 
 def _newest_run(records: list[dict[str, Any]], exclude: str | None) -> str | None:
-    sids = [r.get("sid") for r in records if r.get("k") in _RUN_KINDS and r.get("sid") != exclude]
-    return next((s for s in reversed(sids) if isinstance(s, str)), None)
+    """The outermost session of the newest run that is not the baseline's."""
+    from agentlog.work.summary import root_session, session_tree, summarize_sessions
+
+    infos = summarize_sessions(records)
+    skip = set(session_tree(infos, exclude)) if exclude else set()
+    sids = [r.get("sid") for r in records if r.get("k") in _RUN_KINDS and r.get("sid") not in skip]
+    sid = next((s for s in reversed(sids) if isinstance(s, str)), None)
+    if sid is None:
+        return None
+    root = root_session(infos, sid)
+    return sid if root in skip else root
 
 
 def session_facts(records: list[dict[str, Any]], sid: str) -> dict[str, Any]:
-    """What a session ran into: fingerprints, test outcomes, time samples, tokens."""
+    """What a session and the sessions started inside it ran into: fingerprints, test outcomes,
+    time samples, tokens."""
     from agentlog.history.fingerprint import fingerprint_record
+    from agentlog.work.summary import session_tree, summarize_sessions
 
+    tree = set(session_tree(summarize_sessions(records), sid))
     facts: dict[str, Any] = {"fps": {}, "tests": {}, "times": {}, "tokens": 0}
     for r in records:
-        if r.get("sid") != sid:
+        if r.get("sid") not in tree:
             continue
         kind = r.get("k")
         if kind == "failure" and isinstance(r.get("exc"), dict):

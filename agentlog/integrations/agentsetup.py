@@ -4,7 +4,7 @@ File shapes (docs/AGENTS.md cites the agents' documentation):
 
 - Claude Code: ``.mcp.json`` ``{"mcpServers": {"agentlog": {"type": "stdio", "command", "args"}}}``;
   a block in ``CLAUDE.md``; with the hook, ``.claude/settings.json``
-  ``{"hooks": {"PostToolUse"|"PostToolUseFailure": [{"matcher": "Bash", "hooks": [...]}]}}``.
+  ``{"hooks": {"PreToolUse"|"PostToolUse"|"PostToolUseFailure": [{"matcher": "Bash", "hooks": [...]}]}}``.
 - Cursor: ``.cursor/mcp.json`` (same ``mcpServers`` shape, no ``type``) and the rule
   ``.cursor/rules/agentlog.mdc`` (frontmatter ``description``, ``globs``, ``alwaysApply``).
 - Codex CLI: ``.codex/config.toml`` ``[mcp_servers.agentlog]`` (``command``, ``args``,
@@ -28,7 +28,7 @@ from agentlog.integrations.agentfiles import (
 )
 
 AGENTS = ("claude", "cursor", "codex")
-HOOK_EVENTS = ("PostToolUse", "PostToolUseFailure")
+HOOK_EVENTS = ("PreToolUse", "PostToolUse", "PostToolUseFailure")  # Pre: when the command started
 HOOK_TIMEOUT_S = 10
 HOOK_MARKER = "agentlog hook claude"
 

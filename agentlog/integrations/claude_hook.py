@@ -1,12 +1,18 @@
-"""Claude Code's PostToolUse / PostToolUseFailure hook for Bash: a failed command's new failure, as context.
+"""Claude Code's Bash hooks: a failed command's new failures, as context.
 
-Claude Code runs ``agentlog hook claude`` after every Bash call with the event as
-JSON on stdin. When the command failed and AgentLog recorded a failure since the
-previous Bash call (and within the longest time a Bash call may take), the hook
-prints ``{"hookSpecificOutput": {"hookEventName": ..., "additionalContext": ...}}``
-with that failure's context in at most ``HOOK_TOKENS`` tokens. Otherwise it prints
-nothing. A small state file in the data dir (``hook-claude.json``) remembers the
-newest failure time already seen, so a failure is handed over once.
+Claude Code runs ``agentlog hook claude`` before (PreToolUse) and after
+(PostToolUse / PostToolUseFailure) every Bash call with the event as JSON on stdin.
+Before, the hook notes when the call started, by its ``tool_use_id``. After, when
+the command failed and AgentLog recorded failures while it ran (since its start,
+and not handed over already), the hook prints ``{"hookSpecificOutput":
+{"hookEventName": ..., "additionalContext": ...}}`` with the newest one's context
+in at most ``HOOK_TOKENS`` tokens; otherwise nothing. Without a start (a hook
+installed before the PreToolUse entry, a lost state file) the window is since the
+previous hook call, at most ``MAX_COMMAND_S``, and the text says the failures
+were recorded since the previous command rather than by this one. A small state
+file in the data dir (``hook-claude.json``) keeps the newest failure time already
+seen, so a failure is handed over once, and the start times of the newest
+``MAX_STARTS`` calls.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 HOOK_TOKENS = 800
 MAX_COMMAND_S = 600  # Claude Code's longest Bash timeout: older failures are not this command's
 STATE_FILE = "hook-claude.json"
+MAX_STARTS = 32  # Bash calls whose start time the state keeps (parallel calls, a lost Post event)
 _EXIT_KEYS = ("exit_code", "exitCode", "returnCode", "return_code")
 
 
@@ -34,39 +41,61 @@ def command_failed(event: dict[str, Any]) -> bool:
     return any(isinstance(c, int) and c != 0 for c in codes)
 
 
-def _seen(state: Path) -> float:
+def _load(state: Path) -> dict[str, Any]:
+    """``seen`` (newest failure time handed over) and ``starts`` (tool_use_id -> start time)."""
     try:
-        value = json.loads(state.read_text(encoding="utf-8")).get("seen", 0)
-        return float(value) if isinstance(value, int | float) else 0.0
-    except (OSError, ValueError, AttributeError):
-        return 0.0
+        data = json.loads(state.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = None
+    data = data if isinstance(data, dict) else {}
+    seen = data.get("seen", 0)
+    starts = data.get("starts")
+    return {"seen": float(seen) if isinstance(seen, int | float) else 0.0,
+            "starts": {k: float(v) for k, v in (starts.items() if isinstance(starts, dict) else ())
+                       if isinstance(k, str) and isinstance(v, int | float)}}
 
 
-def _remember(state: Path, ts: float) -> None:
+def _save(state: Path, data: dict[str, Any]) -> None:
+    starts = sorted(data["starts"].items(), key=lambda kv: kv[1])[-MAX_STARTS:]
     tmp = state.with_name(f".{state.name}.{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"seen": ts}, fh)
+        json.dump({"seen": data["seen"], "starts": dict(starts)}, fh)
     os.replace(tmp, state)
 
 
 def hook_output(event: dict[str, Any], data_dir: Path, now: float) -> dict[str, Any] | None:
-    """What to print for ``event``: the hook JSON with the new failure's context, or None."""
+    """What to print for ``event``: the hook JSON with the new failures' context, or None.
+
+    A PreToolUse event notes the call's start (only where a data dir exists) and prints nothing.
+    """
     if not data_dir.is_dir():
         return None  # nothing was ever recorded here
+    state = data_dir / STATE_FILE
+    data = _load(state)
+    call = event.get("tool_use_id") if isinstance(event.get("tool_use_id"), str) else None
+    if event.get("hook_event_name") == "PreToolUse":
+        if call and event.get("tool_name", "Bash") == "Bash":
+            data["starts"][call] = now
+            _save(state, data)
+        return None
     from agentlog.context.builder import load
     from agentlog.context.formats import render
     from agentlog.context.tokencount import count_tokens
 
-    state = data_dir / STATE_FILE
-    seen = max(_seen(state), now - MAX_COMMAND_S)
+    started = data["starts"].pop(call, None) if call else None
+    since = max(data["seen"], started if started is not None else now - MAX_COMMAND_S)
     failures, records = load(data_dir)
-    new = [f for f in failures if f.get("ts", 0) > seen]
+    new = [f for f in failures if f.get("ts", 0) > since]
     if new:
-        _remember(state, max(f["ts"] for f in new))
+        data["seen"] = max(f["ts"] for f in new)
+    if new or started is not None:
+        _save(state, data)
     if not new or not command_failed(event):
         return None
-    intro = (f"AgentLog recorded {len(new)} failure(s) while this command ran; the newest, with its local "
+    when = ("while this command ran" if started is not None else
+            "since the previous command (when this one started is unknown, so some may come from other commands)")
+    intro = (f"AgentLog recorded {len(new)} failure(s) {when}; the newest, with its local "
              "values (more: the agentlog MCP tools or `agentlog context`):\n")
     context = render(new, records, "claude", HOOK_TOKENS - count_tokens(intro), data_dir)
     return {"hookSpecificOutput": {"hookEventName": event.get("hook_event_name", "PostToolUse"),

@@ -45,7 +45,8 @@ within max_tokens).
 - Has this error happened before? search_errors(query) with the exception type or message words.
 - The agent's work around failures: list_sessions, get_session(id), token_summary.
 - run_and_capture (only when the server was started with --allow-run) runs a Python script, \
-module or pytest under AgentLog and returns exit code, output tail and the new failure's context.
+module, -c code or pytest under AgentLog and returns exit code, output tail and the new failure's \
+context. That code can do anything the server's user can (it is not sandboxed).
 Secrets are redacted before anything is stored; results say what was redacted and what the \
 token budget left out."""
 
@@ -273,10 +274,11 @@ def build_server(data_dir: Path, project_dir: Path, allow_run: bool = False) -> 
     tool(token_summary, "LLM token use and cost per model, for all sessions or one (session id or prefix).")
     if allow_run:
         tool(run_and_capture,
-             "Run a Python command under AgentLog in the project directory ('script.py ARGS', "
-             "'-m module ARGS', '-c CODE' or 'pytest ARGS') and return its exit code, the tail of its "
-             "output and the context of the failures it recorded. Executes code: killed after timeout_s "
-             "(1-600 s).", ToolAnnotations(**RUNS_CODE))
+             "Run this Python under AgentLog in the project directory with 'script.py ARGS', "
+             "'-m module ARGS', '-c CODE' or 'pytest ARGS' and return its exit code, the tail of its "
+             "output and the context of the failures it recorded. Arbitrary code execution: only the "
+             "form of the command is checked, the code runs with the server's permissions, unsandboxed "
+             "(-c can start any program); killed after timeout_s (1-600 s).", ToolAnnotations(**RUNS_CODE))
 
     def resource(uri: str, fn: Callable[..., str], description: str) -> None:
         server.resource(uri, name=fn.__name__, description=description, mime_type="text/plain")(fn)

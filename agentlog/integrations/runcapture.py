@@ -1,6 +1,10 @@
 """Run a Python command under AgentLog and report its exit code, output tail and new failures.
 
-Used by the MCP server's ``run_and_capture`` tool. Bounded: the command is killed
+Used by the MCP server's ``run_and_capture`` tool. What it checks is the form of the
+command (this interpreter with a script, ``-m module``, ``-c CODE`` or ``pytest``),
+not what the code does: ``-c "import os; os.system(...)"`` runs a shell command, so
+``--allow-run`` grants arbitrary code execution with the server's permissions. There
+is no sandbox. Bounded in time and output: the command is killed
 (its whole process group) after ``timeout_s``; its output goes to a temporary
 file of which only the last ``OUTPUT_TAIL_BYTES`` are read back, redacted.
 """
@@ -45,7 +49,7 @@ def python_argv(command: str) -> list[str]:
     if argv[:1] == ["pytest"]:
         argv = ["-m", "pytest", *argv[1:]]
     if not argv or not ((argv[0] in ("-m", "-c") and len(argv) > 1) or argv[0].endswith(".py")):
-        raise RunError("run_and_capture runs Python only: give 'script.py ARGS', '-m module ARGS', "
+        raise RunError("run_and_capture runs this Python with 'script.py ARGS', '-m module ARGS', "
                        f"'-c CODE' or 'pytest ARGS' (got {command!r})")
     return argv
 

@@ -95,9 +95,9 @@ def _start_tracer(config: Config) -> None:
 
 def _start_session(config: Config) -> None:
     """The session start record (with git state) is written with the first record, or at exit."""
-    from agentlog.work.session import ensure_session_started
+    from agentlog.work.session import ensure_session_started, typed_argv
 
-    ensure_session_started(list(sys.argv), defer=True)
+    ensure_session_started(typed_argv(), defer=True)
 
 
 def _after_fork() -> None:

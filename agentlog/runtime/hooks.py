@@ -99,6 +99,9 @@ def record_exit(exc: SystemExit) -> None:
         from agentlog.capture.failure import record_failure
 
         code = exit_code(exc)
+        from agentlog.work.session import note_exit
+
+        note_exit(code)  # the session's outcome says it (work/session.py)
         tb = trim_launcher_frames(exc.__traceback__)
         frames, entry = [], tb
         while entry is not None:
@@ -366,6 +369,13 @@ def _without_frames_of(tb: TracebackType | None, code: Any) -> TracebackType | N
     return rebuilt
 
 
+def _end_session() -> None:
+    """atexit: end the session this process started, its outcome knowing what ended the program."""
+    session = sys.modules.get("agentlog.work.session")
+    if session is not None:
+        session.end_implicit_session(interrupted=_unhandled_interrupt)
+
+
 def _exit_by_sigint() -> None:
     """Die by SIGINT after an unhandled KeyboardInterrupt, as plain python does.
 
@@ -393,6 +403,7 @@ def install() -> None:
     if _patches:
         return
     atexit.register(_exit_by_sigint)
+    atexit.register(_end_session)  # after what ended the program is recorded, before a SIGINT death
     atexit.register(_record_last_unhandled)  # LIFO: runs first
     _patch(sys, "excepthook", _excepthook_wrapper(sys.excepthook))
     _patch(sys, "unraisablehook", _unraisable_wrapper(sys.unraisablehook))
@@ -418,6 +429,7 @@ def uninstall() -> None:
     """
     importhooks.clear()
     atexit.unregister(_exit_by_sigint)
+    atexit.unregister(_end_session)
     atexit.unregister(_record_last_unhandled)
     while _patches:
         owner, attr, original, replacement = _patches.pop()

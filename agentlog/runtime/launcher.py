@@ -45,6 +45,9 @@ def _run_main(run: Callable[[], object]) -> int:
     except BaseException as exc:
         hooks.record_unhandled(exc)
         raise
+    from agentlog.work.session import note_exit
+
+    note_exit(0)
     return 0
 
 

@@ -29,6 +29,7 @@ PTH_NAME = "agentlog-activate.pth"
 LAUNCH_ENV = "AGENTLOG_LAUNCH"
 ENTRY_MODULES = ("agentlog", "agentlog.__main__")
 LAUNCH_OPTIONS = ("dir", "trace", "quiet", "verbose")  # what the launcher's command line can set
+TARGET_FLAGS = {"script": [], "module": ["-m"], "code": ["-c"]}  # python's flag before each kind of target
 
 
 def interpreter_options() -> list[str] | None:
@@ -92,7 +93,7 @@ def reexec(target: tuple[str, str], args: list[str], options: list[str], overrid
     kind, what = target
     if kind == "script" and what.startswith("-"):
         return  # python would read it as an option
-    flag = {"script": [], "module": ["-m"], "code": ["-c"]}[kind]
+    flag = TARGET_FLAGS[kind]
     env = dict(os.environ)
     if overrides.get("trace") == "off":
         env.pop("AGENTLOG", None)
@@ -142,6 +143,9 @@ def resume() -> None:
     activate.install(config)
     if config.trace != "off":
         from agentlog.runtime import exitwatch, hooks
+        from agentlog.work.session import note_launch
+
+        note_launch()  # this interpreter's argv is the program's own; the launcher is noted apart
 
         # No launcher around the program sees a SystemExit leave it. The exit watcher does,
         # without a frame of ours in the program's tracebacks; the sys.exit wrapper is the

@@ -38,6 +38,10 @@ _implicit: tuple[str, int, float] | None = None
 _implicit_atexit = False
 _ended: set[str] = set()  # sessions ended explicitly without a Session object (end_session)
 _failed: set[str] = set()  # sessions this process recorded a failure for (note_failure)
+_opened: set[str] = set()  # sessions start_session opened in this process
+_exit_code: int | None = None  # the status the program ends with, once known (note_exit)
+_launch: dict[str, Any] = {}  # "argv" and "launcher" of a program run by the launcher (note_launch)
+LAUNCHER = "agentlog"  # python -m agentlog / the agentlog script
 _exiting = False  # the implicit session is ending at exit: a start record still deferred records nothing else
 
 
@@ -123,10 +127,23 @@ def _write(kind: str, sid: str, ts: float | None = None, **fields: Any) -> None:
     append(record)
 
 
-def _write_start(session: Session, argv: list[str], cwd: str | None = None, head_only: bool = False) -> None:
+def typed_argv() -> list[str]:
+    """The program's command line as typed after the interpreter and its options: ``['app.py', 'x']``,
+    ``['-m', 'app', 'x']``, ``['-c', CODE, 'x']``. ``sys.argv`` says ``['-m', 'x']`` until runpy
+    replaces it with the module's path; ``sys.orig_argv`` keeps what was typed."""
+    orig, argv = getattr(sys, "orig_argv", None) or [], sys.argv
+    first = len(orig) - len(argv)  # where argv[0] stands in orig_argv (a script's path)
+    if not argv or first < 1 or orig[first + 1 :] != argv[1:]:
+        return list(argv)  # the program changed sys.argv, or no orig_argv: what it holds now
+    return orig[first - 1 :] if first >= 2 and orig[first - 1] in ("-m", "-c") else orig[first:]
+
+
+def _write_start(session: Session, argv: list[str], cwd: str | None = None, head_only: bool = False,
+                 launcher: str | None = None) -> None:
     """The start record; ``cwd`` (default: now) is where the session started, git is read there.
 
     ``head_only``: git's root, branch and HEAD from its files (no git process) if they say.
+    ``launcher``: what ran the program for the user (``agentlog``), kept apart from its argv.
     """
     from agentlog.core.redact import redact_argv
     from agentlog.work.git import head_state, recent_git_state
@@ -143,6 +160,7 @@ def _write_start(session: Session, argv: list[str], cwd: str | None = None, head
         argv=redact_argv(argv),
         cwd=cwd,
         git=git or recent_git_state(cwd, timeout_s=GIT_START_TIMEOUT_S),
+        **({"launcher": launcher} if launcher else {}),
     )
 
 
@@ -177,13 +195,14 @@ def start_session(
     for name, value in zip(_ENV_KEYS, (session.id, parent, session.agent, session.task), strict=True):
         _set_env(name, value)
     _stack.append(session)
+    _opened.add(session.id)
     if not _atexit_registered:
         import atexit
 
         atexit.register(_end_open_sessions)
         _atexit_registered = True
     try:
-        _write_start(session, list(sys.argv))
+        _write_start(session, typed_argv())
     except Exception as exc:  # noqa: BLE001 - recording must never break the agent
         from agentlog.core import selflog
 
@@ -255,11 +274,38 @@ def note_failure(sid: str | None = None) -> None:
         pass
 
 
-def _end_implicit_session() -> None:
-    """atexit: end the session whose start record this process wrote, unless already ended.
+def note_exit(code: int) -> None:
+    """The program is ending with status ``code`` (a ``SystemExit`` left it, or it returned: 0)."""
+    global _exit_code
+    if isinstance(code, int):
+        _exit_code = code
 
-    Outcome ``failed`` if this process noted a failure for it, else ``exit``. Not in a
-    forked child (the start record is its parent's), nor after SIGKILL or ``os._exit``.
+
+def note_launch(argv: list[str] | None = None) -> None:
+    """The launcher runs this process's program: the start record names it (``launcher``) and,
+    given ``argv`` (the program's command line as typed), records that instead of this process's."""
+    _launch["launcher"] = LAUNCHER
+    if argv is not None:
+        _launch["argv"] = list(argv)
+
+
+def implicit_outcome(sid: str, interrupted: bool = False) -> str:
+    """How the session this process started ends: ``failed`` if it recorded a failure for it or for a
+    session it opened inside (an exception that left a ``start_session`` block crashed the run too),
+    ``interrupted``, ``exit N`` once the exit status is known, else ``exit`` (ended, status unknown)."""
+    if sid in _failed or _failed & _opened:
+        return "failed"
+    if interrupted:
+        return "interrupted"
+    return "exit" if _exit_code is None else f"exit {_exit_code}"
+
+
+def end_implicit_session(interrupted: bool = False) -> None:
+    """End the session whose start record this process wrote, unless already ended (at exit).
+
+    Outcome: :func:`implicit_outcome`. Not in a forked child (the start record is its parent's),
+    nor after SIGKILL or ``os._exit``. Under activation the crash hooks call it at exit after
+    they recorded what ended the program (so its outcome can say so); else an atexit handler.
     """
     global _exiting
     try:
@@ -270,7 +316,7 @@ def _end_implicit_session() -> None:
             return
         _ended.add(sid)
         _exiting = True
-        outcome = "failed" if sid in _failed else "exit"
+        outcome = implicit_outcome(sid, interrupted)
         _write(SESSION_END, sid, out=outcome, dur=round(time.time() - started, 3), err=None)
     except Exception as exc:  # noqa: BLE001 - never raise at exit
         from agentlog.core import selflog
@@ -283,8 +329,9 @@ def ensure_session_started(argv: list[str], defer: bool = False) -> None:
 
     A process that inherited ``AGENTLOG_SESSION`` joins that session silently.
     Idempotent; a session id created earlier in this process still counts as new.
-    A session started here gets a ``session_end`` at process exit (outcome ``failed``
-    after :func:`note_failure`, else ``exit``) unless :func:`end_session` ended it first.
+    A session started here gets a ``session_end`` at process exit (:func:`implicit_outcome`)
+    unless :func:`end_session` ended it first: with ``defer`` (activation) the crash hooks
+    end it (``runtime/hooks.py``), after they record what ended the program.
     Cost: one environment lookup when joining; git state capture (bounded by
     ``GIT_START_TIMEOUT_S``) when starting. With ``defer`` (activation), starting costs
     a clock read and ``os.getcwd()``: the record, with the time, argv and cwd of now,
@@ -304,14 +351,15 @@ def ensure_session_started(argv: list[str], defer: bool = False) -> None:
             from agentlog.core.firstwrite import defer as defer_work
 
             # At exit (nothing else recorded) the git head is read from its files: no git process.
-            defer_work(lambda: _write_start(session, argv, cwd, head_only=_exiting))
+            defer_work(lambda: _write_start(session, _launch.get("argv") or argv, cwd, head_only=_exiting,
+                                            launcher=_launch.get("launcher")))
         else:
             _write_start(session, argv, cwd)
         _implicit = (session.id, os.getpid(), session.started)
-        if not _implicit_atexit:
+        if not _implicit_atexit and not defer:
             import atexit
 
-            atexit.register(_end_implicit_session)
+            atexit.register(end_implicit_session)
             _implicit_atexit = True
     except Exception as exc:  # noqa: BLE001 - never raise into the user program
         from agentlog.core import selflog

@@ -62,15 +62,46 @@ def summarize_sessions(records: Iterable[dict[str, Any]]) -> dict[str, SessionIn
     return infos
 
 
+MAX_NAMED_MATCHES = 3  # ids an "ambiguous" error names
+
+
+def session_tree(infos: dict[str, SessionInfo], sid: str) -> list[str]:
+    """``sid`` and the sessions started inside it, at any depth (a run and its sub-sessions)."""
+    tree, i = [sid], 0
+    while i < len(tree):
+        info = infos.get(tree[i])
+        tree.extend(c for c in (info.children if info else []) if c not in tree)
+        i += 1
+    return tree
+
+
+def root_session(infos: dict[str, SessionInfo], sid: str) -> str:
+    """The outermost session ``sid`` was started inside (itself if none is recorded)."""
+    seen = {sid}
+    while (parent := infos[sid].parent if sid in infos else None) in infos and parent not in seen:
+        sid = parent
+        seen.add(sid)
+    return sid
+
+
 def resolve_session(infos: dict[str, SessionInfo], ref: str) -> SessionInfo:
-    """The session whose id is ``ref`` or starts with it; LookupError with a one-line reason."""
-    if not ref.strip():
+    """The session whose id is ``ref``, starts with it, or whose random part (after the ``-``)
+    starts with it; LookupError with a one-line reason.
+
+    Ids start with the creation time in hex (sessions of one minute share 6 characters),
+    so 4 characters of the random part (``6b0e8b0b-c79a…`` -> ``c79a``) are usually enough.
+    """
+    ref = ref.strip()
+    if not ref:
         raise LookupError("the session id is empty")
     if ref in infos:
         return infos[ref]
-    matches = [sid for sid in infos if sid.startswith(ref)]
+    matches = [sid for sid in infos if sid.startswith(ref) or sid.partition("-")[2].startswith(ref)]
     if not matches:
         raise LookupError(f"no session matches {ref!r}")
     if len(matches) > 1:
-        raise LookupError(f"{ref!r} is ambiguous: {len(matches)} sessions match")
+        named = ", ".join(matches[-MAX_NAMED_MATCHES:])
+        more = "…, " if len(matches) > MAX_NAMED_MATCHES else ""
+        raise LookupError(f"{ref!r} is ambiguous: {len(matches)} sessions match ({more}{named}); "
+                          "give more characters, or the part after the '-'")
     return infos[matches[0]]
