@@ -2,6 +2,7 @@
 
     python benchmarks/startup.py              # 21 interleaved runs per cell
     python benchmarks/startup.py --runs 15 --phases
+    python benchmarks/startup.py --quick --compare /path/to/other/venv/bin/python
 
 Every run is a fresh interpreter; runs of plain, crash and calls mode are
 interleaved so load drift hits them alike, inside and outside a git repository.
@@ -13,8 +14,10 @@ median (min) in ms; ``+ plain`` columns are this mode's median (min) minus plain
 median (min). After its first line each child says whether AgentLog was on and which
 engine ran; the run stops if that is not what the mode asked for. The ``.pth`` hook's
 cost with AGENTLOG unset is timed in process. ``--phases`` adds the activation path's
-slowest imports (``-X importtime``). Needs the installed package (its ``.pth`` hook):
-run it through ``./run bench startup``.
+slowest imports (``-X importtime``). ``--compare PYTHON`` adds that interpreter's crash
+and calls modes (``crash@other``, ``calls@other``) to the same interleaved runs: before
+and after a change, with another checkout installed there. Needs the installed package
+(its ``.pth`` hook): run it through ``./run bench startup``.
 """
 
 from __future__ import annotations
@@ -54,17 +57,18 @@ def _env(data_dir: str, extra: dict[str, str]) -> dict[str, str]:
     return harness.child_env({"AGENTLOG_DIR": data_dir, **extra})
 
 
-def _one(mode: str, cwd: str, env: dict[str, str]) -> tuple[float, float]:
-    """(ms to the program's first line, ms to exit) of one fresh interpreter running ``mode``."""
+def _one(mode: str, cwd: str, env: dict[str, str], python: str = sys.executable) -> tuple[float, float]:
+    """(ms to the program's first line, ms to exit) of one fresh ``python`` running ``mode``."""
     start = time.monotonic_ns()
-    proc = subprocess.run(harness.python("-c", f"{PROGRAM}; {CHECK}"), cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=harness.PROBE_TIMEOUT_S)  # fmt: skip
+    proc = subprocess.run([python, *harness.ISOLATED, "-c", f"{PROGRAM}; {CHECK}"], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=harness.PROBE_TIMEOUT_S)  # fmt: skip
     end = time.monotonic_ns()
     lines = proc.stdout.split("\n")
     if proc.returncode or len(lines) < 2:
         raise harness.BenchError(f"{mode} child failed: {(proc.stderr.strip().splitlines() or ['no output'])[-1]}")
-    if tuple(lines[1].split()) != EXPECTED[mode]:
-        raise harness.BenchError(f"{mode} child ran excepthook/engine {lines[1]!r}, expected {EXPECTED[mode]}")
+    expected = EXPECTED[mode.partition("@")[0]]
+    if tuple(lines[1].split()) != expected:
+        raise harness.BenchError(f"{mode} child ran excepthook/engine {lines[1]!r}, expected {expected}")
     return (int(lines[0]) - start) / 1e6, (end - start) / 1e6
 
 
@@ -81,14 +85,25 @@ def _git_repo(root: Path) -> Path | None:
     return repo
 
 
-def measure(places: dict[str, Path], runs: int) -> dict[str, dict[str, list[tuple[float, float]]]]:
+def cells(other: str | None = None) -> dict[str, tuple[str, dict[str, str]]]:
+    """{column: (interpreter, environment)}: this one's modes, and ``other``'s activated ones."""
+    found = {mode: (sys.executable, extra) for mode, extra in MODES.items()}
+    if other:
+        found |= {f"{mode}@other": (other, MODES[mode]) for mode in ("crash", "calls")}
+    return found
+
+
+def measure(
+    places: dict[str, Path], runs: int, other: str | None = None
+) -> dict[str, dict[str, list[tuple[float, float]]]]:
     """{place: {mode: [(first line ms, total ms) per run]}}, modes interleaved within each run."""
-    results: dict[str, dict[str, list[tuple[float, float]]]] = {p: {m: [] for m in MODES} for p in places}
+    columns = cells(other)
+    results: dict[str, dict[str, list[tuple[float, float]]]] = {p: {m: [] for m in columns} for p in places}
     for n in range(runs + 1):
         for place, cwd in places.items():
-            for mode, extra in MODES.items():
+            for mode, (python, extra) in columns.items():
                 data_dir = tempfile.mkdtemp(prefix="agentlog-startup-")  # a fresh store: no rotation work
-                timing = _one(mode, str(cwd), _env(data_dir, extra))
+                timing = _one(mode, str(cwd), _env(data_dir, extra), python)
                 shutil.rmtree(data_dir, ignore_errors=True)
                 if n:  # the first round warms the page cache and .pyc files
                     results[place][mode].append(timing)
@@ -158,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="15 runs")
     parser.add_argument("--phases", action="store_true", help="also list the slowest activation imports")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for the README)")
+    parser.add_argument("--compare", metavar="PYTHON", help="another interpreter with agentlog installed, "
+                        "interleaved in the same runs (before/after a change)")  # fmt: skip
     args = parser.parse_args(argv)
     runs = 15 if args.quick else max(15, args.runs)
     package, version = harness.agentlog_origin()
@@ -171,8 +188,10 @@ def main(argv: list[str] | None = None) -> int:
         if repo is not None:
             places["git repo"] = repo
         load_start = harness.load_average()
-        results = measure(places, runs)
+        results = measure(places, runs, args.compare)
         print(f"AgentLog start-up: {harness.machine()}, agentlog {version} from {package}")
+        if args.compare:
+            print(f"@other: {args.compare}")
         print(f"{runs} interleaved runs per cell of python -P -c {PROGRAM!r}; each cell median (min)")
         print(f"load average at start: {load_start}")
         print("\n".join(harness.table(HEADER, rows(results), args.markdown)))

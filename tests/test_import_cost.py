@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from support import child_env, needs_pth, read_records, run_python
 
@@ -75,3 +78,70 @@ def test_relaunched_program_loads_nothing_heavy(tmp_path, mode):
     loaded, files = result.stdout.splitlines()
     assert loaded == "[]", f"{mode} mode imported {loaded} before the program ran"
     assert files == "[]"
+
+
+# What the exit of an activated process that recorded nothing may not import: it writes its
+# session start and end records (redacted), which need the writer and the redaction passes'
+# `in` checks, not the reader (glob, pathlib, json), nor `re` (the token tables, the name rules).
+EXIT_HEAVY = [
+    "agentlog.store.reader", "glob", "pathlib", "json", "re", "typing", "functools", "base64",
+    "collections", "enum", "agentlog.capture.failure",
+]  # fmt: skip
+EXIT_PROBE = (
+    "import atexit, sys\n"
+    "def hook(event, args):\n"
+    "    if event == 'import':\n"
+    "        print('imported', args[0], file=sys.stderr, flush=True)\n"
+    "sys.addaudithook(hook)\n"
+    "atexit.register(print, 'exit starts', file=sys.stderr, flush=True)  # runs before AgentLog's (LIFO)\n"
+)
+
+
+def _git_repo(path):
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "-C", str(path)]
+    for args in (["init", "-q", "-b", "feature/token-refresh"], ["commit", "-q", "--allow-empty", "-m", "x"]):
+        subprocess.run([*git, *args], check=True, capture_output=True)
+
+
+@needs_pth
+@pytest.mark.parametrize("mode", ["crash", "calls"])
+def test_exit_of_a_process_that_records_nothing_loads_nothing_heavy(tmp_path, mode):
+    """At exit the session records are redacted and written without the reader or any pattern.
+
+    In a git repository (its head is in the start record: a 40-hex sha, a branch with a
+    name trigger), with common flags in argv (``--tb=short``: a flag, but not a secret name).
+    """
+    _git_repo(tmp_path)
+    data_dir = tmp_path / ".agentlog"
+    env = child_env(data_dir, AGENTLOG="true", AGENTLOG_TRACE=mode)
+    heavy = list(EXIT_HEAVY)
+    if sys.version_info < (3, 13):  # 3.12 names the main thread through threading, which imports functools
+        heavy = [m for m in heavy if m not in ("functools", "collections")]
+    elif mode == "crash":  # calls mode imported threading before the program ran
+        heavy.append("threading")
+    result = run_python(["-c", EXIT_PROBE, "--tb=short", "-q", "-k", "a and b"], tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    _, marker, after = result.stderr.partition("exit starts\n")
+    assert marker, result.stderr
+    at_exit = {line.split(" ", 1)[1] for line in after.splitlines() if line.startswith("imported ")}
+    assert "agentlog.core.redact" in at_exit, f"the records were not redacted at exit: {sorted(at_exit)}"
+    assert [m for m in heavy if m in at_exit] == [], f"imported at exit: {sorted(at_exit)}"
+    start, end = read_records(data_dir)
+    assert (start["k"], end["k"]) == ("session_start", "session_end")
+    assert start["argv"] == ["-c", EXIT_PROBE, "--tb=short", "-q", "-k", "a and b"]
+    assert start["git"]["branch"] == "feature/token-refresh" and len(start["git"]["sha"]) == 40
+
+
+@needs_pth
+def test_exit_with_a_secret_in_argv_still_redacts_it(tmp_path):
+    """The cheap checks only skip patterns that cannot match: a secret flag compiles its pass and is removed."""
+    data_dir = tmp_path / ".agentlog"
+    env = child_env(data_dir, AGENTLOG="true", AGENTLOG_TRACE="crash")
+    secret = "hunter2-but-longer-Secret9"
+    result = run_python(["-c", EXIT_PROBE, f"--password={secret}", "ghp_" + "a1B2" * 9], tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    at_exit = result.stderr.partition("exit starts\n")[2]
+    assert "imported re" in at_exit.splitlines()
+    (start, _end) = read_records(data_dir)
+    assert start["argv"] == ["-c", EXIT_PROBE, "--password=[REDACTED:name]", "[REDACTED:github_token]"]
+    assert secret not in (data_dir / "records.jsonl").read_text()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ast
+import enum
 import json
 import stat
+import sys
+from pathlib import Path
 
 import pytest
 from support import child_env, read_records, run_python
 
 from agentlog.core.config import Config
-from agentlog.store import SCHEMA_VERSION, append, iter_records, make_record
+from agentlog.store import SCHEMA_VERSION, append, compactjson, iter_records, make_record
 from agentlog.store.paths import record_files
 from agentlog.store.writer import fit
 
@@ -42,6 +46,91 @@ class TestAppend:
         blocker = tmp_path / "file"
         blocker.write_text("x")
         assert append(make_record("note"), Config(dir=str(blocker / "sub"))) is False
+
+
+class _Color(enum.IntEnum):
+    RED = 1
+
+
+class _Ratio(float):
+    def __repr__(self) -> str:
+        return "ratio"
+
+
+class _Odd:
+    def __str__(self) -> str:
+        return "odd\u2028object"
+
+
+CIRCULAR: list[object] = []
+CIRCULAR.append(CIRCULAR)
+JSON_CASES = [
+    {"sv": 1, "k": "session_start", "argv": ["-c", "a b"], "git": None, "ok": True, "no": False},
+    {"text": "é ü 漢字 \U0001f600 \ud800 \x00\x1f\x7f \\ \" \n\t\r\b\f \u2028"},
+    {"f": [0.1, 1e300, -0.0, 1.5e-10, float("nan"), float("inf"), -float("inf"), _Ratio(2.5)]},
+    {"i": [0, -1, 2**100, _Color.RED, True]},
+    {7: "int key", 2.5: "float key", False: "bool key", None: "none key"},
+    {"t": (1, (2, [3, {"d": {}}])), "empty": [], "s": ""},
+    {"default": [_Odd(), Path("/tmp/x"), b"bytes", frozenset({3})]},
+    "a bare string", 12, None, [],
+]  # fmt: skip
+
+
+class TestCompactJson:
+    @pytest.mark.parametrize("value", JSON_CASES, ids=range(len(JSON_CASES)))
+    def test_same_text_as_json_dumps(self, value):
+        """The writer's encoder writes exactly what json.dumps(compact, ensure_ascii=False, default=str) does."""
+        expected = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+        assert compactjson.dumps(value) == expected
+        assert compactjson._json_dumps(value) == expected  # the fallback
+
+    @pytest.mark.parametrize(("value", "error"), [(CIRCULAR, ValueError), ({(1, 2): "tuple key"}, TypeError)])
+    def test_same_errors_as_json_dumps(self, value, error):
+        """A circular value or a key JSON cannot hold raises what json.dumps raises."""
+        with pytest.raises(error):
+            json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+        with pytest.raises(error):
+            compactjson.dumps(value)
+
+    def test_a_failed_encoding_leaves_no_trace(self):
+        """After a circular value failed, the same objects encode fine (no stale circular markers)."""
+        inner = {"x": 1}
+        with pytest.raises(ValueError):
+            compactjson.dumps([inner, CIRCULAR])
+        assert compactjson.dumps([inner, inner]) == '[{"x":1},{"x":1}]'
+
+    def test_c_encoder_in_use(self):
+        """On CPython the C encoder does the work, without importing json (which imports re)."""
+        code = ("import sys; from agentlog.store import compactjson; compactjson.dumps({'a': [1]})\n"
+                "print(compactjson._c_encode is not None, 'json' in sys.modules, 're' in sys.modules)")  # fmt: skip
+        result = run_python(["-c", code], Path.cwd(), child_env())
+        assert result.stdout.split() == ["True", "False", "False"], result.stderr
+
+
+class TestThreadName:
+    def test_main_thread_without_threading(self, tmp_path):
+        """The main thread is "MainThread" in a record, and on 3.13+ threading is not imported for it."""
+        code = ("import sys; from agentlog.store import make_record; r = make_record('x')\n"
+                "print(r['th'], 'threading' in sys.modules)")  # fmt: skip
+        result = run_python(["-c", code], tmp_path, child_env())
+        assert result.stdout.split() == ["MainThread", str(sys.version_info < (3, 13))], result.stderr
+
+    def test_renamed_main_thread_and_other_threads(self, tmp_path):
+        """Threads keep their names: a renamed main thread, a worker, a thread started with _thread."""
+        code = (
+            "import _thread, sys, time, threading\n"
+            "from agentlog.store import make_record\n"
+            "threading.current_thread().name = 'boss'\n"
+            "out = [make_record('x')['th']]\n"
+            "t = threading.Thread(target=lambda: out.append(make_record('x')['th']), name='worker-7')\n"
+            "t.start(); t.join()\n"
+            "_thread.start_new_thread(lambda: out.append(make_record('x')['th']), ())\n"
+            "while len(out) < 3: time.sleep(0.01)\n"
+            "print(out)\n"
+        )
+        result = run_python(["-c", code], tmp_path, child_env())
+        names = ast.literal_eval(result.stdout)
+        assert names[:2] == ["boss", "worker-7"] and names[2].startswith("Dummy-"), result.stderr
 
 
 class TestFit:

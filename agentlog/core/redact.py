@@ -6,8 +6,9 @@ reader knows what was there without seeing it. Passes, in the order applied:
 - ``env:<NAME>``: the value of environment variable NAME, read at first use,
   whose name is a secret name (below). Only values of 8+ characters that are
   not a setting word (``disabled``, ``required``, ...) and not an existing
-  absolute path; ``PWD``/``OLDPWD`` are never used (they hold the cwd). A text
-  that is itself an 8+-character piece of such a value (``token[:12]``) goes whole.
+  absolute path; ``PWD``/``OLDPWD`` (the cwd) and ``AGENTLOG_SESSION``/
+  ``AGENTLOG_PARENT_SESSION`` (session ids, in every record) are never used. A
+  text that is itself an 8+-character piece of such a value (``token[:12]``) goes whole.
 - token shapes, one row each in :mod:`agentlog.core.secretshapes`: PEM private
   keys (real or JSON-escaped newlines, through END or to the end of the body),
   OpenAI, Anthropic, Stripe, GitHub, GitLab, AWS, Slack, Google (``AIza``,
@@ -45,22 +46,35 @@ how it starts.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
-import re
-from collections.abc import Callable, Iterable
-from functools import cache, lru_cache
-from typing import Any, NamedTuple
 
-from agentlog.core.secretnames import CWD_NAMES, function_returns_secret, name_is_secret, normalise
-from agentlog.core.secretshapes import SECRET_STARTS, SHAPES, Shape
+from agentlog.core.secretnames import (
+    CWD_NAMES,
+    NAME_TRIGGERS,
+    function_returns_secret,
+    may_be_secret_name,
+    name_is_secret,
+    normalise,
+)
+from agentlog.core.secretshapes import SECRET_STARTS, SHAPES
+from agentlog.core.sessionid import SESSION_ENV
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # every activated process redacts its session records at exit: no re, typing, functools
+    import re
+    from collections.abc import Callable, Iterable
+    from typing import Any
+
+    from agentlog.core.secretshapes import Shape
 
 MARKER_PREFIX = "[REDACTED:"
-MARKER_RE = re.compile(r"\[REDACTED:[a-z_]+(?::[A-Za-z0-9_]+)?\]")
+MARKER_PATTERN = r"\[REDACTED:[a-z_]+(?::[A-Za-z0-9_]+)?\]"  # MARKER_RE, compiled on first use
 MAX_SCRUB_DEPTH = 100
+MAX_NAME_VERDICTS = 4096  # cached is_secret_name answers; the cache starts over when full
 MIN_ENV_VALUE_CHARS = 8
-ENV_NEVER = frozenset({"PWD", "OLDPWD"})
+# The cwd, and AgentLog's own session ids (work/session.py), which every record carries: names
+# with a trigger ("pw", "sess") that no rule calls secret, left out before judging costs ``re``.
+ENV_NEVER = frozenset({"PWD", "OLDPWD", SESSION_ENV, "AGENTLOG_PARENT_SESSION"})
 # Values of secret-sounding variables that are settings, not secrets (AUTH_MODE=disabled).
 ENV_SETTING_WORDS = frozenset({"disabled", "enabled", "required", "optional", "default", "password", "insecure"})
 # The longest secret the rules see whole: text is redacted this far past a cut before it is cut.
@@ -79,9 +93,16 @@ def marker(kind: str) -> str:
 # ---------------------------------------------------------------- secret names
 
 
-@lru_cache(maxsize=4096)
+_name_verdicts: dict[str, bool] = {}
+
+
 def _is_secret_name(name: str) -> bool:
-    return name_is_secret(name, _config_names())
+    verdict = _name_verdicts.get(name)
+    if verdict is None:
+        if len(_name_verdicts) >= MAX_NAME_VERDICTS:
+            _name_verdicts.clear()
+        verdict = _name_verdicts[name] = name_is_secret(name, _config_names())
+    return verdict
 
 
 def is_secret_name(name: str) -> bool:
@@ -150,7 +171,6 @@ _QUERY_NAMES = frozenset(
     }
 )  # fmt: skip
 
-_NAME_TRIGGERS = ("pass", "pw", "secret", "token", "auth", "key", "cred", "cookie", "sess", "jwt")
 
 # An annotated assignment's separator, ": T = " (a type: T, T[...], T | U; not "password: hunter2 url=").
 _ANNOTATED = (
@@ -158,7 +178,8 @@ _ANNOTATED = (
     r"(?:\s{0,2}\|\s{0,2}[A-Za-z_][\w.]{0,40}(?:\[[\w.\[\]|, ]{0,40}\])?){0,3}\s{0,8}=(?![=>])|"
 )
 
-# Patterns, compiled on first use (``import agentlog`` never pays for them).
+# Patterns, each compiled on first use: ``import agentlog`` never pays for them, and a text
+# without a pass's trigger (a process's session records, mostly) never compiles that pass's.
 _PATTERNS = {
     "url_password": r"([A-Za-z](?<![A-Za-z0-9+.\-][A-Za-z])[A-Za-z0-9+.\-]{0,30}://[^\s:/?#@\[\]]{0,256}:)([^\s/?#@]{1,256})(?=@)",
     "userinfo": (
@@ -212,10 +233,29 @@ _PATTERNS = {
 }
 _IGNORE_CASE = frozenset({"scheme", "assignment", "spaced", "flag", "tail_scheme", "plain_assignment"})
 _MULTILINE = frozenset({"netrc_password"})
+_compiled: dict[tuple[str, bool, bool], re.Pattern[str]] = {}
 
 
-class _Compiled(NamedTuple):
-    """Every pattern of this module, compiled once."""
+def _compile(pattern: str, ignore_case: bool = False, multiline: bool = False) -> re.Pattern[str]:
+    """``re.compile``, once per pattern for the life of the process (``re``'s own cache is shared)."""
+    key = (pattern, ignore_case, multiline)
+    found = _compiled.get(key)
+    if found is None:
+        import re
+
+        flags = (re.IGNORECASE if ignore_case else 0) | (re.MULTILINE if multiline else 0)
+        found = _compiled[key] = re.compile(pattern, flags)
+    return found
+
+
+def __getattr__(name: str) -> object:
+    if name == "MARKER_RE":  # a marker anywhere in a text (the tracer's cold path)
+        return _compile(MARKER_PATTERN)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _Patterns:
+    """The patterns of ``_PATTERNS`` by name, each compiled the first time it is read."""
 
     url_password: re.Pattern[str]
     userinfo: re.Pattern[str]
@@ -235,20 +275,27 @@ class _Compiled(NamedTuple):
     body_line: re.Pattern[str]
     escaped_body: re.Pattern[str]
 
+    def __getattr__(self, name: str) -> re.Pattern[str]:
+        if name not in _PATTERNS:
+            raise AttributeError(name)
+        pattern = _compile(_PATTERNS[name], name in _IGNORE_CASE, name in _MULTILINE)
+        setattr(self, name, pattern)
+        return pattern
+
 
 # The assignment pattern without its annotated form: "password: X | token=Y" is two assignments.
 _PATTERNS["plain_assignment"] = _PATTERNS["assignment"].replace(_ANNOTATED, "")
+_patterns = _Patterns()
 
 
-@cache
-def _rx() -> _Compiled:
-    def flags(name: str) -> int:
-        return (re.IGNORECASE if name in _IGNORE_CASE else 0) | (re.MULTILINE if name in _MULTILINE else 0)
-
-    return _Compiled(**{name: re.compile(p, flags(name)) for name, p in _PATTERNS.items()})
+def _rx() -> _Patterns:
+    return _patterns
 
 
 def _is_basic_credential(credential: str) -> bool:
+    import base64
+    import binascii
+
     try:
         decoded = base64.b64decode(credential, validate=True)
     except (binascii.Error, ValueError):
@@ -413,10 +460,28 @@ def _strong_body(body: str) -> bool:
     return mixed and (any(c in "+/=" for c in body) or len(body) in PEM_LINE_CHARS)
 
 
+# What a body line may hold (body_line): base64 and "=", and the quotes, blanks and diff marks around it.
+_BODY_LINE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=" + " \t-\"'>|,"
+
+
+def _may_hold_key_body(text: str) -> bool:
+    """What :func:`_sub_body_lines` needs to change anything, checked without a pattern: a
+    JSON-escaped newline (``escaped_body``), or a strong line (a short line changes only next to
+    one): upper, lower and digits in the text, and a line of 40+ characters a body line may hold.
+    Paths, commit hashes and program source fail it."""
+    if len(text) < MIN_BODY_LINE_CHARS:
+        return False
+    if "\\n" in text:
+        return True
+    if text == text.lower() or text == text.upper() or not any(d in text for d in "0123456789"):
+        return False
+    return any(len(line) >= MIN_BODY_LINE_CHARS and not line.strip(_BODY_LINE_CHARS) for line in text.splitlines())
+
+
 def _sub_body_lines(text: str) -> str:
     """Base64-only lines of key material (and a short line next to one) become ``key_body``."""
     rx = _rx()
-    if rx.base64_run.search(text) is None:
+    if not _may_hold_key_body(text) or rx.base64_run.search(text) is None:
         return text
     text = rx.escaped_body.sub(marker("key_body"), text)
     lines = text.splitlines(keepends=True)
@@ -436,25 +501,37 @@ def _sub_body_lines(text: str) -> str:
 # ------------------------------------------------------------------- the rules
 
 
-class _Pass(NamedTuple):
-    """One redaction pass, run only if the lower-cased text contains a trigger."""
+class _Pass:
+    """One redaction pass, run only if the lower-cased text contains a trigger. Passes that
+    cannot change a text without more also ask for it: ``needs``, one of these characters (the
+    pattern cannot match without one); ``names``, one of these substrings (lower-cased: the
+    pass only removes what follows a secret name, and every secret name holds one)."""
 
-    triggers: tuple[str, ...]
-    apply: Callable[[str], str]
+    __slots__ = ("apply", "names", "needs", "triggers")
+
+    def __init__(
+        self, triggers: tuple[str, ...], apply: Callable[[str], str], needs: str = "", names: tuple[str, ...] = ()
+    ) -> None:
+        self.triggers = triggers
+        self.apply = apply
+        self.needs = needs
+        self.names = names
+
+    def can_change(self, text: str, lowered: str) -> bool:
+        return (not self.needs or any(c in text for c in self.needs)) and (
+            not self.names or any(name in lowered for name in self.names)
+        )
 
 
-class _Rules(NamedTuple):
-    env_values: tuple[tuple[str, str], ...]  # (value, marker), longest value first
-    passes: tuple[_Pass, ...]
-    lines_passes: tuple[_Pass, ...]  # the same, but a PEM block keeps its line count
+class _Rules:
+    __slots__ = ("env_markers", "env_names", "env_values", "lines_passes", "passes")
 
-
-
-
-@cache
-def _shape_pattern(shape: Shape) -> re.Pattern[str]:
-    """A shape's pattern, compiled the first time a text holds one of its triggers."""
-    return re.compile(shape.pattern, re.IGNORECASE if shape.ignore_case else 0)
+    def __init__(self, env_names: dict[str, list[str]], passes: tuple[_Pass, ...], lines_passes: tuple[_Pass, ...]):
+        self.env_names = env_names  # env value -> the names that may be secret holding it, in environ order
+        self.env_values = tuple(sorted(env_names, key=len, reverse=True))  # longest first
+        self.env_markers: dict[str, str | None] = {}  # env value -> its marker (_env_marker)
+        self.passes = passes
+        self.lines_passes = lines_passes  # the same, but a PEM block keeps its line count
 
 
 def _shape_pass(shape: Shape, keep_lines: bool) -> _Pass:
@@ -468,37 +545,53 @@ def _shape_pass(shape: Shape, keep_lines: bool) -> _Pass:
         lines = found.count("\n") + 1 if keep_lines else 1
         return prefix + "\n".join([replacement] * lines)
 
-    return _Pass(shape.triggers, lambda text: _shape_pattern(shape).sub(replace, text))
+    # Compiled the first time a text holds one of its triggers.
+    return _Pass(shape.triggers, lambda text: _compile(shape.pattern, shape.ignore_case).sub(replace, text))
 
 
 def _fixed_passes() -> tuple[_Pass, ...]:
     rx = _rx()
     return (
         _Pass(("bearer", "basic"), lambda t: rx.scheme.sub(_replace_scheme, t)),
-        _Pass(("://",), lambda t: rx.url_password.sub(rf"\1{marker('url_password')}", t)),
+        _Pass(("://",), lambda t: rx.url_password.sub(rf"\1{marker('url_password')}", t), needs="@"),
         _Pass(("@",), lambda t: rx.userinfo.sub(rf"\1{marker('url_password')}", t)),
-        _Pass(("?", "&"), lambda t: rx.query.sub(_replace_query, t)),
+        _Pass(("?", "&"), lambda t: rx.query.sub(_replace_query, t), needs="="),
     )
 
 
-def _any_case(literal: str) -> str:
-    """A pattern matching literal in any case, without re.IGNORECASE."""
-    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in literal)
+def _name_finder(triggers: tuple[str, ...]) -> re.Pattern[str]:
+    """A trigger, the rest of its name, then a separator: ":", "=", or a space before a non-word.
 
+    Cases are spelled out and the first characters lead: re then skips ahead fast (6x).
+    """
+    import re
 
-def _name_passes(triggers: tuple[str, ...]) -> tuple[_Pass, ...]:
-    rx = _rx()
-    # A trigger, the rest of its name, then a separator: ":", "=", or a space before a non-word.
-    # Cases are spelled out and the first characters lead: re then skips ahead fast (6x).
+    def any_case(literal: str) -> str:  # literal in any case, without re.IGNORECASE
+        return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in literal)
+
     firsts = "".join(sorted({re.escape(c) for t in triggers for c in (t[0].lower(), t[0].upper())}))
-    finder = re.compile(
-        f"(?=[{firsts}])(?:{'|'.join(map(_any_case, triggers))})"
+    return _compile(
+        f"(?=[{firsts}])(?:{'|'.join(map(any_case, triggers))})"
         r"[\w.\-]{0,63}?[\"']?(?:\s{0,8}[:=]|[ \t]{1,4}(?=[^\s]*[^a-z\s]))"
     )
+
+
+def _name_passes(triggers: tuple[str, ...], names: tuple[str, ...]) -> tuple[_Pass, ...]:
+    rx = _rx()
+    finder: list[re.Pattern[str]] = []  # compiled on first use
+
+    def sub_names(text: str) -> str:
+        if not finder:
+            finder.append(_name_finder(triggers))
+        return _sub_names(finder[0], text)
+
     return (
-        _Pass(("-",), lambda t: rx.flag.sub(_replace_flag, t)),
-        _Pass(triggers, lambda t: _sub_names(finder, t)),
-        _Pass(("machine", "default", "login"), lambda t: rx.netrc_password.sub(_replace_netrc, t)),
+        # A flag's value follows "=", blanks or "', '" (a list's repr); a name's value ":", "=" or
+        # blanks; .netrc's blanks. Without those characters the pattern is not even compiled.
+        # A flag is redacted only if its name is secret: "--tb=short" needs no pattern either.
+        _Pass(("-",), lambda t: rx.flag.sub(_replace_flag, t), needs="= \t'\"", names=names),
+        _Pass(triggers, sub_names, needs=":= \t"),
+        _Pass(("machine", "default", "login"), lambda t: rx.netrc_password.sub(_replace_netrc, t), needs=" \t"),
         _Pass(("",), _sub_body_lines),
     )
 
@@ -511,16 +604,38 @@ def _plausible_env_secret(name: str, value: str) -> bool:
     return not (os.path.isabs(value) and os.path.exists(value))
 
 
-def _env_secrets(environ: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    found = {
-        value: marker(f"env:{re.sub(r'[^A-Za-z0-9_]', '_', name)}")
-        for name, value in environ
-        if is_secret_name(name) and _plausible_env_secret(name, value)
-    }
-    return tuple(sorted(found.items(), key=lambda item: -len(item[0])))
+_ENV_MARKER_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _env_candidates(environ: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Value -> names of the variables whose names may be secret (:func:`may_be_secret_name`).
+
+    The names are judged the first time their value is found in a text (:func:`_env_marker`):
+    judging a name that holds a trigger needs ``re``, which most processes never import.
+    """
+    extra = _config_names()
+    found: dict[str, list[str]] = {}
+    for name, value in environ:
+        if len(value) >= MIN_ENV_VALUE_CHARS and name.upper() not in ENV_NEVER and may_be_secret_name(name, extra):
+            found.setdefault(value, []).append(name)
+    return found
+
+
+def _env_marker(rules: _Rules, value: str) -> str | None:
+    """The marker for env value ``value``: ``env:<NAME>`` of the last secret-named variable that
+    plausibly holds it; None if none does."""
+    if value not in rules.env_markers:
+        names = [n for n in rules.env_names.get(value, ()) if is_secret_name(n) and _plausible_env_secret(n, value)]
+        name = "".join(c if c in _ENV_MARKER_CHARS else "_" for c in names[-1]) if names else None
+        rules.env_markers[value] = marker(f"env:{name}") if name else None
+    return rules.env_markers[value]
 
 
 def _custom_pass(patterns: Iterable[str]) -> tuple[_Pass, ...]:
+    if not patterns:
+        return ()
+    import re
+
     compiled = []
     for pattern in patterns:
         try:
@@ -561,12 +676,14 @@ def _get_rules() -> _Rules:
     if _rules is None:
         from agentlog.core.config import get_config
 
-        names = _config_names()
-        triggers = _NAME_TRIGGERS + tuple(t for t in (max(n.split("_"), key=len) for n in names) if t)
+        extra = tuple(max(n.split("_"), key=len) for n in _config_names())
+        triggers = NAME_TRIGGERS + tuple(t for t in extra if t)
         custom = _custom_pass(get_config().redact_patterns)
-        rest = (*_fixed_passes(), *custom, *_name_passes(triggers))
+        # Every secret name holds a trigger, unless a configured name is all "_" (then any may be).
+        names = triggers if all(extra) else ()
+        rest = (*_fixed_passes(), *custom, *_name_passes(triggers, names))
         _rules = _Rules(
-            _env_secrets(os.environ.items()),
+            _env_candidates(os.environ.items()),
             (*(_shape_pass(s, False) for s in SHAPES), *rest),
             (*(_shape_pass(s, True) for s in SHAPES), *rest),
         )
@@ -578,7 +695,7 @@ def reset() -> None:
     global _extra_names, _rules
     _extra_names = None
     _rules = None
-    _is_secret_name.cache_clear()
+    _name_verdicts.clear()
 
 
 # ------------------------------------------------------------------- public API
@@ -587,16 +704,18 @@ def reset() -> None:
 def _redact(text: str, keep_lines: bool) -> str:
     original = text
     rules = _get_rules()
-    for value, replacement in rules.env_values:
+    for value in rules.env_values:
         if value in text:
-            text = text.replace(value, replacement)
-        elif len(text) >= MIN_ENV_VALUE_CHARS and text in value:
+            if (replacement := _env_marker(rules, value)) is not None:
+                text = text.replace(value, replacement)
+        elif len(text) >= MIN_ENV_VALUE_CHARS and text in value and (replacement := _env_marker(rules, value)):
             return replacement  # a piece of the secret held on its own (short = token[:12])
     lowered = text.lower()
     for step in rules.lines_passes if keep_lines else rules.passes:
         for trigger in step.triggers:  # plain loops: the no-secret path is all `in` checks
             if trigger in lowered:
-                text = step.apply(text)
+                if step.can_change(text, lowered):
+                    text = step.apply(text)
                 break
     return original if text == original else text
 
@@ -647,8 +766,9 @@ def _tail_kind(head: str, run: str) -> str | None:
         if run.startswith(starts):
             return kind
     if len(run) >= MIN_ENV_PREFIX_CHARS:
-        for value, replacement in _get_rules().env_values:
-            if value.startswith(run):
+        rules = _get_rules()
+        for value in rules.env_values:
+            if value.startswith(run) and (replacement := _env_marker(rules, value)) is not None:
                 return replacement[len(MARKER_PREFIX) : -1]
     return None
 
@@ -676,7 +796,7 @@ def redact_prefix(text: str) -> str:
 def _redact_scalar(value: Any) -> Any:
     if value is None or isinstance(value, bool):
         return value
-    if isinstance(value, str) and (not value or MARKER_RE.fullmatch(value)):
+    if isinstance(value, str) and (not value or _compile(MARKER_PATTERN).fullmatch(value)):
         return value
     return marker("name")
 

@@ -8,17 +8,26 @@ before the rules below look at it.
 
 from __future__ import annotations
 
-import re
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
 
 # The working directory, not a password (env vars are upper case; ``pwd`` in code often is one).
 CWD_NAMES = frozenset({"PWD", "OLDPWD"})
+# Every rule below that can call a name secret needs one of these in it (lower-cased):
+# a name without any is not secret, decided by ``in`` checks alone (no ``re``, which
+# would cost an activated process milliseconds at exit). None has a "_", which
+# normalising inserts, so a trigger in the normalised name is one in the name.
+NAME_TRIGGERS = ("pass", "pw", "pswd", "secret", "token", "auth", "key", "cred", "cookie", "sess", "jwt")
 
-_CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_SEPARATORS_RE = re.compile(r"[\s.\-]+")
-_SUBSTRING_RE = re.compile(
+_CAMEL = r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])"
+_SEPARATORS = r"[\s.\-]+"
+_SUBSTRINGS = (
     r"passw(?:or)?d|passphrase|passcode|secret(?!ar)|credential|cookie"
     r"|api_?keys?(?:_|$)|private_?keys?(?:_|$)|session_?(?:id|key)s?(?:_|$)|sessid"
 )
+_compiled: tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]] | None = None
+
 _AUTH_SEGMENTS = frozenset({"auth", "authorization", "authorisation", "authtoken", "authkey", "authheader"})
 # Short forms of "password" as a whole segment: db_pass, DB-PW, user_pwd.
 _PASS_SEGMENTS = frozenset({"pass", "pw", "pwd", "pswd", "passwd"})
@@ -77,9 +86,20 @@ _NOT_RETURNING_VERBS = frozenset(
 )  # fmt: skip
 
 
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(camel case boundaries, separators, secret substrings), compiled on first use."""
+    global _compiled
+    if _compiled is None:
+        import re
+
+        _compiled = (re.compile(_CAMEL), re.compile(_SEPARATORS), re.compile(_SUBSTRINGS))
+    return _compiled
+
+
 def normalise(name: str) -> str:
     """``dbPassword``, ``DB-PASSWORD`` and ``db.password`` all become ``db_password``."""
-    return _SEPARATORS_RE.sub("_", _CAMEL_RE.sub("_", name.strip())).lower()
+    camel, separators, _ = _patterns()
+    return separators.sub("_", camel.sub("_", name.strip())).lower()
 
 
 def _key_is_secret(segments: list[str], i: int, upper: bool) -> bool:
@@ -117,9 +137,18 @@ def _segments_secret(segments: list[str], upper: bool) -> bool:
     return False
 
 
+def may_be_secret_name(name: str, extra: tuple[str, ...] = ()) -> bool:
+    """False only for a name :func:`name_is_secret` would never call secret: it holds no
+    trigger (and no names are configured). Plain ``in`` checks."""
+    if extra:
+        return True
+    lowered = name.lower()
+    return any(trigger in lowered for trigger in NAME_TRIGGERS)
+
+
 def name_is_secret(name: str, extra: tuple[str, ...] = ()) -> bool:
     """The rules for :func:`agentlog.core.redact.is_secret_name`; ``extra`` are normalised configured names."""
-    if name in CWD_NAMES:
+    if name in CWD_NAMES or not may_be_secret_name(name, extra):
         return False
     norm = normalise(name)
     segments = [s for s in norm.split("_") if s]
@@ -129,7 +158,7 @@ def name_is_secret(name: str, extra: tuple[str, ...] = ()) -> bool:
         return True
     if segments[-1] in _LOCATION_SUFFIXES and len(segments) > 1:
         return False
-    if _SUBSTRING_RE.search(norm):
+    if _patterns()[2].search(norm):
         return True
     upper = name.isupper()
     return _segments_secret(segments, upper)

@@ -10,18 +10,31 @@ vendors' documented formats.
 
 from __future__ import annotations
 
-from typing import NamedTuple
 
+class Shape:
+    """One secret format (a plain class: redaction runs at every activated process's exit, and
+    ``typing.NamedTuple`` would cost it milliseconds of imports)."""
 
-class Shape(NamedTuple):
-    """One secret format."""
+    __slots__ = ("ignore_case", "keep_prefix", "kind", "needs_digit", "pattern", "triggers")
 
-    kind: str
-    triggers: tuple[str, ...]
-    pattern: str
-    keep_prefix: bool = False  # group 1 is kept before the marker
-    ignore_case: bool = False
-    needs_digit: bool = False  # a match without a digit is a word, not a key (sk-learn-compatible)
+    def __init__(
+        self,
+        kind: str,
+        triggers: tuple[str, ...],
+        pattern: str,
+        keep_prefix: bool = False,  # group 1 is kept before the marker
+        ignore_case: bool = False,
+        needs_digit: bool = False,  # a match without a digit is a word, not a key (sk-learn-compatible)
+    ) -> None:
+        self.kind = kind
+        self.triggers = triggers
+        self.pattern = pattern
+        self.keep_prefix = keep_prefix
+        self.ignore_case = ignore_case
+        self.needs_digit = needs_digit
+
+    def __repr__(self) -> str:
+        return f"Shape({self.kind!r}, {self.triggers!r})"
 
 
 _WORD = "A-Za-z0-9"  # a token does not start inside a longer word

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from agentlog.core import selflog
 from agentlog.core.private import UnsafePathError, check_dir, is_regular
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the writer imports this module at exit: no pathlib (or glob) until files are listed
+    from pathlib import Path
 
 RECORDS_PREFIX = "records"
 ACTIVE_FILE = f"{RECORDS_PREFIX}.jsonl"
@@ -21,10 +24,10 @@ def note_tightened(message: str) -> None:
     selflog.warn_once("data-dir-permissions", message)
 
 
-def ensure_data_dir(path: Path) -> Path:
+def ensure_data_dir[PathT: (str, Path)](path: PathT) -> PathT:
     """Create the data dir (0700) if needed; refuse a symlink or another user's; tighten to 0700."""
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.makedirs(path, mode=0o700, exist_ok=True)
     except FileExistsError:
         pass  # a file or a dangling symlink: check_dir says which
     except OSError as exc:
@@ -40,11 +43,14 @@ def ensure_data_dir(path: Path) -> Path:
     return path
 
 
-def record_files(data_dir: Path) -> list[Path]:
+def record_files(data_dir: str | Path) -> list[Path]:
     """Record files oldest first: rotated files by name (they embed a timestamp), then active.
 
     Only regular files: a symlink, FIFO or directory named like a record file is not one.
     """
+    from pathlib import Path
+
+    data_dir = Path(data_dir)
     rotated = sorted(p for p in data_dir.glob(f"{RECORDS_PREFIX}.*.jsonl") if is_regular(p))
     active = data_dir / ACTIVE_FILE
     return [*rotated, active] if is_regular(active) else rotated

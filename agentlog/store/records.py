@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import _thread
 import os
-import threading
+import sys
 import time
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the exit path of every activated process imports this module: no typing
+    from typing import Any
 
 SCHEMA_VERSION = 1
 
@@ -30,18 +34,33 @@ def bound_envelope(record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
+def current_thread() -> tuple[int, str]:
+    """(ident, name) of the calling thread, as ``threading.current_thread()`` says.
+
+    Without importing ``threading`` (milliseconds at exit) when no program code did and
+    this is the main thread: then no Thread object exists and the name is "MainThread".
+    """
+    main_ident = getattr(_thread, "_get_main_thread_ident", None)  # 3.13+
+    ident = _thread.get_ident()
+    if "threading" not in sys.modules and main_ident is not None and main_ident() == ident:
+        return ident, "MainThread"
+    import threading
+
+    return ident, threading.current_thread().name
+
+
 def make_record(kind: str, **fields: Any) -> dict[str, Any]:
     """A record with the common envelope: schema, kind, session, pid, thread, wall time."""
     from agentlog.core.sessionid import current_session_id
 
-    thread = threading.current_thread()
+    tid, name = current_thread()
     record: dict[str, Any] = {
         "sv": SCHEMA_VERSION,
         "k": kind,
         "sid": current_session_id(),
         "pid": os.getpid(),
-        "tid": thread.ident,
-        "th": thread.name,
+        "tid": tid,
+        "th": name,
         "ts": round(time.time(), 6),
     }
     record.update(fields)

@@ -8,16 +8,14 @@ when rotated files pass ``max_dir_bytes`` in total, the oldest are deleted.
 
 from __future__ import annotations
 
+import _thread
 import errno
-import json
 import os
-import threading
 import time
-from pathlib import Path
-from typing import Any
 
 from agentlog.core import private, selflog
 from agentlog.core.config import Config, get_config
+from agentlog.store.compactjson import dumps
 from agentlog.store.paths import (
     ACTIVE_FILE,
     RECORDS_PREFIX,
@@ -28,15 +26,17 @@ from agentlog.store.paths import (
 )
 from agentlog.store.records import bound_envelope
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the exit path of every activated process: no typing, pathlib, json, threading
+    from typing import Any
+
 ENVELOPE_KEYS = ("sv", "k", "sid", "pid", "tid", "th", "ts", "id")
-_ready_dirs: set[Path] = set()
-_lock = threading.Lock()
+_ready_dirs: set[str] = set()
+_lock = _thread.allocate_lock()
 
 
 def encode(record: dict[str, Any]) -> bytes:
-    return json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str).encode(
-        "utf-8", "replace"
-    )
+    return dumps(record).encode("utf-8", "replace")
 
 
 def fit(record: dict[str, Any], max_bytes: int) -> bytes:
@@ -66,16 +66,16 @@ def fit(record: dict[str, Any], max_bytes: int) -> bytes:
     return line + b"\n"
 
 
-def _rotate(data_dir: Path, config: Config) -> None:
-    active = data_dir / ACTIVE_FILE
+def _rotate(data_dir: str, config: Config) -> None:
+    active = os.path.join(data_dir, ACTIVE_FILE)
     try:
-        if active.lstat().st_size < config.max_file_bytes:
+        if os.lstat(active).st_size < config.max_file_bytes:
             return
-        rotated = data_dir / f"{RECORDS_PREFIX}.{time.time_ns():020d}-{os.getpid()}.jsonl"
+        rotated = os.path.join(data_dir, f"{RECORDS_PREFIX}.{time.time_ns():020d}-{os.getpid()}.jsonl")
         os.rename(active, rotated)
     except FileNotFoundError:
         return  # another process rotated it first
-    files = [p for p in record_files(data_dir) if p != active]
+    files = [p for p in record_files(data_dir) if str(p) != active]
     total = sum(p.lstat().st_size for p in files if p.exists())
     for path in files[:-1]:  # the newest rotated file stays, whatever the cap
         if total <= config.max_dir_bytes:
@@ -88,7 +88,7 @@ def _rotate(data_dir: Path, config: Config) -> None:
             continue
 
 
-def _write_line(path: Path, line: bytes) -> None:
+def _write_line(path: str, line: bytes) -> None:
     """One ``write()`` of a whole line; raises OSError if it could not be written whole.
 
     If the file does not end in a newline (a torn write: disk full, a killed
@@ -115,13 +115,13 @@ def append(record: dict[str, Any], config: Config | None = None) -> bool:
 
     run_pending()  # the session start record (and other deferred work) goes first
     config = config or get_config()
-    data_dir = config.data_dir
+    data_dir = config.data_path
     try:
         line = fit(scrub(record), config.max_record_bytes)
         if data_dir not in _ready_dirs:
             ensure_data_dir(data_dir)
             _ready_dirs.add(data_dir)
-        _write_line(data_dir / ACTIVE_FILE, line)
+        _write_line(os.path.join(data_dir, ACTIVE_FILE), line)
         with _lock:
             _rotate(data_dir, config)
         return True
@@ -138,4 +138,4 @@ def append(record: dict[str, Any], config: Config | None = None) -> bool:
 def forget_fork_state() -> None:
     """In a forked child the parent's checks still hold; nothing to reset but the lock."""
     global _lock
-    _lock = threading.Lock()
+    _lock = _thread.allocate_lock()
