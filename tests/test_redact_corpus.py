@@ -404,6 +404,9 @@ class TestPrivateKeys:
             "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
             "ThisIsAVeryLongCamelCaseIdentifierNameWithNoDigitsAtAll",
             "https://example.com/assets/app.min.js",
+            "/home/Alice/Projects/agentlog2/src/agentlog/cli",
+            "cwd=/Users/BobSmith/Code/Service2024/backend/api/v1",
+            "  File \"/opt/App3/lib/Python3/site-packages/Django/core/handlers/base.py\", line 12",
         ],
     )
     def test_not_key_material(self, text: str) -> None:

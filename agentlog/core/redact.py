@@ -452,12 +452,18 @@ def _sub_names(finder: re.Pattern[str], text: str) -> str:
     return "".join(parts)
 
 
+PATH_SLASH_SPACING = 10  # more slashes than one per this many characters: a path, not key material
+
+
 def _strong_body(body: str) -> bool:
     """A long base64 run with upper, lower and digits, and a symbol or a PEM line length."""
     if len(body.rstrip("=")) < MIN_BODY_LINE_CHARS:
         return False
     mixed = any(c.isupper() for c in body) and any(c.islower() for c in body) and any(c.isdigit() for c in body)
-    return mixed and (any(c in "+/=" for c in body) or len(body) in PEM_LINE_CHARS)
+    # A path (/home/Alice/Projects/app2/src) is base64 too, but with a "/" every few characters;
+    # in random base64 one in 64 is. A key line that trips this is still redacted next to others.
+    path_like = body.count("/") * PATH_SLASH_SPACING > len(body)
+    return mixed and not path_like and (any(c in "+/=" for c in body) or len(body) in PEM_LINE_CHARS)
 
 
 # What a body line may hold (body_line): base64 and "=", and the quotes, blanks and diff marks around it.
