@@ -75,6 +75,12 @@ def _start_trail(mode: str, data_dir: str) -> Any:
 
     options = {} if mode == "calls-c-before" else {"trail_args": mode != "calls-c-noargs"}
     tracer.start(Config(dir=data_dir, **options))
+    try:  # as AGENTLOG=true's activation does (absent from some --before trees)
+        from agentlog.runtime import exitwatch
+    except ImportError:
+        pass
+    else:
+        exitwatch.install("calls")
     status = tracer.status()
     if not status["running"] or status["engine"] != ENGINES[mode]:
         raise SystemExit(f"{MODE_TITLES[mode]}: the {ENGINES[mode]} engine did not start: {status['reason']}")

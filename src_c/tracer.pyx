@@ -859,8 +859,22 @@ cdef PyObject* on_py_yield(PyObject* cb, PyObject** args, size_t nargsf, PyObjec
     return leave(K_YIELD, args, nargs_of(nargsf))
 
 
+cdef object g_trail_exit_handler = None  # set_trail_exit_handler: exits seen by the trail's own tool
+
+
 cdef PyObject* on_py_unwind(PyObject* cb, PyObject** args, size_t nargsf, PyObject* kw) noexcept:
-    return leave(K_UNWIND, args, nargs_of(nargsf))
+    cdef Py_ssize_t nargs = nargs_of(nargsf)
+    # Before the library filter: __main__'s <module> may be code the trail does not record.
+    if nargs >= 3 and g_trail_exit_handler is not None and exc_matches(args[2], PyExc_SystemExit):
+        call_unwind_handler(g_trail_exit_handler, args)
+    return leave(K_UNWIND, args, nargs)
+
+
+def set_trail_exit_handler(handler):
+    """Let the trail's PY_UNWIND callback hand ``SystemExit`` unwinds to ``handler(code, offset, exc)``
+    (None: stop), so the exit watcher (agentlog/runtime/exitwatch.py) needs no tool id of its own."""
+    global g_trail_exit_handler
+    g_trail_exit_handler = handler
 
 
 cdef PyObject* on_raise(PyObject* cb, PyObject** args, size_t nargsf, PyObject* kw) noexcept:
@@ -1157,7 +1171,7 @@ cdef PyObject* on_traced_unwind(PyObject* cb, PyObject** args, size_t nargsf, Py
     return pass_unwind(g_traced_handler, args)
 
 
-cdef PyObject* pass_unwind(object handler, PyObject** args) noexcept:
+cdef void call_unwind_handler(object handler, PyObject** args) noexcept:
     """Hand a PY_UNWIND event to a Python ``handler(code, offset, exc)``; never raises."""
     try:
         handler(<object>args[0], <object>args[1], <object>args[2])
@@ -1165,6 +1179,10 @@ cdef PyObject* pass_unwind(object handler, PyObject** args) noexcept:
         PyErr_SetInterrupt()
     except BaseException:
         pass  # the handler reports its own errors; a callback must not raise
+
+
+cdef PyObject* pass_unwind(object handler, PyObject** args) noexcept:
+    call_unwind_handler(handler, args)
     return new_none()
 
 

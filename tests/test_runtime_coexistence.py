@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 import pytest
-from support import child_env, read_records, run_python
+from support import child_env, needs_pth, read_records, run_python
 
 ENGINES = ["c", "python"]
 
@@ -50,15 +51,48 @@ class TestToolIds:
         else:
             assert not trail or not trail.get("calls")
         errors = data_dir / "errors.log"
-        # The trail holds id 3 (the first free), the exit watcher 4 (runtime/exitwatch.py); only
-        # asking for an id one of them holds makes it move.
-        assert ("tool-id-yielded" in errors.read_text()) if {3, 4} & set(ids) else not errors.exists()
+        # The trail holds id 3 (the first free); with the C engine it also watches exits, the
+        # pure-Python one leaves that to the exit watcher on id 4 (runtime/exitwatch.py). Only
+        # asking for an id AgentLog holds makes it move.
+        ours = {3} if engine == "c" else {3, 4}
+        assert ("tool-id-yielded" in errors.read_text()) if ours & set(ids) else not errors.exists()
 
     def test_doctor_states_the_policy(self, tmp_path, data_dir):
         """``agentlog doctor`` says which ids AgentLog takes and that it yields them."""
         result = run_python(["-m", "agentlog", "doctor"], tmp_path, child_env(data_dir))
         line = next(line for line in result.stdout.splitlines() if line.startswith("tool ids:"))
         assert "3, 4, 5" in line and "yield" in line
+
+
+HOLDS_IDS = """
+import sys
+def check(asked):
+    if asked:
+        sys.monitoring.use_tool_id(asked, "mine")
+    print([sys.monitoring.get_tool(i) for i in (3, 4, 5)])
+    sys.exit(3)
+check(int(sys.argv[1]))
+"""
+
+
+@needs_pth
+class TestIdsHeld:
+    @pytest.mark.parametrize(("engine", "asked", "held"), [
+        ("c", 0, ["agentlog", None, None]),
+        ("c", 3, ["mine", None, "agentlog"]),
+        ("python", 0, ["agentlog", "agentlog-exit", None]),
+        ("python", 3, ["mine", "agentlog-exit", "agentlog"]),
+    ])
+    def test_calls_mode_ids_and_exit_recorded(self, tmp_path, data_dir, engine, asked, held):
+        """Calls mode without @trace: the C trail watches exits itself (one id), the pure-Python
+        one next to the exit watcher (two); after yielding id 3 the exit is still recorded."""
+        (tmp_path / "prog.py").write_text(HOLDS_IDS)
+        env = child_env(data_dir, AGENTLOG="true", AGENTLOG_TRACE="calls", AGENTLOG_ENGINE=engine)
+        result = run_python(["prog.py", str(asked)], tmp_path, env)
+        assert result.returncode == 3 and result.stderr == ""
+        assert ast.literal_eval(result.stdout) == held
+        [record] = read_records(data_dir, "failure")
+        assert (record["exit"], record["exc"]["t"], record["exc"]["frames"][0]["f"]) == (3, "SystemExit", "check")
 
 
 class TestRecursion:

@@ -113,12 +113,12 @@ def uninstall() -> None:
         return
     from agentlog.runtime import hooks
 
+    exitwatch = sys.modules.get("agentlog.runtime.exitwatch")
+    if exitwatch is not None:
+        exitwatch.uninstall()  # first: the trail stopping would hand exits back to it
     tracer = sys.modules.get("agentlog.runtime.tracer")
     if tracer is not None:
         tracer.stop()
-    exitwatch = sys.modules.get("agentlog.runtime.exitwatch")
-    if exitwatch is not None:
-        exitwatch.uninstall()
     hooks.uninstall()
     for name, value in _env_before.items():
         if value is None:

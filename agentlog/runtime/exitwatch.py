@@ -12,6 +12,11 @@ PY_UNWIND cannot be a local event, so every unwinding frame of the process reach
 the callback: ``agentlog._tracer`` drops all but a ``SystemExit``'s in C. A Python
 callback for every unwind cost ~28% on exception-heavy code, so without the C
 extension only the (already pure-Python) ``calls`` mode watches exits in Python.
+
+In ``calls`` mode with the C engine the call trail's own PY_UNWIND callback already
+sees every unwind: while the trail runs it covers exits (:func:`trail_started`) and
+this watcher holds no tool id; when the trail stops (or yields its id and cannot
+take another) the watcher takes one of its own again.
 """
 
 from __future__ import annotations
@@ -27,42 +32,89 @@ if TYPE_CHECKING:  # installed as every activated process starts: no collections
     from types import CodeType
 
 TOOL_NAME = "agentlog-exit"
-_tool: int | None = None
-_trace = "crash"  # the trace mode install() was given, for a move to another id
+_tool: int | None = None  # our own tool id, while the trail does not cover exits
+_trace: str | None = None  # the trace mode install() was given; None: not watching
+_trail: object = None  # the running C engine whose trail covers exits (trail_started)
 
 
 def install(trace: str) -> bool:
     """Watch for the program's exit; True if watching. Idempotent, never raises."""
-    global _tool, _trace
-    if _tool is not None:
-        return True
-    _trace = trace
+    global _trace
+    if not watching():
+        _trace = trace
+        _sync()
+    return watching()
+
+
+def uninstall() -> None:
+    """Stop watching: no handler in the trail, no tool id of ours."""
+    global _trace
+    _trace = None
+    _sync()
+
+
+def trail_started(engine: object) -> None:
+    """The call trail runs with ``engine``: if it can (the C engine), it covers exits from now on."""
+    global _trail
+    if getattr(engine, "set_trail_exit_handler", None) is not None:
+        _trail = engine
+        _sync()
+
+
+def trail_stopped() -> None:
+    """The call trail stops: exits go back to a tool id of our own (if watching)."""
+    global _trail
+    if _trail is not None:
+        trail, _trail = _trail, None
+        _set_trail_handler(trail, None)
+        _sync()
+
+
+def watching() -> bool:
+    """Whether the exit watcher is on in this process."""
+    return _trace is not None and (_trail is not None or _tool is not None)
+
+
+def _sync() -> None:
+    """Make the hooks match the wishes: the trail's handler or our own tool id, or neither."""
+    if _trail is not None:
+        _release_tool()
+        _set_trail_handler(_trail, on_exit_unwind if _trace is not None else None)
+    elif _trace is None:
+        _release_tool()
+    elif _tool is None:
+        _claim_tool(_trace)
+
+
+def _set_trail_handler(engine: object, handler: Callable[..., object] | None) -> None:
+    try:
+        engine.set_trail_exit_handler(handler)  # type: ignore[attr-defined]
+    except Exception as exc:  # noqa: BLE001
+        selflog.report("exitwatch.trail", exc)
+
+
+def _claim_tool(trace: str) -> None:
+    """Watch PY_UNWIND from a tool id of our own. Never raises."""
+    global _tool
     try:
         callback = _callback(trace)
         if callback is None:
             selflog.warn_once("exit-watch-no-c", "the C extension is not loaded: a SystemExit under "
                                                  "AGENTLOG=true is recorded only in calls mode or by the launcher")
-            return False
+            return
         from agentlog.runtime.toolids import claim_tool_id
 
         tool = claim_tool_id(TOOL_NAME, _move)
         if tool is None:
             selflog.warn_once("no-tool-id-exit", "no free sys.monitoring tool id; exits are recorded "
                                                  "only under the launcher")
-            return False
+            return
         monitoring = sys.monitoring
         monitoring.register_callback(tool, monitoring.events.PY_UNWIND, callback)
         monitoring.set_events(tool, monitoring.events.PY_UNWIND)
         _tool = tool
-        return True
     except Exception as exc:  # noqa: BLE001 - activation must never break the program
         selflog.report("exitwatch.install", exc)
-        return False
-
-
-def watching() -> bool:
-    """Whether the exit watcher is on in this process."""
-    return _tool is not None
 
 
 def _callback(trace: str) -> Callable[..., object] | None:
@@ -109,12 +161,12 @@ def _multiprocessing_child() -> bool:
 
 def _move() -> None:
     """The program asks for our tool id (runtime/toolids.py): watch from another one."""
-    uninstall()
-    install(_trace)
+    _release_tool()
+    _sync()
 
 
-def uninstall() -> None:
-    """Remove the event, the callback and our tool id."""
+def _release_tool() -> None:
+    """Remove our event, callback and tool id."""
     global _tool
     tool, _tool = _tool, None
     if tool is None:

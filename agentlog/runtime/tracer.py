@@ -19,7 +19,7 @@ import sys
 
 from agentlog.core import selflog
 from agentlog.core.config import Config
-from agentlog.runtime import traced
+from agentlog.runtime import exitwatch, traced
 from agentlog.runtime.toolids import claim_tool_id
 from agentlog.runtime.tracer_types import (
     ENTER_KINDS,
@@ -265,6 +265,7 @@ def _start_trail(config: Config) -> None:
             _state = state
             _install(state, engine, config)
             state.running = True
+            exitwatch.trail_started(engine)
             _register_process_hooks()
         except EngineUnavailable:
             _state = _State()
@@ -315,6 +316,7 @@ def stop() -> None:
         traced.deactivate()
         tool = state.tool_id
         if tool is None:
+            exitwatch.trail_stopped()
             return
         monitoring = sys.monitoring
         try:
@@ -329,6 +331,7 @@ def stop() -> None:
                 monitoring.free_tool_id(tool)
         except Exception as exc:  # noqa: BLE001
             selflog.report("tracer.stop", exc)
+        exitwatch.trail_stopped()  # after our id is free: the exit watcher may take it
         if state.engine is not None:
             state.engine.release()
 
