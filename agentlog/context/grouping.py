@@ -86,7 +86,7 @@ def _called_command(message: str) -> tuple[list[str] | None, int | None]:
 def _names_program(arg: str, program: str) -> bool:
     """Whether a command's argument ``arg`` starts the child whose ``sys.argv[0]`` is ``program``."""
     path = Path(program)
-    if arg == program or Path(arg).name == path.name and path.name.endswith(".py"):
+    if arg == program or (Path(arg).name == path.name and path.name.endswith(".py")):
         return True
     module = path.parent if path.stem == "__main__" else path.with_suffix("")
     return module.as_posix().endswith("/" + arg.replace(".", "/"))
