@@ -351,6 +351,34 @@ def test_child_failure_linked_to_called_process_error(tmp_path):
     assert "name: str[5] = 'plums'" in text
 
 
+@needs_pth
+def test_called_process_error_leads_with_the_child_it_names(tmp_path):
+    """Two children fail; only the second's exit is raised: it leads, the first is a compact other."""
+    data = tmp_path / "data"
+    _write(tmp_path, "child.py", "import sys\n\nSTOCK = {'a': 1}\nfruit = sys.argv[1]\nSTOCK[fruit]\n")
+    _write(tmp_path, "main.py", """
+        import subprocess
+        import sys
+
+        subprocess.run([sys.executable, "child.py", "apples"], capture_output=True)
+        subprocess.run([sys.executable, "child.py", "plums"], check=True)
+    """)
+    run_python(["-m", "agentlog", "main.py"], tmp_path, child_env(data))
+    failures = read_records(data, "failure")
+    assert [f["argv"] for f in failures[:2]] == [["child.py", "apples"], ["child.py", "plums"]]
+    text = _context(tmp_path, data)
+    assert text.startswith("FAILURE 1/1 ")
+    assert text.count("in child pid=") == 1
+    assert text.index(f"in child pid={failures[1]['pid']} (the command the error names)") < text.index(
+        "KeyError: 'plums'") < text.index("CalledProcessError")
+    others = text.split("other child failures in this run (1, ")[1]
+    assert f"pid={failures[0]['pid']} id={failures[0]['id']} cmd='python child.py apples': KeyError: 'apples'" in others
+    assert text.count("'apples'") == 1
+    listing = run_python(["-m", "agentlog", "list"], tmp_path, child_env(data)).stdout.splitlines()
+    assert len(listing) == 1
+    assert f"+1 worker or child failure: {failures[1]['id']}; +1 other child failure: {failures[0]['id']}" in listing[0]
+
+
 def test_xdist_failure_named_and_session_failed(tmp_path):
     """Under xdist the worker's failure names its test, not ``-c``, and the session ends ``failed``."""
     pytest.importorskip("xdist")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from agentlog.context.grouping import group_failures, same_run
 
 
-def _failure(fid, ts, pid=1, sid="s", src="excepthook", t="ValueError", m="", test=None, argv=("main.py",)):
-    record = {"id": fid, "ts": ts, "pid": pid, "sid": sid, "src": src, "exc": {"t": t, "m": m},
+def _failure(fid, ts, pid=1, sid="s", src="excepthook", t="ValueError", m="", test=None, argv=("main.py",),
+             **extra):
+    record = {**extra, "id": fid, "ts": ts, "pid": pid, "sid": sid, "src": src, "exc": {"t": t, "m": m},
               "argv": list(argv)}
     if test:
         record["test"] = test
@@ -14,7 +15,12 @@ def _failure(fid, ts, pid=1, sid="s", src="excepthook", t="ValueError", m="", te
 
 
 def _shape(failures):
-    return [([c["id"] for c in g.cases], [r["id"] for r in g.related]) for g in group_failures(failures)]
+    """Each group as (cases, related, others) ids; (cases, related) when it has no others."""
+    shapes = []
+    for g in group_failures(failures):
+        shape = ([c["id"] for c in g.cases], [r["id"] for r in g.related], [o["id"] for o in g.others])
+        shapes.append(shape if shape[2] else shape[:2])
+    return shapes
 
 
 class TestGroupFailures:
@@ -40,6 +46,20 @@ class TestGroupFailures:
             ("a child not named by the CalledProcessError stays apart",
              [_failure("c", 0, 2, argv=("other.py",)), _failure("p", 1, 1, t=cpe, m="'mid.py'")],
              [(["c"], []), (["p"], [])]),
+            ("of two children the error names the one whose command line and exit status it states",
+             [_failure("a", 0, 2, argv=("child.py", "x")), _failure("b", 1, 3, argv=("child.py",)),
+              _failure("c", 1.5, 4, argv=("child.py",), src="exit", exit=2),
+              _failure("p", 2, 1, t=cpe, m="Command '['/bin/python', 'child.py']' returned non-zero exit status 1.")],
+             [(["p"], ["b"], ["a", "c"])]),
+            ("a module run with -m, a shell string; else the latest absorbed child",
+             [_failure("m", 0, 2, argv=("/w/pkg/tool/__main__.py", "go")),
+              _failure("n", 1, 3, argv=("/w/pkg/tool/__main__.py",)),
+              _failure("p", 2, 1, t=cpe, m="Command '['py', '-m', 'pkg.tool', 'go']' returned non-zero exit status 1."),
+              _failure("s", 3, 2, argv=("run.py", "a b")), _failure("u", 4, 3, argv=("run.py",)),
+              _failure("q", 5, 1, t=cpe, m="Command 'python run.py \"a b\"' returned non-zero exit status 1."),
+              _failure("v", 6, 2, argv=("run.py", "1")), _failure("w", 7, 3, argv=("run.py", "2")),
+              _failure("r", 8, 1, t=cpe, m="Command '[PosixPath('run.py')]' died with <Signals.SIGKILL: 9>.")],
+             [(["p"], ["m"], ["n"]), (["q"], ["s"], ["u"]), (["r"], ["w"], ["v"])]),
             ("cases of one test in one session, led by the first",
              [_failure("t1", 0, test="t.py::test_x[1] (call)"), _failure("z", 0.5),
               _failure("t2", 1, test="t.py::test_x[2] (call)"),

@@ -45,7 +45,10 @@ def test_regression_between_real_runs(tmp_path, data_dir):
     baseline = _run(tmp_path, data_dir, 0.03, "qty * 10")
     tests = [r for r in read_records(data_dir, "tests") if r["sid"] == baseline]
     assert tests and tests[0]["res"]["test_lib.py::test_price"] == "passed"
+    sessions = run_python(["-m", "agentlog", "sessions"], tmp_path, env).stdout
     assert run_python(["-m", "agentlog", "baseline", "set", baseline[:10]], tmp_path, env).returncode == 0
+    assert run_python(["-m", "agentlog", "sessions"], tmp_path, env).stdout == sessions  # no phantom session
+    assert [r["sid"] for r in read_records(data_dir, "baseline")] == [baseline]
 
     _run(tmp_path, data_dir, 0.03, "qty * 10")
     same = run_python(["-m", "agentlog", "regress"], tmp_path, env)

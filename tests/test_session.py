@@ -247,6 +247,18 @@ class TestSessionSummaries:
         assert infos["p"].children == ["c"] and infos["c"].failures == 1
         assert infos["p"].duration == 4.0 and infos["p"].outcome == "ok"
 
+    def test_baseline_tag_is_no_session(self) -> None:
+        """A baseline tag, under its own id (older data) or the tagged session's, adds no session and
+        does not move the tagged session's last activity."""
+        records = [
+            {"k": "session_start", "sid": "p", "ts": 1.0},
+            {"k": "session_end", "sid": "p", "ts": 2.0, "out": "exit 0"},
+            {"k": "baseline", "sid": "tagger", "ts": 9.0, "of": "p"},
+            {"k": "baseline", "sid": "p", "ts": 10.0, "of": "p"},
+        ]
+        infos = session_summary.summarize_sessions(records)
+        assert list(infos) == ["p"] and infos["p"].last == 2.0 and infos["p"].records == 2
+
     def test_resolve_by_prefix(self) -> None:
         """A unique prefix resolves; an ambiguous or unknown one raises LookupError."""
         infos = session_summary.summarize_sessions([{"sid": s, "ts": 1.0} for s in ("abc-1", "abc-2", "abd-1")])

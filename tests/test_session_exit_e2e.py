@@ -82,6 +82,29 @@ class TestExitStatus:
         stats = get_outcome_stats(data_dir=data_dir)["(none)"]
         assert stats["outcomes"] == {derived: 1}
 
+    @needs_pth
+    @pytest.mark.parametrize(
+        ("source", "env", "outcome", "derived"),
+        [
+            ("print('done')\n", {}, "exit 0", "success"),
+            ("raise SystemExit(4)\n", {}, "failed", "failure"),
+            ("import sys\nsys.excepthook = lambda *a: None\n{}['k']\n", {}, "failed", "failure"),
+            ("print('done')\n", {"AGENTLOG_ENGINE": "python", "AGENTLOG_TRACE": "crash"}, "exit", "success"),
+        ],
+        ids=["returns", "raise-systemexit", "own-excepthook", "no-exit-watcher"],
+    )
+    def test_relaunched_program(self, app: Path, data_dir: Path, source: str, env: dict[str, str], outcome: str,
+                                derived: str) -> None:
+        """Relaunched into a fresh interpreter, a program that returns ends ``exit 0``: the exit watcher
+        saw no SystemExit and no unhandled exception left it. Without the watcher (pure-Python engine
+        in crash mode) a ``raise SystemExit`` could go unseen, so the status stays unknown (``exit``)."""
+        (app / "prog.py").write_text("import sys\nprint(sys.orig_argv)\n" + source)
+        done = _run(app, data_dir, ["-m", "agentlog", "prog.py"], **env)
+        assert "agentlog" not in done.stdout.splitlines()[0]  # relaunched: no launcher in this interpreter
+        [(_start, end)] = _sessions(data_dir)
+        assert end["out"] == outcome
+        assert get_outcome_stats(data_dir=data_dir)["(none)"]["outcomes"] == {derived: 1}
+
     def test_non_zero_exit_without_a_failure(self, app: Path, data_dir: Path) -> None:
         """A library's own non-zero exit (argparse rejecting json.tool's option) records no failure, yet
         the session ends ``exit 2``, a failure in outcomes, not a success."""

@@ -264,8 +264,10 @@ def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]]
     sections += _guarded(_exit_message_sections, newest)
     for n, worker in enumerate(workers):
         kind = "worker" if worker.get("src", "").startswith("mp_") else "child"
-        label = f"in {kind} pid={worker.get('pid')}: "
+        named = " (the command the error names)" if group.others and n == len(workers) - 1 else ""
+        label = f"in {kind} pid={worker.get('pid')}{named}: "
         sections += _guarded(_exception_sections, worker["exc"], 0.5 + n * 0.1, R_WORKER, label)
+    sections += _guarded(_other_children_sections, group.others)
     sections += _in_part("trail", _guarded(_tracer_sections, newest, 3))
     sections += _in_part("session", _guarded(_session_sections, newest, records, 4))
     older = [g.lead for g in groups[-2::-1]]
@@ -280,6 +282,22 @@ def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]]
                 section.part = "older"
                 sections.append(section)
     return sections
+
+
+def _other_children_sections(others: list[dict[str, Any]]) -> list[Block]:
+    """Children of the run that failed too but are not the one the error names: a line each."""
+    if not others:
+        return []
+    shown = others[-MAX_RELATED_SHOWN:]
+    more = f", {len(others) - len(shown)} more" if len(others) > len(shown) else ""
+    lines = [Line(f"other child failures in this run ({len(others)}{more}, not the command the error names):",
+                  R_NOTE, alone=False)]
+    for n, child in enumerate(shown):
+        exc = child["exc"]
+        message = exc.get("m", "").splitlines()[0][:120] if exc.get("m") else ""
+        lines.append(Line(f"  pid={child.get('pid')} id={child.get('id', '?')} cmd={command_text(child)!r}: "
+                          f"{exc['t']}: {message}", R_NOTE + n / 1000, (0,)))
+    return [Block(2.5, lines, "other child failures")]
 
 
 def _exit_message_sections(failure: dict[str, Any]) -> list[Block]:

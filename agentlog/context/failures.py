@@ -39,7 +39,8 @@ def failure_line(failure: dict[str, Any]) -> str:
 
 def group_line(group: Group) -> str:
     """:func:`failure_line` of the group's lead, then what it stands for: ``(+2 cases; +1 worker
-    or child failure: 3f2a…)``, so a worker's failure is not listed on its own."""
+    or child failure: 3f2a…; +1 other child failure: 9c1d…)``, so a worker's failure is not listed
+    on its own."""
     extra = []
     if len(group.cases) > 1:
         extra.append(f"+{len(group.cases) - 1} case{'s' if len(group.cases) > 2 else ''}")
@@ -48,6 +49,11 @@ def group_line(group: Group) -> str:
         more = "…" if len(group.related) > MAX_IDS else ""
         noun = "failure" if len(group.related) == 1 else "failures"
         extra.append(f"+{len(group.related)} worker or child {noun}: {more}{ids}")
+    if group.others:
+        ids = ", ".join(str(f.get("id", "?")) for f in group.others[-MAX_IDS:])
+        more = "…" if len(group.others) > MAX_IDS else ""
+        noun = "failure" if len(group.others) == 1 else "failures"
+        extra.append(f"+{len(group.others)} other child {noun}: {more}{ids}")
     return failure_line(group.lead) + (f"  ({'; '.join(extra)})" if extra else "")
 
 

@@ -9,12 +9,20 @@ The context, ``agentlog list`` and the MCP ``list_failures`` show a group once:
   Python child whose script or module its message names. Each such failure belongs to the
   first later failure that absorbs it; chains (a child's child) end in the outermost.
 
+Of the children one ``CalledProcessError`` absorbs, it names one: the latest whose command
+line is the error's command (the child's ``argv`` is its tail) and whose exit status fits the
+error's return code, else the latest absorbed. That child (and what is behind it) leads; the
+other children are the group's ``others``, mentioned compactly.
+
 A failure of the same run (:func:`same_run`) is not "seen before" by the history line.
 """
 
 from __future__ import annotations
 
+import ast
 import bisect
+import re
+import shlex
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -27,6 +35,7 @@ class Group(NamedTuple):
 
     cases: list[dict[str, Any]]  # the failing cases of one test, oldest first; else just the failure
     related: list[dict[str, Any]]  # worker and child failures behind it, oldest first
+    others: list[dict[str, Any]]  # other child failures its CalledProcessError does not name, oldest first
 
     @property
     def lead(self) -> dict[str, Any]:
@@ -48,9 +57,52 @@ def _names_child(message: str, child: dict[str, Any]) -> bool:
     argv = [str(a) for a in child.get("argv", [])]
     if not argv or argv[0] in ("-c", ""):
         return False
+    cmd, _ = _called_command(message)
+    if cmd is not None and any(_names_program(arg, argv[0]) for arg in cmd[1:]):
+        return True
     path = Path(argv[0])
     module = path.parent.name if path.stem == "__main__" else path.stem
     return any(f"'{name}'" in message for name in (argv[0], path.name, module))
+
+
+_CALLED = re.compile(r"Command '(?P<cmd>.*)' (?:returned non-zero exit status (?P<rc>-?\d+)|died with )", re.S)
+
+
+def _called_command(message: str) -> tuple[list[str] | None, int | None]:
+    """(the command, the return code) a ``CalledProcessError`` message states, each None if unreadable."""
+    found = _CALLED.match(message)
+    if not found:
+        return None, None
+    text, rc = found.group("cmd"), found.group("rc")
+    try:
+        cmd = ast.literal_eval(text) if text.startswith("[") else shlex.split(text)
+    except (ValueError, SyntaxError):
+        cmd = None
+    if not isinstance(cmd, list) or not all(isinstance(part, str) for part in cmd):
+        cmd = None
+    return cmd, int(rc) if rc is not None else None
+
+
+def _names_program(arg: str, program: str) -> bool:
+    """Whether a command's argument ``arg`` starts the child whose ``sys.argv[0]`` is ``program``."""
+    path = Path(program)
+    if arg == program or (Path(arg).name == path.name and path.name.endswith(".py")):
+        return True
+    module = path.parent if path.stem == "__main__" else path.with_suffix("")
+    return module.as_posix().endswith("/" + arg.replace(".", "/"))
+
+
+def _is_named(message: str, child: dict[str, Any]) -> bool:
+    """Whether the error's command is this child's command line and its return code the child's exit."""
+    cmd, rc = _called_command(message)
+    argv = [str(a) for a in child.get("argv", [])]
+    if cmd is None or not argv or len(cmd) < len(argv):
+        return False
+    status = child.get("exit", 1 if child.get("src") == "excepthook" else None)
+    if rc is not None and isinstance(status, int) and status != rc:
+        return False
+    tail = cmd[len(cmd) - len(argv):]
+    return tail[1:] == argv[1:] and _names_program(tail[0], argv[0])
 
 
 def _is_worker(failure: dict[str, Any]) -> bool:
@@ -110,12 +162,31 @@ def _root(index: int, parents: dict[int, int]) -> int:
     return index
 
 
+def _unnamed(failures: list[dict[str, Any]], parents: dict[int, int]) -> set[int]:
+    """Children a ``CalledProcessError`` absorbs but does not name (see the module's docstring)."""
+    children: dict[int, list[int]] = {}
+    for index, parent in sorted(parents.items()):
+        if not _is_worker(failures[index]):
+            children.setdefault(parent, []).append(index)
+    unnamed = set()
+    for parent, kids in children.items():
+        message = str(failures[parent]["exc"].get("m", ""))
+        named = [i for i in kids if _is_named(message, failures[i])] or kids
+        unnamed.update(i for i in kids if i != named[-1])
+    return unnamed
+
+
 def group_failures(failures: list[dict[str, Any]]) -> list[Group]:
     """The groups of ``failures`` (oldest first), ordered by each group's newest failure."""
     parents = _parents(failures)
+    unnamed = _unnamed(failures, parents)
     behind: dict[int, list[int]] = {}
+    apart: dict[int, list[int]] = {}
     for index in sorted(parents):
-        behind.setdefault(_root(index, parents), []).append(index)
+        chain, root = index, _root(index, parents)
+        while chain != root and chain not in unnamed:
+            chain = parents[chain]
+        (apart if chain != root else behind).setdefault(root, []).append(index)
     by_key: dict[tuple[str, Any] | int, list[int]] = {}
     for index, failure in enumerate(failures):
         if index in parents:
@@ -125,7 +196,9 @@ def group_failures(failures: list[dict[str, Any]]) -> list[Group]:
     groups = []
     for members in sorted(by_key.values(), key=lambda m: m[-1]):
         related = sorted(i for m in members for i in behind.get(m, []))
-        groups.append(Group([failures[i] for i in members], [failures[i] for i in related]))
+        others = sorted(i for m in members for i in apart.get(m, []))
+        groups.append(Group([failures[i] for i in members], [failures[i] for i in related],
+                            [failures[i] for i in others]))
     return groups
 
 

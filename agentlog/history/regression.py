@@ -21,7 +21,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-BASELINE = "baseline"
+from agentlog.work.summary import BASELINE
+
 DEFAULT_THRESHOLD = 2.0
 MIN_DELTA_MS = 5.0
 MAX_LISTED = 50  # items per section of the report
@@ -52,7 +53,8 @@ def set_baseline(session: str, data_dir: str | Path | None = None) -> str:
     from agentlog.store import append, make_record
 
     sid = _resolve(_records(data_dir), session)
-    if not append(make_record(BASELINE, of=sid), config=get_config()._replace(dir=str(_folder(data_dir)))):
+    # Under the tagged session's own id, so the tag never shows as a session of its own.
+    if not append(make_record(BASELINE, of=sid, sid=sid), config=get_config()._replace(dir=str(_folder(data_dir)))):
         raise OSError(f"cannot write to {_folder(data_dir)}")
     return sid
 

@@ -143,14 +143,17 @@ def resume() -> None:
     activate.install(config)
     if config.trace != "off":
         from agentlog.runtime import exitwatch, hooks
-        from agentlog.work.session import note_launch
+        from agentlog.work.session import note_exits_watched, note_launch
 
         note_launch()  # this interpreter's argv is the program's own; the launcher is noted apart
 
         # No launcher around the program sees a SystemExit leave it. The exit watcher does,
-        # without a frame of ours in the program's tracebacks; the sys.exit wrapper is the
-        # fallback where it cannot run (no tool id; no C extension in crash mode).
-        if not exitwatch.watching():
+        # without a frame of ours in the program's tracebacks (so a program that ends with
+        # none seen returned: ``exit 0``); the sys.exit wrapper is the fallback where it
+        # cannot run (no tool id; no C extension in crash mode), and misses ``raise SystemExit``.
+        if exitwatch.watching():
+            note_exits_watched()
+        else:
             hooks.watch_exit()
     if config.verbose:
         import atexit

@@ -40,6 +40,7 @@ _ended: set[str] = set()  # sessions ended explicitly without a Session object (
 _failed: set[str] = set()  # sessions this process recorded a failure for (note_failure)
 _opened: set[str] = set()  # sessions start_session opened in this process
 _exit_code: int | None = None  # the status the program ends with, once known (note_exit)
+_exits_watched = False  # every SystemExit leaving the program reaches note_exit (note_exits_watched)
 _launch: dict[str, Any] = {}  # "argv" and "launcher" of a program run by the launcher (note_launch)
 LAUNCHER = "agentlog"  # python -m agentlog / the agentlog script
 _exiting = False  # the implicit session is ending at exit: a start record still deferred records nothing else
@@ -281,6 +282,14 @@ def note_exit(code: int) -> None:
         _exit_code = code
 
 
+def note_exits_watched() -> None:
+    """Every ``SystemExit`` that leaves this program will reach :func:`note_exit` (a relaunched
+    program under the exit watcher): one that ends with none seen, and no unhandled exception,
+    returned normally, status 0."""
+    global _exits_watched
+    _exits_watched = True
+
+
 def note_launch(argv: list[str] | None = None) -> None:
     """The launcher runs this process's program: the start record names it (``launcher``) and,
     given ``argv`` (the program's command line as typed), records that instead of this process's."""
@@ -292,11 +301,14 @@ def note_launch(argv: list[str] | None = None) -> None:
 def implicit_outcome(sid: str, interrupted: bool = False) -> str:
     """How the session this process started ends: ``failed`` if it recorded a failure for it or for a
     session it opened inside (an exception that left a ``start_session`` block crashed the run too),
-    ``interrupted``, ``exit N`` once the exit status is known, else ``exit`` (ended, status unknown)."""
+    ``interrupted``, ``exit N`` once the exit status is known (``exit 0`` when exits are watched and
+    neither one nor an unhandled exception was seen), else ``exit`` (ended, status unknown)."""
     if sid in _failed or _failed & _opened:
         return "failed"
     if interrupted:
         return "interrupted"
+    if _exit_code is None and _exits_watched and getattr(sys, "last_exc", None) is None:
+        return "exit 0"
     return "exit" if _exit_code is None else f"exit {_exit_code}"
 
 

@@ -34,12 +34,17 @@ class SessionInfo:
         return max(0.0, (self.ended or self.last) - self.start)
 
 
+BASELINE = "baseline"  # a tag of a session written later (history/regression.py): not a session's activity
+NOT_ACTIVITY = frozenset({BASELINE})
+
+
 def summarize_sessions(records: Iterable[dict[str, Any]]) -> dict[str, SessionInfo]:
-    """Sessions by id in order of first appearance, with their child session ids."""
+    """Sessions by id in order of first appearance, with their child session ids (a baseline
+    tag is about a session, not part of one: it neither starts a session nor extends it)."""
     infos: dict[str, SessionInfo] = {}
     for rec in records:
         sid, ts, kind = rec.get("sid"), rec.get("ts") or 0.0, rec.get("k")
-        if not isinstance(sid, str):
+        if not isinstance(sid, str) or kind in NOT_ACTIVITY:
             continue
         info = infos.get(sid)
         if info is None:
