@@ -57,6 +57,8 @@ def run_subcommand(name: str, argv: list[str]) -> int:
     args = parser.parse_args(argv)
     _use_dir(args.dir)
     _tolerate_narrow_stdout()
+    if not getattr(module, "RAW_OUTPUT", False):
+        sys.stdout, sys.stderr = _Escaping(sys.stdout), _Escaping(sys.stderr)
     try:
         return int(module.run(args) or 0)
     except BrokenPipeError:
@@ -102,6 +104,22 @@ def _quiet_broken_pipe() -> int:
     except (OSError, ValueError):
         pass
     return 128 + 13  # SIGPIPE
+
+
+class _Escaping:
+    """A text stream whose writes show control and bidi characters as escapes (``core/textsafe.py``):
+    the one path every command's output, record text included, takes to the terminal."""
+
+    def __init__(self, stream: object) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from agentlog.core.textsafe import escape_controls
+
+        return self._stream.write(escape_controls(text))  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
 
 
 def _tolerate_narrow_stdout() -> None:
