@@ -44,6 +44,7 @@ _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 _DEPTH_STEP = [0] * 256
 _DEPTH_STEP[ord("[")] = _DEPTH_STEP[ord("{")] = 1
 _DEPTH_STEP[ord("]")] = _DEPTH_STEP[ord("}")] = -1
+_warned: set[Path] = set()
 
 
 def iter_records(
@@ -78,7 +79,8 @@ def iter_records(
                     bad += 1
                 elif record["sv"] <= SCHEMA_VERSION and (wanted is None or record["k"] in wanted):
                     yield record
-        if bad and warn:
+        if bad and warn and path not in _warned:
+            _warned.add(path)  # once per file in a process, however often a command reads it
             print(f"agentlog: skipped {bad} corrupt line(s) in {path}", file=sys.stderr)
 
 
