@@ -167,6 +167,7 @@ def _valid_record(record: Any) -> bool:
 def pull_share(share_id: str, client: D1Client | None = None) -> tuple[str, int, int, int]:
     """Import a shared session into the local store: (session id, added, already here, unreadable)."""
     from agentlog.store.importer import import_records, record_key
+    from agentlog.store.reader import parse_record
 
     client = client or D1Client(load_settings())
     ensure_schema(client)
@@ -180,8 +181,8 @@ def pull_share(share_id: str, client: D1Client | None = None) -> tuple[str, int,
                             "ORDER BY rkey LIMIT ?", [sid, after, PULL_PAGE])
         for row in rows:
             try:
-                record = json.loads(row["body"])
-            except (TypeError, ValueError):
+                record = parse_record(row["body"])  # bounded and checked as every reader does
+            except TypeError:
                 record = None
             if _valid_record(record) and record_key(record) == row["rkey"] and record["sid"] == sid:
                 records.append(record)
