@@ -16,7 +16,6 @@ without one. Sections left out entirely are named on the last line.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections import Counter
 from typing import NamedTuple
 
