@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from agentlog.core import private
-from agentlog.store.importer import canonical
 from agentlog.store.paths import record_files
 from agentlog.store.records import SCHEMA_VERSION
 from agentlog.store.schema import valid_record
@@ -126,7 +125,7 @@ def _has_surrogate(raw: bytes | str, record: dict[str, Any]) -> bool:
     if "\\ud" not in (raw if isinstance(raw, str) else raw.decode("ascii", "ignore")).lower():
         return False
     try:
-        canonical(record).encode("utf-8")
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         return True
     return False
