@@ -36,7 +36,10 @@ def run(args: argparse.Namespace) -> int:
             return 1
         path, function = write_repro(failure, out, verify=not args.no_verify)
     except ReproError as exc:
-        print(f"agentlog repro: cannot write a test: {exc}", file=sys.stderr)
+        from agentlog.core.textsafe import escape_controls
+
+        # one line, whatever the record's names held
+        print(f"agentlog repro: cannot write a test: {escape_controls(str(exc), keep='')}", file=sys.stderr)
         return 1
     print(f"wrote {path}: calls {function}, fails with {failure['exc']['t']} until the bug is fixed")
     return 0
