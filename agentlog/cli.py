@@ -67,7 +67,7 @@ def run_subcommand(name: str, argv: list[str]) -> int:
         where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
         print(f"agentlog {name}: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
         # A record that is valid JSON with the right envelope but nonsense inside (hand-edited,
         # another version): one line here, the traceback in errors.log.
         from agentlog.core import selflog

@@ -213,3 +213,21 @@ def test_pull_skips_hostile_shared_records(corpus, miniflare, d1, tmp_path):
     assert f"imported {len(real)} records, 0 already here, {len(rows)} unreadable skipped" in pulled.stdout
     listed = agentlog(theirs, tmp_path, d1, "list")
     assert listed.returncode == 0 and failure["id"] in listed.stdout and not listed.stderr
+
+
+def test_pattern_log_and_snapshot_tables_too(corpus, tmp_path):
+    """The other files readers parse: hostile lines in patterns.log are skipped; a snapshot table nested
+    too deep costs `diff` one error line, never a traceback."""
+    project, clean, _, _, lines = corpus
+    data = tmp_path / "data"
+    shutil.copytree(clean, data)
+    (data / "patterns.json").unlink(missing_ok=True)
+    log = b"\n".join(line for _, line in lines if len(line) < 1_000_000)
+    control = b'{"fp":"abcd1234abcd1234","id":"x","ts":1.0,"sid":"s","t":"KeyError","m":"boom","fns":[]}'
+    (data / "patterns.log").write_bytes(log + b'\n{"fp": ["x"], "n": "7"}\n{"fp": "f", "t": 1}\n' + control + b"\n")
+    got = run_python(["-m", "agentlog", "patterns"], project, child_env(data))
+    assert got.returncode == 0 and not got.stderr and "KeyError: boom" in got.stdout, got.stderr
+    table = max((data / "snapshots").glob("*.json"))
+    table.write_bytes(b"[" * DEEP + b"]" * DEEP)
+    diff = run_python(["-m", "agentlog", "diff"], project, child_env(data))
+    assert diff.returncode == 1 and len(diff.stderr.splitlines()) == 1 and "Traceback" not in diff.stderr, diff.stderr

@@ -208,7 +208,7 @@ def _safely(what: str, body: Callable[[], str], error: type[Exception],
         raise error(_utf8(str(exc))) from None
     except OSError as exc:
         raise error(_utf8(f"cannot read AgentLog's data dir: {exc.strerror or exc}")) from None
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
         from agentlog.core import selflog
 
         selflog.report(f"mcp {what}", exc)

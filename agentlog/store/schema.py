@@ -48,6 +48,8 @@ GIT = {"root": STR, "branch": OPT_STR, "sha": STR, "subject": STR, "dirty": BOOL
 DESCRIPTOR = {"t": STR, "v": STR, "l": INT, "x": INT, "items": LIST, "map": LIST, "attrs": DICT, "more": INT,
               "red": STR, "note": STR, "same": STR}
 FUNCTION = {"f": STR, "file": STR, "ln": INT, "n": INT, "calls": LIST, "tot": INT, "self": INT}
+PATTERN_LINE = {"fp": STR, "id": STR, "ts": NUM, "sid": STR, "sha": STR, "t": STR, "m": STR, "fns": LIST,
+                "agent": STR, "task": STR, "test": STR}  # a line of patterns.log (docs/FORMAT.md)
 MAX_NUMBER = 2.0**64
 MAX_EXCEPTIONS = 64  # chained and grouped exceptions checked in one record
 
@@ -131,3 +133,8 @@ def valid_record(record: Any) -> bool:
         return False
     check = DEEPER.get(kind)
     return check is None or bool(check(record))
+
+
+def valid_pattern_line(line: Any) -> bool:
+    """True if ``line`` (a parsed line of ``patterns.log``) has well-typed fields and string functions."""
+    return _fields(line, PATTERN_LINE) and all(type(f) is str for f in line.get("fns", []))
