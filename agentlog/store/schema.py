@@ -48,8 +48,8 @@ GIT = {"root": STR, "branch": OPT_STR, "sha": STR, "subject": STR, "dirty": BOOL
 DESCRIPTOR = {"t": STR, "v": STR, "l": INT, "x": INT, "items": LIST, "map": LIST, "attrs": DICT, "more": INT,
               "red": STR, "note": STR, "same": STR}
 FUNCTION = {"f": STR, "file": STR, "ln": INT, "n": INT, "calls": LIST, "tot": INT, "self": INT}
-PATTERN_LINE = {"fp": STR, "id": STR, "ts": NUM, "sid": STR, "sha": STR, "t": STR, "m": STR, "fns": LIST,
-                "agent": STR, "task": STR, "test": STR}  # a line of patterns.log (docs/FORMAT.md)
+PATTERN_LINE = {"fp": STR, "id": OPT_STR, "ts": OPT_NUM, "sid": OPT_STR, "sha": OPT_STR, "t": OPT_STR,
+                "m": OPT_STR, "fns": (list, type(None)), "agent": STR, "task": STR, "test": STR}  # patterns.log
 MAX_NUMBER = 2.0**64
 MAX_EXCEPTIONS = 64  # chained and grouped exceptions checked in one record
 
@@ -137,4 +137,4 @@ def valid_record(record: Any) -> bool:
 
 def valid_pattern_line(line: Any) -> bool:
     """True if ``line`` (a parsed line of ``patterns.log``) has well-typed fields and string functions."""
-    return _fields(line, PATTERN_LINE) and all(type(f) is str for f in line.get("fns", []))
+    return _fields(line, PATTERN_LINE) and all(type(f) is str for f in line.get("fns") or [])
