@@ -93,7 +93,7 @@ def _exception(exc: Any) -> bool:
 
 
 def _failure(record: dict[str, Any]) -> bool:
-    return (isinstance(record.get("id"), str) and _exception(record.get("exc"))
+    return (("exc" not in record or _exception(record["exc"]))
             and all(isinstance(a, str) for a in record.get("argv", []))
             and _all(record.get("traced", []), FUNCTION))
 
