@@ -106,10 +106,10 @@ class D1Client:
     """Runs statements on one D1 database; ``batch`` is atomic (D1 rolls a failing batch back)."""
 
     def __init__(self, settings: D1Settings, limiter: RateLimiter | None = None, attempts: int = 6,
-                 on_retry: Callable[[str, float], None] | None = None) -> None:
+                 on_retry: Callable[[str, float], None] | None = None, timeout_s: float = TIMEOUT_S) -> None:
         self.settings = settings
         self.limiter = limiter or RateLimiter()
-        self.policy = RetryPolicy(retry_on=RETRYABLE, attempts=attempts, timeout_s=TIMEOUT_S)
+        self.policy = RetryPolicy(retry_on=RETRYABLE, attempts=attempts, timeout_s=timeout_s)
         self.on_retry = on_retry
         self.requests = 0
 

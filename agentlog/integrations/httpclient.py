@@ -293,12 +293,14 @@ def _send(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> R
             return Response(exc.code, {k.lower(): v for k, v in (exc.headers or {}).items()}, _read(exc))
 
 
-def _reason(exc: BaseException, secrets: list[str], timeout_s: float) -> str:
+def _failure(exc: BaseException, secrets: list[str], timeout_s: float) -> str:
+    """One line for an attempt that got no response; an exception's text may hold what a server sent."""
     if isinstance(exc, urllib.error.URLError):
         exc = exc.reason if isinstance(exc.reason, BaseException) else exc
     if isinstance(exc, TimeoutError):
         return f"no complete answer within {timeout_s:g} s"
-    return server_text(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, secrets)
+    reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return f"connection failed ({server_text(reason, secrets)})"
 
 
 def _refuse_redirect(url: str, response: Response) -> None:
@@ -331,7 +333,7 @@ def post(
         except TransportError:
             raise
         except (OSError, http.client.HTTPException) as exc:  # refused, reset, dropped mid-body, timed out
-            last = f"connection failed ({_reason(exc, secrets, policy.timeout_s)})"
+            last = _failure(exc, secrets, policy.timeout_s)
         else:
             _refuse_redirect(url, response)
             if response.status not in policy.retry_on:
