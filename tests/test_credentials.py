@@ -372,3 +372,50 @@ class TestD1:
                 d1_sync.pull_share(share, client)
         pulls = [s for s in proxy.seen if b"SELECT rkey, body" in s.body]
         assert len(pulls) <= 2000 // d1_sync.PULL_PAGE + 1
+
+
+@pytest.fixture(name="tls")
+def tls_fixture(tmp_path, monkeypatch):
+    """(server context, client context) for a self-signed ``localhost`` certificate made with openssl."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert, key)
+    client = ssl.create_default_context(cafile=str(cert))
+    monkeypatch.setattr(httpclient, "_tls_context", lambda: client)
+    return server
+
+
+class TestHTTPS:
+    """The same rules over TLS: the deadline holds on a TLS socket, redirects are refused."""
+
+    def serve(self, tls):
+        server = Answer()
+        server.httpd.socket = tls.wrap_socket(server.httpd.socket, server_side=True)
+        server.url = server.url.replace("http://127.0.0.1", "https://localhost")
+        return server
+
+    @pytest.mark.parametrize(("fault", "expected"), [
+        (None, "200"),
+        ({"status": 302, "headers": {"Location": "https://elsewhere.example/x"}}, "redirects to https://elsewhere"),
+        ({"trickle_s": 1.0}, "no complete answer within 1 s"),
+    ])
+    def test_over_tls(self, tls, fault, expected):
+        with self.serve(tls) as server:
+            server.faults = [fault]
+            started = time.monotonic()
+            try:
+                outcome = str(post(server.url, b"x", {"Authorization": "Bearer t0ken-123456"},
+                                   RetryPolicy(retry_on=(), attempts=1, timeout_s=1.0)).status)
+            except TransportError as exc:
+                outcome = str(exc)
+        assert expected in outcome and time.monotonic() - started < 1.8
+        assert server.seen[0].headers["authorization"] == "Bearer t0ken-123456"
