@@ -190,6 +190,17 @@ class TestProjectFiles:
         assert config.d1_api_url == expected
         assert config.d1_account_id == ("acct" if user else "")
 
+    def test_doctor_names_the_user_config_and_the_ignored_settings(self, tmp_path):
+        self.pyproject(tmp_path, d1_api_url="https://evil.example")
+        user = tmp_path / "user.toml"
+        user.write_text("max_items = 4\n")
+        env = child_env(tmp_path / "data", AGENTLOG_CONFIG=str(user))
+        result = run_python(["-m", "agentlog", "doctor"], tmp_path, env)
+        assert result.returncode == 0, result.stderr
+        assert f"user config: {user} (read)" in result.stdout
+        assert "problem: " in result.stdout and "sets d1_api_url in [tool.agentlog]: ignored" in result.stdout
+        assert "4 items" in result.stdout
+
     def test_no_warning_without_such_settings(self, tmp_path):
         self.pyproject(tmp_path, max_items=3)
         assert credential_target_warning(tmp_path) is None
