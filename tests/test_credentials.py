@@ -284,11 +284,13 @@ class HostileD1(D1Proxy):
 
 PAGES = {
     "endless": (lambda after, n: [{"rkey": f"{int(after or 0) + i + 1:012d}", "body": "{}"} for i in range(n)],
-                "D1 holds more than .* records for session"),
+                r"D1 holds more than \d+ records or"),
     "repeats": (lambda after, n: [{"rkey": f"{i:012d}", "body": "{}"} for i in range(n)],
                 "D1 paging did not advance"),
     "descending": (lambda after, n: [{"rkey": f"{n - i:012d}", "body": "{}"} for i in range(n)],
                    "D1 paging did not advance"),
+    "huge rows": (lambda after, n: [{"rkey": f"{int(after or 0) + i + 1:012d}", "body": "x" * 200_000}
+                               for i in range(n)], "D1 holds more than .* MiB for session"),
     "oversized": (lambda after, n: [{"rkey": f"{i + 1:012d}", "body": "{}"} for i in range(n + 1)],
                   "rows to a page of"),
 }
@@ -366,12 +368,13 @@ class TestD1:
         keys_pages = [s for s in proxy.seen if b"SELECT rkey FROM" in s.body]
         assert len(keys_pages) <= 200_000 // 5000 + 1
 
-    @pytest.mark.parametrize("kind", ["endless", "repeats", "oversized"])
+    @pytest.mark.parametrize("kind", ["endless", "repeats", "oversized", "huge rows"])
     def test_pull_paging_is_bounded_and_advances(self, recorded, miniflare, monkeypatch, kind):
         from agentlog.integrations import d1 as d1_sync
         from agentlog.integrations.d1_client import D1Client, D1Error, D1Settings, RateLimiter
 
         monkeypatch.setattr(d1_sync, "MAX_SESSION_ROWS", 2000)
+        monkeypatch.setattr(d1_sync, "MAX_SESSION_CHARS", 50_000_000)
         data, _project = recorded
         pages, says = PAGES[kind]
         with D1Proxy(miniflare) as honest:

@@ -15,7 +15,8 @@ request, each request one atomic batch.
 Reading a session back (the keys a sync skips, the records a pull imports) pages by
 content key and trusts no page: a page larger than asked, or one whose keys do not
 strictly increase past the last page's, stops with D1Error, and so does a session of
-more than MAX_SESSION_ROWS rows (so at most MAX_SESSION_ROWS / page size + 1 requests).
+more than MAX_SESSION_ROWS rows (so at most MAX_SESSION_ROWS / page size + 1 requests)
+or MAX_SESSION_CHARS of row text.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ MAX_STATEMENTS_PER_REQUEST = 50
 KEYS_PAGE = 5000
 PULL_PAGE = 200
 MAX_SESSION_ROWS = 200_000  # rows of one session read back from D1 (at most 41 key pages, 1,001 pull pages)
+MAX_SESSION_CHARS = 256 * 1024 * 1024  # of row text read back (the default data dir cap)
 INSERT_PREFIX = "INSERT OR IGNORE INTO agentlog_records (rkey, sid, ts, kind, body) VALUES "
 
 
@@ -77,7 +79,7 @@ def session_rows(data_dir: Path, sid: str) -> list[Row]:
 def session_pages(client: D1Client, columns: str, sid: str, page: int) -> Iterator[dict[str, Any]]:
     """The session's rows (``columns`` include ``rkey``) in key order, a page at a time; D1Error if the
     server answers a page larger than asked, keys that do not strictly increase, or too many rows."""
-    after, total = "", 0
+    after, total, chars = "", 0, 0
     while True:
         rows = client.query(f"SELECT {columns} FROM agentlog_records WHERE sid = ? AND rkey > ? "
                             "ORDER BY rkey LIMIT ?", [sid, after, page])
@@ -88,10 +90,11 @@ def session_pages(client: D1Client, columns: str, sid: str, page: int) -> Iterat
             if not isinstance(key, str) or key <= after:
                 raise D1Error("D1 paging did not advance (a key repeated or out of order); stopped")
             after = key
+            chars += sum(len(value) for value in row.values() if isinstance(value, str))
         total += len(rows)
-        if total > MAX_SESSION_ROWS:
-            raise D1Error(f"D1 holds more than {MAX_SESSION_ROWS} records for session {sid} "
-                          "(the limit a session is read back with); stopped")
+        if total > MAX_SESSION_ROWS or chars > MAX_SESSION_CHARS:
+            raise D1Error(f"D1 holds more than {MAX_SESSION_ROWS} records or {MAX_SESSION_CHARS >> 20} MiB for "
+                          f"session {sid} (the limit a session is read back with); stopped")
         yield from rows
         if len(rows) < page:
             return
