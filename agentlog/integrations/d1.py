@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 from agentlog.integrations.d1_client import D1Client, D1Error, load_settings
 from agentlog.integrations.d1_schema import ensure_schema
+from agentlog.integrations.httpclient import server_text
 
 PARAMS_PER_ROW = 5
 MAX_PARAMS = 100
@@ -94,7 +95,8 @@ def session_pages(client: D1Client, columns: str, sid: str, page: int) -> Iterat
         total += len(rows)
         if total > MAX_SESSION_ROWS or chars > MAX_SESSION_CHARS:
             raise D1Error(f"D1 holds more than {MAX_SESSION_ROWS} records or {MAX_SESSION_CHARS >> 20} MiB for "
-                          f"session {sid} (the limit a session is read back with); stopped")
+                          f"session {server_text(str(sid), limit=80)} (the limit a session is read back with); "
+                          "stopped")
         yield from rows
         if len(rows) < page:
             return
