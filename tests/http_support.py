@@ -1,9 +1,12 @@
 """A recording HTTP server on 127.0.0.1 for the integration tests: every request kept, faults injected in order.
 
 A fault is a dict consumed by one request (None passes it through): ``{"status": 429,
-"retry_after": "1"}`` answers with that status, ``{"drop": True}`` handles the request
-and then closes the connection without answering (the work is done, the client never
-hears). Subclasses say how to answer (``respond``).
+"retry_after": "1"}`` answers with that status (``"headers"`` adds reply headers, e.g. a
+``Location``), ``{"drop": True}`` handles the request and then closes the connection
+without answering (the work is done, the client never hears), ``{"raw": b"..."}`` writes
+those bytes as the whole answer, and ``"trickle_s": 1.0`` (with any answer) sends it one
+byte per that many seconds; ``"linger_s"`` keeps the connection open that long after.
+Subclasses say how to answer (``respond``).
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class RecordingServer:
             if fault.get("retry_after"):
                 reply_headers["Retry-After"] = fault["retry_after"]
             reply_headers["Content-Type"] = fault.get("content_type", "application/json")
+            reply_headers.update(fault.get("headers", {}))
         else:
             status, reply_headers, reply = self.respond(request.path, headers, body)
         with self.lock:
@@ -76,9 +80,23 @@ class RecordingServer:
             request.close_connection = True
             request.connection.shutdown(2)  # the work is done; the client never gets an answer
             return
-        request.send_response(status)
-        for key, value in reply_headers.items():
-            request.send_header(key, value)
-        request.send_header("Content-Length", str(len(reply)))
-        request.end_headers()
-        request.wfile.write(reply)
+        if fault is not None and "raw" in fault:
+            answer = fault["raw"]
+        else:
+            head = [f"HTTP/1.1 {status} X", *(f"{k}: {v}" for k, v in reply_headers.items()),
+                    f"Content-Length: {len(reply)}"]
+            answer = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + reply
+        request.close_connection = True
+        trickle = fault.get("trickle_s") if fault else None
+        try:
+            if trickle:
+                for i in range(len(answer)):
+                    request.wfile.write(answer[i:i + 1])
+                    request.wfile.flush()
+                    time.sleep(trickle)
+            else:
+                request.wfile.write(answer)
+            request.wfile.flush()
+            time.sleep(fault.get("linger_s", 0) if fault else 0)
+        except OSError:  # the client gave up
+            pass

@@ -25,6 +25,7 @@ def child_env(data_dir: Path | None = None, **extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
     env["PYTHONFAULTHANDLER"] = "1"
     env.pop("PYTHONSAFEPATH", None)
+    env["AGENTLOG_CONFIG"] = os.devnull  # the developer's own config file stays out of the tests
     if data_dir is not None:
         env["AGENTLOG_DIR"] = str(data_dir)
     env.update(extra)

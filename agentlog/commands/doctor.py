@@ -57,10 +57,13 @@ def _dir_state(path: Path) -> str:
 
 def report_lines() -> list[str]:
     """Everything doctor prints, one ``key: value`` per line."""
-    from agentlog.core.config import load_config
+    from agentlog.core.config import credential_target_warning, load_config, user_config_path
 
     problems: list[str] = []
     config = load_config(problems=problems)
+    ignored = credential_target_warning()
+    problems += [ignored] if ignored else []
+    user_config = user_config_path()
     status = _tracer_status(config)
     from agentlog.runtime.relaunch import PTH_NAME
 
@@ -76,6 +79,7 @@ def report_lines() -> list[str]:
         f"trail: last {config.trail_calls} calls per failure",
         f"argument values: {status.get('args', 'off (no call trail)')}",
         f"data dir: {data_dir} ({_dir_state(data_dir)})",
+        f"user config: {user_config} ({'read' if os.path.isfile(user_config) else 'none'})",
         f"bounds: str {config.max_str_chars} chars, {config.max_items} items, depth "
         f"{config.max_depth}, record {config.max_record_bytes} B, file {config.max_file_bytes} B, "
         f"dir {config.max_dir_bytes} B",

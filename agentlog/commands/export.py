@@ -27,14 +27,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--session", help="only this session (id or unique prefix); default: every session")
     parser.add_argument("--otlp", metavar="PATH", help="write OTLP/JSON lines (a traces request, then logs) to PATH")
     parser.add_argument("--otlp-endpoint", metavar="URL",
-                        help="POST to URL/v1/traces and URL/v1/logs (an OTLP/HTTP receiver, e.g. http://localhost:4318)")
+                        help="POST to URL/v1/traces and URL/v1/logs (an OTLP/HTTP receiver, e.g. "
+                             "http://localhost:4318); https, or http to this machine only; redirects are not followed")
     parser.add_argument("--header", action="append", type=header, default=[], metavar="K=V",
                         help=f"HTTP header for the endpoint, repeatable (also read from ${HEADERS_ENV}); "
                              "values are never printed")
     parser.add_argument("--protocol", choices=PROTOCOLS, default="auto",
                         help="body encoding for --otlp-endpoint; auto: protobuf if opentelemetry-proto is installed")
     parser.add_argument("--timeout", type=number_above(0), default=DEFAULT_TIMEOUT_S,
-                        help=f"seconds per HTTP attempt (default {DEFAULT_TIMEOUT_S:g})")
+                        help=f"seconds per HTTP attempt, a deadline for connecting, sending and reading the "
+                             f"whole answer (default {DEFAULT_TIMEOUT_S:g})")
     parser.add_argument("--attempts", type=positive_int, default=5, help="HTTP attempts per request (default 5)")
     parser.add_argument("--service-name", default="agentlog", help="resource service.name (default agentlog)")
 
@@ -55,9 +57,14 @@ def run(args: argparse.Namespace) -> int:
     if not args.otlp and not args.otlp_endpoint:
         print("agentlog export: give --otlp PATH and/or --otlp-endpoint URL", file=sys.stderr)
         return 2
-    if args.otlp_endpoint and urllib.parse.urlsplit(args.otlp_endpoint).scheme not in ("http", "https"):
-        print(f"agentlog export: --otlp-endpoint must be an http(s) URL, got {args.otlp_endpoint!r}", file=sys.stderr)
-        return 2
+    if args.otlp_endpoint:
+        from agentlog.integrations.httpclient import EndpointError, check_endpoint
+
+        try:
+            check_endpoint(args.otlp_endpoint)
+        except EndpointError as exc:
+            print(f"agentlog export: --otlp-endpoint {exc}", file=sys.stderr)
+            return 2
     data_dir = resolve_dir(args)
     try:
         records = otel.select_records(data_dir, args.session)

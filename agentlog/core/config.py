@@ -1,7 +1,13 @@
-"""Options, read once per process from the environment and ``[tool.agentlog]``.
+"""Options, read once per process from the environment, ``[tool.agentlog]`` and the user's config file.
 
 Precedence: environment variable > ``pyproject.toml`` (nearest one at or above
-the working directory) > default. Every bound AgentLog enforces lives here.
+the working directory) > the user's config file (:func:`user_config_path`, top-level
+keys named as in ``[tool.agentlog]``; parsed only if it exists) > default. Every
+bound AgentLog enforces lives here.
+
+The options that decide where a credential is sent (CREDENTIAL_TARGETS) are the
+user's alone: a project file (which a cloned repository brings) cannot set them;
+:func:`credential_target_warning` says so in one line where they would be used.
 """
 
 from __future__ import annotations
@@ -50,6 +56,10 @@ _DEFAULTS: dict[str, Any] = {
     "d1_database_id": "",
     "d1_api_url": "https://api.cloudflare.com/client/v4",
 }
+# The D1 API token is sent to {d1_api_url}/accounts/{d1_account_id}/d1/database/{d1_database_id}:
+# only the environment and the user's config file set these, never a project's pyproject.toml.
+CREDENTIAL_TARGETS = ("d1_api_url", "d1_account_id", "d1_database_id")
+USER_CONFIG_ENV = "AGENTLOG_CONFIG"
 
 
 class Config:
@@ -189,6 +199,40 @@ def find_pyproject(start: str | os.PathLike[str]) -> str | None:
         folder = parent
 
 
+def user_config_path(env: dict[str, str] | None = None) -> str:
+    """``$AGENTLOG_CONFIG``, else ``$XDG_CONFIG_HOME/agentlog/config.toml`` (``~/.config`` by default)."""
+    env = os.environ if env is None else env
+    if env.get(USER_CONFIG_ENV):
+        return env[USER_CONFIG_ENV]
+    base = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(base, "agentlog", "config.toml")
+
+
+def _user_table(path: str, problems: list[str]) -> dict[str, Any]:
+    """The user's config file (top-level keys); a file that does not parse adds to ``problems``."""
+    if not os.path.isfile(path):
+        return {}
+    raw = _read_bounded(path)
+    if raw is None:
+        return {}
+    import tomllib
+
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        problems.append(f"{path} is not valid TOML ({_why(exc)}); not used")
+        return {}
+    return {k.replace("-", "_"): v for k, v in data.items()}
+
+
+def _read_bounded(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(MAX_PYPROJECT_BYTES)
+    except OSError:
+        return None
+
+
 def _pyproject_table(start: str | os.PathLike[str], problems: list[str]) -> dict[str, Any]:
     """``[tool.agentlog]`` of the nearest pyproject.toml; a file that does not parse adds to ``problems``.
 
@@ -199,10 +243,8 @@ def _pyproject_table(start: str | os.PathLike[str], problems: list[str]) -> dict
     path = find_pyproject(start)
     if path is None:
         return {}
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_PYPROJECT_BYTES)
-    except OSError:
+    raw = _read_bounded(path)
+    if raw is None:
         return {}
     # Most projects never mention us: skip the TOML parser (and the re it imports).
     if b"agentlog" not in raw:
@@ -270,13 +312,18 @@ def load_config(
     env = os.environ if env is None else env
     sources: dict[str, tuple[str, Any]] = {}
     unreadable: list[str] = []
+    user_path = user_config_path(env)
+    user = _user_table(user_path, unreadable)
     table = _pyproject_table(cwd or os.getcwd(), unreadable)
     if unreadable and problems is None:
         raise ConfigError(unreadable[0])
     if problems is not None:
         problems.extend(unreadable)
-    for name, raw in table.items():
+    for name, raw in user.items():
         if name in Config._fields:
+            sources[name] = (f"{user_path}: {name}", raw)
+    for name, raw in table.items():
+        if name in Config._fields and name not in CREDENTIAL_TARGETS:
             sources[name] = (f"[tool.agentlog] {name}", raw)
     for name, var in ENV_NAMES.items():
         if env.get(var, "") != "":
@@ -291,6 +338,19 @@ def load_config(
                 raise ConfigError(message) from None
             problems.append(f"{message}; using {Config._field_defaults[name]!r}")
     return Config(**values)
+
+
+def credential_target_warning(cwd: str | os.PathLike[str] | None = None,
+                              env: dict[str, str] | None = None) -> str | None:
+    """One line if the project's pyproject.toml sets options that decide where credentials go
+    (CREDENTIAL_TARGETS, ignored by :func:`load_config`), saying where to set them instead."""
+    start = cwd or os.getcwd()
+    names = [name for name in CREDENTIAL_TARGETS if name in _pyproject_table(start, [])]
+    if not names:
+        return None
+    variables = ", ".join(ENV_NAMES[name] for name in names)
+    return (f"{find_pyproject(start)} sets {', '.join(names)} in [tool.agentlog]: ignored, a project file cannot "
+            f"say where credentials are sent; set {variables} in the environment or in {user_config_path(env)}")
 
 
 _current: Config | None = None

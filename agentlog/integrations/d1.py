@@ -11,6 +11,12 @@ bound parameters per statement (20 rows of 5), statements far under 100 KB of SQ
 rows (a record's JSON) at most 2,000,000 bytes (larger ones are skipped and counted),
 and at most MAX_REQUEST_BYTES of records or MAX_STATEMENTS_PER_REQUEST statements per
 request, each request one atomic batch.
+
+Reading a session back (the keys a sync skips, the records a pull imports) pages by
+content key and trusts no page: a page larger than asked, or one whose keys do not
+strictly increase past the last page's, stops with D1Error, and so does a session of
+more than MAX_SESSION_ROWS rows (so at most MAX_SESSION_ROWS / page size + 1 requests)
+or MAX_SESSION_CHARS of row text.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any, NamedTuple
 
 from agentlog.integrations.d1_client import D1Client, D1Error, load_settings
 from agentlog.integrations.d1_schema import ensure_schema
+from agentlog.integrations.httpclient import server_text
 
 PARAMS_PER_ROW = 5
 MAX_PARAMS = 100
@@ -32,6 +39,8 @@ MAX_REQUEST_BYTES = 1_000_000
 MAX_STATEMENTS_PER_REQUEST = 50
 KEYS_PAGE = 5000
 PULL_PAGE = 200
+MAX_SESSION_ROWS = 200_000  # rows of one session read back from D1 (at most 41 key pages, 1,001 pull pages)
+MAX_SESSION_CHARS = 256 * 1024 * 1024  # of row text read back (the default data dir cap)
 INSERT_PREFIX = "INSERT OR IGNORE INTO agentlog_records (rkey, sid, ts, kind, body) VALUES "
 
 
@@ -68,17 +77,34 @@ def session_rows(data_dir: Path, sid: str) -> list[Row]:
     return list(rows.values())
 
 
-def remote_keys(client: D1Client, sid: str) -> set[str]:
-    """Content keys the database holds for the session, a page at a time."""
-    keys: set[str] = set()
-    after = ""
+def session_pages(client: D1Client, columns: str, sid: str, page: int) -> Iterator[dict[str, Any]]:
+    """The session's rows (``columns`` include ``rkey``) in key order, a page at a time; D1Error if the
+    server answers a page larger than asked, keys that do not strictly increase, or too many rows."""
+    after, total, chars = "", 0, 0
     while True:
-        rows = client.query("SELECT rkey FROM agentlog_records WHERE sid = ? AND rkey > ? ORDER BY rkey LIMIT ?",
-                            [sid, after, KEYS_PAGE])
-        keys.update(row["rkey"] for row in rows)
-        if len(rows) < KEYS_PAGE:
-            return keys
-        after = rows[-1]["rkey"]
+        rows = client.query(f"SELECT {columns} FROM agentlog_records WHERE sid = ? AND rkey > ? "
+                            "ORDER BY rkey LIMIT ?", [sid, after, page])
+        if len(rows) > page:
+            raise D1Error(f"D1 answered {len(rows)} rows to a page of {page}; stopped")
+        for row in rows:
+            key = row.get("rkey") if isinstance(row, dict) else None
+            if not isinstance(key, str) or key <= after:
+                raise D1Error("D1 paging did not advance (a key repeated or out of order); stopped")
+            after = key
+            chars += sum(len(value) for value in row.values() if isinstance(value, str))
+        total += len(rows)
+        if total > MAX_SESSION_ROWS or chars > MAX_SESSION_CHARS:
+            raise D1Error(f"D1 holds more than {MAX_SESSION_ROWS} records or {MAX_SESSION_CHARS >> 20} MiB for "
+                          f"session {server_text(str(sid), limit=80)} (the limit a session is read back with); "
+                          "stopped")
+        yield from rows
+        if len(rows) < page:
+            return
+
+
+def remote_keys(client: D1Client, sid: str, wanted: set[str]) -> set[str]:
+    """Which of the ``wanted`` content keys the database holds for the session."""
+    return {row["rkey"] for row in session_pages(client, "rkey", sid, KEYS_PAGE) if row["rkey"] in wanted}
 
 
 def _insert(rows: list[Row]) -> tuple[str, list[Any]]:
@@ -123,7 +149,7 @@ def sync_session_to_d1(session: str, data_dir: Path | None = None, client: D1Cli
     ensure_schema(client)
     rows = session_rows(data_dir, sid)
     fitting = [r for r in rows if len(r.body.encode("utf-8")) <= MAX_ROW_BYTES]
-    have = remote_keys(client, sid)
+    have = remote_keys(client, sid, {r.rkey for r in fitting})
     missing = [r for r in fitting if r.rkey not in have]
     for statements in insert_batches(missing):
         client.batch(statements)
@@ -175,22 +201,16 @@ def pull_share(share_id: str, client: D1Client | None = None) -> tuple[str, int,
     if not found:
         raise D1Error(f"no share {share_id!r} in D1 database {client.settings.database_id}")
     sid = found[0]["sid"]
-    records, bad, after = [], 0, ""
-    while True:
-        rows = client.query("SELECT rkey, body FROM agentlog_records WHERE sid = ? AND rkey > ? "
-                            "ORDER BY rkey LIMIT ?", [sid, after, PULL_PAGE])
-        for row in rows:
-            try:
-                record = parse_record(row["body"])  # bounded and checked as every reader does
-            except TypeError:
-                record = None
-            if _valid_record(record) and record_key(record) == row["rkey"] and record["sid"] == sid:
-                records.append(record)
-            else:
-                bad += 1
-        if len(rows) < PULL_PAGE:
-            break
-        after = rows[-1]["rkey"]
+    records, bad = [], 0
+    for row in session_pages(client, "rkey, body", sid, PULL_PAGE):
+        try:
+            record = parse_record(row["body"])  # bounded and checked as every reader does
+        except (KeyError, TypeError):
+            record = None
+        if _valid_record(record) and record_key(record) == row["rkey"] and record["sid"] == sid:
+            records.append(record)
+        else:
+            bad += 1
     added, present = import_records(records)
     return sid, added, present, bad
 

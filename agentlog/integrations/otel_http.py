@@ -14,12 +14,12 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
-from agentlog.integrations.httpclient import RetryPolicy, post
+from agentlog.integrations.httpclient import RetryPolicy, display_url, post, secret_values, server_text
 
 RETRYABLE = frozenset({429, 502, 503, 504})
 DEFAULT_TIMEOUT_S = 10.0  # OTEL_EXPORTER_OTLP_TIMEOUT's default
 PROTOCOLS = ("auto", "json", "protobuf")
-MAX_MESSAGE_CHARS = 300
+MAX_MESSAGE_CHARS = 4096  # of a server's message, before server_text bounds it for the error line
 
 
 class OTLPExportError(RuntimeError):
@@ -52,7 +52,7 @@ def _status_message(body: bytes, content_type: str) -> str:
             data = json.loads(body)
             if isinstance(data, dict) and data.get("message"):
                 return str(data["message"])[:MAX_MESSAGE_CHARS]
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     elif "protobuf" in content_type:
         message = _protobuf_string_field(body, 2)
@@ -131,7 +131,7 @@ def export_otlp_http(
 ) -> ExportResult:
     """POST each ("traces" | "logs", OTLP/JSON request) to the endpoint; stops at the first refusal."""
     from agentlog.integrations import otel_proto
-    from agentlog.integrations.httpclient import TransportError
+    from agentlog.integrations.httpclient import EndpointError, TransportError
     from agentlog.integrations.otel import count_items
 
     protocol = resolve_protocol(protocol)
@@ -150,16 +150,18 @@ def export_otlp_http(
         url = f"{base}/v1/{signal}"
         try:
             response = post(url, gzip.compress(payload), all_headers, policy, on_retry=on_retry)
-        except TransportError as exc:
-            raise OTLPExportError(f"{url}: {exc}") from None
+        except (TransportError, EndpointError) as exc:
+            raise OTLPExportError(f"{display_url(url)}: {exc}") from None
         if not 200 <= response.status < 300:
             message = _status_message(response.body, response.headers.get("content-type", ""))
-            raise OTLPExportError(f"{url}: HTTP {response.status}: {message}")
+            raise OTLPExportError(f"{display_url(url)}: HTTP {response.status}: "
+                                  f"{server_text(message, secret_values(all_headers))}")
         sent += 1
         count = count_items(signal, request)
         spans, logs = (spans + count, logs) if signal == "traces" else (spans, logs + count)
         lost, message = _partial_success(signal, response.body, protocol)
         rejected += lost
         if lost or message:
+            message = server_text(message, secret_values(all_headers)) if message else ""
             warnings.append(f"{signal}: {lost} rejected" + (f": {message}" if message else ""))
     return ExportResult(sent, spans, logs, rejected, warnings)
