@@ -344,13 +344,8 @@ def args_status(engine: object, config: Config) -> str:
         return "off (no call trail)"
     if getattr(engine, "ARGS_SUPPORTED", False):
         return "on"
-    build = f"CPython {sys.version_info.major}.{sys.version_info.minor}"
-    build += " free-threaded" if free_threaded() else ""
-    return (
-        f"off: the C engine was built without a frame layout for {build} (verified layouts: CPython 3.12 "
-        f"and 3.13, GIL builds), so calls are recorded without argument values; {ENGINE_ENV}=python "
-        "records them, slower"
-    )
+    why = getattr(engine, "ARGS_OFF_REASON", None) or "this engine cannot read argument values here"
+    return f"off: {why}, so calls are recorded without argument values; {ENGINE_ENV}=python records them, slower"
 
 
 def status() -> dict[str, Any]:
@@ -678,6 +673,8 @@ def decode_trail(ident: int, max_calls: int) -> dict[str, Any]:
         trail["ring"] = capacity
     if state.restarts:
         trail["restarts"] = state.restarts
+    if state.config is not None and state.config.trail_args and not engine.ARGS_SUPPORTED:
+        trail["noargs"] = getattr(engine, "ARGS_OFF_REASON", None) or "not supported by this engine"
     return trail
 
 
