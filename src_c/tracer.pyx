@@ -42,6 +42,7 @@ cdef extern from "al_frame.h":
     PyObject* al_slot_object(al_slot s) noexcept
     void al_frame_layout(Py_ssize_t* out) noexcept
     int al_debug_offsets(uint64_t* out) noexcept
+    const size_t* al_dbg_at
     const char* al_ascii_data(PyObject* s) noexcept
     PyObject* al_cell_get(PyObject* cell) noexcept
 
@@ -916,6 +917,14 @@ def frame_layout():
         return None
     al_frame_layout(out)
     return {"code": out[0], "owner": out[1], "localsplus": out[2], "tstate_frame": out[3]}
+
+
+def debug_offset_positions():
+    """Where this build reads _Py_DebugOffsets' fields (free_threaded, thread state's frame,
+    frame's code, localsplus, owner), or None where it reads none."""
+    if not AL_DEBUG_OFFSETS:
+        return None
+    return tuple(al_dbg_at[i] for i in range(5))
 
 
 def published_layout():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -574,3 +575,21 @@ def test_class_body_named_as_such(engine: str) -> None:
     prefix = "test_class_body_named_as_such.<locals>.define.<locals>.Invoice"
     assert f"class {prefix} body" in names
     assert f"{prefix}.total" in names
+
+
+def test_a_file_the_stdlib_links_to_is_library_code(tmp_path: Path) -> None:
+    """Debian's /usr/lib/python3.X/sitecustomize.py links to /etc/python3.X/: still the stdlib's,
+    by either spelling, while the same file reached from outside the stdlib stays the user's."""
+    stdlib, etc = tmp_path / "lib" / "python3.x", tmp_path / "etc"
+    stdlib.mkdir(parents=True)
+    etc.mkdir()
+    (etc / "sitecustomize.py").write_text("pass\n")
+    (stdlib / "sitecustomize.py").symlink_to(etc / "sitecustomize.py")
+    roots = (f"{stdlib}/",)
+    assert tracer.is_user_file(str(stdlib / "sitecustomize.py"), Config(), roots) is False
+    assert tracer.is_user_file(str(etc / "sitecustomize.py"), Config(), roots) is True
+    # The roots the tracer computes carry both spellings of a linked stdlib folder.
+    linked = tmp_path / "linked"
+    linked.symlink_to(stdlib)
+    assert tracer.is_user_file(str(linked / "sitecustomize.py"), Config(), (f"{linked}/",)) is False
+    assert any(root.startswith(os.path.realpath(os.path.dirname(os.__file__))) for root in tracer._library_roots())

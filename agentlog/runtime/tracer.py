@@ -117,7 +117,9 @@ def _library_roots() -> tuple[str, ...]:
         roots.add(site.getusersitepackages())
     except (AttributeError, OSError):
         pass  # a virtualenv's stripped ``site`` lacks these
-    return tuple(os.path.join(os.path.realpath(r), "") for r in roots if r)
+    # Both spellings: a file the stdlib folder links to from elsewhere (Debian's
+    # sitecustomize.py -> /etc/python3.X/) is the stdlib's, as is a linked stdlib folder.
+    return tuple({os.path.join(form(r), "") for r in roots if r for form in (os.path.abspath, os.path.realpath)})
 
 
 def is_user_file(filename: str, config: Config, roots: tuple[str, ...]) -> bool:
@@ -136,7 +138,7 @@ def is_user_file(filename: str, config: Config, roots: tuple[str, ...]) -> bool:
             return verdict
     if f"{os.sep}site-packages{os.sep}" in path or f"{os.sep}dist-packages{os.sep}" in path:
         return False
-    return not path.startswith(roots)
+    return not path.startswith(roots) and not os.path.abspath(filename).startswith(roots)
 
 
 def _glob_verdict(path: str, config: Config) -> bool | None:
