@@ -476,6 +476,24 @@ class TestLifecycle:
         assert tracer.status()["running"] is False
         assert tracer.failure_fields(threading.get_ident()) == {}
 
+    def test_uninstall_clears_local_events_it_never_listed(self, engine: str) -> None:
+        """3.14+ clears the whole tool (clear_tool_id): a local event on code the tracer never
+        listed is gone too; 3.12 and 3.13 have no such call, and free_tool_id leaves it."""
+        tracer.start(Config())
+        tool = tracer.status()["tool_id"]
+        stray = compile("pass", "<stray>", "exec")
+        sys.monitoring.set_local_events(tool, stray, sys.monitoring.events.PY_RETURN)
+        tracer.stop()
+        assert sys.monitoring.get_tool(tool) is None
+        left = sys.monitoring.get_local_events(tool, stray)
+        if hasattr(sys.monitoring, "clear_tool_id"):
+            assert sys.version_info >= (3, 14) and left == 0
+        else:
+            assert sys.version_info < (3, 14) and left == sys.monitoring.events.PY_RETURN
+            sys.monitoring.use_tool_id(tool, "test")
+            sys.monitoring.set_local_events(tool, stray, 0)
+            sys.monitoring.free_tool_id(tool)
+
     def test_restart_after_stop(self, engine: str) -> None:
         """A second session records again from scratch."""
         record(outer)

@@ -20,7 +20,7 @@ import sys
 from agentlog.core import selflog
 from agentlog.core.config import Config
 from agentlog.runtime import exitwatch, traced
-from agentlog.runtime.toolids import claim_tool_id
+from agentlog.runtime.toolids import claim_tool_id, release_tool_id
 from agentlog.runtime.tracer_types import (
     ENTER_KINDS,
     GLOBAL_EVENT_NAMES,
@@ -320,17 +320,10 @@ def stop() -> None:
         if tool is None:
             exitwatch.trail_stopped()
             return
-        monitoring = sys.monitoring
         try:
-            if monitoring.get_tool(tool) == TOOL_NAME:
-                # free_tool_id() leaves events and callbacks in place on 3.12 and 3.13
-                # (clear_tool_id() arrived in 3.14, gh-116750): clear everything ourselves.
-                monitoring.set_events(tool, 0)
-                for code in state.codes:
-                    monitoring.set_local_events(tool, code, 0)
-                for name in (*GLOBAL_EVENT_NAMES, *LOCAL_EVENT_NAMES):
-                    monitoring.register_callback(tool, getattr(monitoring.events, name), None)
-                monitoring.free_tool_id(tool)
+            events = sys.monitoring.events
+            release_tool_id(tool, TOOL_NAME, [getattr(events, name) for name in (*GLOBAL_EVENT_NAMES, *LOCAL_EVENT_NAMES)],
+                            state.codes)
         except Exception as exc:  # noqa: BLE001
             selflog.report("tracer.stop", exc)
         exitwatch.trail_stopped()  # after our id is free: the exit watcher may take it
