@@ -29,8 +29,10 @@ PROBE = r"""
 int main(void) {
 #if PY_VERSION_HEX >= 0x030D0000
     printf("%zu %zu %zu %zu %zu\n", offsetof(_Py_DebugOffsets, free_threaded),
-           offsetof(_Py_DebugOffsets, thread_state.current_frame), offsetof(_Py_DebugOffsets, interpreter_frame.executable),
-           offsetof(_Py_DebugOffsets, interpreter_frame.localsplus), offsetof(_Py_DebugOffsets, interpreter_frame.owner));
+           offsetof(_Py_DebugOffsets, thread_state.current_frame),
+           offsetof(_Py_DebugOffsets, interpreter_frame.executable),
+           offsetof(_Py_DebugOffsets, interpreter_frame.localsplus),
+           offsetof(_Py_DebugOffsets, interpreter_frame.owner));
 #else
     printf("none\n");
 #endif

@@ -214,8 +214,8 @@ def test_wrong_frame_layout_turns_argument_capture_off(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = child_env(data, AGENTLOG_ENGINE="c")
     env["PYTHONPATH"] = str(site)
-    probe = run_python(["-c", "from agentlog import _tracer as t; print(t.ARGS_SUPPORTED, t.frame_layout()['localsplus'],"
-                        " t.published_layout()['localsplus'])"], tmp_path, env)
+    probe = run_python(["-c", "from agentlog import _tracer as t; print(t.ARGS_SUPPORTED, "
+                        "t.frame_layout()['localsplus'], t.published_layout()['localsplus'])"], tmp_path, env)
     supported, compiled, published = probe.stdout.split()
     assert supported == "False" and int(compiled) == int(published) + 8, probe.stderr
     proc = run_python(["-m", "agentlog", "app.py"], tmp_path, env)

@@ -321,9 +321,8 @@ def stop() -> None:
             exitwatch.trail_stopped()
             return
         try:
-            events = sys.monitoring.events
-            release_tool_id(tool, TOOL_NAME, [getattr(events, name) for name in (*GLOBAL_EVENT_NAMES, *LOCAL_EVENT_NAMES)],
-                            state.codes)
+            events = [getattr(sys.monitoring.events, name) for name in (*GLOBAL_EVENT_NAMES, *LOCAL_EVENT_NAMES)]
+            release_tool_id(tool, TOOL_NAME, events, state.codes)
         except Exception as exc:  # noqa: BLE001
             selflog.report("tracer.stop", exc)
         exitwatch.trail_stopped()  # after our id is free: the exit watcher may take it
