@@ -51,23 +51,23 @@ def claim_tool_id(name: str, move: Callable[[], None] | None = None) -> int | No
 def release_tool_id(tool_id: int, name: str, events: Iterable[int], codes: Iterable[object] = ()) -> None:
     """Give up ``tool_id`` if it is still held under ``name``: events, callbacks, the id.
 
-    3.14+ has ``clear_tool_id`` (gh-116750), which also clears local events of code
-    we never saw; before it, ``free_tool_id`` leaves events and callbacks in place,
-    so the global events, the local events of ``codes`` and the callbacks of
-    ``events`` are cleared one by one.
+    ``free_tool_id`` leaves events and callbacks in place on 3.12 and 3.13, so the
+    global events, the local events of ``codes`` and the callbacks of ``events``
+    are cleared one by one. 3.14+ also has ``clear_tool_id`` (gh-116750), which
+    reaches local events on code no longer listed (the tracer forgets its codes when
+    its tables restart): without it, the next owner of the id gets their events.
     """
     monitoring = sys.monitoring
     if monitoring.get_tool(tool_id) != name:
         return
+    monitoring.set_events(tool_id, 0)
+    for code in codes:
+        monitoring.set_local_events(tool_id, code, 0)
+    for event in events:
+        monitoring.register_callback(tool_id, event, None)
     clear = getattr(monitoring, "clear_tool_id", None)
     if clear is not None:
         clear(tool_id)
-    else:
-        monitoring.set_events(tool_id, 0)
-        for code in codes:
-            monitoring.set_local_events(tool_id, code, 0)
-        for event in events:
-            monitoring.register_callback(tool_id, event, None)
     monitoring.free_tool_id(tool_id)
     _held.pop(tool_id, None)
 
