@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,37 @@ EXPECTED = [
 ]
 
 
+# 3.13 closes a generator suspended outside try/with without resuming its frame: no
+# PY_THROW or PY_UNWIND, so neither engine can see the close (3.12, 3.14, 3.15 throw
+# GeneratorExit into it). The one line the versions differ in.
+CLOSED = "    counter() resumed by throw(), raised GeneratorExit at line 19"
+
+
+def test_which_versions_resume_a_closed_generator() -> None:
+    """The sys.monitoring difference behind CLOSED, at its source."""
+    monitoring, seen = sys.monitoring, []
+    tool = next(i for i in range(6) if monitoring.get_tool(i) is None)
+    monitoring.use_tool_id(tool, "probe")
+    try:
+        for name in ("PY_THROW", "PY_UNWIND"):
+            event = getattr(monitoring.events, name)
+            monitoring.register_callback(tool, event, lambda *args, name=name: seen.append(name))
+
+        def counter():
+            yield 1
+
+        gen = counter()
+        next(gen)
+        monitoring.set_events(tool, monitoring.events.PY_THROW | monitoring.events.PY_UNWIND)
+        gen.close()
+    finally:
+        monitoring.set_events(tool, 0)
+        for name in ("PY_THROW", "PY_UNWIND"):
+            monitoring.register_callback(tool, getattr(monitoring.events, name), None)
+        monitoring.free_tool_id(tool)
+    assert seen == ([] if sys.version_info[:2] == (3, 13) else ["PY_THROW", "PY_UNWIND"])
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_same_trail_on_every_version(tmp_path: Path, engine: str) -> None:
     (tmp_path / "app.py").write_text(APP, encoding="utf-8")
@@ -127,4 +159,5 @@ def test_same_trail_on_every_version(tmp_path: Path, engine: str) -> None:
     assert context.returncode == 0, context.stderr
     trail = context.stdout.split("call trail before the failure (oldest first):\n", 1)[1].splitlines()
     trail = [re.sub(r" \(\d+(?:\.\d+)?(?:ns|us|ms|s)(?: total)?\)", "", line) for line in trail]
-    assert trail[:len(EXPECTED)] == EXPECTED
+    expected = [line for line in EXPECTED if line != CLOSED or sys.version_info[:2] != (3, 13)]
+    assert trail[:len(expected)] == expected
