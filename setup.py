@@ -7,6 +7,7 @@ Set ``AGENTLOG_REQUIRE_EXTENSION=1`` to make a failed build an error instead.
 
 import os
 import sys
+import sysconfig
 from pathlib import Path
 
 from setuptools import Extension, setup
@@ -21,12 +22,19 @@ PTH_LINE = (
     "and __import__('agentlog.runtime.autostart')\n"
 )
 REQUIRE_EXTENSION = os.environ.get("AGENTLOG_REQUIRE_EXTENSION") == "1"
+# A free-threaded CPython (3.13t+) gets no extension: importing one not declared
+# free-threading safe re-enables the GIL with a warning on the program's stderr, and
+# the trail does not run there anyway (crash capture only; agentlog doctor says so).
+FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
 def extensions() -> list[Extension]:
-    """One extension per ``src_c/*.pyx``; none if Cython is unavailable."""
+    """One extension per ``src_c/*.pyx``; none if Cython is unavailable or the build is free-threaded."""
     sources = sorted((HERE / "src_c").glob("*.pyx"))
     if not sources:
+        return []
+    if FREE_THREADED:
+        print("agentlog: free-threaded CPython: installing without the C extension", file=sys.stderr)
         return []
     try:
         from Cython.Build import cythonize

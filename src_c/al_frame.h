@@ -7,17 +7,35 @@
  * thread's current one: a C callback pushes no frame of its own.
  *
  * _PyInterpreterFrame is internal (Include/internal/pycore_frame.h, needs
- * Py_BUILD_CORE), so the prefix we read is mirrored here and compiled only for
- * the versions it was checked against: offsetof against the installed 3.12.1
- * and 3.13.0 headers gives f_code/f_executable @0, owner @70, localsplus @72
- * (tests/test_frame_layout.py compiles the real header and compares with
- * al_frame_layout()). 3.14 turned the slots into tagged _PyStackRef and moved
- * owner; the free-threaded build changes object headers. Anything else compiles
- * with AL_FRAME_LAYOUT 0: calls are still recorded, without argument values.
- * At run time al_frame_slots() also checks that the frame's code is the event's
- * code (and that it is a Python frame) before handing out its slots.
+ * Py_BUILD_CORE), so the prefix we read is mirrored here, one layout per minor
+ * version, compiled only for the versions it was checked against (64-bit, GIL
+ * builds; tests/test_frame_layout.py compiles the real headers and compares):
  *
- * Define AL_NO_FRAME_LAYOUT to build as an unknown version would (tests do).
+ *   version    code @  owner @  localsplus @  slots
+ *   3.12, 3.13    0       70        72        PyObject *        (3.12.1, 3.13.0 headers)
+ *   3.14, 3.15    0       74        80        _PyStackRef       (3.14.10, 3.15.2 headers)
+ *
+ * 3.14 made the slots (and f_executable) tagged references: a PyObject * with
+ * its low bit set when the reference is deferred or the object immortal
+ * (Py_TAG_REFCNT), the bits 1 for an unbound slot (PyStackRef_NULL), and low
+ * bits 11 for a tagged int (Py_INT_TAG, not an object). We only mask the tag
+ * off and look: no reference is taken or released, nothing is written.
+ * Owners >= 3 are not Python frames (3.12/3.13 CSTACK 3; 3.14 INTERPRETER 3,
+ * CSTACK 4; 3.15 INTERPRETER 3).
+ *
+ * Since 3.13 CPython publishes these offsets for out-of-process debuggers in
+ * _Py_DebugOffsets, the first member of _PyRuntime (cookie "xdebugpy", the
+ * runtime's PY_VERSION_HEX). al_debug_offsets() reads them so the tracer can
+ * compare them with this file's at start (a patch release that moved a field
+ * turns argument capture off instead of misreading memory). At run time
+ * al_frame_slots() also checks that the frame's code is the event's code (and
+ * that it is a Python frame) before handing out its slots.
+ *
+ * Anything else (3.16+, free-threaded, 32-bit) compiles with AL_FRAME_LAYOUT 0:
+ * calls are still recorded, without argument values.
+ * Define AL_NO_FRAME_LAYOUT to build as an unknown version would, and
+ * AL_TEST_FRAME_SKEW=N to pad N bytes before localsplus, a deliberately wrong
+ * layout the start-up check must catch (tests do both).
  */
 #ifndef AL_FRAME_H
 #define AL_FRAME_H
@@ -25,32 +43,65 @@
 #include <Python.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
-#if PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030E0000 && !defined(Py_GIL_DISABLED) \
+#ifndef AL_TEST_FRAME_SKEW
+#define AL_TEST_FRAME_SKEW 0
+#endif
+
+#if PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x03100000 && !defined(Py_GIL_DISABLED) \
     && !defined(AL_NO_FRAME_LAYOUT) && SIZEOF_VOID_P == 8
 #define AL_FRAME_LAYOUT 1
 
-/* The leading fields of _PyInterpreterFrame in 3.12 and 3.13 (64-bit). */
+#if PY_VERSION_HEX < 0x030E0000
+#define AL_TAGGED_SLOTS 0
+typedef PyObject *al_slot;       /* a strong reference owned by the frame; NULL = unbound */
+#else
+#define AL_TAGGED_SLOTS 1
+typedef uintptr_t al_slot;       /* _PyStackRef: a PyObject * with tag bits */
+#endif
+
+/* The leading fields of _PyInterpreterFrame (64-bit, GIL build). */
 typedef struct al_iframe {
-    PyObject *f_code;            /* 3.12 f_code, 3.13 f_executable (a code object or None) */
+    al_slot f_code;              /* 3.12 f_code, 3.13+ f_executable (a code object or None) */
     struct al_iframe *previous;
-    PyObject *f_funcobj;
+    al_slot f_funcobj;
     PyObject *f_globals;
     PyObject *f_builtins;
     PyObject *f_locals;
     void *frame_obj;
     void *instr_ptr;             /* 3.12 prev_instr */
+#if PY_VERSION_HEX < 0x030E0000
     int stacktop;
+#else
+    void *stackpointer;
+#endif
     uint16_t return_offset;
-    char owner;                  /* FRAME_OWNED_BY_THREAD 0, GENERATOR 1, FRAME_OBJECT 2, CSTACK 3 */
-    PyObject *localsplus[1];     /* strong references owned by the frame; NULL = unbound */
+    char owner;
+#if PY_VERSION_HEX >= 0x030E0000
+    uint8_t visited;
+#endif
+#if AL_TEST_FRAME_SKEW
+    char al_test_skew[AL_TEST_FRAME_SKEW];
+#endif
+    al_slot localsplus[1];
 } al_iframe;
 
-#define AL_OWNED_BY_CSTACK 3
+#define AL_FIRST_NON_PYTHON_OWNER 3
+
+/* The object a slot refers to, borrowed; NULL if unbound or not an object. */
+static inline PyObject *al_slot_object(al_slot s) {
+#if AL_TAGGED_SLOTS
+    if (s & 2) return NULL;                      /* Py_INT_TAG (3) or an invalid tag (2) */
+    return (PyObject *)(s & ~(uintptr_t)1);      /* drop Py_TAG_REFCNT; PyStackRef_NULL is 1 */
+#else
+    return s;
+#endif
+}
 
 /* The current frame's argument slots if it is a Python frame running ``code``, else NULL.
  * Borrowed for the duration of the callback only (the GIL is held, nothing runs meanwhile). */
-static inline PyObject **al_frame_slots(PyObject *code) {
+static inline al_slot *al_frame_slots(PyObject *code) {
     al_iframe *f;
 #if PY_VERSION_HEX < 0x030D0000
     PyThreadState *ts = _PyThreadState_UncheckedGet();
@@ -61,7 +112,7 @@ static inline PyObject **al_frame_slots(PyObject *code) {
     if (ts == NULL) return NULL;
     f = (al_iframe *)ts->current_frame;
 #endif
-    if (f == NULL || f->owner >= AL_OWNED_BY_CSTACK || f->f_code != code) return NULL;
+    if (f == NULL || f->owner >= AL_FIRST_NON_PYTHON_OWNER || al_slot_object(f->f_code) != code) return NULL;
     return f->localsplus;
 }
 
@@ -79,9 +130,63 @@ static inline void al_frame_layout(Py_ssize_t out[4]) {
 
 #else
 #define AL_FRAME_LAYOUT 0
-static inline PyObject **al_frame_slots(PyObject *code) { (void)code; return NULL; }
+typedef PyObject *al_slot;
+static inline PyObject *al_slot_object(al_slot s) { return s; }
+static inline al_slot *al_frame_slots(PyObject *code) { (void)code; return NULL; }
 static inline void al_frame_layout(Py_ssize_t out[4]) { out[0] = out[1] = out[2] = out[3] = -1; }
 #endif
+
+/* Where _Py_DebugOffsets keeps the fields we compare, per version (offsetof in the
+ * real headers, checked by tests/test_frame_layout.py): free_threaded,
+ * thread_state.current_frame, interpreter_frame.executable, .localsplus, .owner. */
+#if PY_VERSION_HEX >= 0x030D0000 && PY_VERSION_HEX < 0x030E0000
+#define AL_DEBUG_OFFSETS 1
+static const size_t al_dbg_at[5] = {16, 184, 240, 256, 264};
+#elif PY_VERSION_HEX >= 0x030E0000 && PY_VERSION_HEX < 0x030F0000
+#define AL_DEBUG_OFFSETS 1
+static const size_t al_dbg_at[5] = {16, 208, 264, 280, 288};
+#elif PY_VERSION_HEX >= 0x030F0000 && PY_VERSION_HEX < 0x03100000
+#define AL_DEBUG_OFFSETS 1
+static const size_t al_dbg_at[5] = {16, 208, 328, 344, 352};
+#else
+#define AL_DEBUG_OFFSETS 0   /* 3.12 publishes none; later versions are unknown */
+static const size_t al_dbg_at[5] = {0, 0, 0, 0, 0};
+#endif
+
+#if AL_DEBUG_OFFSETS
+#ifdef _WIN32
+#include <windows.h>
+static void *al_runtime_address(void) {
+    HMODULE dll = NULL;
+    if (!GetModuleHandleExA(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                            (LPCSTR)&Py_IsInitialized, &dll))
+        return NULL;
+    return (void *)GetProcAddress(dll, "_PyRuntime");
+}
+#else
+#include <dlfcn.h>
+static void *al_runtime_address(void) { return dlsym(RTLD_DEFAULT, "_PyRuntime"); }
+#endif
+#endif
+
+/* The running interpreter's published layout: out = {version, free_threaded,
+ * tstate->current_frame, frame executable, localsplus, owner}. Returns 0, or
+ * -1 if this version publishes none we know how to read, -2 if _PyRuntime
+ * cannot be found, -3 if its cookie is not "xdebugpy". Reads only. */
+static inline int al_debug_offsets(uint64_t out[6]) {
+#if AL_DEBUG_OFFSETS
+    const char *rt = (const char *)al_runtime_address();
+    int i;
+    if (rt == NULL) return -2;
+    if (memcmp(rt, "xdebugpy", 8) != 0) return -3;
+    memcpy(&out[0], rt + 8, sizeof(uint64_t));
+    for (i = 0; i < 5; i++) memcpy(&out[i + 1], rt + al_dbg_at[i], sizeof(uint64_t));
+    return 0;
+#else
+    (void)out;
+    return -1;
+#endif
+}
 
 /* Bytes of a str's ASCII text, or NULL if it is not pure ASCII (other kinds keep only their length). */
 static inline const char *al_ascii_data(PyObject *s) {

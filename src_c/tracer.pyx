@@ -36,8 +36,13 @@ cdef extern from "al_memory.h":
 
 cdef extern from "al_frame.h":
     int AL_FRAME_LAYOUT
-    PyObject** al_frame_slots(PyObject* code) noexcept
+    int AL_DEBUG_OFFSETS
+    ctypedef size_t al_slot  # PyObject* (3.12, 3.13) or a tagged _PyStackRef (3.14+)
+    al_slot* al_frame_slots(PyObject* code) noexcept
+    PyObject* al_slot_object(al_slot s) noexcept
     void al_frame_layout(Py_ssize_t* out) noexcept
+    int al_debug_offsets(uint64_t* out) noexcept
+    const size_t* al_dbg_at
     const char* al_ascii_data(PyObject* s) noexcept
     PyObject* al_cell_get(PyObject* cell) noexcept
 
@@ -633,7 +638,7 @@ cdef inline void value_entry(Entry* e, uint8_t kind, int32_t index, PyObject* v)
 cdef inline void record_args(ThreadState* st, PyObject* code, int32_t idx) noexcept:
     """K_ARG entries for the first arguments of the frame PY_START is starting."""
     cdef ArgSpec spec = g_args[idx]
-    cdef PyObject** slots
+    cdef al_slot* slots
     cdef PyObject* v
     cdef int i
     if spec.n == 0:
@@ -642,7 +647,7 @@ cdef inline void record_args(ThreadState* st, PyObject* code, int32_t idx) noexc
     if slots == NULL:
         return
     for i in range(spec.n):
-        v = slots[i]
+        v = al_slot_object(slots[i])
         if v != NULL and (spec.cells >> i) & 1:
             v = al_cell_get(v)
         if v != NULL:
@@ -903,8 +908,6 @@ cdef dict g_callbacks = {
 al_exit_init(mark_dead)
 
 NAME = "c"
-# Argument values need the frame layout of the CPython this was compiled for (al_frame.h).
-ARGS_SUPPORTED = bool(AL_FRAME_LAYOUT)
 
 
 def frame_layout():
@@ -914,6 +917,62 @@ def frame_layout():
         return None
     al_frame_layout(out)
     return {"code": out[0], "owner": out[1], "localsplus": out[2], "tstate_frame": out[3]}
+
+
+def debug_offset_positions():
+    """Where this build reads _Py_DebugOffsets' fields (free_threaded, thread state's frame,
+    frame's code, localsplus, owner), or None where it reads none."""
+    if not AL_DEBUG_OFFSETS:
+        return None
+    return tuple(al_dbg_at[i] for i in range(5))
+
+
+def published_layout():
+    """The running CPython's own frame offsets from ``_Py_DebugOffsets`` (3.13+), or why not.
+
+    A dict shaped like :func:`frame_layout` plus ``version`` and ``free_threaded``,
+    or a string saying why the offsets could not be read.
+    """
+    cdef uint64_t out[6]
+    cdef int rc = al_debug_offsets(out)
+    if rc == -1:
+        return "this CPython version publishes no _Py_DebugOffsets this build knows"
+    if rc == -2:
+        return "_PyRuntime (where CPython publishes its offsets) is not an exported symbol here"
+    if rc == -3:
+        return "_PyRuntime does not start with the _Py_DebugOffsets cookie"
+    return {"version": out[0], "free_threaded": out[1], "tstate_frame": out[2], "code": out[3],
+            "localsplus": out[4], "owner": out[5]}
+
+
+def _layout_problem():
+    """None if argument slots can be read on this interpreter, else why not (checked once, at import)."""
+    import sys
+    compiled = frame_layout()
+    if compiled is None:
+        build = f"CPython {sys.version_info.major}.{sys.version_info.minor}"
+        build += " free-threaded" if "t" in getattr(sys, "abiflags", "") else ""
+        return (f"the C engine was built without a frame layout for {build} (verified layouts: "
+                "CPython 3.12 to 3.15, GIL builds)")
+    if not AL_DEBUG_OFFSETS:
+        return None  # 3.12: nothing published to compare with; the per-call code check remains
+    published = published_layout()
+    if isinstance(published, str):
+        return f"cannot verify the frame layout: {published}"
+    if published["version"] >> 16 != sys.hexversion >> 16 or published["free_threaded"]:
+        return f"_Py_DebugOffsets describes another build (version {published['version']:#x})"
+    for field in ("tstate_frame", "code", "localsplus", "owner"):
+        if published[field] != compiled[field]:
+            return (f"CPython {sys.version.split()[0]} puts the frame's {field} at offset {published[field]}, "
+                    f"this build expects {compiled[field]} (_Py_DebugOffsets)")
+    return None
+
+
+# Argument values need the frame layout of the CPython this was compiled for (al_frame.h),
+# confirmed against the offsets the running interpreter publishes.
+ARGS_OFF_REASON = _layout_problem()
+ARGS_SUPPORTED = ARGS_OFF_REASON is None
+cdef bint g_layout_ok = ARGS_SUPPORTED
 
 
 cdef PyObject* on_empty(PyObject* cb, PyObject** args, size_t nargsf, PyObject* kw) noexcept:
@@ -951,7 +1010,7 @@ def configure(int ring_size, classify, disable, bint capture_args=True):
     g_ring_start = RING_START if RING_START < cap else cap
     g_classify = classify
     g_disable = disable
-    g_capture_args = capture_args and AL_FRAME_LAYOUT
+    g_capture_args = capture_args and g_layout_ok
     g_capture_values = capture_args
     _clear_tables()
     for tp in (list, tuple, dict, set, frozenset):

@@ -32,7 +32,7 @@ DRIVER = """
         return subprocess.run([sys.executable, "-m", "agentlog", "app.py", arg]).returncode
 
     with agentlog.start_session(agent=sys.argv[1], task=sys.argv[2]) as session:
-        print(session.id)
+        print(session.id, flush=True)  # before the children write to the same pipe
         codes = [run(a) for a in sys.argv[3:]]
         if codes[-1] == 0:
             agentlog.tag_session_outcome(session, "success", "parse fixed; token=sk-live-0123456789abcdefghij")

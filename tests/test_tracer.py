@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -475,6 +476,30 @@ class TestLifecycle:
         assert tracer.status()["running"] is False
         assert tracer.failure_fields(threading.get_ident()) == {}
 
+    def test_uninstall_clears_local_events_it_never_listed(self, engine: str) -> None:
+        """Local events left on code the tracer no longer lists (as after its tables restart):
+        on 3.14+ clear_tool_id removes them, so the id's next owner gets none of our events;
+        3.12 and 3.13 have no such call, and the next owner does get them."""
+        tracer.start(Config())
+        tool = tracer.status()["tool_id"]
+        stray = compile("pass", "<stray>", "exec")
+        sys.monitoring.set_local_events(tool, stray, sys.monitoring.events.PY_RETURN)
+        tracer.stop()
+        assert sys.monitoring.get_tool(tool) is None
+        seen: list[object] = []
+        sys.monitoring.use_tool_id(tool, "next-owner")
+        try:
+            sys.monitoring.register_callback(tool, sys.monitoring.events.PY_RETURN, lambda *args: seen.append(args))
+            exec(stray)
+        finally:
+            sys.monitoring.set_local_events(tool, stray, 0)
+            sys.monitoring.register_callback(tool, sys.monitoring.events.PY_RETURN, None)
+            sys.monitoring.free_tool_id(tool)
+        if sys.version_info >= (3, 14):
+            assert hasattr(sys.monitoring, "clear_tool_id") and seen == []
+        else:
+            assert not hasattr(sys.monitoring, "clear_tool_id") and len(seen) == 1
+
     def test_restart_after_stop(self, engine: str) -> None:
         """A second session records again from scratch."""
         record(outer)
@@ -574,3 +599,21 @@ def test_class_body_named_as_such(engine: str) -> None:
     prefix = "test_class_body_named_as_such.<locals>.define.<locals>.Invoice"
     assert f"class {prefix} body" in names
     assert f"{prefix}.total" in names
+
+
+def test_a_file_the_stdlib_links_to_is_library_code(tmp_path: Path) -> None:
+    """Debian's /usr/lib/python3.X/sitecustomize.py links to /etc/python3.X/: still the stdlib's,
+    by either spelling, while the same file reached from outside the stdlib stays the user's."""
+    stdlib, etc = tmp_path / "lib" / "python3.x", tmp_path / "etc"
+    stdlib.mkdir(parents=True)
+    etc.mkdir()
+    (etc / "sitecustomize.py").write_text("pass\n")
+    (stdlib / "sitecustomize.py").symlink_to(etc / "sitecustomize.py")
+    roots = (f"{stdlib}/",)
+    assert tracer.is_user_file(str(stdlib / "sitecustomize.py"), Config(), roots) is False
+    assert tracer.is_user_file(str(etc / "sitecustomize.py"), Config(), roots) is True
+    # The roots the tracer computes carry both spellings of a linked stdlib folder.
+    linked = tmp_path / "linked"
+    linked.symlink_to(stdlib)
+    assert tracer.is_user_file(str(linked / "sitecustomize.py"), Config(), (f"{linked}/",)) is False
+    assert any(root.startswith(os.path.realpath(os.path.dirname(os.__file__))) for root in tracer._library_roots())

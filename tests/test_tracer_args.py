@@ -124,6 +124,18 @@ class TestArguments:
         assert calls[0]["a"] == {"a": int_desc(1), "b": str_desc("b")}
         assert all("a" not in c for c in calls[1:]) and len(calls) == 3
 
+    def test_immortal_and_heap_values(self) -> None:
+        """3.14+ slots are tagged references (immortal objects and deferred references carry a
+        tag bit): each value reads as itself, whether immortal (None, True, small ints, the empty
+        str) or a fresh heap object, and an unbound slot is never mistaken for one."""
+        fresh = "".join(["he", "ap"])
+        values = [None, True, 7, "", 10**30, fresh, [1, 2], 2.5]
+        trail = record(lambda: [give(v) for v in values])["trail"]
+        got = [a["value"] for a in args_of(trail, "give")]
+        assert [(d["t"], d.get("v")) for d in got] == [
+            ("NoneType", "None"), ("bool", "True"), ("int", "7"), ("str", "''"),
+            ("int", ">= 2**63"), ("str", "'heap'"), ("list", None), ("float", "2.5")]
+
     def test_called_from_c(self) -> None:
         """Lambdas called by map() and sorted() (C code) have their arguments too."""
         trail = record(lambda: (list(map(lambda v: v + 1, [4])), sorted([2], key=lambda k: -k)))["trail"]
@@ -205,6 +217,8 @@ def test_engines_agree(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> None:
         list(gen(1, "b"))
         varargs(1, 2, k=3)
         give((1, "two", None))
+        for value in (None, False, 0, "", 10**30, [3]):
+            give(value)
         login("bob", "hunter2", GITHUB)
         early(-1)
 

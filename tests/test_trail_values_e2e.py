@@ -156,8 +156,8 @@ def _compiler() -> str | None:
     return shutil.which(cc)
 
 
-def _build_without_layout(tmp_path: Path) -> Path:
-    """A copy of the installed package whose C engine is compiled as for an unknown CPython version."""
+def _build_with(tmp_path: Path, cflags: str) -> Path:
+    """A copy of the installed package whose C engine is compiled with ``cflags``."""
     if importlib.util.find_spec("Cython") is None or importlib.util.find_spec("setuptools") is None:
         pytest.skip("needs Cython and setuptools (the test extra)")
     if _compiler() is None:
@@ -167,7 +167,7 @@ def _build_without_layout(tmp_path: Path) -> Path:
     for name in ("setup.py", "pyproject.toml", "README.md"):
         shutil.copy(REPO / name, src / name)
     shutil.copytree(REPO / "src_c", src / "src_c")
-    env = child_env(None, CFLAGS="-DAL_NO_FRAME_LAYOUT", AGENTLOG_REQUIRE_EXTENSION="1")
+    env = child_env(None, CFLAGS=cflags, AGENTLOG_REQUIRE_EXTENSION="1")
     build = subprocess.run(
         [sys.executable, "setup.py", "-q", "build_ext", "--build-lib", "lib", "--build-temp", "tmp"],
         cwd=src, env=env, capture_output=True, text=True, timeout=300,
@@ -182,8 +182,8 @@ def _build_without_layout(tmp_path: Path) -> Path:
 
 @pytest.mark.skipif(not HAVE_C, reason="agentlog._tracer not built")
 def test_unknown_frame_layout_records_calls_without_arguments(tmp_path: Path) -> None:
-    """Built without a known frame layout (as on 3.14+), the C engine still records every call, and doctor says why."""
-    site = _build_without_layout(tmp_path)
+    """Built without a known frame layout (as on 3.16+), the C engine still records every call, and doctor says why."""
+    site = _build_with(tmp_path, "-DAL_NO_FRAME_LAYOUT")
     (tmp_path / "app.py").write_text(APP, encoding="utf-8")
     data = tmp_path / "data"
     env = child_env(data, AGENTLOG_ENGINE="c")
@@ -202,3 +202,31 @@ def test_unknown_frame_layout_records_calls_without_arguments(tmp_path: Path) ->
     doctor = run_python(["-m", "agentlog", "doctor"], tmp_path, env)
     assert "argument values: off: the C engine was built without a frame layout for CPython" in doctor.stdout
     assert "engine: c" in doctor.stdout
+
+
+@pytest.mark.skipif(not HAVE_C, reason="agentlog._tracer not built")
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="3.12 publishes no _Py_DebugOffsets to check against")
+def test_wrong_frame_layout_turns_argument_capture_off(tmp_path: Path) -> None:
+    """A build whose mirrored frame puts localsplus 8 bytes off (as if a patch release moved it):
+    the start-up check against _Py_DebugOffsets turns argument capture off; nothing misreads or crashes."""
+    site = _build_with(tmp_path, "-DAL_TEST_FRAME_SKEW=8")
+    (tmp_path / "app.py").write_text(APP, encoding="utf-8")
+    data = tmp_path / "data"
+    env = child_env(data, AGENTLOG_ENGINE="c")
+    env["PYTHONPATH"] = str(site)
+    probe = run_python(["-c", "from agentlog import _tracer as t; print(t.ARGS_SUPPORTED, "
+                        "t.frame_layout()['localsplus'], t.published_layout()['localsplus'])"], tmp_path, env)
+    supported, compiled, published = probe.stdout.split()
+    assert supported == "False" and int(compiled) == int(published) + 8, probe.stderr
+    proc = run_python(["-m", "agentlog", "app.py"], tmp_path, env)
+    assert proc.returncode == 1 and "ValueError: bad score 1.5" in proc.stderr
+    (failure,) = read_records(data, "failure")
+    trail = failure["trail"]
+    assert trail["engine"] == "c"
+    names = [trail["fn"][c["c"]][0] for c in trail["calls"] if "ev" not in c]
+    assert names.count("validate_rating") == 6
+    assert all("a" not in call for call in trail["calls"])
+    reason = f"localsplus at offset {published}, this build expects {compiled} (_Py_DebugOffsets)"
+    assert trail["noargs"].endswith(reason)
+    doctor = run_python(["-m", "agentlog", "doctor"], tmp_path, env)
+    assert f"argument values: off: CPython {sys.version.split()[0]} puts the frame's {reason}" in doctor.stdout

@@ -15,7 +15,9 @@ def _library_prefixes() -> tuple[str, ...]:
     paths = sysconfig.get_paths()
     roots = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
     roots.add(AGENTLOG_DIR)
-    return tuple(os.path.join(os.path.realpath(r), "") for r in roots)
+    # Both spellings: a file the stdlib folder links to from elsewhere (Debian's
+    # sitecustomize.py -> /etc/python3.X/) is the stdlib's.
+    return tuple({os.path.join(form(r), "") for r in roots for form in (os.path.abspath, os.path.realpath)})
 
 
 @cache
@@ -28,7 +30,7 @@ def is_user_file(filename: str) -> bool:
     path = os.path.realpath(filename)
     if "site-packages" in path or "dist-packages" in path:
         return False
-    return not path.startswith(_library_prefixes())
+    return not path.startswith(_library_prefixes()) and not os.path.abspath(filename).startswith(_library_prefixes())
 
 
 def is_agentlog_frame(frame: FrameType) -> bool:

@@ -172,10 +172,8 @@ def _release_tool() -> None:
     if tool is None:
         return
     try:
-        monitoring = sys.monitoring
-        if monitoring.get_tool(tool) == TOOL_NAME:
-            monitoring.set_events(tool, 0)
-            monitoring.register_callback(tool, monitoring.events.PY_UNWIND, None)
-            monitoring.free_tool_id(tool)
+        from agentlog.runtime.toolids import release_tool_id  # imported already: it claimed the id
+
+        release_tool_id(tool, TOOL_NAME, (sys.monitoring.events.PY_UNWIND,))
     except Exception as exc:  # noqa: BLE001
         selflog.report("exitwatch.uninstall", exc)

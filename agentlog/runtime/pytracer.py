@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 
 NAME = "python"
 ARGS_SUPPORTED = True  # read through the public frame API, on any version
+ARGS_OFF_REASON = None
 STACK_MAX = 1 << 20
 UNWIND_SEARCH = 8
 MAX_OTHER_CODES = 8192  # library-code verdicts cached before the cache is dropped (as in C)

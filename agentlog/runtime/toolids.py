@@ -18,7 +18,7 @@ from agentlog.core import selflog
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the tracer imports this as a process starts: no typing, collections
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from typing import Any
 
 TOOL_IDS = (3, 4, 5)
@@ -46,6 +46,30 @@ def claim_tool_id(name: str, move: Callable[[], None] | None = None) -> int | No
             _held[tool_id] = (name, move)
         return tool_id
     return None
+
+
+def release_tool_id(tool_id: int, name: str, events: Iterable[int], codes: Iterable[object] = ()) -> None:
+    """Give up ``tool_id`` if it is still held under ``name``: events, callbacks, the id.
+
+    ``free_tool_id`` leaves events and callbacks in place on 3.12 and 3.13, so the
+    global events, the local events of ``codes`` and the callbacks of ``events``
+    are cleared one by one. 3.14+ also has ``clear_tool_id`` (gh-116750), which
+    reaches local events on code no longer listed (the tracer forgets its codes when
+    its tables restart): without it, the next owner of the id gets their events.
+    """
+    monitoring = sys.monitoring
+    if monitoring.get_tool(tool_id) != name:
+        return
+    monitoring.set_events(tool_id, 0)
+    for code in codes:
+        monitoring.set_local_events(tool_id, code, 0)
+    for event in events:
+        monitoring.register_callback(tool_id, event, None)
+    clear = getattr(monitoring, "clear_tool_id", None)
+    if clear is not None:
+        clear(tool_id)
+    monitoring.free_tool_id(tool_id)
+    _held.pop(tool_id, None)
 
 
 def held() -> dict[int, str]:

@@ -193,17 +193,12 @@ def deactivate() -> None:
     if tool is None:
         return
     try:
-        if sys.monitoring.get_tool(tool) != TOOL_NAME:
-            return
-        sys.monitoring.set_events(tool, 0)
+        from agentlog.runtime.toolids import release_tool_id  # imported already: it claimed the id
+
         with _lock:
             codes = list(_specs)
-        for code in codes:
-            sys.monitoring.set_local_events(tool, code, 0)
         events = sys.monitoring.events
-        for event in (events.PY_START, events.PY_RETURN, events.PY_UNWIND):
-            sys.monitoring.register_callback(tool, event, None)
-        sys.monitoring.free_tool_id(tool)
+        release_tool_id(tool, TOOL_NAME, (events.PY_START, events.PY_RETURN, events.PY_UNWIND), codes)
     except Exception as exc:  # noqa: BLE001
         selflog.report("traced.deactivate", exc)
 

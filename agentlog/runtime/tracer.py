@@ -20,7 +20,7 @@ import sys
 from agentlog.core import selflog
 from agentlog.core.config import Config
 from agentlog.runtime import exitwatch, traced
-from agentlog.runtime.toolids import claim_tool_id
+from agentlog.runtime.toolids import claim_tool_id, release_tool_id
 from agentlog.runtime.tracer_types import (
     ENTER_KINDS,
     GLOBAL_EVENT_NAMES,
@@ -117,7 +117,9 @@ def _library_roots() -> tuple[str, ...]:
         roots.add(site.getusersitepackages())
     except (AttributeError, OSError):
         pass  # a virtualenv's stripped ``site`` lacks these
-    return tuple(os.path.join(os.path.realpath(r), "") for r in roots if r)
+    # Both spellings: a file the stdlib folder links to from elsewhere (Debian's
+    # sitecustomize.py -> /etc/python3.X/) is the stdlib's, as is a linked stdlib folder.
+    return tuple({os.path.join(form(r), "") for r in roots if r for form in (os.path.abspath, os.path.realpath)})
 
 
 def is_user_file(filename: str, config: Config, roots: tuple[str, ...]) -> bool:
@@ -136,7 +138,7 @@ def is_user_file(filename: str, config: Config, roots: tuple[str, ...]) -> bool:
             return verdict
     if f"{os.sep}site-packages{os.sep}" in path or f"{os.sep}dist-packages{os.sep}" in path:
         return False
-    return not path.startswith(roots)
+    return not path.startswith(roots) and not os.path.abspath(filename).startswith(roots)
 
 
 def _glob_verdict(path: str, config: Config) -> bool | None:
@@ -318,17 +320,9 @@ def stop() -> None:
         if tool is None:
             exitwatch.trail_stopped()
             return
-        monitoring = sys.monitoring
         try:
-            if monitoring.get_tool(tool) == TOOL_NAME:
-                # free_tool_id() leaves events and callbacks in place on 3.12 and 3.13
-                # (clear_tool_id() arrived in 3.14, gh-116750): clear everything ourselves.
-                monitoring.set_events(tool, 0)
-                for code in state.codes:
-                    monitoring.set_local_events(tool, code, 0)
-                for name in (*GLOBAL_EVENT_NAMES, *LOCAL_EVENT_NAMES):
-                    monitoring.register_callback(tool, getattr(monitoring.events, name), None)
-                monitoring.free_tool_id(tool)
+            events = [getattr(sys.monitoring.events, name) for name in (*GLOBAL_EVENT_NAMES, *LOCAL_EVENT_NAMES)]
+            release_tool_id(tool, TOOL_NAME, events, state.codes)
         except Exception as exc:  # noqa: BLE001
             selflog.report("tracer.stop", exc)
         exitwatch.trail_stopped()  # after our id is free: the exit watcher may take it
@@ -344,13 +338,8 @@ def args_status(engine: object, config: Config) -> str:
         return "off (no call trail)"
     if getattr(engine, "ARGS_SUPPORTED", False):
         return "on"
-    build = f"CPython {sys.version_info.major}.{sys.version_info.minor}"
-    build += " free-threaded" if free_threaded() else ""
-    return (
-        f"off: the C engine was built without a frame layout for {build} (verified layouts: CPython 3.12 "
-        f"and 3.13, GIL builds), so calls are recorded without argument values; {ENGINE_ENV}=python "
-        "records them, slower"
-    )
+    why = getattr(engine, "ARGS_OFF_REASON", None) or "this engine cannot read argument values here"
+    return f"off: {why}, so calls are recorded without argument values; {ENGINE_ENV}=python records them, slower"
 
 
 def status() -> dict[str, Any]:
@@ -678,6 +667,8 @@ def decode_trail(ident: int, max_calls: int) -> dict[str, Any]:
         trail["ring"] = capacity
     if state.restarts:
         trail["restarts"] = state.restarts
+    if state.config is not None and state.config.trail_args and not engine.ARGS_SUPPORTED:
+        trail["noargs"] = getattr(engine, "ARGS_OFF_REASON", None) or "not supported by this engine"
     return trail
 
 

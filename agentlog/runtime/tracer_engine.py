@@ -18,6 +18,7 @@ class Engine(Protocol):
 
     NAME: str
     ARGS_SUPPORTED: bool  # whether this engine can read argument values on this interpreter
+    ARGS_OFF_REASON: str | None  # why not (None when it can)
 
     def callbacks(self) -> dict[str, Callable[..., Any]]:
         """Event name (``"PY_START"``...) -> callback for ``register_callback``."""
