@@ -231,6 +231,7 @@ cdef struct ArgSpec:
     # Which frame slots hold a code's first arguments (set once, at classification).
     uint8_t n         # argument slots to read (<= MAX_ARGS)
     uint8_t cells     # bit i: slot i is also a cell variable (holds a cell object)
+    uint8_t fold      # a generator expression: one call, never on the shadow stack (tracer_types.folded)
 
 cdef ArgSpec* g_args = NULL   # indexed by code index, same capacity as g_stats
 cdef bint g_capture_args = False    # K_ARG entries (needs a known frame layout)
@@ -461,6 +462,7 @@ cdef void set_arg_spec(int32_t idx, object code):
             cells |= 1 << i
     g_args[idx].n = n
     g_args[idx].cells = cells
+    g_args[idx].fold = code.co_name == "<genexpr>"  # tracer_types.FOLDED_CODE_NAME
 
 
 cdef void clear_stats() noexcept:
@@ -761,6 +763,15 @@ cdef inline PyObject* enter(uint8_t kind, PyObject** args, Py_ssize_t nargs) noe
         return new_none() if kind == K_THROW else new_disable()
     st = cur_state()
     if st == NULL or st.paused:
+        return new_none()
+    if g_args[idx].fold:
+        # A generator expression (tracer_types.folded): its start is recorded, its
+        # yields and resumes are not monitored, and it is never on the shadow stack.
+        if kind == K_START:
+            put(st, kind, idx, 0, st.sp, al_ticks())
+            if g_capture_args:
+                record_args(st, code, idx)
+            g_stats[idx].calls += 1
         return new_none()
     now = al_ticks()
     # PY_START is always at offset 0; resumes carry the offset of their yield/await.
