@@ -592,8 +592,10 @@ class _TrailBuilder:
             # Its start is older than the window (or than install): show where it ended.
             node = {"c": self.fn(idx), "d": depth - self.base, "pre": True}
             self.calls.append(node)
-        elif not folded(self.state.codes[idx]):
-            node["ns"] = ns - node["t0"]  # a folded generator expression ran in pieces: no duration
+        elif ns >= 0 and not folded(self.state.codes[idx]):
+            # No duration for a return the engine did not time (ns -1: a sampled-out leaf
+            # call), nor for a generator expression, which ran in pieces.
+            node["ns"] = ns - node["t0"]
         if self.last_handled is not None and self.last_handled[:2] == (idx, depth):
             self.last_handled = None  # the frame is gone: its handled exception stays handled
         node["end"] = END_NAMES[kind]
