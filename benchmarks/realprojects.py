@@ -66,7 +66,7 @@ class Bug:
 def load_projects(folder: Path = HERE) -> dict[str, Project]:
     """The pinned projects by name."""
     raw = tomllib.loads((folder / "projects.toml").read_text(encoding="utf-8"))["projects"]
-    return {name: Project(name, p["version"], p["sha256"], p["url"], tuple(p["pytest_args"])) for name, p in raw.items()}
+    return {n: Project(n, p["version"], p["sha256"], p["url"], tuple(p["pytest_args"])) for n, p in raw.items()}
 
 
 def load_bugs(folder: Path = HERE) -> list[Bug]:
