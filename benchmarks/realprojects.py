@@ -124,7 +124,7 @@ def apply(bug: Bug, root: Path) -> None:
     """Edit the bug's line in the unpacked project; BenchError unless the line to edit is unambiguous."""
     path = root / bug.file
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    start = 0
+    start = -1
     if bug.after:
         anchors = [i for i, line in enumerate(lines) if line.strip() == bug.after.strip()]
         if len(anchors) != 1:
