@@ -162,7 +162,20 @@ def _exception_sections(exc: dict[str, Any], order: float, base: float, label: s
     return sections
 
 
-def _tracer_sections(failure: dict[str, Any], order: float) -> list[Block]:
+def _origin_sections(failure: dict[str, Any], exc: dict[str, Any]) -> list[Block]:
+    """Where the failing values came from (context/provenance.py), right under the innermost user frame."""
+    from agentlog.context.provenance import links
+
+    found = links(failure, exc)
+    if not found:
+        return []
+    at = next((i for i, f in enumerate(exc.get("frames", [])) if f.get("u")), 0)
+    lines = [Line(link.text, R_KEY + n / 100) for n, link in enumerate(found)]
+    return [Block(1.001 + at / 1000 + 0.0005, lines, "value origin")]
+
+
+def _tracer_sections(failure: dict[str, Any], order: float, origins: bool = False) -> list[Block]:
+    """The call trail (its flowed-in guess ranks KEY only without a value origin), threads, traced calls."""
     try:
         from agentlog.context import trail as trailview
     except ImportError:
@@ -174,7 +187,7 @@ def _tracer_sections(failure: dict[str, Any], order: float) -> list[Block]:
     if failure.get("trail"):
         lines = trailview.trail_lines(failure["trail"])
         if lines:
-            ranks = (R_KEY, R_PATH, R_TRAIL, R_TRAIL_REST)
+            ranks = (R_TRAIL if origins else R_KEY, R_PATH, R_TRAIL, R_TRAIL_REST)
             title = "call trail before the failure (oldest first):"
             sections.append(Block(order + 0.01, trail_section_lines(title, lines, ranks), "call trail"))
     if failure.get("threads"):
@@ -261,6 +274,8 @@ def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]]
         exc = {k: v for k, v in exc.items() if k != "cause"}  # the worker's own record says it better
     # With a worker's record, the parent's frames are plumbing (pool.map): the worker's come first.
     sections += _guarded(_exception_sections, exc, 1, 0, "", R_CHAIN if workers else None)
+    origins = _guarded(_origin_sections, newest, exc)
+    sections += origins
     sections += _guarded(_exit_message_sections, newest)
     for n, worker in enumerate(workers):
         kind = "worker" if worker.get("src", "").startswith("mp_") else "child"
@@ -268,7 +283,7 @@ def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]]
         label = f"in {kind} pid={worker.get('pid')}{named}: "
         sections += _guarded(_exception_sections, worker["exc"], 0.5 + n * 0.1, R_WORKER, label)
     sections += _guarded(_other_children_sections, group.others)
-    sections += _in_part("trail", _guarded(_tracer_sections, newest, 3))
+    sections += _in_part("trail", _guarded(_tracer_sections, newest, 3, bool(origins)))
     sections += _in_part("session", _guarded(_session_sections, newest, records, 4))
     older = [g.lead for g in groups[-2::-1]]
     for n, failure in enumerate(older[:MAX_OLDER_FAILURES]):

@@ -82,14 +82,20 @@ def trail_section_lines(title: str, lines: list[str], ranks: tuple[float, float,
 
 
 def _flowed_in(path: list[int], parents: list[int | None], lines: list[str]) -> int | None:
-    """The newest call that finished under the innermost failing call, else its previous sibling."""
+    """The newest call that finished under the innermost failing call, else its newest earlier sibling.
+
+    Not a class body, a resumed generator (a fixture's teardown) or a sibling that ran after
+    the failing call raised (a ``finally:`` clean-up).
+    """
     if not path:
         return None
     inner = path[0]
-    for parent in (inner, parents[inner]):
+    for parent, end in ((inner, len(lines)), (parents[inner], inner)):
         if parent is None:
             continue
-        for i in range(len(lines) - 1, parent, -1):
-            if parents[i] == parent and i != inner and returned_call(lines[i]):
+        for i in range(end - 1, parent, -1):
+            text = lines[i].lstrip(" ")
+            if parents[i] == parent and i != inner and returned_call(lines[i]) \
+                    and not text.startswith("class ") and ") resumed" not in text:
                 return i
     return None
