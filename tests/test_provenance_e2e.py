@@ -255,3 +255,40 @@ def test_assertion_operands_under_pytest(tmp_path, budget):
     assert _origins(text) == [
         "origin: 294.0 (in the message) <- cart_total(prices=list[2], percent=20) -> 294.0 [test_cart.py:5], "
         "called on the failing line"]
+
+
+FIXTURE = '''\
+import pytest
+
+
+class Order:
+    def __init__(self, lines):
+        self.lines = lines
+        self.status = "new"
+
+    def ship(self):
+        if self.status != "paid":
+            raise RuntimeError(f"cannot ship order in status {self.status!r}")
+        self.status = "shipped"
+
+
+@pytest.fixture
+def order():
+    made = Order([("pen", 2)])
+    made.status = "pending"
+    return made
+
+
+def test_ship(order):
+    order.ship()
+'''
+
+
+@pytest.mark.parametrize("budget", [300, 400])
+def test_object_made_by_a_fixture(tmp_path, budget):
+    """``self.status`` was set by plain assignment (no call to link); the object came from the
+    ``order`` fixture, which the test received as its argument: that is linked."""
+    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_orders.py"]
+    text = _context(tmp_path, args, budget, ("tests/test_orders.py", FIXTURE))
+    assert _origins(text) == [
+        "origin: self = <test_orders.Order> <- order() -> <test_orders.Order> [test_orders.py:15]"]

@@ -146,8 +146,11 @@ def _exception_sections(exc: dict[str, Any], order: float, base: float, label: s
                         frame_base: float | None = None) -> list[Block]:
     """The exception's headline, its frames (ranked from ``frame_base``, default ``base``), its chain."""
     rank = base + (R_HEADLINE if not label else R_NOTE)
+    # A chained exception's headline is one short line that often names the real cause: it
+    # ranks right after the failing line's values, its frames stay where ``base`` puts them.
+    lead = min(rank, R_NOTE + base / 10) if label else rank
     first, *more = str(exc.get("m", "")).splitlines() or [""]
-    head = [Line(f"{label}{exc['t']}: {first}".rstrip(), rank)]
+    head = [Line(f"{label}{exc['t']}: {first}".rstrip(), lead)]
     # A multi-line message: its other lines indented under the headline, never at column 0.
     head += [Line(f"    | {line}", rank + R_NOTE, (0,)) for line in more]
     head += [Line(f"  note: {n}", rank + R_NOTE, (0,)) for n in exc.get("notes", [])]

@@ -110,6 +110,9 @@ def _literal(text: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+_NOTHING = Value("type", None)  # matches no recorded value
+
+
 class Subject(NamedTuple):
     """A value the failure is about: ``rate``, ``q.rate``, ``'UK' in the message``."""
 
@@ -255,19 +258,28 @@ class Provenance:
 
     def _local_producer(self, subject: Subject, node: int | None, on_line: set[str]) -> int | None:
         """A call the frame made that returned the local's value; for a parameter, one its caller
-        made before the call (and so on up the failing stack while the value was passed on)."""
+        made before the call (and so on up the failing stack while the value was passed on, under
+        the name it was passed as: a weak value only under the same name or, an object, as the
+        caller's only argument of its type), up to the calls at the top of the trail."""
         end = len(self.calls)
-        while node is not None:
-            children = [i for i in self._children(node) if i < end]
+        if node is None:
+            return None
+        level: int | None = node
+        while True:
+            children = [i for i in range(end) if self.parents[i] == level and (level is None or i > level)]
             found = [i for i in children if self._producer_ok(subject, i, on_line)]
-            if found:
-                return found[-1]
-            args = self.calls[node].get("a") or {}
-            passed = any((value_of(d) or Value("type", None)).matches(subject.value) for d in args.values())
-            if not passed or (subject.value.weak and subject.name not in args):
+            if found or level is None:
+                return found[-1] if found else None
+            args = self.calls[level].get("a") or {}
+            passed = [name for name, d in args.items() if (value_of(d) or _NOTHING).matches(subject.value)]
+            if subject.name in passed:
+                name = subject.name
+            elif len(passed) == 1 and (not subject.value.weak or subject.value.kind == "type"):
+                name = passed[0]
+            else:
                 return None
-            node, end, on_line = self.parents[node], node, set()
-        return None
+            subject = subject._replace(name=name)
+            level, end, on_line = self.parents[level], level, set()
 
     def setter(self, subject: Subject) -> tuple[int, str] | None:
         """The latest method of the subject's object that was handed its value under the attribute's name."""
@@ -426,15 +438,27 @@ def subjects(frame: dict[str, Any], message: str) -> tuple[list[Subject], set[st
     called: set[str] = set()
     tree = failing_statement(frame)
     locals_ = frame.get("loc") if isinstance(frame.get("loc"), dict) else {}
+    roots: list[str] = []
     if tree is not None:
         chains, called = statement_names(tree)
-        for chain in chains:
-            desc, owner = _attr_desc(locals_.get(chain[0]), chain[1:])
-            value = value_of(desc)
-            if value is None or chain == ["self"]:
+        for whole in chains:
+            # The longest part of the chain the record resolves (``user`` when ``user`` is None).
+            for chain in (whole[:k] for k in range(len(whole), 0, -1)):
+                desc, owner = _attr_desc(locals_.get(chain[0]), chain[1:])
+                value = value_of(desc)
+                if value is not None:
+                    break
+            if value is None or any(s.label == ".".join(chain) for s in out):
                 continue
+            if len(chain) > 1:  # the object too, after the values: where it was made
+                roots.append(chain[0])
             scope = "attr" if len(chain) > 1 else "local"
-            out.append(Subject(".".join(chain), value, scope, chain[-1], short_value(desc), owner))
+            shown = f"<{value.data}>" if value.kind == "type" else short_value(desc)
+            out.append(Subject(".".join(chain), value, scope, chain[-1], shown, owner))
+        for root in dict.fromkeys(roots):
+            value = value_of(locals_.get(root))
+            if value is not None and value.kind == "type" and not any(s.label == root for s in out):
+                out.append(Subject(root, value, "local", root, f"<{value.data}>"))
     for match in list(_MESSAGE_VALUE_RE.finditer(message[:MAX_MESSAGE_CHARS]))[:MAX_MESSAGE_VALUES]:
         value = _message_value(match)
         if value is not None and not any(s.value.matches(value) for s in out):
@@ -479,12 +503,15 @@ def links(failure: dict[str, Any], exc: dict[str, Any] | None = None) -> list[Li
     frame = frames[0]
     message = str(exc.get("m") or "")
     found, on_line = subjects(frame, message)
-    found.sort(key=lambda s: not _named_by(s, message))  # stable: statement order otherwise
+    # The values the message names first, objects known only by their type last; statement order otherwise.
+    found.sort(key=lambda s: (not _named_by(s, message), s.value.kind == "type"))
     frame_call = trail.frame_call(str(frame.get("f")))
     out: list[Link] = []
     used: set[int] = set()
     for subject in found:
-        link = _link(trail, subject, frame_call, on_line | assignments(frame, subject.name), used, on_line)
+        # Weak values may follow the statement's calls only where it assigns them, or says them.
+        evidence = assignments(frame, subject.name) | (on_line if subject.scope == "message" else set())
+        link = _link(trail, subject, frame_call, evidence, used, on_line)
         if link:
             out.append(link)
             used.update(link.calls)
