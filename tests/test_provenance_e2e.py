@@ -261,34 +261,34 @@ FIXTURE = '''\
 import pytest
 
 
-class Order:
-    def __init__(self, lines):
-        self.lines = lines
-        self.status = "new"
+class Ticket:
+    def __init__(self, seat):
+        self.seat = seat
+        self.state = "new"
 
-    def ship(self):
-        if self.status != "paid":
-            raise RuntimeError(f"cannot ship order in status {self.status!r}")
-        self.status = "shipped"
+    def book(self):
+        if self.state not in ("new", "held"):
+            raise ValueError(f"ticket in state {self.state!r} cannot be booked")
+        self.state = "booked"
 
 
 @pytest.fixture
-def order():
-    made = Order([("pen", 2)])
-    made.status = "pending"
+def ticket():
+    made = Ticket("12A")
+    made.state = "void"
     return made
 
 
-def test_ship(order):
-    order.ship()
+def test_book(ticket):
+    ticket.book()
 '''
 
 
 @pytest.mark.parametrize("budget", [300, 400])
 def test_object_made_by_a_fixture(tmp_path, budget):
-    """``self.status`` was set by plain assignment (no call to link); the object came from the
-    ``order`` fixture, which the test received as its argument: that is linked."""
-    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_orders.py"]
-    text = _context(tmp_path, args, budget, ("tests/test_orders.py", FIXTURE))
+    """``self.state`` was set by plain assignment (no call to link); the object came from the
+    ``ticket`` fixture, which the test received as its argument: that is linked."""
+    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_tickets.py"]
+    text = _context(tmp_path, args, budget, ("tests/test_tickets.py", FIXTURE))
     assert _origins(text) == [
-        "origin: self = <test_orders.Order> <- order() -> <test_orders.Order> [test_orders.py:15]"]
+        "origin: self = <test_tickets.Ticket> <- ticket() -> <test_tickets.Ticket> [test_tickets.py:15]"]

@@ -182,17 +182,22 @@ class Provenance:
             node = self.parents[node]
         return path
 
-    def qualname(self, index: int) -> str:
+    def _fn(self, index: int) -> list[Any]:
+        """The call's function entry: [qualname, file, first line, last line], or []."""
         c = self.calls[index].get("c", -1)
         fn = self.fns[c] if isinstance(c, int) and 0 <= c < len(self.fns) else None
+        return fn if isinstance(fn, list) else []
+
+    def qualname(self, index: int) -> str:
+        fn = self._fn(index)
         return str(fn[0]) if fn else "?"
 
     def _last_line(self, index: int) -> int | None:
-        c = self.calls[index].get("c", -1)
-        fn = self.fns[c] if isinstance(c, int) and 0 <= c < len(self.fns) else None
-        return fn[3] if fn and len(fn) > 3 else None
+        fn = self._fn(index)
+        return fn[3] if len(fn) > 3 else None
 
-    def _returned(self, index: int) -> bool:
+    def returned(self, index: int) -> bool:
+        """A call that returned a recorded value (not a generator's resume, not a handled exception)."""
         item = self.calls[index]
         return "ev" not in item and item.get("end") == "ret" and "r" in item and not item.get("k")
 
@@ -210,18 +215,22 @@ class Provenance:
         """The innermost failing-path call of ``qualname`` (the frame's own call)."""
         return next((i for i in self.path if self.qualname(i) == qualname), None)
 
-    def _children(self, parent: int) -> Iterator[int]:
+    def children(self, parent: int) -> Iterator[int]:
+        """The calls made directly by call ``parent``, oldest first."""
         return (i for i in range(parent + 1, len(self.calls)) if self.parents[i] == parent)
 
     # -- matching
 
+    def _returned_early(self, index: int) -> bool:
+        """Returned from a line other than the function's last line with code."""
+        line, last = self.calls[index].get("ln"), self._last_line(index)
+        return bool(line and last and line != last)
+
     def _early_or_unusual_none(self, index: int) -> bool:
         """A None from a line before the function's last, or from a function that returned other values."""
-        item = self.calls[index]
-        last = self._last_line(index)
-        if item.get("ln") and last and item["ln"] != last:
+        if self._returned_early(index):
             return True
-        c = item.get("c")
+        c = self.calls[index].get("c")
         return any(other.get("c") == c and other.get("end") == "ret" and
                    (value_of(other.get("r")) or Value("none", None)).kind != "none"
                    for other in self.calls if "ev" not in other)
@@ -233,8 +242,10 @@ class Provenance:
         function = self.qualname(index).rpartition(".")[2].lower()
         return name.lower() in _WORD_RE.findall(function) or name.lower() == function.strip("_")
 
-    def _producer_ok(self, subject: Subject, index: int, on_line: set[str]) -> bool:
-        if not self._returned(index):
+    def producer_ok(self, subject: Subject, index: int, on_line: set[str]) -> bool:
+        """Whether call ``index`` returned the subject's value and, for a weak value, something more
+        points at it (``on_line``: functions the statement calls or assigns the subject from)."""
+        if not self.returned(index):
             return False
         found = value_of(self.calls[index].get("r"))
         if found is None or not found.matches(subject.value):
@@ -253,7 +264,7 @@ class Provenance:
         """
         if subject.scope == "local":
             return self._local_producer(subject, frame_call, on_line)
-        found = [i for i in range(len(self.calls)) if self._nearness(i) >= 0 and self._producer_ok(subject, i, on_line)]
+        found = [i for i in range(len(self.calls)) if self._nearness(i) >= 0 and self.producer_ok(subject, i, on_line)]
         return max(found, key=lambda i: (self._nearness(i), i), default=None)
 
     def _local_producer(self, subject: Subject, node: int | None, on_line: set[str]) -> int | None:
@@ -267,7 +278,7 @@ class Provenance:
         level: int | None = node
         while True:
             children = [i for i in range(end) if self.parents[i] == level and (level is None or i > level)]
-            found = [i for i in children if self._producer_ok(subject, i, on_line)]
+            found = [i for i in children if self.producer_ok(subject, i, on_line)]
             if found or level is None:
                 return found[-1] if found else None
             args = self.calls[level].get("a") or {}
@@ -318,18 +329,17 @@ class Provenance:
             args.append(f"{name}={text[: MAX_ARG_CHARS - 1] + '…' if len(text) > MAX_ARG_CHARS else text}")
         more = ", …" if len(args) > MAX_ARGS_SHOWN else ""
         text = f"{self.qualname(index)}({', '.join(args[:MAX_ARGS_SHOWN])}{more})"
-        if result and self._returned(index):
+        if result and self.returned(index):
             text += f" -> {short_value(item['r'])}"
-            last = self._last_line(index)
-            if item.get("ln") and last and item["ln"] != last:
+            if self._returned_early(index):
                 text += f" from line {item['ln']}"
-        c = item.get("c", -1)
-        fn = self.fns[c] if isinstance(c, int) and 0 <= c < len(self.fns) else None
-        if fn:
+        fn = self._fn(index)
+        if len(fn) > 2:
             text += f" [{os.path.basename(str(fn[1]))}:{fn[2]}]"
         return text
 
     def caller_text(self, index: int) -> str:
+        """``, called in build_quote`` (nothing for a call at the top of the trail)."""
         parent = self.parents[index]
         return f", called in {self.qualname(parent)}" if parent is not None else ""
 
@@ -483,11 +493,10 @@ def _named_by(subject: Subject, message: str) -> bool:
         return True
     if value.kind == "none":
         return "None" in message
-    kind = {"bool": "bool", "num": None, "str": "str"}.get(value.kind)
     if value.kind == "num":
-        return re.search(rf"(?<![\w.]){re.escape(subject.shown)}(?![\w])", message) is not None
-    if value.kind in ("len", "type"):
-        kind = value.data[0] if value.kind == "len" else value.data
+        return re.search(rf"(?<![\w.]){re.escape(subject.shown)}(?!\w)", message) is not None
+    kind = {"bool": "bool", "str": "str", "len": value.data[0] if value.kind == "len" else None,
+            "type": value.data}.get(value.kind)
     return bool(kind) and re.search(rf"\b{re.escape(str(kind).rpartition('.')[2])}\b", message) is not None
 
 
@@ -519,9 +528,9 @@ def links(failure: dict[str, Any], exc: dict[str, Any] | None = None) -> list[Li
             return out
     # Calls made on the failing statement whose results no named value carries (``assert total(x) == 3``).
     if frame_call is not None:
-        for i in reversed(list(trail._children(frame_call))):
+        for i in reversed(list(trail.children(frame_call))):
             function = trail.qualname(i).rpartition(".")[2]
-            if function in on_line and trail._returned(i) and i not in used and len(out) < MAX_LINKS:
+            if function in on_line and trail.returned(i) and i not in used and len(out) < MAX_LINKS:
                 out.append(Link(f"  origin: {trail.call_text(i)}, called on the failing line", (i,)))
                 used.add(i)
                 on_line = on_line - {function}
@@ -540,7 +549,7 @@ def _link(trail: Provenance, subject: Subject, frame_call: int | None, on_line: 
         parent = trail.parents[index]
         before = None
         if parent is not None:
-            source = [i for i in trail._children(parent) if i < index and trail._producer_ok(handed, i, set())]
+            source = [i for i in trail.children(parent) if i < index and trail.producer_ok(handed, i, set())]
             before = source[-1] if source else None
         if before is not None:
             text += f", from {trail.call_text(before)}"
