@@ -46,7 +46,14 @@ from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 from agentlog.capture.codepaths import is_user_file
-from agentlog.core.redact import REDACT_SLACK_CHARS, is_secret_name, marker, redact_text, secret_flag
+from agentlog.core.redact import (
+    REDACT_SLACK_CHARS,
+    cannot_be_secret,
+    is_secret_name,
+    marker,
+    redact_text,
+    secret_flag,
+)
 
 # Text redacted past the preview cut, so a secret straddling the cut is still caught whole.
 REDACT_MARGIN_CHARS = REDACT_SLACK_CHARS
@@ -433,7 +440,8 @@ class Describer:
         self._lead: dict[int, list[str]] = {}
 
     def describe(self, value: object, name: str | None = None) -> Descriptor:
-        """Descriptor of value; a secret-looking ``name`` hides it without looking at it."""
+        """Descriptor of value; a secret-looking ``name`` hides it without looking at it
+        (unless it :func:`~agentlog.core.redact.cannot_be_secret`)."""
         self._spent = 0
         return self._node(value, name, self.limits.max_depth)
 
@@ -502,7 +510,7 @@ class Describer:
         cls = type(value)
         d: Descriptor = {"t": type_name(cls)}
         key = id(value)
-        if name is not None and is_secret_name(_text_or_none(name) or ""):
+        if name is not None and not cannot_be_secret(value) and is_secret_name(_text_or_none(name) or ""):
             d["v"] = marker("name")
             d["red"] = "name"
         elif key in self._ancestors:

@@ -448,6 +448,18 @@ def value_descriptor(vtag: int, payload: int | float, types: list[type]) -> dict
     return None
 
 
+_SUMMARIZED = object()  # stands for a value known only by its summary
+
+
+def _plain_value(vtag: int, payload: int | float) -> object:
+    """The value itself when its summary says it all (None, a bool, the empty string), else a stand-in."""
+    if vtag == V_NONE:
+        return None
+    if vtag == V_BOOL:
+        return bool(payload)
+    return "" if vtag == V_STR and payload == 0 else _SUMMARIZED
+
+
 def _line(state: _State, idx: int, offset: int) -> int:
     table = state.lines.get(idx)
     code = state.codes[idx]
@@ -561,9 +573,9 @@ class _TrailBuilder:
         desc = self.value(vtag, payload, text)
         if desc is None:
             return
-        from agentlog.core.redact import is_secret_name, marker
+        from agentlog.core.redact import cannot_be_secret, is_secret_name, marker
 
-        if is_secret_name(name):
+        if not cannot_be_secret(_plain_value(vtag, payload)) and is_secret_name(name):
             desc = {"t": desc["t"], "v": marker("name"), "red": "name"}
         node.setdefault("a", {})[name] = desc
 
