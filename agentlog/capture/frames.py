@@ -116,7 +116,7 @@ def _attribute_paths(text: str) -> dict[str, list[tuple[str, ...]]]:
     """``order.qty`` and ``self.cfg.rate`` in the failing statement: local -> attribute paths."""
     paths: dict[str, list[tuple[str, ...]]] = {}
     for found in _PATH_RE.finditer(text):
-        name, *attrs = found.group().split(".")
+        name, *attrs = (part.strip() for part in found.group().split("."))
         paths.setdefault(name, []).append(tuple(attrs))
     return paths
 

@@ -32,15 +32,15 @@ class Layout(NamedTuple):
 _cache: dict[tuple[str, int], Layout | None] = {}
 
 
-def _header_end(node: ast.AST) -> int:
+def _header_end(node: ast.AST, first: int) -> int:
     """The last line of a compound statement's header: its own expressions, not its body."""
-    end = node.lineno  # type: ignore[attr-defined]
+    end = max(first, getattr(node, "lineno", first))
     for field, value in ast.iter_fields(node):
-        if field in _STATEMENT_LISTS or field == "decorator_list":
+        if field in _STATEMENT_LISTS:
             continue
         for child in value if isinstance(value, list) else [value]:
-            if isinstance(child, ast.AST) and hasattr(child, "end_lineno") and child.end_lineno is not None:
-                end = max(end, child.end_lineno)
+            if isinstance(child, ast.AST):  # ``arguments`` has no position: its parts do
+                end = max([end, *(getattr(n, "end_lineno", None) or end for n in ast.walk(child))])
     return end
 
 
@@ -67,7 +67,7 @@ def _layout(tree: ast.Module) -> Layout:
         decorators = getattr(node, "decorator_list", None) or []
         first = min([first, *(d.lineno for d in decorators)])
         if any(isinstance(getattr(node, name, None), list) and getattr(node, name) for name in _STATEMENT_LISTS):
-            last = _header_end(node)
+            last = _header_end(node, first)
         else:
             last = getattr(node, "end_lineno", None) or first
         spans.append((first, last))
