@@ -968,8 +968,8 @@ class TestLeadAttributes:
         inner = self._obj(rate=1.15)
         outer = self._obj(cfg=inner)
         desc = Describer().describe_locals({"self": outer}, {"self": [("cfg", "rate")]})["self"]
-        assert list(desc["attrs"])[0] == "cfg"
-        assert list(desc["attrs"]["cfg"]["attrs"])[0] == "rate"
+        assert next(iter(desc["attrs"])) == "cfg"
+        assert next(iter(desc["attrs"]["cfg"]["attrs"])) == "rate"
 
     def test_property_not_run_and_missing_attribute_ignored(self) -> None:
         calls = []

@@ -81,7 +81,8 @@ class TestSameRun:
 
 
 class TestQuotedChildTraceback:
-    FRAMES = [{"f": "scale", "file": "/w/child.py", "ln": 8, "u": 1}, {"f": "<module>", "file": "/w/child.py", "ln": 17}]
+    FRAMES = [{"f": "scale", "file": "/w/child.py", "ln": 8, "u": 1},
+              {"f": "<module>", "file": "/w/child.py", "ln": 17}]
     QUOTED = ('Traceback (most recent call last):\n  File "/w/child.py", line 17, in <module>\n'
               '  File "/w/child.py", line 8, in scale\nZeroDivisionError: division by zero\n')
 
@@ -96,11 +97,12 @@ class TestQuotedChildTraceback:
             ("OSError with the stderr", [self._child(), _failure("p", 1, t="OSError", m="failed:\n" + self.QUOTED)],
              [(["p"], ["c"])]),
             ("repr'd stderr: escaped newlines and quotes",
-             [self._child(), _failure("p", 1, t="RuntimeError", m="failed: " + repr(self.QUOTED).replace('"', '\\"'))],
+             [self._child(),
+              _failure("p", 1, t="RuntimeError", m="failed: " + repr(self.QUOTED).replace('"', '\\"'))],
              [(["p"], ["c"])]),
             ("quoted by the exception's cause",
-             [self._child(), _failure("p", 1) | {"exc": {"t": "KeyError", "m": "x",
-                                                                             "cause": {"t": "OSError", "m": self.QUOTED}}}],
+             [self._child(),
+              _failure("p", 1) | {"exc": {"t": "KeyError", "m": "x", "cause": {"t": "OSError", "m": self.QUOTED}}}],
              [(["p"], ["c"])]),
             ("another line of the same file: not this child",
              [self._child(frames=[{"f": "f", "file": "/w/child.py", "ln": 9}]),

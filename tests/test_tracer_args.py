@@ -140,7 +140,7 @@ class TestArguments:
         star = {"a": int_desc(1), "rest": {"t": "tuple", "l": 2}, "kw": {"t": "dict", "l": 1}}
         assert args_of(trail, "varargs") == [star]
 
-    def test_containers_and_strings(self, engine: str) -> None:
+    def test_containers_and_strings(self, engine: str) -> None:  # noqa: F811 - the fixture's value
         """Containers show type and length; long strings a 16-byte prefix and the cut; non-ASCII text its
         first whole characters (UTF-8 bytes; the C engine copies ASCII text only and shows its length)."""
         trail = record(lambda: (give([1, 2]), give("y" * 30), give("żółw"), give(b"\x00ab"),
@@ -153,7 +153,7 @@ class TestArguments:
             {"value": {"t": "str", "l": 36} if engine == "c" else str_desc("żółwżółwż", 36)},
         ]
 
-    def test_classes_by_name(self, engine: str) -> None:
+    def test_classes_by_name(self, engine: str) -> None:  # noqa: F811 - the fixture's value
         """A class passed or returned reads by its qualified name (the C engine: by type, ``type``)."""
         trail = record(lambda: (give(int), give(Queue)))["trail"]
         calls = calls_of(trail, "give")

@@ -75,7 +75,8 @@ def _source(filename: str, lineno: int, module_globals: dict[str, Any]) -> tuple
         if not raw:
             break  # past the end of the file ("" here; a blank line is "\n")
         raws[n] = raw.rstrip("\n")
-    first, last = _statement_window(first, last, lineno, {n: min(len(r), MAX_SOURCE_LINE_CHARS) for n, r in raws.items()})
+    lengths = {n: min(len(raw), MAX_SOURCE_LINE_CHARS) for n, raw in raws.items()}
+    first, last = _statement_window(first, last, lineno, lengths)
     docstrings = layout.docstrings if layout else frozenset()
     numbers = [n for n, raw in raws.items() if first <= n <= last or n == lineno or (
         first - SOURCE_CONTEXT_LINES <= n <= last + SOURCE_CONTEXT_LINES and raw.strip() and n not in docstrings)]

@@ -60,10 +60,7 @@ def _layout(tree: ast.Module) -> Layout:
             docstrings.update(range(doc.lineno, (doc.end_lineno or doc.lineno) + 1))
         if not isinstance(node, (ast.stmt, ast.ExceptHandler, ast.match_case)):
             continue
-        if isinstance(node, ast.match_case):
-            first = node.pattern.lineno
-        else:
-            first = node.lineno
+        first = node.pattern.lineno if isinstance(node, ast.match_case) else node.lineno
         decorators = getattr(node, "decorator_list", None) or []
         first = min([first, *(d.lineno for d in decorators)])
         if any(isinstance(getattr(node, name, None), list) and getattr(node, name) for name in _STATEMENT_LISTS):
