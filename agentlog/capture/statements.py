@@ -84,7 +84,7 @@ def file_layout(filename: str, module_globals: dict[str, Any] | None = None) -> 
         return _cache[key]
     try:
         layout: Layout | None = _layout(ast.parse(source))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    except Exception:  # noqa: BLE001 - not Python, too deep, odd source: the failing line alone is shown
         layout = None
     if len(_cache) >= MAX_CACHED_FILES:
         _cache.pop(next(iter(_cache)))
