@@ -261,7 +261,9 @@ def _value_entry(kind: int, index: int, value: object) -> RawEntry:
     """A K_ARG/K_VALUE entry: the summary, and the first bytes of a str (whole characters) or bytes value."""
     vtag, payload = _summary(value)
     text = None
-    if vtag == V_STR:
+    if vtag == V_STR and value.isascii():  # type: ignore[attr-defined]
+        text = value[:PREFIX_BYTES].encode("ascii")  # type: ignore[index]
+    elif vtag == V_STR:  # whole characters of the UTF-8 prefix
         head = value[:PREFIX_BYTES].encode("utf-8", "replace")  # type: ignore[index]
         text = head[:PREFIX_BYTES].decode("utf-8", "ignore").encode("utf-8")
     elif vtag == V_BYTES:
