@@ -178,6 +178,25 @@ def test_child_traceback_in_parent_message_leads_with_child(tmp_path: Path, erro
     assert "Scale every value" not in context  # the docstring line next to the failing line
 
 
+def test_child_traceback_in_a_failed_assert_under_pytest(tmp_path: Path) -> None:
+    """``assert proc.returncode == 0, proc.stderr`` in a test: the child leads; the assert explanation stays."""
+    _write(tmp_path, "child.py", CHILD)
+    _write(tmp_path, "test_cli.py", """\
+        import subprocess
+        import sys
+
+
+        def test_cli():
+            proc = subprocess.run([sys.executable, "child.py"], capture_output=True, text=True)
+            assert proc.returncode == 0, proc.stderr
+    """)
+    env, _data = _run(tmp_path, ["-m", "pytest", "-q", "-p", "no:cacheprovider", "test_cli.py"])
+    lines = _context(tmp_path, env, 300).splitlines()
+    assert lines[1].startswith("in child pid=") and ">5|     return [v / (total - factor)" in lines[3], lines
+    head = lines.index("AssertionError: [the child's traceback, shown with the child]")
+    assert lines[head + 1].startswith("    | assert 1 == 0"), lines
+
+
 # ------------------------------------------------------------------ a long test's own calls
 
 LONG_TEST = '''\

@@ -124,3 +124,6 @@ class TestQuotedChildTraceback:
         assert without_quoted_traceback("child failed: " + repr(self.QUOTED)) == f"child failed: {note}"
         assert without_quoted_traceback("child failed: b'" + self.QUOTED) == f"child failed: {note}"
         assert without_quoted_traceback("plain message") == "plain message"
+        # What follows the quoted traceback stays (pytest's explanation of a failed assert).
+        assert without_quoted_traceback(self.QUOTED + "\nassert 1 == 0\n +  where 1 = proc.returncode") == \
+            f"{note}\nassert 1 == 0\n +  where 1 = proc.returncode"

@@ -31,6 +31,8 @@ from typing import Any, NamedTuple
 RELATED_WINDOW_S = 60.0
 MAX_PARENT_SCAN = 500  # later failures looked at for a worker's or child's parent
 TRACEBACK_HEAD = "Traceback (most recent call last)"
+QUOTED_NOTE = "[the child's traceback, shown with the child]"
+_LINE_BREAK = re.compile(r"\r?\n|\\n")  # real or escaped (a repr'd stderr)
 MAX_CHAIN_SCAN = 5  # chained exceptions whose messages may quote a child's traceback
 
 
@@ -133,14 +135,31 @@ def quotes_child(parent: dict[str, Any], child: dict[str, Any]) -> bool:
 
 
 def without_quoted_traceback(message: str) -> str:
-    """A parent's message up to the child's traceback it quotes, which the child's own record shows."""
+    """A parent's message with the child's traceback it quotes (which the child's own record shows)
+    replaced by a note; what the message says before and after it stays (pytest's ``assert``)."""
     start = message.find(TRACEBACK_HEAD)
-    if start < 0:
-        start = message.find('File "')
     if start < 0:
         return message
     head = re.sub(r"""\s*b?['"]?\s*$""", "", message[:start])  # the opening quote of a repr'd stderr
-    return f"{head} [the child's traceback, shown with the child]"
+    # The head's indent (pytest indents a message); its File and source lines are deeper, and
+    # the exception line that ends it is back at the head's indent.
+    before = _LINE_BREAK.split(message[:start])[-1]
+    indent = len(before) if not before.strip() else 0
+    rest = message[start:]
+    end, seen_file, line_start = len(rest), False, 0
+    for number, found in enumerate([*_LINE_BREAK.finditer(rest), None]):
+        line_end = found.start() if found else len(rest)
+        line = rest[line_start:line_end]
+        depth = len(line) - len(line.lstrip())
+        if number and (not line.strip() or depth <= indent):
+            ends_it = seen_file and line.strip() and depth == indent  # the exception line
+            end = (found.end() if found else line_end) if ends_it else line_start
+            break
+        seen_file = seen_file or 'File "' in line
+        line_start = found.end() if found else line_end
+    tail = rest[end:].strip().strip("'\"").strip()
+    note = f"{head} {QUOTED_NOTE}" if head else QUOTED_NOTE
+    return f"{note}\n{tail}" if tail else note
 
 
 def _is_worker(failure: dict[str, Any]) -> bool:
