@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import linecache
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 MAX_PARSE_CHARS = 500_000
@@ -50,16 +51,25 @@ def _is_docstring(body: list[ast.stmt]) -> bool:
             and isinstance(first.value.value, str))
 
 
+def _statements(body: list[Any]) -> Iterator[Any]:
+    """Every statement (and ``except``/``case`` clause) under ``body``, through statement lists only."""
+    for node in body:
+        yield node
+        for name in _STATEMENT_LISTS:
+            inner = getattr(node, name, None)
+            if isinstance(inner, list):
+                yield from _statements(inner)
+
+
 def _layout(tree: ast.Module) -> Layout:
     spans: list[tuple[int, int]] = []
     docstrings: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and \
-                _is_docstring(node.body):
+    if _is_docstring(tree.body):
+        docstrings.update(range(tree.body[0].lineno, (tree.body[0].end_lineno or tree.body[0].lineno) + 1))
+    for node in _statements(tree.body):
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and _is_docstring(node.body):
             doc = node.body[0]
             docstrings.update(range(doc.lineno, (doc.end_lineno or doc.lineno) + 1))
-        if not isinstance(node, (ast.stmt, ast.ExceptHandler, ast.match_case)):
-            continue
         first = node.pattern.lineno if isinstance(node, ast.match_case) else node.lineno
         decorators = getattr(node, "decorator_list", None) or []
         first = min([first, *(d.lineno for d in decorators)])
