@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from agentlog.context.grouping import group_failures
+from agentlog.context.grouping import group_failures, quotes_child, without_quoted_traceback
 from agentlog.context.select import Block, Line, Section, printed, select
 from agentlog.context.select import text as plain_text
 from agentlog.context.tokencount import count_tokens
@@ -275,6 +275,8 @@ def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]]
     exc = newest["exc"]
     if workers and str((exc.get("cause") or {}).get("t", "")).endswith("RemoteTraceback"):
         exc = {k: v for k, v in exc.items() if k != "cause"}  # the worker's own record says it better
+    if workers and any(quotes_child(newest, w) for w in workers):
+        exc = {**exc, "m": without_quoted_traceback(str(exc.get("m", "")))}  # the child's record says it
     # With a worker's record, the parent's frames are plumbing (pool.map): the worker's come first.
     sections += _guarded(_exception_sections, exc, 1, 0, "", R_CHAIN if workers else None)
     origins = _guarded(_origin_sections, newest, exc)
