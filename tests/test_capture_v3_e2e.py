@@ -91,6 +91,10 @@ def test_multiline_statement_shown_whole(tmp_path: Path) -> None:
     # The caller's frame: its call without the blank lines around it.
     (caller,) = [f for f in failure["exc"]["frames"] if f.get("f") == "<module>"]
     assert [n for n, _ in caller["src"]] == [29]
+    # At 300 tokens the whole statement still leads, with the values named on its other lines.
+    tight = _context(tmp_path, env, 300)
+    for text in ("14|     assert (", "15|         total", "16|         == order.expected", "total: float"):
+        assert text in tight, tight
 
 
 def test_multiline_call_arguments(tmp_path: Path) -> None:

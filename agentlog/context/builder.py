@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agentlog.context.grouping import group_failures, quotes_child, without_quoted_traceback
+from agentlog.context.provenance import links, statement_span
 from agentlog.context.select import Block, Line, Section, printed, select
 from agentlog.context.select import text as plain_text
 from agentlog.context.tokencount import count_tokens
@@ -59,14 +60,16 @@ def _frame_section(frame: dict[str, Any], place: float, base: float, key: bool) 
     ``key``: the innermost user frame, whose failing line and named values rank as KEY.
     """
     lines = [Line(_where(frame), base + R_KEY, alone=False)]
-    failing = ""
+    first, last = statement_span(frame) or (frame["ln"], frame["ln"])
+    failing = []
     for n, text in frame.get("src", []):
-        if n == frame["ln"]:
-            failing = text
-            lines.append(Line(f"    >{n}| {text}", base + (R_KEY if key else 0), (0,)))
+        if first <= n <= last:  # the whole failing statement ranks as its failing line
+            failing.append(text)
+            mark = ">" if n == frame["ln"] else " "
+            lines.append(Line(f"    {mark}{n}| {text}", base + (R_KEY if key else 0), (0,)))
         else:
             lines.append(Line(f"     {n}| {text}", R_SOURCE + base / 10, (0,), silent=True))
-    named = set(_NAME_RE.findall(failing))
+    named = set(_NAME_RE.findall("\n".join(failing)))
     locals_ = frame.get("loc", {})
     if locals_:
         title = len(lines)
@@ -167,8 +170,6 @@ def _exception_sections(exc: dict[str, Any], order: float, base: float, label: s
 
 def _origin_sections(failure: dict[str, Any], exc: dict[str, Any]) -> list[Block]:
     """Where the failing values came from (context/provenance.py), right under the innermost user frame."""
-    from agentlog.context.provenance import links
-
     found = links(failure, exc)
     if not found:
         return []

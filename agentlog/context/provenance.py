@@ -345,16 +345,15 @@ class Provenance:
 
 
 def failing_statement(frame: dict[str, Any]) -> ast.AST | None:
-    """The failing statement of a frame as an AST: its ``stmt`` field if recorded, else the
-    shortest run of source lines around the failing line that parses."""
-    stmt = frame.get("stmt")
-    if isinstance(stmt, list):
-        stmt = "\n".join(str(line[1]) if isinstance(line, list) and len(line) > 1 else str(line) for line in stmt)
-    if isinstance(stmt, str):
-        parsed = _parse(stmt)
+    """The failing statement of a frame as an AST: the source lines its ``st`` span names (the
+    whole statement, capture/statements.py), else the shortest run of source lines around the
+    failing line that parses."""
+    src = [line for line in frame.get("src") or [] if isinstance(line, list) and len(line) == 2]
+    span = statement_span(frame)
+    if span is not None:
+        parsed = _parse("\n".join(str(text) for n, text in src if span[0] <= n <= span[1]))
         if parsed is not None:
             return parsed
-    src = [line for line in frame.get("src") or [] if isinstance(line, list) and len(line) == 2]
     at = next((k for k, (n, _) in enumerate(src) if n == frame.get("ln")), None)
     if at is None:
         return None
@@ -364,6 +363,15 @@ def failing_statement(frame: dict[str, Any]) -> ast.AST | None:
         parsed = _parse("\n".join(str(text) for _, text in src[start : end + 1]))
         if parsed is not None:
             return parsed
+    return None
+
+
+def statement_span(frame: dict[str, Any]) -> tuple[int, int] | None:
+    """The failing statement's first and last line (the frame's ``st`` field), if recorded and sane."""
+    span = frame.get("st")
+    if (isinstance(span, list) and len(span) == 2 and all(type(n) is int for n in span)
+            and span[0] <= frame.get("ln", span[0]) <= span[1]):
+        return span[0], span[1]
     return None
 
 
