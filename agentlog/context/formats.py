@@ -144,16 +144,18 @@ def render(failures: list[dict[str, Any]], records: list[dict[str, Any]], format
     chunks = build_sections(failures, records, data_dir)
     if format in TERSE:
         chunks = [without_silent(chunk) for chunk in chunks]
-    budget = max_tokens
+    budget, text, step = max_tokens, "", 1
     for _ in range(MAX_FIT_ROUNDS):
-        text = layout(fit_sections(chunks, budget))
+        previous, text = text, layout(fit_sections(chunks, budget))
         over = count_tokens(text) - max_tokens
         if over <= 0:
             return text
-        budget -= over
+        step = step * 2 if text == previous else 1  # the same selection again: ask for clearly less
+        budget -= over * step
         if budget < 1:
             break
-    return truncate_to_tokens(layout_text(fit_sections(chunks, max_tokens)), max_tokens)
+    # Last resort: the requested layout, cut (never another format).
+    return truncate_to_tokens(layout(fit_sections(chunks, max(budget, 1))), max_tokens)
 
 
 def select_failures(failures: list[dict[str, Any]], failure_id: str | None) -> list[dict[str, Any]]:
