@@ -131,7 +131,8 @@ class TestFreshProject:
 
     def test_no_agent_named(self, tmp_path):
         result = init(tmp_path)
-        assert result.returncode == 2 and "--claude, --codex, --cursor, --gemini, --vscode, --skill or --all" in result.stderr
+        assert result.returncode == 2
+        assert "--claude, --codex, --cursor, --gemini, --vscode, --skill or --all" in result.stderr
         assert snapshot(tmp_path) == {}
 
 

@@ -296,6 +296,44 @@ class TestHttp:
         assert server.stdout.read() == b""  # nothing but protocol, and HTTP has none on stdout
 
 
+    @pytest.mark.parametrize("port", ["0", "65536", "70000", "http"])
+    def test_port_out_of_range_is_one_line(self, project, port):
+        result = run_python(["-m", "agentlog", "mcp", "--http", port], project, child_env())
+        assert result.returncode == 2
+        assert result.stderr == f"agentlog mcp: --http takes a port from 1 to 65535, got {port!r}\n"
+
+    def test_port_in_use_is_one_line(self, project):
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+            result = run_python(["-m", "agentlog", "mcp", "--http", str(port)], project, child_env())
+        assert result.returncode == 1
+        assert result.stderr == f"agentlog mcp: cannot serve on 127.0.0.1:{port}: address already in use\n"
+
+
+class TestSubdirectory:
+    def test_server_started_in_a_subdirectory_reads_the_project(self, tmp_path):
+        """A client that starts ``agentlog mcp`` in a subdirectory (Claude Code, Codex started there)
+        serves the project's records, not an empty ``sub/.agentlog``."""
+        project = tmp_path / "proj"
+        (project / "src/pkg").mkdir(parents=True)
+        (project / "pyproject.toml").write_text("[project]\nname = 'proj'\n")
+        (project / "crash.py").write_text(CRASH, encoding="utf-8")
+        record_crash(project, project / ".agentlog")
+        sub = project / "src/pkg"
+
+        async def body():
+            params = StdioServerParameters(command=sys.executable, args=["-m", "agentlog", "mcp"],
+                                           env=child_env(), cwd=str(sub))
+            async with Client(params, cache=None) as client:
+                error, listing = await call(client, "list_failures")
+                assert not error and "ZeroDivisionError" in listing, listing
+
+        run(body)
+        assert not (sub / ".agentlog").exists()
+
+
 class TestRedactionNote:
     def test_names_kinds_and_stays_short(self):
         """The note counts markers by kind, names at most three, and fits the room kept for it."""

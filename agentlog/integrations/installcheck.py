@@ -40,7 +40,9 @@ def _project_env(project: Path) -> Path:
 
 
 def _uses_uv(project: Path) -> bool:
-    return (project / "uv.lock").is_file() or shutil.which("uv") is not None and (project / "pyproject.toml").is_file()
+    if (project / "uv.lock").is_file():
+        return True
+    return shutil.which("uv") is not None and (project / "pyproject.toml").is_file()
 
 
 def _script_env(script: str) -> Path | None:

@@ -163,14 +163,15 @@ class Tools:
             raise ArgumentError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
         failures, records = self._load()
         if failure_id is not None:
-            failure_id = find_failure(failures, _given(failure_id, "failure_id", "omit it for the newest failure"))["id"]
+            wanted = _given(failure_id, "failure_id", "omit it for the newest failure")
+            failure_id = find_failure(failures, wanted)["id"]
         return render(select_failures(failures, failure_id), records, format, _tokens(max_tokens) - NOTE_TOKENS,
                       self.data_dir)
 
     def failure(self, failure_id: str, max_tokens: int = DEFAULT_TOKENS) -> str:
         failures, records = self._load()
-        return render([find_failure(failures, _given(failure_id, "id", "list_failures shows the ids"))], records, "text", _tokens(max_tokens) - NOTE_TOKENS,
-                      self.data_dir)
+        failure = find_failure(failures, _given(failure_id, "id", "list_failures shows the ids"))
+        return render([failure], records, "text", _tokens(max_tokens) - NOTE_TOKENS, self.data_dir)
 
     def list_failures(self, limit: int = 10, since: str | None = None) -> str:
         failures, _ = self._load()
