@@ -68,3 +68,24 @@ def test_a_subdirectory_run_records_into_the_project(tree):
     listed = run_python(["-m", "agentlog", "list"], repo / "pkg", env)
     assert listed.stdout.count("ZeroDivisionError") == 2, listed.stdout
     assert sorted(os.listdir(repo)) == [".agentlog", "pkg", "pyproject.toml"]
+
+
+@pytest.mark.parametrize(("env", "agent"), [
+    ({"CLAUDECODE": "1"}, "claude-code"),
+    ({"CLAUDE_CODE_SESSION_ID": "s"}, "claude-code"),
+    ({"CODEX_SANDBOX": "seatbelt"}, "codex"),
+    ({"CODEX_THREAD_ID": "t"}, "codex"),
+    ({"GEMINI_CLI": "1"}, "gemini-cli"),
+    ({"CURSOR_AGENT": "1"}, "cursor"),
+    ({"CLAUDECODE": "1", "AGENTLOG_AGENT": "my-bot"}, "my-bot"),
+    ({}, "-"),
+])
+def test_sessions_say_which_agent_started_them(tmp_path, env, agent):
+    """A session started under an agent's command environment names that agent (issue 19)."""
+    (tmp_path / "app.py").write_text("raise SystemExit(3)\n")
+    base = {k: v for k, v in child_env().items()
+            if k not in ("CLAUDECODE", "CLAUDE_CODE_SESSION_ID", "CODEX_SANDBOX", "CODEX_THREAD_ID", "CODEX_CI",
+                         "CODEX_SANDBOX_NETWORK_DISABLED", "GEMINI_CLI", "CURSOR_AGENT")}
+    assert run_python(["app.py"], tmp_path, {**base, **env, "AGENTLOG": "true"}).returncode == 3
+    sessions = run_python(["-m", "agentlog", "sessions"], tmp_path, base)
+    assert f" agent={agent} " in sessions.stdout, sessions.stdout
