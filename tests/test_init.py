@@ -201,6 +201,20 @@ class TestInstallCheck:
         result = init(project, "--claude", path=f"{env}/bin:{tool}/bin")
         assert result.returncode == 0 and result.stderr == "", result.stderr
 
+    def test_python_on_path_without_agentlog(self, tmp_path):
+        """The interpreter `python` resolves to (a venv outside the project): its own line; a shim
+        (pyenv's `#!` script chooses at run time) is not guessed at."""
+        other = self.fake_env(tmp_path / "other")
+        (other / "bin/python").symlink_to(sys.executable)
+        result = init(tmp_path, "--claude", path=f"{other}/bin")
+        assert (f"AgentLog is not installed for `python` ({other}/bin/python), so commands run with it record "
+                f"nothing: `{other}/bin/python -m pip install agentlog`") in result.stderr
+        shims = tmp_path / "shims"
+        shims.mkdir()
+        (shims / "python").write_text("#!/bin/sh\nexec python3 \"$@\"\n")
+        (shims / "python").chmod(0o755)
+        assert "not installed for `python`" not in init(tmp_path, "--claude", path=str(shims)).stderr
+
     def test_tool_without_mcp(self, tmp_path):
         tool = self.fake_env(tmp_path / "tool", "agentlog")
         script = tool / "bin/agentlog"

@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="serve streamable HTTP on http://127.0.0.1:PORT/mcp instead of stdio")
     parser.add_argument("--allow-run", action="store_true",
                         help="offer the run_and_capture tool: arbitrary code execution (any script, module or "
-                             "-c code, which may start any program) in this directory, with your "
+                             "-c code, which may start any program) in the project's root, with your "
                              "permissions and no sandbox")
 
 
@@ -58,12 +58,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"agentlog mcp: the MCP SDK is not installed; install it with: {INSTALL}", file=sys.stderr)
         return 2
     from agentlog.core.config import get_config
+    from agentlog.core.projectdir import project_root
     from agentlog.integrations.mcp_server import build_server
 
     # Not resolve_dir: an unusable data dir is reported by each call, which a model reads,
     # rather than by a server that would not start.
     data_dir = Path(args.dir).absolute() if args.dir else get_config().data_dir
-    server = build_server(data_dir, Path.cwd(), allow_run=args.allow_run)
+    # run_and_capture runs commands in the project's root, wherever the client started the server.
+    server = build_server(data_dir, Path(project_root()), allow_run=args.allow_run)
     if port:
         # stdout carries nothing but protocol, in either mode: uvicorn's access log goes to stderr.
         os.dup2(sys.stderr.fileno(), sys.stdout.fileno())

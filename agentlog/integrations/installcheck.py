@@ -45,6 +45,14 @@ def _uses_uv(project: Path) -> bool:
     return shutil.which("uv") is not None and (project / "pyproject.toml").is_file()
 
 
+def _is_script(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(2) == b"#!"
+    except OSError:
+        return False
+
+
 def _script_env(script: str) -> Path | None:
     """The environment whose interpreter a console script's ``#!`` line names."""
     try:
@@ -63,24 +71,28 @@ def install_problems(project: Path, path_env: str | None = None) -> list[str]:
     and the ``agentlog`` command the clients start (with the ``mcp`` extra)."""
     problems = []
     env = _project_env(project)
-    add = "uv add --dev agentlog" if _uses_uv(project) else f"{env.name}/bin/pip install agentlog"
+    uv = _uses_uv(project)
     checked: set[Path] = set()
     if (env / "pyvenv.cfg").is_file():
         checked.add(env.absolute())
         if not _installed(env, "agentlog"):
+            add = "uv add --dev agentlog" if uv else f"{env.name}/bin/pip install agentlog"
             problems.append(f"AgentLog is not installed in {env.name}/, so the agent's Python there records "
                             f"nothing: add it with `{add}`")
     for name in ("python", "python3"):
         python = shutil.which(name, path=path_env)
         if python is None:
             continue
+        if _is_script(python):
+            break  # a shim (pyenv, asdf) picks the interpreter at run time: nothing to read here
         prefix = _prefix(python)
         if prefix.absolute() in checked:
             break
-        checked.add(prefix.absolute())
         if not (_installed(prefix, "agentlog") or _installed(_user_site(), "agentlog")):
+            add = ("`uv add --dev agentlog` and run Python with `uv run`" if uv else
+                   f"`{python} -m pip install agentlog`")
             problems.append(f"AgentLog is not installed for `{name}` ({python}), so commands run with it record "
-                            f"nothing: `{add}` and run Python from {env.name}/, or `{python} -m pip install agentlog`")
+                            f"nothing: {add}")
         break
     agentlog = shutil.which("agentlog", path=path_env)
     tool = "`uv tool install 'agentlog[mcp]'` or `pipx install 'agentlog[mcp]'`"
