@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from support import child_env, run_python
+from support import PACKAGE_ROOT, child_env, run_python
 
 from agentlog.integrations.agentfiles import (
     BLOCK_BEGIN,
@@ -126,6 +126,7 @@ class TestFreshProject:
         python = os.path.normpath(sys.executable)
         assert hook_entries(settings, "PostToolUseFailure")[0]["command"] == f"{python} -m agentlog hook claude"
         assert sys.executable not in (tmp_path / ".codex/config.toml").read_text()
+        assert (tmp_path / ".gitignore").read_text() == ".agentlog/\n.claude/settings.local.json\n"
         assert f"claude mcp add --scope local agentlog -- {python} -m agentlog mcp" in result.stdout
         assert f"codex mcp add agentlog -- {python} -m agentlog mcp" in result.stdout
 
@@ -373,3 +374,68 @@ class TestMarkdownAndGitignore:
     ])
     def test_gitignore(self, old, new):
         assert merge_gitignore(old) == new
+
+
+class TestCommittedConfigOnAnotherMachine:
+    """What `init` wrote keeps working after the venv it ran from is gone and another one serves
+    (a teammate's clone, CI, a recreated venv), started from a subdirectory."""
+
+    def make_venv(self, where: Path) -> Path:
+        """A real venv whose `agentlog` script runs this AgentLog (its site-packages on the path)."""
+        import site
+        import subprocess
+        import sysconfig
+
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(where)], check=True, timeout=120)
+        purelib = sysconfig.get_paths(vars={"base": str(where), "platbase": str(where)})["purelib"]
+        ours = [p for p in site.getsitepackages() if Path(p, "agentlog").is_dir()] or [str(PACKAGE_ROOT)]
+        Path(purelib, "ours.pth").write_text("\n".join(ours) + "\n")
+        script = where / "bin/agentlog"
+        script.write_text(f"#!{where}/bin/python\nimport sys\nfrom agentlog.cli import main\nsys.exit(main())\n")
+        script.chmod(0o755)
+        return where
+
+    def test_hook_and_server_after_the_venv_moved(self, tmp_path):
+        import shutil
+        import subprocess
+
+        import anyio
+        from mcp import Client, StdioServerParameters
+
+        project = tmp_path / "proj"
+        (project / "src").mkdir(parents=True)
+        (project / "pyproject.toml").write_text("[project]\nname = 'proj'\n")
+        (project / "src/crash.py").write_text("def half(n):\n    return n / 0\n\nhalf(4)\n")
+        first = self.make_venv(tmp_path / "venv-a")
+        # init runs from the first venv (an init that named its interpreter would name this one).
+        made = subprocess.run([f"{first}/bin/python", "-m", "agentlog", "init", "--claude"], cwd=project,
+                              env=child_env(PATH=f"{first}/bin:/usr/bin:/bin"), capture_output=True, text=True,
+                              timeout=120)
+        assert made.returncode == 0, made.stderr
+        shutil.rmtree(first)
+        second = self.make_venv(tmp_path / "elsewhere/venv-b")
+        env = child_env(PATH=f"{second}/bin:/usr/bin:/bin", CLAUDE_PROJECT_DIR=str(project))
+        env.pop("AGENTLOG_DIR", None)
+        sub = project / "src"
+        assert run_python(["-m", "agentlog", "crash.py"], sub, env).returncode == 1
+
+        settings = json.loads((project / ".claude/settings.json").read_text())
+        command = settings["hooks"]["PostToolUseFailure"][0]["hooks"][0]["command"]
+        payload = {"hook_event_name": "PostToolUseFailure", "tool_name": "Bash", "tool_use_id": "t1",
+                   "cwd": str(sub), "tool_input": {"command": "python crash.py"}, "error": "Exit code 1",
+                   "duration_ms": 60_000}
+        hooked = subprocess.run(command, shell=True, cwd=sub, env=env, input=json.dumps(payload),
+                                capture_output=True, text=True, timeout=60)
+        assert hooked.returncode == 0, hooked.stderr
+        assert "ZeroDivisionError" in json.loads(hooked.stdout)["hookSpecificOutput"]["additionalContext"]
+
+        server = json.loads((project / ".mcp.json").read_text())["mcpServers"]["agentlog"]
+
+        async def body():
+            params = StdioServerParameters(command=server["command"], args=server["args"], env=env, cwd=str(sub))
+            with anyio.fail_after(90):
+                async with Client(params, cache=None) as client:
+                    result = await client.call_tool("list_failures", {})
+                    assert "ZeroDivisionError" in "".join(block.text for block in result.content)
+
+        anyio.run(body)

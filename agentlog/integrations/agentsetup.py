@@ -213,6 +213,9 @@ def plan(project: Path, agents: list[str], python: str, hook: bool = True, local
     for agent in agents:
         for name, merge in _files(agent, cmd, hook, local):
             merges.setdefault(name, []).append(merge)  # AGENTS.md for Codex and VS Code: one block
+    if local and "claude" in agents:  # names this machine's paths: never committed
+        merges.setdefault(".gitignore", []).append(
+            lambda t: merge_gitignore(merge_gitignore(t), ".claude/settings.local.json"))
     merges.setdefault(".gitignore", []).append(merge_gitignore)
     changes = []
     for name, steps in merges.items():
