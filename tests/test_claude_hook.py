@@ -225,6 +225,14 @@ class TestCodexHook:
         # No start noted for this call and no exit code: Codex cannot say it failed, so nothing.
         assert self.codex(project, "PostToolUse", tool_use_id="call_8").stdout == ""
 
+    def test_pre_and_post_paired_without_a_tool_use_id(self, project):
+        """An event without ``tool_use_id`` pairs by session, turn and command."""
+        (project / ".agentlog").mkdir()
+        self.codex(project, "PreToolUse", tool_use_id=None)
+        crash(project)
+        result = self.codex(project, "PostToolUse", tool_use_id=None, tool_response="Traceback ...")
+        assert "IndexError" in json.loads(result.stdout)["hookSpecificOutput"]["additionalContext"]
+
     def test_exit_code_zero_is_success(self, project):
         (project / ".agentlog").mkdir()
         self.codex(project, "PreToolUse")

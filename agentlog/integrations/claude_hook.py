@@ -50,6 +50,21 @@ def command_failed(event: dict[str, Any], agent: str = "claude") -> bool | None:
     return None if agent == "codex" else False
 
 
+def call_key(event: dict[str, Any]) -> str | None:
+    """What pairs a call's Pre and Post events: its ``tool_use_id``, else (an agent that sends
+    none) its session, turn and command."""
+    if isinstance(event.get("tool_use_id"), str):
+        return event["tool_use_id"]
+    tool_input = event.get("tool_input")
+    command = tool_input.get("command") if isinstance(tool_input, dict) else None
+    parts = [event.get("session_id"), event.get("turn_id"), command]
+    if not all(isinstance(p, str) for p in parts[::2]):
+        return None
+    import hashlib
+
+    return "k" + hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
+
+
 def _duration_start(event: dict[str, Any], now: float) -> float | None:
     """When the command started, from the event's ``duration_ms`` (Claude Code's Post events)."""
     duration = event.get("duration_ms")
@@ -90,7 +105,7 @@ def hook_output(event: dict[str, Any], data_dir: Path, now: float, agent: str = 
         return None  # nothing was ever recorded here
     state = data_dir / STATE_FILE
     data = _load(state)
-    call = event.get("tool_use_id") if isinstance(event.get("tool_use_id"), str) else None
+    call = call_key(event)
     if event.get("hook_event_name") == "PreToolUse":
         if call and event.get("tool_name", "Bash") == "Bash":
             data["starts"][call] = now
