@@ -130,6 +130,16 @@ class TestFreshProject:
         assert f"claude mcp add --scope local agentlog -- {python} -m agentlog mcp" in result.stdout
         assert f"codex mcp add agentlog -- {python} -m agentlog mcp" in result.stdout
 
+    def test_from_a_subdirectory_sets_up_the_project(self, tmp_path):
+        """init in ``src/pkg`` writes at the project's root (the nearest pyproject.toml or .git)."""
+        (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+        sub = tmp_path / "src/pkg"
+        sub.mkdir(parents=True)
+        result = init(sub, "--claude")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith(f"agentlog init: setting up the project at {tmp_path}\n")
+        assert (tmp_path / ".mcp.json").is_file() and not list(sub.iterdir())
+
     def test_no_agent_named(self, tmp_path):
         result = init(tmp_path)
         assert result.returncode == 2

@@ -51,7 +51,11 @@ def run(args: argparse.Namespace) -> int:
         names = ", ".join(f"--{a}" for a in AGENTS)
         print(f"agentlog init: name the agents to set up: {names} or --all", file=sys.stderr)
         return 2
-    root = Path.cwd()
+    from agentlog.core.projectdir import project_root
+
+    root = Path(project_root())  # the project's, from any subdirectory
+    if root != Path.cwd():
+        print(f"agentlog init: setting up the project at {root}")
     try:
         changes = plan(root, agents, sys.executable, hook=not args.no_hook, local=args.local)
     except UnparseableFile as exc:

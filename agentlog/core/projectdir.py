@@ -59,5 +59,6 @@ def _levels(start: str) -> tuple[list[str], str | None, str | None]:
 
 
 def project_root(cwd: str | None = None) -> str:
-    """The directory a relative data dir hangs from: the project's root (or ``cwd``)."""
-    return os.path.dirname(resolve_data_path(".agentlog", cwd))
+    """The project's root (the nearest directory holding ``pyproject.toml`` or ``.git``), else ``cwd``."""
+    start = os.path.abspath(cwd or os.getcwd())
+    return _levels(start)[1] or start
