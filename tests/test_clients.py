@@ -8,12 +8,14 @@ failure recorded in the project's ``.agentlog``.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import time
 
 import pytest
 from clients_support import BIN, CLIENT_TIMEOUT_S, CLIENTS_DIR, MARKER, NODE, Project, make_project, skip_reason
+from messages_standin import MessagesStandIn
 
 pytestmark = pytest.mark.skipif(skip_reason() is not None, reason=skip_reason() or "")
 
@@ -133,3 +135,86 @@ class TestInspectorCLI:
             self.check(project, [url])
         finally:
             stop(server)
+
+
+def texts(value) -> list[str]:
+    """Every string under a JSON value."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in texts(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in texts(item)]
+    return []
+
+
+def tool_results(request: dict) -> dict[str, dict]:
+    """The tool_result blocks of a Messages API request, by tool_use_id."""
+    return {block["tool_use_id"]: block for message in request["messages"] if isinstance(message["content"], list)
+            for block in message["content"] if block.get("type") == "tool_result"}
+
+
+def only_data_dir(project: Project) -> None:
+    """Every record went to the project's .agentlog, wherever the client started."""
+    assert sorted(project.root.rglob(".agentlog")) == [project.data_dir]
+    assert any(project.data_dir.glob("records*.jsonl"))
+
+
+class TestClaudeCode:
+    """``claude -p`` with the Messages API replaced by tests/messages_standin.py: CLI, hooks, MCP client real.
+
+    The scripted model runs a failing command with Bash, then calls the agentlog MCP server's
+    get_debug_context, then ends the turn. What Claude Code sent after each step must carry the
+    failure's context: from AgentLog's PostToolUseFailure hook, then from the MCP tool.
+    """
+
+    def run_claude(self, project: Project, command: str) -> list[dict]:
+        trusted = {"hasTrustDialogAccepted": True, "hasCompletedProjectOnboarding": True,
+                   "enabledMcpjsonServers": ["agentlog"]}
+        (project.home / ".claude.json").write_text(json.dumps(
+            {"hasCompletedOnboarding": True, "projects": {str(project.root): trusted, str(project.cwd): trusted}}))
+        script = [("Bash", {"command": command, "description": "Run the program"}),
+                  ("mcp__agentlog__get_debug_context", {"max_tokens": 800})]
+        with MessagesStandIn(script) as api:
+            env = project.env(ANTHROPIC_BASE_URL=api.url, ANTHROPIC_API_KEY="sk-ant-standin-not-a-real-key",
+                              CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", DISABLE_AUTOUPDATER="1")
+            result = subprocess.run(
+                [str(BIN / "claude"), "-p", "Run the program and find out why it fails.", "--output-format", "json",
+                 "--allowedTools", "Bash", "mcp__agentlog__get_debug_context"],
+                cwd=project.cwd, env=env, capture_output=True, text=True, timeout=CLIENT_TIMEOUT_S)
+            assert result.returncode == 0, result.stdout + result.stderr
+            requests = api.agent_requests()
+        assert json.loads(result.stdout)["result"] == "Done."
+        assert len(requests) == 3, [texts(r["messages"][-1]) for r in requests]
+        return requests
+
+    def hook_context(self, requests: list[dict]) -> str:
+        """What reached the model beside the failed Bash call's result: the hook's additional context."""
+        _, after_bash, _ = requests
+        [bash] = tool_results(after_bash).values()
+        assert bash["is_error"] and "ZeroDivisionError" in "".join(texts(bash["content"]))
+        hook = [text for message in after_bash["messages"] for text in texts(message["content"])
+                if "<agentlog_context>" in text and text not in texts(bash["content"])]
+        assert hook, "the hook's context did not reach the model"
+        assert_failure_context(hook[0])
+        return hook[0]
+
+    def check(self, project: Project, command: str) -> str:
+        requests = self.run_claude(project, command)
+        hook = self.hook_context(requests)
+        results = tool_results(requests[2])
+        mcp = results[max(results)]  # the later tool_use id: get_debug_context's
+        assert not mcp.get("is_error"), mcp
+        assert_failure_context("".join(texts(mcp["content"])))
+        only_data_dir(project)
+        return hook
+
+    def test_failed_command_context_reaches_model(self, project):
+        """``python -m agentlog`` fails; the hook and the MCP server hand the model its locals."""
+        self.check(project, f"python -m agentlog {os.path.relpath(project.root / 'app.py', project.cwd)}")
+
+    @pytest.mark.parametrize("project", [pytest.param("root", marks=AGENTS_FIX)], indirect=True)
+    def test_plain_python_captured_with_no_setup(self, project):
+        """``python app.py`` as the agent types it: init's AGENTLOG=true records it; the hook knows its start."""
+        hook = self.check(project, "python app.py")
+        assert "since the previous command" not in hook
