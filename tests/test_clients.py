@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import socket
 import subprocess
 import time
@@ -218,3 +219,79 @@ class TestClaudeCode:
         """``python app.py`` as the agent types it: init's AGENTLOG=true records it; the hook knows its start."""
         hook = self.check(project, "python app.py")
         assert "since the previous command" not in hook
+
+
+class AppServer:
+    """``codex app-server``: JSON-RPC, one JSON object a line on stdio, notifications kept as they come."""
+
+    def __init__(self, project: Project) -> None:
+        codex_home = project.home / ".codex"
+        codex_home.mkdir()
+        # The trust answer Codex stores when the user trusts the project (it then reads .codex/config.toml).
+        trust = f'[projects.{json.dumps(str(project.root))}]\ntrust_level = "trusted"\n'
+        (codex_home / "config.toml").write_text(trust, encoding="utf-8")
+        self.proc = subprocess.Popen([str(NODE), str(BIN / "codex"), "app-server"], cwd=project.cwd,
+                                     env=project.env(CODEX_HOME=str(codex_home)), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.notifications: list[dict] = []
+        self.next_id = 0
+        self.deadline = time.monotonic() + CLIENT_TIMEOUT_S
+
+    def __enter__(self) -> AppServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        stop(self.proc)
+
+    def read(self) -> dict:
+        ready, _, _ = select.select([self.proc.stdout], [], [], max(0.0, self.deadline - time.monotonic()))
+        line = self.proc.stdout.readline() if ready else ""
+        assert line, "codex app-server closed its output or timed out"
+        return json.loads(line)
+
+    def request(self, method: str, **params) -> dict:
+        """The result of one request (an error response fails the test with its message)."""
+        self.next_id += 1
+        self.proc.stdin.write(json.dumps({"id": self.next_id, "method": method, "params": params}) + "\n")
+        self.proc.stdin.flush()
+        while True:
+            message = self.read()
+            if message.get("id") == self.next_id and "method" not in message:
+                assert "error" not in message, f"{method}: {message['error']}"
+                return message["result"]
+            self.notifications.append(message)
+
+    def wait_startup(self, server: str) -> dict:
+        """The server's final startup status notification (``ready`` or ``failed``)."""
+        while True:
+            for message in self.notifications:
+                params = message.get("params") or {}
+                if (message.get("method") == "mcpServer/startupStatus/updated" and params.get("name") == server
+                        and params.get("status") in ("ready", "failed", "cancelled")):
+                    return params
+            self.notifications.append(self.read())
+
+
+class TestCodex:
+    """Codex through ``codex app-server``: a thread in the project starts its MCP servers, no model call."""
+
+    def test_mcp_server_started_and_called(self, project):
+        with AppServer(project) as codex:
+            codex.request("initialize", clientInfo={"name": "agentlog-tests", "title": None, "version": "1.0.0"},
+                          capabilities=None)
+            codex.proc.stdin.write(json.dumps({"method": "initialized"}) + "\n")
+            thread = codex.request("thread/start", cwd=str(project.cwd))["thread"]["id"]
+            startup = codex.wait_startup("agentlog")
+            assert startup["status"] == "ready", startup
+            [status] = [s for s in codex.request("mcpServerStatus/list", threadId=thread)["data"]
+                        if s["name"] == "agentlog"]
+            assert status["runtimeStatus"] == "connected" and status["serverInfo"]["name"] == "agentlog"
+            assert set(status["tools"]) == TOOLS
+            assert {r["uri"] for r in status["resources"]} >= RESOURCES
+            called = codex.request("mcpServer/tool/call", threadId=thread, server="agentlog", tool="get_debug_context",
+                                   arguments={"max_tokens": 800})
+            assert not called.get("isError")
+            assert_failure_context("".join(block.get("text", "") for block in called["content"]))
+            read = codex.request("mcpServer/resource/read", threadId=thread, server="agentlog",
+                                 uri="agentlog://failures/latest")
+            assert_failure_context("".join(content["text"] for content in read["contents"]))
