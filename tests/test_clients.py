@@ -115,7 +115,7 @@ class TestInspectorCLI:
         assert result.returncode == 0, result.stdout + result.stderr
         return json.loads(result.stdout)
 
-    def check(self, project: Project, target: list[str]) -> None:
+    def check(self, project: Project, target: list[str], every_list: bool = True) -> None:
         called = self.inspect(project, target, "tools/call", "--tool-name", "get_debug_context",
                               "--tool-arg", "max_tokens=800")
         assert not called.get("isError")
@@ -123,6 +123,8 @@ class TestInspectorCLI:
         read = self.inspect(project, target, "resources/read", "--uri", "agentlog://failures/latest")
         assert_failure_context("".join(content["text"] for content in read["contents"]))
         assert {t["name"] for t in self.inspect(project, target, "tools/list")["tools"]} == TOOLS
+        if not every_list:
+            return  # each run costs seconds; the SDK's test lists everything over HTTP
         assert {r["uri"] for r in self.inspect(project, target, "resources/list")["resources"]} >= RESOURCES
         assert [p["name"] for p in self.inspect(project, target, "prompts/list")["prompts"]] == ["debug_latest_failure"]
 
@@ -133,7 +135,7 @@ class TestInspectorCLI:
     def test_streamable_http(self, project):
         server, url = serve_http(project)
         try:
-            self.check(project, [url])
+            self.check(project, [url], every_list=False)
         finally:
             stop(server)
 
@@ -249,6 +251,10 @@ class AppServer:
         assert line, "codex app-server closed its output or timed out"
         return json.loads(line)
 
+    def notify(self, method: str) -> None:
+        self.proc.stdin.write(json.dumps({"method": method}) + "\n")
+        self.proc.stdin.flush()
+
     def request(self, method: str, **params) -> dict:
         """The result of one request (an error response fails the test with its message)."""
         self.next_id += 1
@@ -279,7 +285,7 @@ class TestCodex:
         with AppServer(project) as codex:
             codex.request("initialize", clientInfo={"name": "agentlog-tests", "title": None, "version": "1.0.0"},
                           capabilities=None)
-            codex.proc.stdin.write(json.dumps({"method": "initialized"}) + "\n")
+            codex.notify("initialized")
             thread = codex.request("thread/start", cwd=str(project.cwd))["thread"]["id"]
             startup = codex.wait_startup("agentlog")
             assert startup["status"] == "ready", startup
