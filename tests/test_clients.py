@@ -13,10 +13,11 @@ import select
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from clients_support import BIN, CLIENT_TIMEOUT_S, CLIENTS_DIR, MARKER, NODE, Project, make_project, skip_reason
-from messages_standin import MessagesStandIn
+from model_standins import MessagesStandIn, ResponsesStandIn
 
 pytestmark = pytest.mark.skipif(skip_reason() is not None, reason=skip_reason() or "")
 
@@ -32,9 +33,7 @@ WHERE = ["root", pytest.param("subdir", marks=AGENTS_FIX), pytest.param("moved",
 
 @pytest.fixture(params=WHERE)
 def project(request, tmp_path) -> Project:
-    project = make_project(tmp_path, request.param)
-    project.record_failure()
-    return project
+    return make_project(tmp_path, request.param)
 
 
 def run_node(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
@@ -95,11 +94,13 @@ class TestTypeScriptSDK:
 
     def test_stdio_from_project_config(self, project):
         """The server as .mcp.json (written by init) says, started in the client's directory."""
+        project.record_failure()
         self.check(run_node(project, str(CLIENTS_DIR / "sdk_client.mjs"), "stdio",
                             str(project.root / ".mcp.json"), "agentlog"))
 
     @pytest.mark.parametrize("project", ["root", pytest.param("subdir", marks=AGENTS_FIX)], indirect=True)
     def test_streamable_http(self, project):
+        project.record_failure()
         server, url = serve_http(project)
         try:
             self.check(run_node(project, str(CLIENTS_DIR / "sdk_client.mjs"), "http", url))
@@ -129,10 +130,12 @@ class TestInspectorCLI:
         assert [p["name"] for p in self.inspect(project, target, "prompts/list")["prompts"]] == ["debug_latest_failure"]
 
     def test_stdio_from_project_config(self, project):
+        project.record_failure()
         self.check(project, ["--config", str(project.root / ".mcp.json"), "--server", "agentlog"])
 
     @pytest.mark.parametrize("project", ["root", pytest.param("subdir", marks=AGENTS_FIX)], indirect=True)
     def test_streamable_http(self, project):
+        project.record_failure()
         server, url = serve_http(project)
         try:
             self.check(project, [url], every_list=False)
@@ -164,7 +167,7 @@ def only_data_dir(project: Project) -> None:
 
 
 class TestClaudeCode:
-    """``claude -p`` with the Messages API replaced by tests/messages_standin.py: CLI, hooks, MCP client real.
+    """``claude -p`` with the Messages API replaced by tests/model_standins.py: CLI, hooks, MCP client real.
 
     The scripted model runs a failing command with Bash, then calls the agentlog MCP server's
     get_debug_context, then ends the turn. What Claude Code sent after each step must carry the
@@ -226,20 +229,23 @@ class TestClaudeCode:
 class AppServer:
     """``codex app-server``: JSON-RPC, one JSON object a line on stdio, notifications kept as they come."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, user_config: str = "", **env: str) -> None:
         codex_home = project.home / ".codex"
         codex_home.mkdir()
-        # The trust answer Codex stores when the user trusts the project (it then reads .codex/config.toml).
+        # The trust answer Codex stores when the user trusts the project (it then reads .codex/).
         trust = f'[projects.{json.dumps(str(project.root))}]\ntrust_level = "trusted"\n'
-        (codex_home / "config.toml").write_text(trust, encoding="utf-8")
+        (codex_home / "config.toml").write_text(user_config + trust, encoding="utf-8")
         self.proc = subprocess.Popen([str(NODE), str(BIN / "codex"), "app-server"], cwd=project.cwd,
-                                     env=project.env(CODEX_HOME=str(codex_home)), stdin=subprocess.PIPE,
+                                     env=project.env(CODEX_HOME=str(codex_home), **env), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.notifications: list[dict] = []
         self.next_id = 0
         self.deadline = time.monotonic() + CLIENT_TIMEOUT_S
 
     def __enter__(self) -> AppServer:
+        self.request("initialize", clientInfo={"name": "agentlog-tests", "title": None, "version": "1.0.0"},
+                     capabilities=None)
+        self.notify("initialized")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -248,7 +254,7 @@ class AppServer:
     def read(self) -> dict:
         ready, _, _ = select.select([self.proc.stdout], [], [], max(0.0, self.deadline - time.monotonic()))
         line = self.proc.stdout.readline() if ready else ""
-        assert line, "codex app-server closed its output or timed out"
+        assert line, f"codex app-server closed its output or timed out; last: {self.notifications[-3:]}"
         return json.loads(line)
 
     def notify(self, method: str) -> None:
@@ -267,31 +273,57 @@ class AppServer:
                 return message["result"]
             self.notifications.append(message)
 
-    def wait_startup(self, server: str) -> dict:
-        """The server's final startup status notification (``ready`` or ``failed``)."""
+    def wait(self, method: str, done=lambda params: True) -> dict:
+        """The params of the first notification ``method`` for which ``done`` holds."""
+        seen = 0
         while True:
-            for message in self.notifications:
-                params = message.get("params") or {}
-                if (message.get("method") == "mcpServer/startupStatus/updated" and params.get("name") == server
-                        and params.get("status") in ("ready", "failed", "cancelled")):
-                    return params
+            for message in self.notifications[seen:]:
+                if message.get("method") == method and done(message.get("params") or {}):
+                    return message["params"]
+            seen = len(self.notifications)
             self.notifications.append(self.read())
+
+    def trust_project_hooks(self, cwd: Path) -> None:
+        """The user's answer to Codex's hook review: trust the project's hooks as they are now.
+
+        Codex keeps it in the user config as ``[hooks.state."<key>"] trusted_hash``; the hash comes
+        from ``hooks/list``, as Codex's own review screen takes it.
+        """
+        [listing] = self.request("hooks/list", cwds=[str(cwd)])["data"]
+        state = {hook["key"]: {"trusted_hash": hook["currentHash"]} for hook in listing["hooks"]
+                 if hook["source"] == "project"}
+        if state:
+            self.request("config/batchWrite", edits=[{"keyPath": "hooks.state", "value": state,
+                                                      "mergeStrategy": "upsert"}], reloadUserConfig=True)
+
+
+def responses_provider(url: str) -> str:
+    """User config: the model is the stand-in; commands keep the venv's PATH (see docs/AGENTS.md)."""
+    return f"""allow_login_shell = false
+model = "gpt-standin"
+model_provider = "standin"
+
+[model_providers.standin]
+name = "Scripted stand-in"
+base_url = "{url}/v1"
+wire_api = "responses"
+env_key = "STANDIN_API_KEY"
+
+"""
 
 
 class TestCodex:
-    """Codex through ``codex app-server``: a thread in the project starts its MCP servers, no model call."""
+    """Codex through ``codex app-server`` (JSON-RPC on stdio)."""
 
     def test_mcp_server_started_and_called(self, project):
+        """A thread in the project starts its MCP servers with no model call; status, tool, resource."""
+        project.record_failure()
         with AppServer(project) as codex:
-            codex.request("initialize", clientInfo={"name": "agentlog-tests", "title": None, "version": "1.0.0"},
-                          capabilities=None)
-            codex.notify("initialized")
             thread = codex.request("thread/start", cwd=str(project.cwd))["thread"]["id"]
-            startup = codex.wait_startup("agentlog")
-            assert startup["status"] == "ready", startup
             [status] = [s for s in codex.request("mcpServerStatus/list", threadId=thread)["data"]
                         if s["name"] == "agentlog"]
-            assert status["runtimeStatus"] == "connected" and status["serverInfo"]["name"] == "agentlog"
+            assert status["runtimeStatus"] == "connected", status["toolsError"]
+            assert status["serverInfo"]["name"] == "agentlog"
             assert set(status["tools"]) == TOOLS
             assert {r["uri"] for r in status["resources"]} >= RESOURCES
             called = codex.request("mcpServer/tool/call", threadId=thread, server="agentlog", tool="get_debug_context",
@@ -301,3 +333,29 @@ class TestCodex:
             read = codex.request("mcpServer/resource/read", threadId=thread, server="agentlog",
                                  uri="agentlog://failures/latest")
             assert_failure_context("".join(content["text"] for content in read["contents"]))
+
+    @pytest.mark.parametrize("project", [pytest.param("root", marks=AGENTS_FIX)], indirect=True)
+    @pytest.mark.parametrize("command", ["python -m agentlog app.py", "python app.py"])
+    def test_hook_context_reaches_model(self, project, command):
+        """A turn with a scripted Responses API: the command fails; init's PostToolUse hook hands over the locals.
+
+        The user trusted the project and its hooks once; the model runs ``command`` with Codex's
+        shell tool, and what Codex sent the model next must carry the failure's context.
+        """
+        with ResponsesStandIn([("command", {"command": command})]) as api:
+            with AppServer(project, responses_provider(api.url), STANDIN_API_KEY="not-a-real-key") as codex:
+                codex.trust_project_hooks(project.cwd)
+                thread = codex.request("thread/start", cwd=str(project.cwd), approvalPolicy="never",
+                                       sandbox="danger-full-access")["thread"]["id"]
+                codex.request("turn/start", threadId=thread,
+                              input=[{"type": "text", "text": "Run the program.", "text_elements": []}])
+                assert codex.wait("turn/completed")["turn"]["status"] == "completed"
+            requests = api.agent_requests()
+        assert len(requests) == 2
+        [output] = [item["output"] for item in requests[1]["input"] if item.get("type") == "function_call_output"]
+        assert "ZeroDivisionError" in output and MARKER not in output
+        hook = [text for item in requests[1]["input"] if item.get("type") == "message"
+                for text in texts(item["content"]) if "<agentlog_context>" in text]
+        assert hook, "the hook's context did not reach the model"
+        assert_failure_context(hook[0])
+        only_data_dir(project)
