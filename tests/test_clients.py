@@ -273,15 +273,23 @@ class AppServer:
                 return message["result"]
             self.notifications.append(message)
 
-    def wait(self, method: str, done=lambda params: True) -> dict:
-        """The params of the first notification ``method`` for which ``done`` holds."""
+    def wait(self, method: str) -> dict:
+        """The params of the first notification ``method``."""
         seen = 0
         while True:
             for message in self.notifications[seen:]:
-                if message.get("method") == method and done(message.get("params") or {}):
+                if message.get("method") == method:
                     return message["params"]
             seen = len(self.notifications)
             self.notifications.append(self.read())
+
+    def server_status(self, thread: str, name: str) -> dict:
+        """The MCP server's entry in ``mcpServerStatus/list`` once it has started or failed to."""
+        while True:
+            [status] = [s for s in self.request("mcpServerStatus/list", threadId=thread)["data"] if s["name"] == name]
+            if status["runtimeStatus"] not in ("notStarted", "starting") or time.monotonic() > self.deadline:
+                return status
+            time.sleep(0.2)
 
     def trust_project_hooks(self, cwd: Path) -> None:
         """The user's answer to Codex's hook review: trust the project's hooks as they are now.
@@ -320,8 +328,7 @@ class TestCodex:
         project.record_failure()
         with AppServer(project) as codex:
             thread = codex.request("thread/start", cwd=str(project.cwd))["thread"]["id"]
-            [status] = [s for s in codex.request("mcpServerStatus/list", threadId=thread)["data"]
-                        if s["name"] == "agentlog"]
+            status = codex.server_status(thread, "agentlog")
             assert status["runtimeStatus"] == "connected", status["toolsError"]
             assert status["serverInfo"]["name"] == "agentlog"
             assert set(status["tools"]) == TOOLS
