@@ -14,80 +14,50 @@ the model.
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from typing import Any
+
+from http_support import RecordingServer
 
 ToolCall = tuple[str, dict[str, Any]]  # (tool name, input)
 Event = dict[str, Any]
 
 
-class ScriptedModel:
-    """The HTTP server and request log; subclasses answer one API."""
+class ScriptedModel(RecordingServer):
+    """The request log and the answer's transport; subclasses speak one API."""
 
     path = ""
 
     def __init__(self, script: list[ToolCall], final_text: str = "Done.") -> None:
+        super().__init__()
         self.script = script
         self.final_text = final_text
         self.requests: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        model = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                model.handle(self)
-
-            def do_GET(self) -> None:
-                self.send_error(404)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def agent_requests(self) -> list[dict[str, Any]]:
         """The requests of the agent loop (those offering tools), in order."""
-        with self._lock:
+        with self.lock:
             return [r for r in self.requests if r.get("tools")]
 
-    def handle(self, request: http.server.BaseHTTPRequestHandler) -> None:
-        length = int(request.headers.get("Content-Length") or 0)
+    def respond(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], bytes]:
         try:
-            body = json.loads(request.rfile.read(length) or b"{}")
+            body = json.loads(raw or b"{}")
         except ValueError:
-            request.send_error(400)
-            return
-        path = request.path.split("?", 1)[0]
+            return 400, {}, b""
+        path = path.split("?", 1)[0]
         if path.endswith("/count_tokens"):
-            send(request, "application/json", json.dumps({"input_tokens": len(json.dumps(body)) // 4}))
-            return
+            return 200, {"Content-Type": "application/json"}, json.dumps({"input_tokens": len(raw) // 4}).encode()
         if not path.endswith(self.path):
-            request.send_error(404)
-            return
-        with self._lock:
+            return 404, {}, b""
+        with self.lock:
             self.requests.append(body)
             index = len(self.requests)
         step = self.step(body) if body.get("tools") else None
         events = self.events(body, step, index)
         if body.get("stream"):
-            send(request, "text/event-stream",
-                 "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events))
-        else:
-            send(request, "application/json", json.dumps(self.whole(events)))
+            text = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
+            return 200, {"Content-Type": "text/event-stream"}, text.encode()
+        return 200, {"Content-Type": "application/json"}, json.dumps(self.whole(events)).encode()
 
     def step(self, body: dict[str, Any]) -> ToolCall | None:
         """The scripted tool call this request gets, or None to end the turn."""
@@ -102,15 +72,6 @@ class ScriptedModel:
 
     def whole(self, events: list[Event]) -> dict[str, Any]:
         raise NotImplementedError
-
-
-def send(request: http.server.BaseHTTPRequestHandler, content_type: str, text: str) -> None:
-    data = text.encode()
-    request.send_response(200)
-    request.send_header("Content-Type", content_type)
-    request.send_header("Content-Length", str(len(data)))
-    request.end_headers()
-    request.wfile.write(data)
 
 
 class MessagesStandIn(ScriptedModel):
