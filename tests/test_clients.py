@@ -29,6 +29,7 @@ TEMPLATES = {"agentlog://failures/{id}", "agentlog://sessions/{id}"}
 # hook started in a subdirectory read its own empty .agentlog; the configs name the interpreter
 # that ran init (gone once the venv moved); no AGENTLOG=true for the agent's commands; no Codex hook.
 AGENTS_FIX = pytest.mark.xfail(strict=True, reason="issue 19: fixed by agents branch")
+APP_SERVER_TIMEOUT_S = 60
 WHERE = ["root", pytest.param("subdir", marks=AGENTS_FIX), pytest.param("moved", marks=AGENTS_FIX)]
 
 
@@ -244,7 +245,10 @@ class AppServer:
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.notifications: list[dict] = []
         self.next_id = 0
-        self.deadline = time.monotonic() + CLIENT_TIMEOUT_S
+        self.pending = ""
+        # A healthy session takes seconds; when its MCP server fails to start, Codex now and then
+        # leaves a request unanswered, so the whole session has one deadline.
+        self.deadline = time.monotonic() + APP_SERVER_TIMEOUT_S
 
     def __enter__(self) -> AppServer:
         try:
@@ -262,7 +266,7 @@ class AppServer:
     def read(self) -> dict:
         ready, _, _ = select.select([self.proc.stdout], [], [], max(0.0, self.deadline - time.monotonic()))
         line = self.proc.stdout.readline() if ready else ""
-        assert line, f"codex app-server closed its output or timed out; last: {self.notifications[-3:]}"
+        assert line, f"codex app-server closed its output or timed out ({self.pending} pending)"
         return json.loads(line)
 
     def notify(self, method: str) -> None:
@@ -272,6 +276,7 @@ class AppServer:
     def request(self, method: str, **params) -> dict:
         """The result of one request (an error response fails the test with its message)."""
         self.next_id += 1
+        self.pending = method
         self.proc.stdin.write(json.dumps({"id": self.next_id, "method": method, "params": params}) + "\n")
         self.proc.stdin.flush()
         while True:
