@@ -67,6 +67,8 @@ def run_subcommand(name: str, argv: list[str]) -> int:
     args = parser.parse_args(argv)
     _use_dir(args.dir)
     _tolerate_narrow_stdout()
+    if not getattr(module, "RAW_OUTPUT", False):
+        sys.stdout, sys.stderr = _Escaping(sys.stdout), _Escaping(sys.stderr)
     try:
         return int(module.run(args) or 0)
     except BrokenPipeError:
@@ -75,7 +77,7 @@ def run_subcommand(name: str, argv: list[str]) -> int:
         where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
         print(f"agentlog {name}: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
         # A record that is valid JSON with the right envelope but nonsense inside (hand-edited,
         # another version): one line here, the traceback in errors.log.
         from agentlog.core import selflog
@@ -112,6 +114,22 @@ def _quiet_broken_pipe() -> int:
     except (OSError, ValueError):
         pass
     return 128 + 13  # SIGPIPE
+
+
+class _Escaping:
+    """A text stream whose writes show control and bidi characters as escapes (``core/textsafe.py``):
+    the one path every command's output, record text included, takes to the terminal."""
+
+    def __init__(self, stream: object) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from agentlog.core.textsafe import escape_controls
+
+        return self._stream.write(escape_controls(text))  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
 
 
 def _tolerate_narrow_stdout() -> None:

@@ -51,7 +51,7 @@ def read_records(data_dir: Path, kind: str | None = None) -> list[dict[str, Any]
     """Every record in the data dir (rotated files included), oldest first."""
     records = []
     for path in sorted(data_dir.glob("records*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in path.read_text(encoding="utf-8").split("\n"):  # not splitlines(): text may hold \x85
             if not line.strip():
                 continue  # a writer's separator after a torn line (docs/FORMAT.md)
             record = json.loads(line)

@@ -7,6 +7,8 @@ import os
 import sys
 
 HELP = "Run a command with live output; record command, exit code, duration and bounded output."
+# the command's own output passes through unchanged, as without AgentLog
+RAW_OUTPUT = True
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

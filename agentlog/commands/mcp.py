@@ -10,6 +10,8 @@ from pathlib import Path
 
 HELP = "Serve the recorded failures, sessions and context to agents over MCP (stdio, or --http PORT)."
 INSTALL = "pip install 'agentlog[mcp]'"
+# stdout carries the MCP protocol: the tools make their results valid UTF-8 themselves
+RAW_OUTPUT = True
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from agentlog.context.builder import load
-    from agentlog.history.repro import ReproError, write_repro
+    from agentlog.history.repro import ReproError, failure_id, write_repro
 
     failures, _ = load(resolve_dir(args))
     matches = [f for f in failures if str(f.get("id", "")).startswith(args.failure_id)]
@@ -29,14 +29,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"agentlog repro: error: {problem} with id {args.failure_id!r}", file=sys.stderr)
         return 1
     failure = matches[0]
-    out = Path(args.output or f"test_repro_{failure['id']}.py")
-    if out.exists():
-        print(f"agentlog repro: error: {out} exists; choose another with -o", file=sys.stderr)
-        return 1
     try:
+        out = Path(args.output or f"test_repro_{failure_id(failure)}.py")
+        if out.exists():
+            print(f"agentlog repro: error: {out} exists; choose another with -o", file=sys.stderr)
+            return 1
         path, function = write_repro(failure, out, verify=not args.no_verify)
     except ReproError as exc:
-        print(f"agentlog repro: cannot write a test: {exc}", file=sys.stderr)
+        from agentlog.core.textsafe import escape_controls
+
+        # one line, whatever the record's names held
+        print(f"agentlog repro: cannot write a test: {escape_controls(str(exc), keep='')}", file=sys.stderr)
         return 1
     print(f"wrote {path}: calls {function}, fails with {failure['exc']['t']} until the bug is fixed")
     return 0

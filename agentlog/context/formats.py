@@ -41,6 +41,9 @@ TAGS = {"failure": "failure", "trail": "call_trail", "session": "session",
         "older": "older_failures", "note": "budget_note"}
 MAX_FIT_ROUNDS = 8
 _WHERE_RE = re.compile(r"^(\s*)at (.+) \(([^()]+:\d+)\)(.*)$")
+# Recorded text that spells one of the claude layout's own tags (``</failure>``) would close or
+# open a part: its ``<`` becomes ``&lt;``, so program text cannot forge the layout's structure.
+_OWN_TAG_RE = re.compile(r"<(?=/?(?:agentlog_context|" + "|".join(TAGS.values()) + r")\b)", re.IGNORECASE)
 
 
 def _parts(sections: list[Section]) -> list[tuple[str, list[Section]]]:
@@ -84,7 +87,7 @@ def layout_markdown(sections: list[Section]) -> str:
 def layout_claude(sections: list[Section]) -> str:
     out = ["<agentlog_context>"]
     for part, group in _parts(sections):
-        out += [f"<{TAGS[part]}>", *_lines(group), f"</{TAGS[part]}>"]
+        out += [f"<{TAGS[part]}>", *(_OWN_TAG_RE.sub("&lt;", line) for line in _lines(group)), f"</{TAGS[part]}>"]
     return "\n".join([*out, "</agentlog_context>"]) + "\n"
 
 

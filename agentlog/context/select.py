@@ -18,11 +18,11 @@ without one. Sections left out entirely are named on the last line.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections import Counter
 from typing import NamedTuple
 
 from agentlog.context.tokencount import count_tokens, document_base, line_tokens, truncate_to_tokens
+from agentlog.core.textsafe import escape_controls
 
 NOTE_RESERVE_TOKENS = 16  # kept free for the line naming what the budget left out
 NOTE_RESERVE_FROM = 72  # budgets below this keep nothing free for it
@@ -65,18 +65,11 @@ class Section:
     lines: list[str]
 
 
-# Terminal control characters from messages or output (an ESC clearing the screen) are shown, not sent;
-# so are line breaks inside a line (what str.splitlines() splits on), so recorded text (a message,
-# a thread name, a path) cannot start a line of its own and forge a "FAILURE" or section line.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
-
-
-def _escape(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()):02x}"
-
-
 def clean(text: str) -> str:
-    return _CONTROL_RE.sub(_escape, text)
+    """One line of context: control, bidi and format characters shown, not sent (``core/textsafe.py``);
+    line breaks too, so recorded text (a message, a thread name, a path) cannot start a line of its
+    own and forge a "FAILURE" or section line."""
+    return escape_controls(text, keep="\t")
 
 
 def _cost(text: str) -> float:

@@ -152,7 +152,7 @@ def _read_index(data_dir: Path) -> dict[str, dict[str, Any]] | None:
     """The saved patterns, or None when the index is missing or unusable."""
     try:
         data = json.loads((data_dir / INDEX_FILE).read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("v") != INDEX_VERSION or not isinstance(data.get("patterns"), dict):
         return None
@@ -161,14 +161,19 @@ def _read_index(data_dir: Path) -> dict[str, dict[str, Any]] | None:
 
 
 def _read_log(data_dir: Path) -> Iterator[dict[str, Any]]:
+    from agentlog.store.reader import too_deep
+    from agentlog.store.schema import valid_pattern_line
+
     try:
         raw = (data_dir / LOG_FILE).read_bytes()
     except OSError:
         return
     for chunk in raw.split(b"\n"):
+        if not chunk.strip() or too_deep(chunk):
+            continue  # a separator, or nesting that would raise RecursionError
         with contextlib.suppress(ValueError):
-            line = json.loads(chunk) if chunk.strip() else None
-            if isinstance(line, dict):
+            line = json.loads(chunk)
+            if valid_pattern_line(line):
                 yield line
 
 

@@ -19,11 +19,17 @@ The module must be importable without running the program (no top-level calls
 outside ``if __name__ == "__main__":``). The written test is run once before it
 is kept: it must fail with the recorded exception type, or the next frame out is
 tried; nothing is written when none qualifies.
+
+A record is untrusted (a pulled share, a planted line, a program's odd
+``__qualname__``): the generated source takes names only after checking them as
+dotted identifiers, every other recorded text as a ``repr`` literal or comment,
+and it is parsed before it is written or run.
 """
 
 from __future__ import annotations
 
 import ast
+import keyword
 import os
 import re
 import subprocess
@@ -41,6 +47,26 @@ _CONTAINERS = {"list": list, "tuple": tuple, "set": set, "frozenset": frozenset}
 
 class ReproError(Exception):
     """No test can be written; the message says why."""
+
+
+MAX_NAME_CHARS = 200
+_FAILURE_ID = re.compile(r"[0-9A-Za-z_]{1,64}")
+
+
+def dotted_name(value: Any, what: str) -> str:
+    """``value`` if it is a dotted Python name (each part an identifier, not a keyword); else ReproError."""
+    parts = value.split(".") if isinstance(value, str) and len(value) <= MAX_NAME_CHARS else [""]
+    if not all(p.isidentifier() and not keyword.iskeyword(p) for p in parts):
+        raise ReproError(f"the record's {what} is not a Python name: {str(value)[:80]!r}")
+    return value
+
+
+def failure_id(failure: dict[str, Any]) -> str:
+    """The failure's id if it is safe in a file and function name (letters, digits, _); else ReproError."""
+    ident = failure.get("id")
+    if not isinstance(ident, str) or not _FAILURE_ID.fullmatch(ident):
+        raise ReproError(f"the record's failure id is not an id: {str(ident)[:80]!r}")
+    return ident
 
 
 _NOTHING = object()
@@ -225,13 +251,18 @@ def _root_of(frame: dict[str, Any]) -> Path:
 def test_source(failure: dict[str, Any], frame: dict[str, Any], out: Path) -> str:
     """The pytest module reproducing ``failure`` through ``frame``; ReproError if it does not qualify."""
     name, module = frame.get("f", ""), frame.get("mod", "")
-    if not frame.get("u") or not module or not name or module.startswith("<"):
-        raise ReproError(f"{name or '?'} is not a function of the program's own modules")
+    if not frame.get("u") or not isinstance(name, str) or not isinstance(module, str) or not name or not module \
+            or module.startswith("<"):
+        raise ReproError(f"{name or '?'!r} is not a function of the program's own modules")
+    dotted_name(module, "module name")
+    if not isinstance(frame.get("file"), str) or type(frame.get("ln")) is not int:
+        raise ReproError(f"{name!r}: the record's file or line is not a file name and a number")
     try:
         tree = ast.parse(Path(frame["file"]).read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError) as exc:
         raise ReproError(f"cannot read {frame['file']}: {exc}") from None
     func, call, cls_comments = _target(tree, frame)
+    dotted_name(call, "function name")
     if isinstance(func, ast.AsyncFunctionDef):
         raise ReproError(f"{name} is a coroutine function")
     if _runs_on_import(tree):
@@ -239,14 +270,15 @@ def test_source(failure: dict[str, Any], frame: dict[str, Any], out: Path) -> st
     texts, comments = _arguments(failure, frame, func, skip=len(cls_comments))
     comments = cls_comments + comments
     exc = failure["exc"]
+    ident, exc_type = failure_id(failure), dotted_name(exc.get("t"), "exception type")
     root = os.path.relpath(_root_of(frame), out.parent.resolve())
-    ident = re.sub(r"\W", "_", failure.get("id", "x"))
-    message = str(exc.get("m", "")).splitlines()[0][:150] if exc.get("m") else ""
-    return "\n".join([
-        f'"""Reproduces AgentLog failure {failure.get("id")}: {exc["t"]}: {message}',
+    message = str(exc.get("m") or "")[:150]
+    source = "\n".join([
+        f'"""Reproduces AgentLog failure {ident}: {exc_type}.',
         "",
         "Written by `agentlog repro`. It fails while the bug is there and passes once it is fixed.",
         '"""',
+        f"# the recorded message: {message!r}",
         "",
         "import sys",
         "from pathlib import Path",
@@ -257,12 +289,17 @@ def test_source(failure: dict[str, Any], frame: dict[str, Any], out: Path) -> st
         "",
         "",
         f"def test_repro_{ident}():",
-        f"    # failure {failure.get('id')} raised {exc['t']} in {name}"
-        f" ({os.path.basename(frame['file'])}:{frame['ln']}); the arguments:",
+        f"    # failure {ident} raised {exc_type} in {call}"
+        f" ({os.path.basename(frame['file'])!r}, line {frame['ln']}); the arguments:",
         *(f"    {c}" for c in comments),
         f"    {call}({', '.join(texts)})",
         "",
     ])
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError) as exc_:
+        raise ReproError(f"{name!r}: the generated test does not parse ({exc_})") from None
+    return source
 
 
 def _fails_as_recorded(path: Path, exc_type: str) -> bool:
@@ -286,7 +323,9 @@ def write_repro(failure: dict[str, Any], out: Path, verify: bool = True) -> tupl
     """
     reasons = []
     exc = failure["exc"]
-    for frame in [f for f in exc.get("frames", []) if f.get("u")]:
+    failure_id(failure)
+    dotted_name(exc.get("t"), "exception type")
+    for frame in [f for f in exc.get("frames", []) if isinstance(f, dict) and f.get("u")]:
         try:
             source = test_source(failure, frame, out)
         except ReproError as why:

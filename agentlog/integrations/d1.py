@@ -197,6 +197,7 @@ def _valid_record(record: Any) -> bool:
 def pull_share(share_id: str, client: D1Client | None = None) -> tuple[str, int, int, int]:
     """Import a shared session into the local store: (session id, added, already here, unreadable)."""
     from agentlog.store.importer import import_records, record_key
+    from agentlog.store.reader import parse_record
     from agentlog.work.summary import session_tree, summarize_sessions
 
     client = client or D1Client(load_settings())
@@ -208,8 +209,8 @@ def pull_share(share_id: str, client: D1Client | None = None) -> tuple[str, int,
     records, bad = [], 0
     for row in session_pages(client, "rkey, body", sid, PULL_PAGE):
         try:
-            record = json.loads(row["body"])
-        except (KeyError, TypeError, ValueError):
+            record = parse_record(row["body"])  # bounded and checked as every reader does
+        except (KeyError, TypeError):
             record = None
         if _valid_record(record) and record_key(record) == row["rkey"]:
             records.append(record)

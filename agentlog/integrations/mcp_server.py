@@ -113,7 +113,13 @@ def redaction_note(text: str) -> str:
 
 
 def _finish(text: str) -> str:
-    return text.rstrip("\n") + "\n" + redaction_note(text) + "\n"
+    return _utf8(text.rstrip("\n") + "\n" + redaction_note(text) + "\n")
+
+
+def _utf8(text: str) -> str:
+    """``text`` as valid UTF-8: a lone surrogate (``\\ud800``, from a record or a program's string)
+    becomes its visible escape rather than an error in the server's writer, which would stop it."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _listing(lines: list[str], total: int, what: str, empty: str) -> str:
@@ -239,16 +245,16 @@ def _safely(what: str, body: Callable[[], str], error: type[Exception],
     except LookupError as exc:
         # A KeyError's str() is its message's repr: take the message itself.
         message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
-        raise (missing or error)(message) from None
+        raise (missing or error)(_utf8(message)) from None
     except (ArgumentError, RunError) as exc:
-        raise error(str(exc)) from None
+        raise error(_utf8(str(exc))) from None
     except OSError as exc:
-        raise error(f"cannot read AgentLog's data dir: {exc.strerror or exc}") from None
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise error(_utf8(f"cannot read AgentLog's data dir: {exc.strerror or exc}")) from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
         from agentlog.core import selflog
 
         selflog.report(f"mcp {what}", exc)
-        raise error(f"a record in AgentLog's data dir is malformed ({type(exc).__name__}: {exc})") from None
+        raise error(_utf8(f"a record in AgentLog's data dir is malformed ({type(exc).__name__}: {exc})")) from None
 
 
 def build_server(data_dir: Path, project_dir: Path, allow_run: bool = False) -> Any:

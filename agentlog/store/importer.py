@@ -24,15 +24,17 @@ def record_key(record: dict[str, Any]) -> str:
 def import_records(records: Iterable[dict[str, Any]], config: Config | None = None) -> tuple[int, int]:
     """Append the records the data dir does not hold yet, oldest first: (added, already there).
 
-    Records go through :func:`agentlog.store.append` (redacted, size-capped) like any other.
+    Records go through :func:`agentlog.store.append` (redacted, size-capped) like any other;
+    one whose fields a reader would reject (``store/schema.py``) is not imported.
     False from append (an unwritable data dir) raises OSError.
     """
     from agentlog.core.redact import scrub
     from agentlog.store.reader import iter_records
+    from agentlog.store.schema import valid_record
     from agentlog.store.writer import append
 
     config = config or get_config()
-    incoming = sorted((scrub(r) for r in records), key=lambda r: r.get("ts") or 0.0)
+    incoming = sorted((scrub(r) for r in records if valid_record(r)), key=lambda r: r.get("ts") or 0.0)
     sids = {r.get("sid") for r in incoming}
     have = {record_key(r) for r in iter_records(config.data_dir, warn=False) if r.get("sid") in sids}
     added = present = 0
