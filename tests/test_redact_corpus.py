@@ -10,6 +10,7 @@ import pytest
 
 from agentlog.capture.describe import Describer
 from agentlog.core.redact import (
+    cannot_be_secret,
     is_secret_function,
     is_secret_name,
     marker,
@@ -17,6 +18,7 @@ from agentlog.core.redact import (
     redact_lines,
     redact_prefix,
     redact_text,
+    scrub,
 )
 
 pytestmark = pytest.mark.usefixtures("fresh_redaction")
@@ -501,6 +503,45 @@ class TestDescriptors:
         assert "REDACTED" not in text
 
 
+# Values under a secret name: only those that cannot be secrets are shown.
+CANNOT_BE_SECRET = [None, True, False, ""]
+STAYS_HIDDEN = [
+    SECRET_VALUE, 735914, 1234, 0, 3.5, -1, " ", "0", b"", b"k3y", ["hunter2"], (), [], {}, {"k": "v"},
+    ("Zq8k3Y",), 10**30, 0.0,
+]  # fmt: skip
+
+
+class _Str(str):
+    """A str subclass: not the builtin empty string, stays hidden."""
+
+
+class TestValuesUnderSecretNames:
+    @pytest.mark.parametrize("value", CANNOT_BE_SECRET, ids=repr)
+    @pytest.mark.parametrize("name", ["token", "password", "api_key", "DB_PASS", "client_secret"])
+    def test_shown(self, name: str, value: object) -> None:
+        """``token=None``, ``password=""``, ``api_key=False`` read as they are."""
+        assert is_secret_name(name)
+        (desc,) = Describer().describe_locals({name: value}).values()
+        assert "red" not in desc and desc["v"] == repr(value), desc
+        assert cannot_be_secret(value)
+
+    @pytest.mark.parametrize("value", [*STAYS_HIDDEN, _Str("")], ids=repr)
+    @pytest.mark.parametrize("name", ["token", "password", "api_key", "secret_pin"])
+    def test_hidden(self, name: str, value: object) -> None:
+        """Every other value under a secret name is hidden: ints (a PIN), floats, containers, blanks."""
+        (desc,) = Describer().describe_locals({name: value}).values()
+        assert desc == {"t": desc["t"], "v": marker("name"), "red": "name"}, desc
+        assert not cannot_be_secret(value)
+
+    @pytest.mark.parametrize(("value", "kept"), [(None, True), (False, True), ("", True), (0, False),
+                                                 ("x", False), (1234, False)])
+    def test_scrub_under_secret_key(self, value: object, kept: bool) -> None:
+        """The JSON scrubber applies the same rule to values under a secret key."""
+        out = scrub({"token": value, "other": value})
+        assert (out["token"] == value) is kept and out["other"] == value
+        assert kept or out["token"] == marker("name")
+
+
 class TestTrailResults:
     @pytest.mark.parametrize(
         ("fn", "result", "hidden"),
@@ -514,6 +555,9 @@ class TestTrailResults:
             ("count_tokens", {"t": "int", "v": "12"}, False),
             ("tokenize", {"t": "list", "l": 3}, False),
             ("get_token", {"t": "str", "l": 40}, False),  # no value shown: nothing to hide
+            ("get_token", {"t": "str", "l": 0, "v": "''"}, False),  # the empty string cannot be a secret
+            ("read_pin_code", {"t": "int", "v": "0"}, True) if is_secret_function("read_pin_code") else
+            ("get_password", {"t": "int", "v": "0"}, True),
         ],
     )
     def test_results_of_secret_functions(self, fn: str, result: dict, hidden: bool) -> None:

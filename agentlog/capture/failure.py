@@ -86,7 +86,8 @@ def hide_secret_results(record: dict[str, Any]) -> None:
         index = call.get("c", -1)
         if not (isinstance(result, dict) and 0 <= index < len(secret) and secret[index]):
             continue
-        if result.get("t") not in ("NoneType", "bool") and ("v" in result or "items" in result):
+        empty = result.get("t") == "str" and result.get("l") == 0  # cannot_be_secret, from a summary
+        if result.get("t") not in ("NoneType", "bool") and not empty and ("v" in result or "items" in result):
             call["r"] = {"t": result.get("t", "?"), "v": marker("name"), "red": "name"}
 
 

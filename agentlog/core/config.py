@@ -128,14 +128,17 @@ class Config:
 
     @property
     def data_dir(self) -> Path:
+        """The data dir, absolute; a relative ``dir`` is the project's (``core/projectdir.py``)."""
         from pathlib import Path
 
-        return Path(self.dir).absolute()
+        return Path(self.data_path)
 
     @property
     def data_path(self) -> str:
         """``data_dir`` as a string, without importing pathlib (the activation path uses this)."""
-        return os.path.abspath(self.dir)
+        from agentlog.core.projectdir import resolve_data_path
+
+        return resolve_data_path(self.dir)
 
 
 ENV_NAMES = {

@@ -110,6 +110,15 @@ def is_secret_name(name: str) -> bool:
     return isinstance(name, str) and bool(name) and _is_secret_name(name)
 
 
+def cannot_be_secret(value: object) -> bool:
+    """None, True, False and the empty string: shown even under a secret name (``token=None``).
+
+    The one rule for name-based redaction: every other value under a secret name is
+    hidden, whatever its type (a PIN is an int). Exact types only: a subclass may carry more.
+    """
+    return value is None or value is True or value is False or (type(value) is str and str.__len__(value) == 0)
+
+
 def is_secret_function(name: str) -> bool:
     """True if a function called ``name`` likely returns a secret (``get_token``, ``read_password``).
 
@@ -800,9 +809,7 @@ def redact_prefix(text: str) -> str:
 
 
 def _redact_scalar(value: Any) -> Any:
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, str) and (not value or _compile(MARKER_PATTERN).fullmatch(value)):
+    if cannot_be_secret(value) or (isinstance(value, str) and _compile(MARKER_PATTERN).fullmatch(value)):
         return value
     return marker("name")
 

@@ -22,6 +22,14 @@ if TYPE_CHECKING:  # activation imports this module: typing and types would cost
 
 PARENT_SESSION_ENV = "AGENTLOG_PARENT_SESSION"
 AGENT_ENV = "AGENTLOG_AGENT"
+# Environment variables an agent sets for the commands it runs, and the agent they name
+# (first match wins; AGENTLOG_AGENT overrides them all).
+AGENT_MARKERS = (
+    ("CLAUDECODE", "claude-code"), ("CLAUDE_CODE_SESSION_ID", "claude-code"),
+    ("CODEX_THREAD_ID", "codex"), ("CODEX_SANDBOX", "codex"), ("CODEX_CI", "codex"),
+    ("CODEX_SANDBOX_NETWORK_DISABLED", "codex"),
+    ("GEMINI_CLI", "gemini-cli"), ("CURSOR_AGENT", "cursor"),
+)
 TASK_ENV = "AGENTLOG_TASK"
 SESSION_START = "session_start"
 SESSION_END = "session_end"
@@ -172,6 +180,17 @@ def _set_env(name: str, value: str | None) -> None:
         os.environ.pop(name, None)
 
 
+def environment_agent() -> str | None:
+    """The agent this process runs under: ``AGENTLOG_AGENT``, else the markers the agent sets."""
+    named = os.environ.get(AGENT_ENV)
+    if named:
+        return named
+    for var, agent in AGENT_MARKERS:
+        if os.environ.get(var):
+            return agent
+    return None
+
+
 def start_session(
     agent: str | None = None,
     task: str | None = None,
@@ -188,7 +207,7 @@ def start_session(
     session = Session(
         id=new_session_id(),
         parent=parent,
-        agent=agent or os.environ.get(AGENT_ENV),
+        agent=agent or environment_agent(),
         task=task or os.environ.get(TASK_ENV),
         started=time.time(),
         saved_env={k: os.environ.get(k) for k in _ENV_KEYS},
@@ -256,7 +275,7 @@ def current_session() -> Session:
     return Session(
         id=sid,
         parent=os.environ.get(PARENT_SESSION_ENV) or None,
-        agent=os.environ.get(AGENT_ENV) or None,
+        agent=environment_agent(),
         task=os.environ.get(TASK_ENV) or None,
     )
 
