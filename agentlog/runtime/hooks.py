@@ -13,7 +13,7 @@ import atexit
 import os
 import sys
 
-from agentlog.core import selflog
+from agentlog.core import ownimports, selflog
 from agentlog.runtime import importhooks
 
 TYPE_CHECKING = False
@@ -41,9 +41,10 @@ def _record(
     if exc is None:
         return
     try:
-        from agentlog.capture.failure import record_failure
+        with ownimports.own_modules():
+            from agentlog.capture.failure import record_failure
 
-        record_failure(exc, source, tb=tb, thread=thread)
+            record_failure(exc, source, tb=tb, thread=thread)
     except Exception as err:  # noqa: BLE001 - a hook must never fail the user's program
         selflog.report(f"hook {source}", err)
 
@@ -94,6 +95,11 @@ def record_exit(exc: SystemExit) -> None:
     (``unittest.main()``'s verdict: its failing tests are recorded as they fail).
     What a library printed as it raised the exit (argparse's, click's message) goes in ``exitmsg``.
     """
+    with ownimports.own_modules():
+        _record_exit(exc)
+
+
+def _record_exit(exc: SystemExit) -> None:
     try:
         from agentlog.capture.codepaths import is_user_file
         from agentlog.capture.failure import record_failure
@@ -133,6 +139,7 @@ def _patch_unittest(result_module: ModuleType) -> None:
     def recording(name: str) -> Any:
         original = getattr(result_class, name)
 
+        @ownimports.hands_over
         def add(self: Any, test: Any, *args: Any) -> Any:
             err = args[-1] if args else None
             if isinstance(err, tuple) and len(err) == 3 and isinstance(err[1], BaseException):
@@ -167,7 +174,7 @@ def _note_interrupt(exc: BaseException | None) -> None:
 
 def _patch(owner: Any, attr: str, replacement: Any) -> None:
     _patches.append((owner, attr, getattr(owner, attr), replacement))
-    setattr(owner, attr, replacement)
+    setattr(owner, attr, ownimports.hands_over(replacement))
 
 
 def _excepthook_wrapper(previous: Any) -> Any:
@@ -213,6 +220,7 @@ def _patch_thread_invoke(threading_module: ModuleType) -> None:
     def _make_invoke_excepthook() -> Any:
         invoke = make()
 
+        @ownimports.hands_over
         def invoke_excepthook(thread: threading.Thread) -> None:
             exc = sys.exception()
             if exc is not None and not isinstance(exc, SystemExit):
@@ -373,7 +381,8 @@ def _end_session() -> None:
     """atexit: end the session this process started, its outcome knowing what ended the program."""
     session = sys.modules.get("agentlog.work.session")
     if session is not None:
-        session.end_implicit_session(interrupted=_unhandled_interrupt)
+        with ownimports.own_modules():
+            session.end_implicit_session(interrupted=_unhandled_interrupt)
 
 
 def _exit_by_sigint() -> None:
