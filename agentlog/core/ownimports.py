@@ -49,7 +49,7 @@ def _trusted_roots() -> tuple[str, ...]:
             roots += site.getsitepackages()
             if site.ENABLE_USER_SITE:
                 roots.append(site.getusersitepackages())
-        except Exception:  # noqa: BLE001,S110 - a patched site module: stdlib and ours still count
+        except Exception:  # noqa: BLE001 - a patched site module: stdlib and ours still count
             pass
     return tuple(os.path.join(root, "") for root in roots if root)
 
@@ -150,8 +150,15 @@ def _is_programs(module: object) -> bool:
     return isinstance(filename, str) and not _is_trusted(os.path.abspath(filename))
 
 
+_scanned_at = -1  # len(sys.modules) at the last scan
+
+
 def _note_shadowing_modules() -> None:
     """Top-level modules the program imported from its own files under a trusted module's name."""
+    global _scanned_at
+    if len(sys.modules) == _scanned_at:
+        return
+    _scanned_at = len(sys.modules)
     finder = _path_finder()
     for name, module in list(sys.modules.items()):
         if "." in name or name in _shadowed or not _is_programs(module):
@@ -183,7 +190,7 @@ def _hide_new_dependents() -> None:
             _ours[key] = sys.modules.pop(key)
 
 
-class own_modules:  # noqa: N801 - used as a context manager, named like one
+class own_modules:
     """Within: shadowed names in ``sys.modules`` are AgentLog's; outside, the program's."""
 
     def __enter__(self) -> None:
@@ -199,7 +206,7 @@ class own_modules:  # noqa: N801 - used as a context manager, named like one
                     for key, module in list(_ours.items()):  # the dependents hidden last time
                         if sys.modules.setdefault(key, module) is module:
                             del _ours[key]
-                except Exception:  # noqa: BLE001,S110 - never in the way of a record
+                except Exception:  # noqa: BLE001 - never in the way of a record
                     pass
 
     def __exit__(self, *exc_info: object) -> None:
@@ -210,7 +217,9 @@ class own_modules:  # noqa: N801 - used as a context manager, named like one
                 try:
                     _hide_new_dependents()
                     _swap(_shadowed, False, _ours, _theirs)
-                except Exception:  # noqa: BLE001,S110
+                    global _scanned_at
+                    _scanned_at = len(sys.modules)  # as the program left it: no rescan until it imports
+                except Exception:  # noqa: BLE001
                     pass
 
 
