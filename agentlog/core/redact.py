@@ -217,7 +217,7 @@ _PATTERNS = {
         r"[ \t]{1,4}(?P<value>(?-i:(?=[^\s]*[^a-z\s]))[^\s\"',;()\[\]{}<>]{4,256})"
     ),
     # A password after the short flag -p (mysql, sshpass): checked in Python, -p is also a port or a pid.
-    "short_p": r"-(?<![\w\-]-)p(?P<sep>[ \t]+|['\"],[ \t]*[bB]?['\"])(?P<value>(?![-=])[^\s\"',]{4,256})",
+    "short_p": r"-(?<![\w\-]-)p(?P<sep>[ \t]+['\"]?|['\"],[ \t]*[bB]?['\"])(?P<value>(?![-=])[^\s\"',]{4,256})",
     # Cookie and Set-Cookie headers (also as "cookie": "..." in JSON or a dict's repr): every pair.
     "cookie_header": r"(?<![\w\-])(?P<set>set-)?cookie(?P<sep>[\"']?[ \t]{0,4}[:=][ \t]{0,4})(?P<q>[\"']?)",
     "cookie_pair": r"([ \t]*[^\s=;,\"']{1,256}=)([^;\s]{1,4096})",
@@ -354,9 +354,10 @@ def _replace_flag(match: re.Match[str]) -> str:
 
 
 def _short_password(value: str) -> bool:
-    """A value after ``-p`` that is a password: credential-like, not a number (a port, a pid)
-    nor a path (``mkdir -p build/x2``)."""
-    return _credential_like(value) and not value.isdigit() and "/" not in value and not value.startswith(".")
+    """A value after ``-p`` that is a password: credential-like, not a number (a port, a pid,
+    ``8080:80``) nor a path (``mkdir -p build/x2``)."""
+    numeric = not value.strip("0123456789:.-")  # 5432, 8080:80, 127.0.0.1:80
+    return _credential_like(value) and not numeric and "/" not in value and not value.startswith(".")
 
 
 def _replace_short_p(match: re.Match[str]) -> str:

@@ -125,6 +125,10 @@ def _key_is_secret(segments: list[str], i: int, upper: bool) -> bool:
     return upper and not following and qualifier not in _PLAIN_KEY_QUALIFIERS
 
 
+def _is_pin(segments: list[str], i: int, following: str) -> bool:
+    return (i == 0 or segments[i - 1] in _PIN_BEFORE) and following not in _METADATA | _NOT_PIN_AFTER
+
+
 def _segments_secret(segments: list[str], upper: bool) -> bool:
     for i, seg in enumerate(segments):
         following = segments[i + 1] if i + 1 < len(segments) else ""
@@ -146,9 +150,8 @@ def _segments_secret(segments: list[str], upper: bool) -> bool:
                 return True
         elif seg.endswith("key") and seg[:-3] in _SECRET_KEY_QUALIFIERS:
             return True  # accountkey, masterkey
-        elif seg in _PIN_SEGMENTS and (i == 0 or segments[i - 1] in _PIN_BEFORE):
-            if following not in _METADATA and following not in _NOT_PIN_AFTER:
-                return True
+        elif seg in _PIN_SEGMENTS and _is_pin(segments, i, following):
+            return True
     return False
 
 
