@@ -46,7 +46,14 @@ from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 from agentlog.capture.codepaths import is_user_file
-from agentlog.core.redact import REDACT_SLACK_CHARS, is_secret_name, marker, redact_text, secret_flag
+from agentlog.core.redact import (
+    REDACT_SLACK_CHARS,
+    is_secret_name,
+    marker,
+    redact_text,
+    secret_flag,
+    short_password,
+)
 
 # Text redacted past the preview cut, so a secret straddling the cut is still caught whole.
 REDACT_MARGIN_CHARS = REDACT_SLACK_CHARS
@@ -146,11 +153,15 @@ def _named_items(items: Iterator[object], pair: bool) -> Iterator[Entry]:
     """Sequence items, each named by the one before when that is a secret flag (``["--api-token", X]``)
     or, in a ``pair``, a secret name (``("Authorization", X)``, ``(b"x-api-key", X)``)."""
     name = None
+    after_p = False
     for i, item in enumerate(items):
-        yield None, name, item
         text = _name_of(item)
+        if after_p and text is not None and short_password(text):
+            name = "password"  # ["mysql", "-p", "S3cret"]: -p is also a port or a pid, so only a password-like value
+        yield None, name, item
         secret = text is not None and (secret_flag(text) or (pair and i == 0 and is_secret_name(text)))
         name = text if secret else None
+        after_p = text == "-p"
 
 
 def _class_text(getter: Callable[[type], object], cls: type) -> str | None:

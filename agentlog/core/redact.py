@@ -353,7 +353,7 @@ def _replace_flag(match: re.Match[str]) -> str:
     return match.group()[: match.start("value") - match.start()] + marker("name")
 
 
-def _short_password(value: str) -> bool:
+def short_password(value: str) -> bool:
     """A value after ``-p`` that is a password: credential-like, not a number (a port, a pid,
     ``8080:80``) nor a path (``mkdir -p build/x2``)."""
     numeric = not value.strip("0123456789:.-")  # 5432, 8080:80, 127.0.0.1:80
@@ -362,7 +362,7 @@ def _short_password(value: str) -> bool:
 
 def _replace_short_p(match: re.Match[str]) -> str:
     value = match.group("value")
-    if value.startswith(MARKER_PREFIX) or not _short_password(value):
+    if value.startswith(MARKER_PREFIX) or not short_password(value):
         return match.group()
     return match.group()[: match.start("value") - match.start()] + marker("name")
 
@@ -967,7 +967,7 @@ def redact_argv(argv: list[str]) -> list[str]:
     out: list[str] = []
     hide_next = after_p = False
     for arg in argv[:MAX_ARGS]:
-        if hide_next or (after_p and isinstance(arg, str) and _short_password(arg)):
+        if hide_next or (after_p and isinstance(arg, str) and short_password(arg)):
             out.append(marker("name"))
             hide_next = after_p = False
             continue

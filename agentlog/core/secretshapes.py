@@ -131,7 +131,13 @@ SHAPES: tuple[Shape, ...] = (
     Shape("square_token", ("eaaa",), _start("E", r"AAA[A-Za-z0-9_\-]{60}")),
     Shape("square_token", ("sq0",), _start("s", r"q0(?:atp|csp)-[A-Za-z0-9_\-]{22,43}")),
     # AWS Signature Version 4 (an Authorization header, a presigned URL's X-Amz-Signature is url_param).
-    Shape("aws_signature", ("signature=",), r"((?<![\w\-])Signature=)[0-9a-f]{64}(?![0-9a-f])", keep_prefix=True),
+    # (SigV4: 64 hex; SigV2 and others: base64, URL-encoded or not.)
+    Shape(
+        "aws_signature",
+        ("signature=",),
+        r"((?<![\w\-])Signature=)(?=[A-Za-z0-9+/=%_\-]{0,200}\d)[A-Za-z0-9+/=%_\-]{20,}",
+        keep_prefix=True,
+    ),
     Shape("jwt", ("eyj",), _start("e", r"yJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*", _WORD_DASH)),
 )
 
