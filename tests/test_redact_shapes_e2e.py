@@ -19,7 +19,7 @@ S = {
     "cookie_a": "Ud6" + "tF1sGh8Kj3",
     "cookie_b": "Mw2" + "eR7vNc4Xb9",
     "jar": "Oy5" + "qA9zLd3Hf6",
-    "signature": "9c2e" + "41f0b7d3a6e8c5f4d2b1a09e8f7d6c5b4a3e2d1c0f9e8d7c6b5a4f3e2d1",  # 64 hex
+    "signature": "9c2e" + "41f0b7d3a6e8c5f4d2b1a09e8f7d6c5b4a3e2d1c0f9e8d7c6b5a4f3e2d1f",  # 64 hex
 }
 PIN = 735914
 
