@@ -237,9 +237,49 @@ def _patch_threading(threading_module: ModuleType) -> None:
     _patch_thread_invoke(threading_module)
 
 
+# Unraisable exceptions (raised in __del__, a weakref callback, a generator's close) can come by
+# the thousand from one line: each place is recorded this many times per process, and at most
+# MAX_UNRAISABLE in all; the rest are counted (errors.log at exit), at the cost of a dict lookup.
+MAX_UNRAISABLE_PER_PLACE = 3
+MAX_UNRAISABLE = 50
+_unraisable_seen: dict[tuple[object, ...], int] = {}
+_unraisable_skipped = 0
+
+
+def _unraisable_place(unraisable: Any) -> tuple[object, ...]:
+    tb = unraisable.exc_traceback
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = (tb.tb_frame.f_code, tb.tb_lineno) if tb is not None else (unraisable.err_msg,)
+    return (type(unraisable.exc_value), *where)
+
+
+def _should_record_unraisable(unraisable: Any) -> bool:
+    global _unraisable_skipped
+    place = _unraisable_place(unraisable)
+    seen = _unraisable_seen.get(place, 0)
+    if seen >= MAX_UNRAISABLE_PER_PLACE or len(_unraisable_seen) >= MAX_UNRAISABLE:
+        if _unraisable_skipped == 0:
+            atexit.register(_report_skipped_unraisable)
+        _unraisable_skipped += 1
+        return False
+    _unraisable_seen[place] = seen + 1
+    return True
+
+
+def _report_skipped_unraisable() -> None:
+    selflog.report(f"{_unraisable_skipped} unraisable exception(s) not recorded: "
+                        f"at most {MAX_UNRAISABLE_PER_PLACE} per place and {MAX_UNRAISABLE} places per process")
+
+
 def _unraisable_wrapper(previous: Any) -> Any:
     def agentlog_unraisablehook(unraisable: Any) -> None:
-        _record(unraisable.exc_value, "unraisable", unraisable.exc_traceback)
+        try:
+            record = _should_record_unraisable(unraisable)
+        except Exception:  # noqa: BLE001 - an odd unraisable object: record it
+            record = True
+        if record:
+            _record(unraisable.exc_value, "unraisable", unraisable.exc_traceback)
         previous(unraisable)
 
     return agentlog_unraisablehook
