@@ -54,3 +54,67 @@ def test_a_file_named_like_the_stdlib_changes_nothing(tmp_path: Path, name: str,
 def _errors_log(data_dir: Path) -> str:
     log = data_dir / "errors.log"
     return log.read_text() if log.exists() else "(no errors.log)"
+
+
+def _plain_and_traced(args: list[str], cwd: Path, data_dir: Path) -> tuple[object, object]:
+    import subprocess
+    import sys
+
+    def run(extra: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        # cwd may be a directory deleted under us: start the child there through a shell-free chdir.
+        code = ("import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]) if sys.argv[2] == 'gone' else None; "
+                "os.execv(sys.executable, [sys.executable, *sys.argv[3:]])")
+        return subprocess.run([sys.executable, "-c", code, str(cwd), "gone" if gone else "-", *extra, *args],
+                              env=env, capture_output=True, text=True, timeout=120)
+
+    gone = True
+    cwd.mkdir()
+    plain = run([], child_env())
+    cwd.mkdir()
+    traced = run(["-m", "agentlog"], child_env(data_dir))
+    return plain, traced
+
+
+def test_started_in_a_deleted_directory(tmp_path: Path) -> None:
+    """The launcher runs where plain python runs, and records there too (the data dir is elsewhere)."""
+    script = tmp_path / "prog.py"
+    script.write_text("print('ran')\nopen('out.txt', 'w')\n")  # ENOENT: the directory is gone
+    plain, traced = _plain_and_traced([str(script)], tmp_path / "gone", tmp_path / "data")
+    assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+    assert plain.returncode == 1 and "FileNotFoundError" in plain.stderr
+    assert [f["exc"]["t"] for f in read_records(tmp_path / "data", "failure")] == ["FileNotFoundError"]
+
+
+@pytest.mark.parametrize("data_dir_inside", [False, True], ids=["data-dir-elsewhere", "data-dir-inside"])
+def test_a_program_that_deletes_its_working_directory(tmp_path: Path, data_dir_inside: bool) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "main.py").write_text("import os, shutil\nshutil.rmtree(os.getcwd())\nprint('deleted')\n1 / 0\n")
+    data_dir = project / ".agentlog" if data_dir_inside else tmp_path / "data"
+    traced = run_python(["-m", "agentlog", "main.py"], project, child_env(data_dir))
+    assert traced.returncode == 1 and traced.stdout == "deleted\n"
+    assert traced.stderr.count("Traceback") == 1
+    assert traced.stderr.rstrip().endswith("ZeroDivisionError: division by zero")
+    assert [f["exc"]["t"] for f in read_records(data_dir, "failure")] == ["ZeroDivisionError"]
+
+
+def test_exceptions_in_del_by_the_thousand(tmp_path: Path) -> None:
+    """10,000 exceptions in __del__ from one line: the first few recorded, the rest counted, output unchanged."""
+    (tmp_path / "main.py").write_text(
+        "class D:\n    def __del__(self):\n        raise ValueError('in del')\n\n"
+        "class E:\n    def __del__(self):\n        raise KeyError('other place')\n\n"
+        "for i in range(10_000):\n    D()\n    E()\nprint('done')\n"
+    )
+    data_dir = tmp_path / "data"
+    plain = run_python(["main.py"], tmp_path, child_env())
+    traced = run_python(["-m", "agentlog", "main.py"], tmp_path, child_env(data_dir))
+    import re
+
+    def unaddressed(text: str) -> str:
+        return re.sub(r" at 0x[0-9a-f]+", "", text)
+
+    assert (traced.returncode, traced.stdout) == (plain.returncode, plain.stdout)
+    assert unaddressed(traced.stderr) == unaddressed(plain.stderr)
+    kinds = [f["exc"]["t"] for f in read_records(data_dir, "failure")]
+    assert sorted(kinds) == ["KeyError"] * 3 + ["ValueError"] * 3
+    assert "19994 unraisable exception(s) not recorded" in (data_dir / "errors.log").read_text()

@@ -62,6 +62,18 @@ CREDENTIAL_TARGETS = ("d1_api_url", "d1_account_id", "d1_database_id")
 USER_CONFIG_ENV = "AGENTLOG_CONFIG"
 
 
+def working_dir() -> str:
+    """``os.getcwd()``, or where it was (``$PWD``) when the directory was deleted: never raises.
+
+    A program may start in, or delete, its working directory; plain python runs on.
+    """
+    try:
+        return os.getcwd()
+    except OSError:
+        pwd = os.environ.get("PWD", "")
+        return pwd if os.path.isabs(pwd) else os.sep
+
+
 class Config:
     """All tunables, immutable (``config._replace(dir=...)`` for a changed copy).
 
@@ -130,12 +142,12 @@ class Config:
     def data_dir(self) -> Path:
         from pathlib import Path
 
-        return Path(self.dir).absolute()
+        return Path(self.data_path)
 
     @property
     def data_path(self) -> str:
         """``data_dir`` as a string, without importing pathlib (the activation path uses this)."""
-        return os.path.abspath(self.dir)
+        return self.dir if os.path.isabs(self.dir) else os.path.normpath(os.path.join(working_dir(), self.dir))
 
 
 ENV_NAMES = {
@@ -314,7 +326,7 @@ def load_config(
     unreadable: list[str] = []
     user_path = user_config_path(env)
     user = _user_table(user_path, unreadable)
-    table = _pyproject_table(cwd or os.getcwd(), unreadable)
+    table = _pyproject_table(cwd or working_dir(), unreadable)
     if unreadable and problems is None:
         raise ConfigError(unreadable[0])
     if problems is not None:
@@ -344,7 +356,7 @@ def credential_target_warning(cwd: str | os.PathLike[str] | None = None,
                               env: dict[str, str] | None = None) -> str | None:
     """One line if the project's pyproject.toml sets options that decide where credentials go
     (CREDENTIAL_TARGETS, ignored by :func:`load_config`), saying where to set them instead."""
-    start = cwd or os.getcwd()
+    start = cwd or working_dir()
     names = [name for name in CREDENTIAL_TARGETS if name in _pyproject_table(start, [])]
     if not names:
         return None

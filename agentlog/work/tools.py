@@ -19,6 +19,8 @@ import time
 from types import TracebackType
 from typing import IO, Any, TextIO
 
+from agentlog.core.config import working_dir
+
 OUTPUT = "output"
 EXEC = "exec"
 HEAD_CHARS = 2000
@@ -242,7 +244,7 @@ def _record_exec(argv: list[str], rc: int, started: float, out: str, err: str, t
         make_record(
             EXEC,
             cmd=redact_argv(argv),
-            cwd=os.getcwd(),
+            cwd=working_dir(),
             rc=rc,
             dur=round(time.monotonic() - started, 4),
             out=out,
