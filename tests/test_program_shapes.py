@@ -118,3 +118,27 @@ def test_exceptions_in_del_by_the_thousand(tmp_path: Path) -> None:
     kinds = [f["exc"]["t"] for f in read_records(data_dir, "failure")]
     assert sorted(kinds) == ["KeyError"] * 3 + ["ValueError"] * 3
     assert "19994 unraisable exception(s) not recorded" in (data_dir / "errors.log").read_text()
+
+
+HOSTILE_EXITS = {
+    "no-file-descriptors": (
+        "import resource\nresource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))\nkeep = []\n"
+        "try:\n    while True:\n        keep.append(open(__file__))\nexcept OSError:\n    pass\n1 / 0\n"
+    ),
+    "meta-path-cleared": "import sys\nsys.meta_path.clear()\nsys.path_hooks.clear()\n1 / 0\n",
+    "every-import-refused": (
+        "import sys\nclass Block:\n    def find_spec(self, name, path=None, target=None):\n"
+        "        raise ImportError('blocked ' + name)\nsys.meta_path.insert(0, Block())\n1 / 0\n"
+    ),
+    "modules-poisoned": "import sys\nfor name in ('json', 're', 'traceback'):\n    sys.modules[name] = None\n1 / 0\n",
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_EXITS)
+@pytest.mark.parametrize("trace", ["calls", "crash"])
+def test_agentlog_failing_at_exit_stays_out_of_the_programs_stderr(tmp_path: Path, name: str, trace: str) -> None:
+    (tmp_path / "main.py").write_text(HOSTILE_EXITS[name])
+    plain = run_python(["main.py"], tmp_path, child_env())
+    traced = run_python(["-m", "agentlog", "--trace", trace, "main.py"], tmp_path, child_env(tmp_path / "data"))
+    assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+    assert plain.stderr.rstrip().endswith("ZeroDivisionError: division by zero")

@@ -355,6 +355,7 @@ def _left_the_program(tb: TracebackType) -> bool:
     return bottom.f_lineno == tb.tb_lineno
 
 
+@selflog.quiet_at_exit
 def _record_last_unhandled() -> None:
     """atexit: record the exception or exit that ended the program where no hook of ours saw it.
 
@@ -417,6 +418,7 @@ def _without_frames_of(tb: TracebackType | None, code: Any) -> TracebackType | N
     return rebuilt
 
 
+@selflog.quiet_at_exit
 def _end_session() -> None:
     """atexit: end the session this process started, its outcome knowing what ended the program."""
     session = sys.modules.get("agentlog.work.session")
@@ -425,6 +427,7 @@ def _end_session() -> None:
             session.end_implicit_session(interrupted=_unhandled_interrupt)
 
 
+@selflog.quiet_at_exit
 def _exit_by_sigint() -> None:
     """Die by SIGINT after an unhandled KeyboardInterrupt, as plain python does.
 

@@ -13,6 +13,7 @@ import os
 import sys
 import time
 
+from agentlog.core import selflog
 from agentlog.core.config import working_dir
 from agentlog.core.sessionid import SESSION_ENV, created_here, current_session_id, new_session_id
 
@@ -244,6 +245,7 @@ def end_session(
             _set_env(name, value)
 
 
+@selflog.quiet_at_exit
 def _end_open_sessions() -> None:
     while _stack:
         end_session("exit", session=_stack[-1])
