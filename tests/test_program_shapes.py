@@ -142,3 +142,23 @@ def test_agentlog_failing_at_exit_stays_out_of_the_programs_stderr(tmp_path: Pat
     traced = run_python(["-m", "agentlog", "--trace", trace, "main.py"], tmp_path, child_env(tmp_path / "data"))
     assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
     assert plain.stderr.rstrip().endswith("ZeroDivisionError: division by zero")
+
+
+HOOK_CHECKS = {
+    "sys.excepthook": "import sys\nprint(sys.excepthook is sys.__excepthook__)\n",
+    "sys.unraisablehook": "import sys\nprint(sys.unraisablehook is sys.__unraisablehook__)\n",
+    "threading.excepthook": "import threading\nprint(threading.excepthook is threading.__excepthook__)\n",
+    "restored": "import sys\nsys.excepthook = sys.__excepthook__\nprint(sys.excepthook is sys.__excepthook__)\n",
+}
+
+
+@pytest.mark.parametrize("check", HOOK_CHECKS)
+def test_hooks_look_untouched_and_still_record(tmp_path: Path, check: str) -> None:
+    """A program (pytest, IPython style) that checks whether a hook was replaced sees what plain python shows;
+    its failure is recorded all the same, restoring the default hook included."""
+    (tmp_path / "main.py").write_text(HOOK_CHECKS[check] + "1 / 0\n")
+    plain = run_python(["main.py"], tmp_path, child_env())
+    traced = run_python(["-m", "agentlog", "main.py"], tmp_path, child_env(tmp_path / "data"))
+    assert plain.stdout == "True\n"
+    assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+    assert [f["exc"]["t"] for f in read_records(tmp_path / "data", "failure")] == ["ZeroDivisionError"]

@@ -173,8 +173,16 @@ def _note_interrupt(exc: BaseException | None) -> None:
 
 
 def _patch(owner: Any, attr: str, replacement: Any) -> None:
-    _patches.append((owner, attr, getattr(owner, attr), replacement))
+    original = getattr(owner, attr)
+    _patches.append((owner, attr, original, replacement))
     setattr(owner, attr, ownimports.hands_over(replacement))
+    # sys.__excepthook__ (and __unraisablehook__, threading.__excepthook__) keep what the
+    # interpreter started with; programs test ``sys.excepthook is sys.__excepthook__`` to
+    # learn whether anyone replaced the hook. Nobody did, as far as the program is concerned.
+    dunder = f"__{attr}__"
+    if getattr(owner, dunder, None) is original:
+        _patches.append((owner, dunder, original, replacement))
+        setattr(owner, dunder, replacement)
 
 
 def _excepthook_wrapper(previous: Any) -> Any:
