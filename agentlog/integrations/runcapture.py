@@ -29,7 +29,8 @@ from pathlib import Path
 from agentlog.context.builder import load
 from agentlog.context.formats import render
 from agentlog.context.tokencount import count_tokens
-from agentlog.core.redact import REDACT_SLACK_CHARS, redact_text
+from agentlog.core.redact import redact_text
+from agentlog.work.tools import HeadTail
 
 MAX_TIMEOUT_S = 600
 OUTPUT_HEAD_BYTES = 4 * 1024  # the first lines (what the run was doing) ...
@@ -64,25 +65,12 @@ def python_argv(command: str) -> list[str]:
     return argv
 
 
-class _Output:
+class _Output(HeadTail):
     """What a run printed, bounded: the first ``OUTPUT_HEAD_BYTES``, the last ``OUTPUT_TAIL_BYTES``
     (plus a margin, so a secret crossing the cut is redacted whole) and how many bytes went between."""
 
     def __init__(self) -> None:
-        self.head = bytearray()
-        self.tail = bytearray()
-        self.total = 0
-
-    def add(self, chunk: bytes) -> None:
-        self.total += len(chunk)
-        room = OUTPUT_HEAD_BYTES + REDACT_SLACK_CHARS - len(self.head)
-        if room > 0:
-            self.head += chunk[:room]
-            chunk = chunk[room:]
-        self.tail += chunk
-        keep = OUTPUT_TAIL_BYTES + REDACT_SLACK_CHARS
-        if len(self.tail) > 2 * keep:
-            del self.tail[:-keep]
+        super().__init__(OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES)
 
     def text(self, max_tokens: int) -> tuple[str, int]:
         """Head and tail, redacted then cut to whole lines within ``max_tokens`` (a quarter for
