@@ -100,3 +100,29 @@ def test_a_run_dies_with_the_server(tmp_path: Path, how: str) -> None:
         proc.send_signal(signal.SIGTERM if how == "sigterm" else signal.SIGKILL)
     proc.wait(timeout=60)
     assert _wait_dead(program), f"the program outlived the server ({how})"
+
+
+def test_a_run_dies_when_the_mcp_client_disconnects(tmp_path: Path) -> None:
+    """A client that goes away mid-run (its stdio closed) leaves no program running."""
+    import anyio
+    from mcp import Client, StdioServerParameters
+
+    pid_file = tmp_path / "program.pid"
+    (tmp_path / "slow.py").write_text(f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+                                      "time.sleep(300)\n")
+    params = StdioServerParameters(command=sys.executable, args=["-m", "agentlog", "mcp", "--allow-run"],
+                                   env=child_env(tmp_path / "data"), cwd=str(tmp_path))
+
+    async def body() -> None:
+        async with Client(params, cache=None) as client, anyio.create_task_group() as group:
+            group.start_soon(client.call_tool, "run_and_capture", {"command": "slow.py", "timeout_s": 300})
+            while not pid_file.exists() or not pid_file.read_text():
+                await anyio.sleep(0.05)
+            group.cancel_scope.cancel()  # the client gives up and disconnects
+
+    async def bounded() -> None:
+        with anyio.fail_after(90):
+            await body()
+
+    anyio.run(bounded)
+    assert _wait_dead(int(pid_file.read_text()), 30), "the program outlived its client's session"
