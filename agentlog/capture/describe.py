@@ -53,6 +53,7 @@ from agentlog.core.redact import (
     marker,
     redact_text,
     secret_flag,
+    short_password,
 )
 
 # Text redacted past the preview cut, so a secret straddling the cut is still caught whole.
@@ -153,11 +154,15 @@ def _named_items(items: Iterator[object], pair: bool) -> Iterator[Entry]:
     """Sequence items, each named by the one before when that is a secret flag (``["--api-token", X]``)
     or, in a ``pair``, a secret name (``("Authorization", X)``, ``(b"x-api-key", X)``)."""
     name = None
+    after_p = False
     for i, item in enumerate(items):
-        yield None, name, item
         text = _name_of(item)
+        if after_p and text is not None and short_password(text):
+            name = "password"  # ["mysql", "-p", "S3cret"]: -p is also a port or a pid, so only a password-like value
+        yield None, name, item
         secret = text is not None and (secret_flag(text) or (pair and i == 0 and is_secret_name(text)))
         name = text if secret else None
+        after_p = text == "-p"
 
 
 def _class_text(getter: Callable[[type], object], cls: type) -> str | None:

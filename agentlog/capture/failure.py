@@ -15,6 +15,7 @@ from typing import Any
 from agentlog.capture.describe import Describer, Limits
 from agentlog.capture.frames import ExceptionCapture
 from agentlog.core.config import Config, get_config
+from agentlog.core.projectdir import working_dir
 from agentlog.core.redact import is_secret_function, marker, redact_argv
 from agentlog.history.fingerprint import stamp
 from agentlog.store import append, make_record
@@ -111,7 +112,7 @@ def build_failure(
         src=source,
         exc=capture.exception(exc, tb),
         argv=redact_argv(sys.argv),
-        cwd=os.getcwd(),
+        cwd=working_dir(),
         py=platform.python_version(),
     )
     stamp(record)

@@ -22,9 +22,21 @@ PROJECT_MARKERS = ("pyproject.toml", ".git")
 MAX_LEVELS = 64  # directories looked at upwards, at most
 
 
+def working_dir() -> str:
+    """``os.getcwd()``, or where it was (``$PWD``) when the directory was deleted: never raises.
+
+    A program may start in, or delete, its working directory; plain python runs on.
+    """
+    try:
+        return os.getcwd()
+    except OSError:
+        pwd = os.environ.get("PWD", "")
+        return pwd if os.path.isabs(pwd) else os.sep
+
+
 def resolve_data_path(name: str, cwd: str | None = None) -> str:
     """The absolute data dir for ``name`` (an absolute ``name`` is returned normalised)."""
-    start = os.path.abspath(cwd or os.getcwd())
+    start = os.path.abspath(cwd or working_dir())
     if os.path.isabs(name):
         return os.path.normpath(name)
     levels, root, top = _levels(start)
@@ -60,5 +72,5 @@ def _levels(start: str) -> tuple[list[str], str | None, str | None]:
 
 def project_root(cwd: str | None = None) -> str:
     """The project's root (the nearest directory holding ``pyproject.toml`` or ``.git``), else ``cwd``."""
-    start = os.path.abspath(cwd or os.getcwd())
+    start = os.path.abspath(cwd or working_dir())
     return _levels(start)[1] or start

@@ -764,6 +764,7 @@ def profile_fields(top: int = PROFILE_TOP) -> dict[str, Any]:
     return {"engine": state.engine_name, "fns": rows[:top], "more": max(0, len(rows) - top)}
 
 
+@selflog.quiet_at_exit
 def _flush_at_exit() -> None:
     """atexit: append the profile record and the @trace record, then uninstall."""
     from agentlog import store

@@ -13,6 +13,8 @@ import os
 import sys
 import time
 
+from agentlog.core import selflog
+from agentlog.core.projectdir import working_dir
 from agentlog.core.sessionid import SESSION_ENV, created_here, current_session_id, new_session_id
 
 TYPE_CHECKING = False
@@ -157,7 +159,7 @@ def _write_start(session: Session, argv: list[str], cwd: str | None = None, head
     from agentlog.core.redact import redact_argv
     from agentlog.work.git import head_state, recent_git_state
 
-    cwd = cwd or os.getcwd()
+    cwd = cwd or working_dir()
     git = head_state(cwd) if head_only else None
     _write(
         SESSION_START,
@@ -262,6 +264,7 @@ def end_session(
             _set_env(name, value)
 
 
+@selflog.quiet_at_exit
 def _end_open_sessions() -> None:
     while _stack:
         end_session("exit", session=_stack[-1])
@@ -365,7 +368,7 @@ def ensure_session_started(argv: list[str], defer: bool = False) -> None:
     end it (``runtime/hooks.py``), after they record what ended the program.
     Cost: one environment lookup when joining; git state capture (bounded by
     ``GIT_START_TIMEOUT_S``) when starting. With ``defer`` (activation), starting costs
-    a clock read and ``os.getcwd()``: the record, with the time, argv and cwd of now,
+    a clock read and ``working_dir()``: the record, with the time, argv and cwd of now,
     is written just before this process's first record, at the latest with its
     ``session_end`` at exit (``core/firstwrite.py``).
     """
@@ -377,7 +380,7 @@ def ensure_session_started(argv: list[str], defer: bool = False) -> None:
         session = current_session()
         session.started = time.time()
         _start_written = session.id
-        argv, cwd = list(argv), os.getcwd()
+        argv, cwd = list(argv), working_dir()
         if defer:
             from agentlog.core.firstwrite import defer as defer_work
 
