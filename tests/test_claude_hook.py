@@ -151,7 +151,7 @@ class TestHookEndToEnd:
         """PreToolUse ran before .agentlog/ existed; duration_ms dates the start, so the failure is
         the command's own, not "since the previous command"."""
         assert hook(project, event(project, "PreToolUse")).stdout == ""
-        assert not (project / ".agentlog").exists()  # the hook creates nothing
+        assert not (project / ".agentlog").exists()  # outside a project the hook creates nothing
         begun = time.time()
         crash(project)
         took = int((time.time() - begun) * 1000) + 50
@@ -216,6 +216,17 @@ class TestCodexHook:
         assert output["additionalContext"].splitlines()[1] == "[failure]"  # the codex layout
         assert "IndexError" in output["additionalContext"]
         assert self.codex(project, "PostToolUse").stdout == ""  # handed over once
+
+    def test_first_command_of_a_fresh_project(self, project):
+        """Right after ``init`` the project has no data dir: PreToolUse makes it to note the start,
+        so the first failing command's context is handed over (Codex sends no duration)."""
+        (project / "pyproject.toml").write_text("[project]\nname = 'p'\nversion = '0'\n")
+        assert self.codex(project, "PreToolUse").stdout == ""
+        assert (project / ".agentlog" / STATE_FILE).is_file()
+        crash(project)
+        context = json.loads(self.codex(project, "PostToolUse", tool_response="Traceback ...").stdout)
+        assert "while this command ran" in context["hookSpecificOutput"]["additionalContext"]
+        assert "IndexError" in context["hookSpecificOutput"]["additionalContext"]
 
     def test_nothing_new_or_no_start(self, project):
         (project / ".agentlog").mkdir()

@@ -3,13 +3,14 @@
 The agent runs ``agentlog hook claude|codex`` before (PreToolUse) and after
 (PostToolUse, and Claude Code's PostToolUseFailure) every Bash call with the event
 as JSON on stdin. Before, the hook notes when the call started, by its
-``tool_use_id``. After, when the command failed and AgentLog recorded failures
+``tool_use_id`` (in a project without a data dir yet, it creates the data dir to keep
+it). After, when the command failed and AgentLog recorded failures
 while it ran (since its start, and not handed over already), the hook prints
 ``{"hookSpecificOutput": {"hookEventName": ..., "additionalContext": ...}}`` with
 the newest one's context in at most ``HOOK_TOKENS`` tokens; otherwise nothing.
 Codex's PostToolUse carries no exit code: there a command that recorded new
 failures while it ran counts as failed. The start is the PreToolUse time or,
-when that was not noted (the project had no data dir yet, an older hook), the
+when that was not noted (no project and no data dir, an older hook), the
 event's ``duration_ms`` before now. Without either, the window is since the
 previous hook call, at most ``MAX_COMMAND_S``, and the text says the failures
 were recorded since the previous command rather than by this one. A small state
@@ -96,12 +97,28 @@ def _save(state: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, state)
 
 
+def _make_project_dir(data_dir: Path) -> bool:
+    """Create a project's data dir (its parent holds a project marker) so a PreToolUse can note
+    the start; elsewhere, or when it cannot be made, create nothing."""
+    from agentlog.core.projectdir import PROJECT_MARKERS
+    from agentlog.store.paths import DataDirError, ensure_data_dir
+
+    if not any((data_dir.parent / marker).exists() for marker in PROJECT_MARKERS):
+        return False
+    try:
+        ensure_data_dir(data_dir)
+    except DataDirError:
+        return False
+    return True
+
+
 def hook_output(event: dict[str, Any], data_dir: Path, now: float, agent: str = "claude") -> dict[str, Any] | None:
     """What to print for ``event`` from ``agent``: the hook JSON with the new failures' context, or None.
 
-    A PreToolUse event notes the call's start (only where a data dir exists) and prints nothing.
+    A PreToolUse event notes the call's start and prints nothing; in a project with no data dir
+    yet it creates the data dir to keep that start (Codex's Post events carry no other).
     """
-    if not data_dir.is_dir():
+    if not data_dir.is_dir() and not (event.get("hook_event_name") == "PreToolUse" and _make_project_dir(data_dir)):
         return None  # nothing was ever recorded here
     state = data_dir / STATE_FILE
     data = _load(state)
