@@ -20,6 +20,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     leading, rest = _leading_dir(argv)
     if rest and rest[0] in COMMANDS:
+        if from_process:
+            _not_recorded()
         # ``agentlog --dir D sessions`` means ``agentlog sessions --dir D``.
         return run_subcommand(rest[0], [*leading, *rest[1:]])
     # Anything else is the launcher: agentlog [run] [options] script.py|-m module [args]
@@ -27,6 +29,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Only the process's own command line can be re-run in a fresh interpreter.
     return launch(argv[1:] if argv[:1] == ["run"] else argv, entry=from_process)
+
+
+def _not_recorded() -> None:
+    """A subcommand process (a hook, the MCP server, a reader) started with ``AGENTLOG=true`` in its
+    environment (an agent sets it for every command) is AgentLog's own: it records no session."""
+    activate = sys.modules.get("agentlog.runtime.activate")
+    if activate is not None:
+        activate.uninstall()
 
 
 def _leading_dir(argv: list[str]) -> tuple[list[str], list[str]]:

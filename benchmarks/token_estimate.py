@@ -151,7 +151,9 @@ def _traceback(rng: random.Random) -> str:
                 raise
         except Exception:  # noqa: BLE001 - any error makes a traceback for the corpus
             parts.append(traceback.format_exc())
-    return "\n".join(parts)
+    # The same text wherever the checkout and the stdlib lie: their paths would otherwise change the corpus.
+    text = "\n".join(parts).replace(str(Path(__file__).resolve().parent), "/home/dev/project/benchmarks")
+    return text.replace(str(Path(json.__file__).parent.parent), "/usr/lib/python3")
 
 
 def _value(rng: random.Random, depth: int = 0) -> object:

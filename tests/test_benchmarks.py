@@ -69,3 +69,58 @@ def test_context_unknown_case_is_one_line() -> None:
     proc = _bench("context_bench.py", "--only", "no_such_case")
     assert proc.returncode == 1
     assert proc.stderr.strip() == "context_bench.py: no such case: ['no_such_case']"
+
+
+@pytest.fixture
+def realprojects(monkeypatch: pytest.MonkeyPatch):
+    """benchmarks/realprojects.py, imported as the bench imports it (its folder first on sys.path)."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    import realprojects
+
+    return realprojects
+
+
+def test_real_project_manifest_parses(realprojects) -> None:
+    import re
+
+    projects = realprojects.load_projects()
+    bugs = realprojects.load_bugs()
+    assert len(bugs) >= 20 and len({b.project for b in bugs}) >= 4
+    assert sum(not b.direct for b in bugs) > len(bugs) / 2  # most bugs sit in a helper
+    for project in projects.values():
+        assert re.fullmatch(r"[0-9a-f]{64}", project.sha256)
+        assert project.archive.endswith(f"-{project.version}.tar.gz") and project.url.startswith("https://")
+    for bug in bugs:
+        assert bug.decisive and all(re.compile(pattern) for pattern in bug.decisive.values()), bug.name
+        assert bug.old.strip() != bug.new.strip() and bug.test.startswith(("tests/", "test/", "test_", "toolz/"))
+
+
+def test_real_project_bugs_apply_to_their_pinned_files(realprojects, tmp_path: Path) -> None:
+    projects = realprojects.load_projects()
+    archives = {name: realprojects.cached(project) for name, project in projects.items()}
+    if not all(archives.values()):
+        missing = sorted(name for name, path in archives.items() if path is None)
+        pytest.skip(f"sdists not cached in {realprojects.DEFAULT_CACHE} ({', '.join(missing)}); "
+                    "`./run bench context --corpus real` fetches them")  # fmt: skip
+    pristine = {name: realprojects.unpack(path, tmp_path / "pristine" / name) for name, path in archives.items()}
+    for bug in realprojects.load_bugs():
+        work = tmp_path / bug.name
+        shutil.copytree(pristine[bug.project], work)
+        before = (work / bug.file).read_text(encoding="utf-8").splitlines()
+        realprojects.apply(bug, work)
+        after = (work / bug.file).read_text(encoding="utf-8").splitlines()
+        changed = [(old, new) for old, new in zip(before, after, strict=True) if old != new]
+        assert len(changed) == 1, bug.name
+        assert changed[0][0].strip() == bug.old.strip() and changed[0][1].strip() == bug.new.strip()
+        assert (work / bug.test.split("::")[0]).exists(), bug.name
+
+
+def test_a_bug_whose_line_is_not_in_the_file_stops_the_run(realprojects, tmp_path: Path) -> None:
+    bug = realprojects.Bug(name="b", project="p", kind="off-by-one", file="m.py", old="x = 1", new="x = 2", test="t",
+                           bug_in="f", fails_in="g", decisive={"v": "x"}, direct=False)  # fmt: skip
+    (tmp_path / "m.py").write_text("x = 1\nx = 1\n", encoding="utf-8")
+    with pytest.raises(realprojects.harness.BenchError, match="has 2 lines 'x = 1', not one"):
+        realprojects.apply(bug, tmp_path)
+    (tmp_path / "m.py").write_text("y = 1\n", encoding="utf-8")
+    with pytest.raises(realprojects.harness.BenchError, match="has 0 lines"):
+        realprojects.apply(bug, tmp_path)

@@ -42,8 +42,26 @@ def _crashes():
         def withdraw(self, amount):
             return self.balance - amount
 
+    def lookup(key):
+        return None
+
+    def use():
+        value = lookup("k")
+        return value.upper()
+
     return [lambda: deep(6, []), chained, group, lambda: recursion(9), lambda: Account().withdraw(5),
-            lambda: [1, 2][5], lambda: int("x" * 300)]
+            lambda: [1, 2][5], lambda: int("x" * 300), use]
+
+
+def _origin_trail(record: dict, n: int) -> dict:
+    """The synthetic trail with ``use()`` failing after ``lookup()`` returned None early: a value origin."""
+    trail = _trail(n)
+    first = len(trail["fn"])
+    trail["fn"] += [["_crashes.<locals>.use", "m.py", 20, 22], ["_crashes.<locals>.lookup", "m.py", 16, 18]]
+    trail["calls"] += [{"c": first, "d": 1, "end": "exc", "e": "AttributeError", "ln": 22},
+                       {"c": first + 1, "d": 2, "end": "ret", "ln": 17, "r": {"t": "NoneType", "v": "None"},
+                        "a": {"key": {"t": "str", "l": 1, "v": "'k'"}}}]
+    return trail
 
 
 def _trail(n: int) -> dict:
@@ -67,7 +85,7 @@ def records(tmp_path_factory) -> list[list[dict]]:
             factory()
         except Exception as exc:  # noqa: BLE001 - every shape of failure
             record = build_failure(exc, "test", thread=threading.current_thread(), config=config)
-        record["trail"] = _trail(3 + i * 9)
+        record["trail"] = _trail(3 + i * 9) if record["exc"]["t"] != "AttributeError" else _origin_trail(record, 40)
         out.append(record)
     return [[r] for r in out] + [out[:3], out]
 
@@ -84,7 +102,33 @@ def test_selection_is_monotonic_and_within_budget(records):
             if previous is not None:
                 for before, now in zip(previous.chosen, selection.chosen, strict=True):
                     assert before <= now, (budget, failures[-1]["exc"]["t"])
+                # A line cut to fit only grows with the budget.
+                for old, new, kept in zip(previous.sections, selection.sections, previous.chosen, strict=True):
+                    for i in kept:
+                        was, now = old.lines[i].text, new.lines[i].text
+                        assert now.startswith(was.removesuffix("…").rstrip(" ")), (budget, was, now)
             previous = selection
+
+
+def test_budget_is_used_when_more_would_fit(records):
+    """From 300 tokens, a context that does not fit whole fills at least 90% of the budget (estimated)."""
+    for failures in records:
+        sections = build_sections(failures, [])
+        whole = count_tokens(text_of(printed(select(sections, 100_000), 100_000)))
+        for budget in [b for b in BUDGETS if 300 <= b < whole]:
+            used = count_tokens(text_of(printed(select(sections, budget), budget)))
+            assert used >= 0.9 * budget, (budget, used, failures[-1]["exc"]["t"])
+
+
+def test_value_origin_kept_with_the_failing_line(records):
+    """The origin line ranks with the failing line: from 300 tokens it is always there, whole."""
+    failures = next(r for r in records if len(r) == 1 and r[0]["exc"]["t"] == "AttributeError")
+    sections = build_sections(failures, [])
+    origin = "  origin: value = None <- _crashes.<locals>.lookup(key='k') -> None from line 17 [m.py:16], " \
+             "called in _crashes.<locals>.use"
+    for budget in [b for b in BUDGETS if b >= 300]:
+        text = text_of(printed(select(sections, budget), budget))
+        assert origin in text.splitlines(), (budget, text)
 
 
 def test_titles_never_alone_and_header_kept(records):

@@ -156,6 +156,30 @@ class TestShareAndPull:
         context = agentlog(theirs, tmp_path, d1, "context")
         assert "RuntimeError" in context.stdout
 
+    def test_sharing_a_run_includes_its_sub_sessions(self, d1, tmp_path):
+        """A failure in a session the program started (start_session) travels with the run shared."""
+        project, data = tmp_path / "proj", tmp_path / "proj" / ".agentlog"
+        project.mkdir()
+        (project / "app.py").write_text(
+            "import agentlog\n"
+            "with agentlog.start_session(task='inner'):\n"
+            "    items = []\n"
+            "    print(items[3])\n")
+        ran = run_python(["-m", "agentlog", "app.py"], project, child_env(data))
+        assert ran.returncode == 1 and "IndexError" in ran.stderr
+        starts = [r for r in read_records(data) if r["k"] == "session_start"]
+        [outer] = [r["sid"] for r in starts if not r.get("parent")]
+        [inner] = [r["sid"] for r in starts if r.get("parent") == outer]
+        assert any(r["k"] == "failure" and r["sid"] == inner for r in read_records(data))
+        shared = agentlog(data, project, d1, "share", outer)
+        assert shared.returncode == 0, shared.stderr
+        theirs = tmp_path / "teammate"
+        pulled = agentlog(theirs, tmp_path, d1, "pull", shared.stdout.strip())
+        assert pulled.returncode == 0, pulled.stderr
+        assert {r["sid"] for r in read_records(theirs)} == {outer, inner}
+        context = agentlog(theirs, tmp_path, d1, "context")
+        assert "IndexError" in context.stdout and "items" in context.stdout
+
     def test_unknown_share(self, recorded, d1, tmp_path):
         result = agentlog(tmp_path / "x", tmp_path, d1, "pull", "0123456789abcdef")
         assert result.returncode == 1

@@ -941,3 +941,48 @@ class TestLibraryExceptionMessages:
         assert str(error).endswith("returned non-zero exit status 1.") and "['make', 'test']" in str(error)
         group = ExceptionGroup("config invalid", [ValueError("a"), KeyError("b")])
         assert describer.describe(group)["v"] == "ExceptionGroup: config invalid (2 sub-exceptions)"
+
+
+class TestLeadAttributes:
+    """describe_locals(lead=...): the attributes the failing statement uses come first, never cut."""
+
+    @staticmethod
+    def _obj(n: int = 15, **extra: object) -> object:
+        class Thing:
+            pass
+
+        thing = Thing()
+        for i in range(n):
+            setattr(thing, f"a{i}", i)
+        for key, value in extra.items():
+            setattr(thing, key, value)
+        return thing
+
+    def test_used_attribute_first_and_kept(self) -> None:
+        order = self._obj(qty=0)
+        plain = Describer().describe_locals({"order": order})["order"]
+        assert "qty" not in plain["attrs"] and plain["more"] == 6
+        led = Describer().describe_locals({"order": order}, {"order": [("qty",)]})["order"]
+        assert list(led["attrs"])[:2] == ["qty", "a0"] and led["more"] == 6
+        assert led["attrs"]["qty"] == {"t": "int", "v": "0"}
+
+    def test_nested_path(self) -> None:
+        inner = self._obj(rate=1.15)
+        outer = self._obj(cfg=inner)
+        desc = Describer().describe_locals({"self": outer}, {"self": [("cfg", "rate")]})["self"]
+        assert next(iter(desc["attrs"])) == "cfg"
+        assert next(iter(desc["attrs"]["cfg"]["attrs"])) == "rate"
+
+    def test_property_not_run_and_missing_attribute_ignored(self) -> None:
+        calls = []
+
+        class Lazy:
+            @property
+            def total(self) -> int:
+                calls.append(1)
+                return 1
+
+        lazy = Lazy()
+        lazy.x = 1  # type: ignore[attr-defined]
+        desc = Describer().describe_locals({"lazy": lazy}, {"lazy": [("total", "y"), ("nothing",)]})["lazy"]
+        assert calls == [] and list(desc["attrs"]) == ["x"]

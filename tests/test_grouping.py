@@ -78,3 +78,52 @@ class TestSameRun:
         assert same_run(a, _failure("c", 1, 2, test="t.py::test_x[2] (call)"))
         assert not same_run(a, _failure("d", 1, 2))
         assert not same_run(a, _failure("e", 1, 1, sid="other"))
+
+
+class TestQuotedChildTraceback:
+    FRAMES = [{"f": "scale", "file": "/w/child.py", "ln": 8, "u": 1},
+              {"f": "<module>", "file": "/w/child.py", "ln": 17}]
+    QUOTED = ('Traceback (most recent call last):\n  File "/w/child.py", line 17, in <module>\n'
+              '  File "/w/child.py", line 8, in scale\nZeroDivisionError: division by zero\n')
+
+    def _child(self, fid="c", ts=0, pid=2, frames=None):
+        record = _failure(fid, ts, pid, t="ZeroDivisionError", argv=("child.py",))
+        record["exc"]["frames"] = self.FRAMES if frames is None else frames
+        return record
+
+    def test_table(self):
+        """A failure whose message (or a chained one's) quotes a child's frames absorbs the child, escaped or not."""
+        table = [
+            ("OSError with the stderr", [self._child(), _failure("p", 1, t="OSError", m="failed:\n" + self.QUOTED)],
+             [(["p"], ["c"])]),
+            ("repr'd stderr: escaped newlines and quotes",
+             [self._child(),
+              _failure("p", 1, t="RuntimeError", m="failed: " + repr(self.QUOTED).replace('"', '\\"'))],
+             [(["p"], ["c"])]),
+            ("quoted by the exception's cause",
+             [self._child(),
+              _failure("p", 1) | {"exc": {"t": "KeyError", "m": "x", "cause": {"t": "OSError", "m": self.QUOTED}}}],
+             [(["p"], ["c"])]),
+            ("another line of the same file: not this child",
+             [self._child(frames=[{"f": "f", "file": "/w/child.py", "ln": 9}]),
+              _failure("p", 1, t="OSError", m=self.QUOTED)], [(["c"], []), (["p"], [])]),
+            ("same process, other session, too late: not absorbed",
+             [self._child(pid=1), _failure("p", 1, t="OSError", m=self.QUOTED),
+              self._child("d", 10) | {"sid": "x"}, _failure("q", 11, t="OSError", m=self.QUOTED),
+              self._child("e", 20), _failure("r", 200, t="OSError", m=self.QUOTED)],
+             [(["c"], []), (["p"], []), (["d"], []), (["q"], []), (["e"], []), (["r"], [])]),
+        ]
+        for name, failures, expected in table:
+            assert _shape(failures) == expected, name
+
+    def test_headline_without_the_quoted_traceback(self):
+        from agentlog.context.grouping import without_quoted_traceback
+
+        note = "[the child's traceback, shown with the child]"
+        assert without_quoted_traceback("child failed:\n" + self.QUOTED) == f"child failed: {note}"
+        assert without_quoted_traceback("child failed: " + repr(self.QUOTED)) == f"child failed: {note}"
+        assert without_quoted_traceback("child failed: b'" + self.QUOTED) == f"child failed: {note}"
+        assert without_quoted_traceback("plain message") == "plain message"
+        # What follows the quoted traceback stays (pytest's explanation of a failed assert).
+        assert without_quoted_traceback(self.QUOTED + "\nassert 1 == 0\n +  where 1 = proc.returncode") == \
+            f"{note}\nassert 1 == 0\n +  where 1 = proc.returncode"

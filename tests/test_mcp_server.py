@@ -81,6 +81,16 @@ class TestStdio:
                     assert hints.read_only_hint and not hints.destructive_hint, name
                 assert tools["run_and_capture"].annotations.destructive_hint
                 assert "without re-running" in tools["get_debug_context"].description
+                # The schemas publish the bounds the tools enforce.
+                props = tools["get_debug_context"].input_schema["properties"]
+                assert props["format"]["enum"] == ["text", "json", "markdown", "claude", "cursor", "codex"]
+                assert (props["max_tokens"]["minimum"], props["max_tokens"]["maximum"]) == (50, 100_000)
+                for name in ("list_failures", "list_sessions", "search_errors"):
+                    limit = tools[name].input_schema["properties"]["limit"]
+                    assert (limit["minimum"], limit["maximum"]) == (1, 200), name
+                assert tools["get_failure"].input_schema["properties"]["max_tokens"]["maximum"] == 100_000
+                timeout = tools["run_and_capture"].input_schema["properties"]["timeout_s"]
+                assert (timeout["minimum"], timeout["maximum"]) == (1, 600)
 
                 # Empty store: answers, not errors.
                 assert await call(client, "get_debug_context") == (False, "No failures recorded.\n"
@@ -146,21 +156,33 @@ class TestStdio:
             record_crash(project, data_dir)
             async with stdio(project, data_dir, "--allow-run") as client:
                 cases = [
-                    ("get_failure", {"id": "nope"}, "no failure with id"),
-                    ("get_debug_context", {"max_tokens": -5}, "max_tokens must be between"),
-                    ("get_debug_context", {"format": "yaml"}, "format must be one of"),
-                    ("get_debug_context", {"failure_id": "nope"}, "no failure with id"),
-                    ("get_session", {"id": "nope"}, "nope"),
-                    ("list_failures", {"limit": 0}, "limit must be between"),
-                    ("list_failures", {"since": "not-a-time"}, "no failure with id"),
+                    ("get_failure", {"id": "nope"}, "no failure with id 'nope' (list_failures shows the ids)"),
+                    ("get_failure", {"id": ""}, "id is empty: list_failures shows the ids"),
+                    ("get_debug_context", {"max_tokens": -5},
+                     "max_tokens must be an integer from 50 to 100000, got -5"),
+                    ("get_debug_context", {"max_tokens": "lots"},
+                     "max_tokens must be an integer from 50 to 100000, got 'lots'"),
+                    ("get_debug_context", {"format": "yaml"},
+                     "format must be one of text, json, markdown, claude, cursor, codex, got 'yaml'"),
+                    ("get_debug_context", {"failure_id": "nope"}, "no failure with id 'nope'"),
+                    ("get_debug_context", {"failure_id": " "}, "failure_id is empty: omit it for the newest failure"),
+                    ("get_debug_context", {"failure_id": 12}, "failure_id must be a failure id or unique prefix"),
+                    ("get_session", {"id": "zzz"}, "no session matches 'zzz'"),
+                    ("get_session", {}, "id is required"),
+                    ("list_failures", {"limit": 0}, "limit must be an integer from 1 to 200, got 0"),
+                    ("list_failures", {"since": "not-a-time"}, "no failure with id 'not-a-time'"),
                     ("search_errors", {"query": "  "}, "query is empty"),
-                    ("token_summary", {"session": "nope"}, "nope"),
+                    ("search_errors", {"query": ["a"]}, "query must be a non-empty string, got ['a']"),
+                    ("token_summary", {"session": "nope"}, "no session matches 'nope'"),
                     ("run_and_capture", {"command": "ls -la"}, "runs this Python with"),
-                    ("run_and_capture", {"command": "crash.py", "timeout_s": 0}, "timeout_s must be"),
+                    ("run_and_capture", {"command": "crash.py", "timeout_s": 0},
+                     "timeout_s must be a number of seconds from 1 to 600, got 0"),
                 ]
                 for tool, arguments, message in cases:
                     error, text = await call(client, tool, **arguments)
                     assert error and message in text, (tool, text)
+                    # One sentence: one line, no validation dump or documentation URL.
+                    assert "\n" not in text.strip() and "http" not in text, (tool, text)
                 with pytest.raises(MCPError):
                     await client.read_resource("agentlog://failures/nope")
                 assert not (await call(client, "list_failures"))[0]
@@ -272,6 +294,44 @@ class TestHttp:
             server.terminate()
             server.wait(timeout=30)
         assert server.stdout.read() == b""  # nothing but protocol, and HTTP has none on stdout
+
+
+    @pytest.mark.parametrize("port", ["0", "65536", "70000", "http"])
+    def test_port_out_of_range_is_one_line(self, project, port):
+        result = run_python(["-m", "agentlog", "mcp", "--http", port], project, child_env())
+        assert result.returncode == 2
+        assert result.stderr == f"agentlog mcp: --http takes a port from 1 to 65535, got {port!r}\n"
+
+    def test_port_in_use_is_one_line(self, project):
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+            result = run_python(["-m", "agentlog", "mcp", "--http", str(port)], project, child_env())
+        assert result.returncode == 1
+        assert result.stderr == f"agentlog mcp: cannot serve on 127.0.0.1:{port}: address already in use\n"
+
+
+class TestSubdirectory:
+    def test_server_started_in_a_subdirectory_reads_the_project(self, tmp_path):
+        """A client that starts ``agentlog mcp`` in a subdirectory (Claude Code, Codex started there)
+        serves the project's records, not an empty ``sub/.agentlog``."""
+        project = tmp_path / "proj"
+        (project / "src/pkg").mkdir(parents=True)
+        (project / "pyproject.toml").write_text("[project]\nname = 'proj'\n")
+        (project / "crash.py").write_text(CRASH, encoding="utf-8")
+        record_crash(project, project / ".agentlog")
+        sub = project / "src/pkg"
+
+        async def body():
+            params = StdioServerParameters(command=sys.executable, args=["-m", "agentlog", "mcp"],
+                                           env=child_env(), cwd=str(sub))
+            async with Client(params, cache=None) as client:
+                error, listing = await call(client, "list_failures")
+                assert not error and "ZeroDivisionError" in listing, listing
+
+        run(body)
+        assert not (sub / ".agentlog").exists()
 
 
 class TestRedactionNote:

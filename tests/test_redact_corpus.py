@@ -10,6 +10,7 @@ import pytest
 
 from agentlog.capture.describe import Describer
 from agentlog.core.redact import (
+    cannot_be_secret,
     is_secret_function,
     is_secret_name,
     marker,
@@ -17,6 +18,7 @@ from agentlog.core.redact import (
     redact_lines,
     redact_prefix,
     redact_text,
+    scrub,
 )
 
 pytestmark = pytest.mark.usefixtures("fresh_redaction")
@@ -501,6 +503,45 @@ class TestDescriptors:
         assert "REDACTED" not in text
 
 
+# Values under a secret name: only those that cannot be secrets are shown.
+CANNOT_BE_SECRET = [None, True, False, ""]
+STAYS_HIDDEN = [
+    SECRET_VALUE, 735914, 1234, 0, 3.5, -1, " ", "0", b"", b"k3y", ["hunter2"], (), [], {}, {"k": "v"},
+    ("Zq8k3Y",), 10**30, 0.0,
+]  # fmt: skip
+
+
+class _Str(str):
+    """A str subclass: not the builtin empty string, stays hidden."""
+
+
+class TestValuesUnderSecretNames:
+    @pytest.mark.parametrize("value", CANNOT_BE_SECRET, ids=repr)
+    @pytest.mark.parametrize("name", ["token", "password", "api_key", "DB_PASS", "client_secret"])
+    def test_shown(self, name: str, value: object) -> None:
+        """``token=None``, ``password=""``, ``api_key=False`` read as they are."""
+        assert is_secret_name(name)
+        (desc,) = Describer().describe_locals({name: value}).values()
+        assert "red" not in desc and desc["v"] == repr(value), desc
+        assert cannot_be_secret(value)
+
+    @pytest.mark.parametrize("value", [*STAYS_HIDDEN, _Str("")], ids=repr)
+    @pytest.mark.parametrize("name", ["token", "password", "api_key", "secret_pin"])
+    def test_hidden(self, name: str, value: object) -> None:
+        """Every other value under a secret name is hidden: ints (a PIN), floats, containers, blanks."""
+        (desc,) = Describer().describe_locals({name: value}).values()
+        assert desc == {"t": desc["t"], "v": marker("name"), "red": "name"}, desc
+        assert not cannot_be_secret(value)
+
+    @pytest.mark.parametrize(("value", "kept"), [(None, True), (False, True), ("", True), (0, False),
+                                                 ("x", False), (1234, False)])
+    def test_scrub_under_secret_key(self, value: object, kept: bool) -> None:
+        """The JSON scrubber applies the same rule to values under a secret key."""
+        out = scrub({"token": value, "other": value})
+        assert (out["token"] == value) is kept and out["other"] == value
+        assert kept or out["token"] == marker("name")
+
+
 class TestTrailResults:
     @pytest.mark.parametrize(
         ("fn", "result", "hidden"),
@@ -514,6 +555,9 @@ class TestTrailResults:
             ("count_tokens", {"t": "int", "v": "12"}, False),
             ("tokenize", {"t": "list", "l": 3}, False),
             ("get_token", {"t": "str", "l": 40}, False),  # no value shown: nothing to hide
+            ("get_token", {"t": "str", "l": 0, "v": "''"}, False),  # the empty string cannot be a secret
+            ("read_pin_code", {"t": "int", "v": "0"}, True) if is_secret_function("read_pin_code") else
+            ("get_password", {"t": "int", "v": "0"}, True),
         ],
     )
     def test_results_of_secret_functions(self, fn: str, result: dict, hidden: bool) -> None:
@@ -553,3 +597,218 @@ class TestComposition:
         out = redact_text(text)
         for secret in secrets:
             assert_gone(secret, out)
+
+
+# ------------------------------------------------- issue 17: the shapes still missed
+
+C1, C2 = "Zx9Yq" + "W8vU7tS6", "Qm9vb" + "GVhbj1Y2"  # two cookie values
+SIG = "5d672d79c15b1316" + "2d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
+
+
+class TestEveryValueOfAHeader:
+    @pytest.mark.parametrize(
+        "text",
+        [
+            f"Cookie: a={C1}; b={C2}",
+            f"cookie: theme={C1}; sessionid={C2}",
+            f"COOKIE:a={C1};b={C2}",
+            f'{{"Cookie": "a={C1}; b={C2}", "Host": "example.com"}}',
+            f"{{'cookie': 'x={C1}; y={C2}'}}",
+            f"headers: Cookie: a={C1}; b={C2}\nAccept: */*",
+            f"Set-Cookie: id={C1}; Path=/; HttpOnly\nSet-Cookie: pref={C2}; Max-Age=60",
+            f"Cookie(version=0, name='a', value='{C1}', port=None, domain='example.com') "
+            f"Cookie(version=0, name='b', value=\"{C2}\", port=None)",
+            f"<Cookie a={C1} for example.com/> <Cookie b={C2} for .example.com/>",
+            "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, "
+            f"SignedHeaders=host;x-amz-date, Signature={SIG}",
+            f"canonical request signed: Signature={SIG}",
+        ],
+    )
+    def test_every_value_goes(self, text: str) -> None:
+        out = redact_text(text)
+        for secret in (C1, C2, SIG):
+            assert_gone(secret, out)
+
+    @pytest.mark.parametrize(
+        ("text", "kept"),
+        [
+            (f"Set-Cookie: id={C1}; Path=/account; Max-Age=3600; SameSite=Lax", "Path=/account; Max-Age=3600"),
+            ("no cookie was set for this request", "no cookie was set"),
+            ("SignedHeaders=host;x-amz-date, Signature=abc", "SignedHeaders=host;x-amz-date"),
+            ("the Signature= line is missing", "the Signature= line is missing"),
+            ("cookie policy: strict", "cookie policy: strict"),
+        ],
+    )
+    def test_what_is_not_a_cookie_value_stays(self, text: str, kept: str) -> None:
+        assert kept in redact_text(text)
+
+
+CUT_PREFIXES = [  # (a value cut at the trail's 16 characters, its kind)
+    ("hf_" + "rDTPtjXuXOLbR", "huggingface_token"),
+    ("api_org_" + "rDTPtjXu", "huggingface_token"),
+    ("SG." + "6dPevhSRgQNTc", "sendgrid_key"),
+    ("SK" + "0a0d1060d5dc58", "twilio_key"),
+    ("key-" + "dd3f0803bf69", "mailgun_key"),
+    ("dapi" + "e60f563cd2cb", "databricks_token"),
+    ("glft-" + "ozF15k_RKam", "gitlab_token"),
+    ("glimt-" + "ozF15k_RKa", "gitlab_token"),
+    ("glsoat-" + "ozF15k_RK", "gitlab_token"),
+]
+NOT_CUT_SECRETS = ["hf_hub_download", "hf_abcdefghijkl", "SKU-12345678", "SKETCHBOOK", "key-value-store",
+                   "SG.group.member", "dapi_client", "keyboard-layout"]  # fmt: skip
+
+
+class TestTrailPrefixes:
+    @pytest.mark.parametrize(("cut", "kind"), CUT_PREFIXES)
+    def test_cut_token_of_an_ambiguous_prefix(self, cut: str, kind: str) -> None:
+        assert redact_prefix(cut) == marker(kind)
+        assert redact_prefix("x = " + cut) == "x = " + marker(kind)
+
+    @pytest.mark.parametrize("text", NOT_CUT_SECRETS)
+    def test_words_and_ids_stay(self, text: str) -> None:
+        assert redact_prefix(text) == text
+
+
+PASSWORD = "S3cret" + "Pw0rd!x"
+
+
+class TestShortPasswordFlag:
+    @pytest.mark.parametrize(
+        "text",
+        [
+            f"mysql -u root -p {PASSWORD} -h db",
+            f"sshpass -p '{PASSWORD}' ssh host",
+            f"['mysql', '-p', '{PASSWORD}']",
+            f"command failed: mysqldump -p {PASSWORD} app",
+        ],
+    )
+    def test_value_after_p_goes(self, text: str) -> None:
+        assert_gone(PASSWORD, redact_text(text))
+
+    @pytest.mark.parametrize("text", ["ps -p 1234", "mkdir -p build/x2", "ls -p foo", "docker run -p 8080:80 app",
+                                      "python -p", "pip -p ./env2"])  # fmt: skip
+    def test_ports_pids_paths_stay(self, text: str) -> None:
+        assert redact_text(text) == text
+
+    @pytest.mark.parametrize(
+        ("argv", "shown"),
+        [
+            (["mysql", "-u", "root", "-p", PASSWORD], ["mysql", "-u", "root", "-p", marker("name")]),
+            (["ps", "-p", "1234"], ["ps", "-p", "1234"]),
+            (["mkdir", "-p", "out/dir2"], ["mkdir", "-p", "out/dir2"]),
+            (["tool", "-p", "verbose"], ["tool", "-p", "verbose"]),
+        ],
+    )
+    def test_argv(self, argv: list[str], shown: list[str]) -> None:
+        from agentlog.core.redact import redact_argv
+
+        assert redact_argv(argv) == shown
+
+
+MESSAGE_SECRET = "hunter2" + "Zq8k"
+
+
+class TestPasswordInASentence:
+    @pytest.mark.parametrize(
+        "form",
+        [
+            "auth failed, password: {}... retry later",
+            "could not log in (user=bob password: {})",
+            "login failed password: {} for bob",
+            "error: the password: {} is wrong",
+            "bad creds - password: {}, user: bob",
+            "Password: {}!",
+            "ValueError: invalid pin: {}",
+        ],
+    )
+    def test_value_goes(self, form: str) -> None:
+        assert_gone(MESSAGE_SECRET, redact_text(form.format(MESSAGE_SECRET)))
+
+    @pytest.mark.parametrize("text", ["password: expected at least 8 characters", "Invalid token: expired",
+                                      "password: is required", "the pinned version is 3.2"])  # fmt: skip
+    def test_prose_stays(self, text: str) -> None:
+        assert redact_text(text) == text
+
+
+KEY_LINES = [
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj",
+    "MZR7EuGyUwLbzg6zDvhHQbPcTl1ePQK8mJsuZTy3Ww8pZtc6sW5P3qW2yhK8VjLQ",
+    "kb3uGdeyq1Jz6rNnH3dXv9",
+    "wQ2cXbLk7Yq9pFvR4tM8sN1uJ6eH3dG5aZ0xK2==",
+]
+
+
+class TestKeyBodyAsFrameSource:
+    @pytest.mark.parametrize(
+        "lines",
+        [
+            [f'    "{line}\\n"' for line in KEY_LINES] + ['    "' + END + '\\n"', ")", "sign(KEY)"],
+            [*KEY_LINES, END, '"""', "sign(KEY)"],
+            [f'    "{line}",' for line in KEY_LINES] + ["]", "sign(KEY)"],
+            [f'    + "{line}"' for line in KEY_LINES] + [")", "sign(KEY)"],
+            ["sign(KEY)", *KEY_LINES],
+        ],
+        ids=["escaped", "bare", "list", "concatenated", "after"],
+    )
+    def test_every_body_line_goes(self, lines: list[str]) -> None:
+        """The source window around a failing line holds the end of a key without its BEGIN line."""
+        out = redact_lines(lines)
+        assert len(out) == len(lines)
+        for line in KEY_LINES:
+            assert_gone(line, "\n".join(out))
+        assert "sign(KEY)" in out
+
+    def test_code_next_to_a_key_stays(self) -> None:
+        lines = [KEY_LINES[0], "", "def main():", "    return run(x)", "pass"]
+        assert redact_lines(lines)[2:] == lines[2:]
+
+
+PIN_SECRET_NAMES = ["pin", "PIN", "user_pin", "pin_code", "PIN_CODE", "pincode", "new_pin", "cardPin", "sim_pin"]
+PIN_PLAIN_NAMES = ["pinned", "spin", "pipeline", "pin_memory", "led_pin", "gpio_pin", "mapping", "opinion",
+                   "pin_count", "pinecone", "shipping", "typing"]  # fmt: skip
+
+
+class TestPin:
+    @pytest.mark.parametrize("name", PIN_SECRET_NAMES)
+    def test_secret(self, name: str) -> None:
+        assert is_secret_name(name)
+
+    @pytest.mark.parametrize("name", PIN_PLAIN_NAMES)
+    def test_plain(self, name: str) -> None:
+        assert not is_secret_name(name)
+
+    @pytest.mark.parametrize(("fn", "hidden"), [("get_pin", True), ("read_pin", True), ("Card.get_pin", True),
+                                                ("check_pin", False), ("spin", False), ("pin_memory", False)])
+    def test_trace_result(self, fn: str, hidden: bool) -> None:
+        """A @trace'd function named for a PIN: its result is hidden (None/True/False stay shown)."""
+        from agentlog.capture.failure import hide_secret_results
+
+        for result, shown_anyway in (({"t": "int", "v": "4821"}, False), ({"t": "NoneType", "v": "None"}, True)):
+            record = {"trail": {"fn": [[fn, "app.py", 1]], "calls": [{"c": 0, "r": dict(result)}]}}
+            hide_secret_results(record)
+            assert (record["trail"]["calls"][0]["r"] != result) is (hidden and not shown_anyway)
+
+
+ENV_SECRET = "Lq4" + "dotenv-Value-88"
+
+
+class TestEnvironmentChangedLater:
+    def test_a_secret_set_after_the_first_record_is_redacted(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from agentlog.core.redact import scrub
+
+        monkeypatch.delenv("LATE_API_TOKEN", raising=False)
+        monkeypatch.delenv("LATE_GREETING", raising=False)
+        assert scrub({"m": "first record"}) == {"m": "first record"}  # the rules are built now
+        monkeypatch.setenv("LATE_API_TOKEN", ENV_SECRET)
+        monkeypatch.setenv("LATE_GREETING", "hello-there-friend")
+        out = scrub({"m": f"connect with {ENV_SECRET} and say hello-there-friend"})
+        assert out == {"m": "connect with [REDACTED:env:LATE_API_TOKEN] and say hello-there-friend"}
+
+    def test_a_changed_value_is_redacted(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from agentlog.core.redact import scrub
+
+        monkeypatch.setenv("LATE_API_TOKEN", "placeholder-0000")
+        scrub({"m": "first"})
+        monkeypatch.setenv("LATE_API_TOKEN", ENV_SECRET)  # same count of variables, new value
+        assert_gone(ENV_SECRET, repr(scrub({"m": ENV_SECRET})))
+        assert_gone(ENV_SECRET, redact_text(f"x {ENV_SECRET}"))

@@ -152,15 +152,28 @@ class TestArguments:
         star = {"a": int_desc(1), "rest": {"t": "tuple", "l": 2}, "kw": {"t": "dict", "l": 1}}
         assert args_of(trail, "varargs") == [star]
 
-    def test_containers_and_strings(self) -> None:
-        """Containers show type and length; long strings a 16-byte prefix and the cut; non-ASCII its length."""
-        trail = record(lambda: (give([1, 2]), give("y" * 30), give("żółw"), give(b"\x00ab")))["trail"]
+    def test_containers_and_strings(self, engine: str) -> None:  # noqa: F811 - the fixture's value
+        """Containers show type and length; long strings a 16-byte prefix and the cut; non-ASCII text its
+        first whole characters (UTF-8 bytes; the C engine copies ASCII text only and shows its length)."""
+        trail = record(lambda: (give([1, 2]), give("y" * 30), give("żółw"), give(b"\x00ab"),
+                                give("żółw" * 9)))["trail"]
         assert args_of(trail, "give") == [
             {"value": {"t": "list", "l": 2}},
             {"value": str_desc("y" * 16, 30)},
-            {"value": {"t": "str", "l": 4}},
+            {"value": {"t": "str", "l": 4} if engine == "c" else str_desc("żółw")},
             {"value": {"t": "bytes", "l": 3, "v": "b'\\x00ab'"}},
+            {"value": {"t": "str", "l": 36} if engine == "c" else str_desc("żółwżółwż", 36)},
         ]
+
+    def test_classes_by_name(self, engine: str) -> None:  # noqa: F811 - the fixture's value
+        """A class passed or returned reads by its qualified name (the C engine: by type, ``type``)."""
+        trail = record(lambda: (give(int), give(Queue)))["trail"]
+        calls = calls_of(trail, "give")
+        if engine == "c":
+            assert [c["r"] for c in calls] == [{"t": "type"}, {"t": "type"}]
+        else:
+            assert [c["r"] for c in calls] == [{"t": "type", "v": "<class int>"},
+                                               {"t": "type", "v": f"<class {__name__}.Queue>"}]
 
     def test_switch_off(self) -> None:
         """trail_args=False records calls and return summaries as before: no arguments, no prefixes."""
@@ -181,6 +194,16 @@ class TestRedaction:
                 "password": {"t": "str", "v": marker("name"), "red": "name"},
                 "api_token": {"t": "str", "v": marker("name"), "red": "name"},
             }
+        ]
+
+    def test_values_that_cannot_be_secrets(self) -> None:
+        """None, booleans and the empty string under secret names are shown; an int (a PIN) is not."""
+        trail = record(lambda: (login("bob", "", None), login("bob", True, 0)))["trail"]  # type: ignore[arg-type]
+        hidden = {"t": "int", "v": marker("name"), "red": "name"}
+        assert args_of(trail, "login") == [
+            {"user": str_desc("bob"), "password": {"t": "str", "l": 0, "v": "''"},
+             "api_token": {"t": "NoneType", "v": "None"}},
+            {"user": str_desc("bob"), "password": {"t": "bool", "v": "True"}, "api_token": hidden},
         ]
 
     def test_secret_shaped_prefixes(self) -> None:
@@ -219,7 +242,9 @@ def test_engines_agree(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> None:
         give((1, "two", None))
         for value in (None, False, 0, "", 10**30, [3]):
             give(value)
+        give((7,))
         login("bob", "hunter2", GITHUB)
+        login("", None, "")
         early(-1)
 
     trails = []

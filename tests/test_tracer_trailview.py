@@ -270,3 +270,46 @@ def test_returned_call_reads_every_return_form():
     assert not returned_call("main() [main.py:1], raised TypeError at line 9 (2.5ms)")
     assert not returned_call("load(), raised RecursionError at line 2; recursion: load() -> parse() x20")
     assert not returned_call("main() [main.py:1], still running")
+
+
+class TestComprehensions:
+    FNS = [["main", "/app/m.py", 1], ["main.<locals>.<genexpr>", "/app/m.py", 3], ["weight", "/app/m.py", 9],
+           ["check.<locals>.<listcomp>", "/app/m.py", 5]]
+
+    def test_genexpr_lines_fold_into_the_caller(self) -> None:
+        """A generator expression's start/resume/yield lines go; the calls it made sit under its caller."""
+        trail = {"fn": self.FNS, "calls": [
+            call(0, 0, end="exc", e="ValueError", ln=4),
+            call(1, 1, end="yield", r={"t": "int", "v": "2"}),
+            call(2, 2, a={"x": {"t": "int", "v": "1"}}, r={"t": "int", "v": "2"}),
+            call(1, 1, end="yield", k="resume", r={"t": "int", "v": "4"}),
+            call(2, 2, a={"x": {"t": "int", "v": "2"}}, r={"t": "int", "v": "4"}),
+            call(1, 1, k="resume", r={"t": "NoneType", "v": "None"}),
+            call(3, 1, r={"t": "list", "l": 0}),  # a comprehension that made no calls: gone
+        ]}
+        assert trail_lines(trail) == [
+            "main() [m.py:1], raised ValueError at line 4",
+            "  weight(x) [m.py:9] x2: (1)->2 (2)->4",
+        ]
+
+    def test_genexpr_that_raised_or_runs_stays(self) -> None:
+        trail = {"fn": self.FNS, "calls": [
+            call(0, 0, end="exc", e="ValueError", ln=4),
+            call(1, 1, end="exc", e="ValueError", ln=3),
+            call(2, 2, end="exc", e="ValueError", ln=10),
+        ]}
+        assert trail_lines(trail) == [
+            "main() [m.py:1], raised ValueError at line 4",
+            "  main.<locals>.<genexpr>() [m.py:3], raised ValueError at line 3",
+            "    weight() [m.py:9], raised ValueError at line 10",
+        ]
+
+    def test_a_genexpr_begun_before_the_window(self) -> None:
+        """Its calls came before it in the window (``pre``): they still move under the caller."""
+        trail = {"fn": self.FNS, "calls": [
+            call(2, 2, r={"t": "int", "v": "8"}),
+            call(1, 1, pre=True, k="resume", r={"t": "NoneType", "v": "None"}),
+            call(0, 0, end="exc", e="ValueError", ln=4, pre=True),
+        ]}
+        lines = trail_lines(trail)
+        assert lines[1:] == ["main() [m.py:1], raised ValueError at line 4", "  weight() [m.py:9] -> 8"]

@@ -38,7 +38,7 @@ import re
 import sys
 import threading
 import types
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from functools import cache
 from itertools import chain, islice
@@ -46,7 +46,15 @@ from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 from agentlog.capture.codepaths import is_user_file
-from agentlog.core.redact import REDACT_SLACK_CHARS, is_secret_name, marker, redact_text, secret_flag
+from agentlog.core.redact import (
+    REDACT_SLACK_CHARS,
+    cannot_be_secret,
+    is_secret_name,
+    marker,
+    redact_text,
+    secret_flag,
+    short_password,
+)
 
 # Text redacted past the preview cut, so a secret straddling the cut is still caught whole.
 REDACT_MARGIN_CHARS = REDACT_SLACK_CHARS
@@ -146,11 +154,15 @@ def _named_items(items: Iterator[object], pair: bool) -> Iterator[Entry]:
     """Sequence items, each named by the one before when that is a secret flag (``["--api-token", X]``)
     or, in a ``pair``, a secret name (``("Authorization", X)``, ``(b"x-api-key", X)``)."""
     name = None
+    after_p = False
     for i, item in enumerate(items):
-        yield None, name, item
         text = _name_of(item)
+        if after_p and text is not None and short_password(text):
+            name = "password"  # ["mysql", "-p", "S3cret"]: -p is also a port or a pid, so only a password-like value
+        yield None, name, item
         secret = text is not None and (secret_flag(text) or (pair and i == 0 and is_secret_name(text)))
         name = text if secret else None
+        after_p = text == "-p"
 
 
 def _class_text(getter: Callable[[type], object], cls: type) -> str | None:
@@ -415,7 +427,7 @@ class Describer:
     Not thread-safe. Types whose repr timed out are remembered process-wide.
     """
 
-    __slots__ = ("_ancestors", "_fillers", "_reprs_left", "_spent", "limits")
+    __slots__ = ("_ancestors", "_fillers", "_lead", "_reprs_left", "_spent", "limits")
 
     def __init__(self, limits: Limits | None = None) -> None:
         if limits is None:
@@ -429,21 +441,50 @@ class Describer:
         # unhashable; holding the class keeps its id from being reused.
         self._fillers: dict[int, tuple[type, Filler, type]] = {}
         self._spent = 0  # approximate JSON bytes of the value being described
+        # id(object) -> attribute names shown before its others (describe_locals' ``lead``).
+        self._lead: dict[int, list[str]] = {}
 
     def describe(self, value: object, name: str | None = None) -> Descriptor:
-        """Descriptor of value; a secret-looking ``name`` hides it without looking at it."""
+        """Descriptor of value; a secret-looking ``name`` hides it without looking at it
+        (unless it :func:`~agentlog.core.redact.cannot_be_secret`)."""
         self._spent = 0
         return self._node(value, name, self.limits.max_depth)
 
-    def describe_locals(self, f_locals: Mapping[str, object]) -> dict[str, Descriptor]:
+    def describe_locals(self, f_locals: Mapping[str, object],
+                        lead: Mapping[str, Iterable[tuple[str, ...]]] | None = None) -> dict[str, Descriptor]:
         """Descriptors of a frame's locals.
 
         ``self``/``cls`` get their attributes at full depth. Dunder names and the
         interpreter's own (``.0``, a comprehension's iterator) are skipped; in a
         module frame (its locals are the globals) so are modules,
         functions and classes. At most ``max_locals`` names; the rest are
-        counted under :data:`MORE_KEY`.
+        counted under :data:`MORE_KEY`. ``lead`` maps a local to attribute paths
+        (``order.qty`` -> ``("qty",)``) whose attributes come first, so that the
+        ``max_items`` cut never hides them.
         """
+        self._lead = {}
+        for name, paths in (lead or {}).items():
+            if name in f_locals:
+                self._add_lead(f_locals[name], paths)
+        try:
+            return self._describe_locals(f_locals)
+        finally:
+            self._lead = {}
+
+    def _add_lead(self, value: object, paths: Iterable[tuple[str, ...]]) -> None:
+        """Mark each path's attributes along the instance dicts (no getattr: no property runs)."""
+        for path in paths:
+            obj = value
+            for attr in path:
+                names = self._lead.setdefault(id(obj), [])
+                if attr not in names:
+                    names.append(attr)
+                inst = _instance_dict(obj, type(obj))
+                if attr not in inst:
+                    break
+                obj = inst[attr]
+
+    def _describe_locals(self, f_locals: Mapping[str, object]) -> dict[str, Descriptor]:
         module_level = "__builtins__" in f_locals
         out: dict[str, Descriptor] = {}
         hidden = 0
@@ -474,7 +515,7 @@ class Describer:
         cls = type(value)
         d: Descriptor = {"t": type_name(cls)}
         key = id(value)
-        if name is not None and is_secret_name(_text_or_none(name) or ""):
+        if name is not None and not cannot_be_secret(value) and is_secret_name(_text_or_none(name) or ""):
             d["v"] = marker("name")
             d["red"] = "name"
         elif key in self._ancestors:
@@ -733,8 +774,11 @@ class Describer:
     def _add_attrs(self, d: Descriptor, value: Any, cls: type, depth: int) -> None:
         inst = _instance_dict(value, cls)
         slots = list(_slot_values(value, cls))
+        first = [name for name in self._lead.get(id(value), ()) if dict.__contains__(inst, name)]
         entries = chain(
-            ((str.__str__(k), str.__str__(k), v) for k, v in dict.items(inst) if issubclass(type(k), str)),
+            ((name, name, dict.__getitem__(inst, name)) for name in first),  # used by the failing line
+            ((str.__str__(k), str.__str__(k), v) for k, v in dict.items(inst)
+             if issubclass(type(k), str) and str.__str__(k) not in first),
             ((k, k, v) for k, v in slots),
         )
         self._add_children(d, "attrs", entries, dict.__len__(inst) + len(slots), depth)

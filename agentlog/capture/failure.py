@@ -15,6 +15,7 @@ from typing import Any
 from agentlog.capture.describe import Describer, Limits
 from agentlog.capture.frames import ExceptionCapture
 from agentlog.core.config import Config, get_config
+from agentlog.core.projectdir import working_dir
 from agentlog.core.redact import is_secret_function, marker, redact_argv
 from agentlog.history.fingerprint import stamp
 from agentlog.store import append, make_record
@@ -86,7 +87,8 @@ def hide_secret_results(record: dict[str, Any]) -> None:
         index = call.get("c", -1)
         if not (isinstance(result, dict) and 0 <= index < len(secret) and secret[index]):
             continue
-        if result.get("t") not in ("NoneType", "bool") and ("v" in result or "items" in result):
+        empty = result.get("t") == "str" and result.get("l") == 0  # cannot_be_secret, from a summary
+        if result.get("t") not in ("NoneType", "bool") and not empty and ("v" in result or "items" in result):
             call["r"] = {"t": result.get("t", "?"), "v": marker("name"), "red": "name"}
 
 
@@ -110,7 +112,7 @@ def build_failure(
         src=source,
         exc=capture.exception(exc, tb),
         argv=redact_argv(sys.argv),
-        cwd=os.getcwd(),
+        cwd=working_dir(),
         py=platform.python_version(),
     )
     stamp(record)

@@ -18,10 +18,13 @@ from typing import Any
 
 from agentlog.capture.codepaths import is_agentlog_frame, is_user_file
 from agentlog.capture.describe import MORE_KEY, Describer, type_name
+from agentlog.capture.statements import file_layout, statement_span
 from agentlog.core.redact import REDACT_SLACK_CHARS, is_secret_name, redact_head, redact_lines
 
-SOURCE_CONTEXT_LINES = 2
+SOURCE_CONTEXT_LINES = 2  # lines shown before and after the failing statement
 MAX_SOURCE_LINE_CHARS = 200
+MAX_STATEMENT_LINES = 12  # a longer failing statement is shown in a window around the failing line
+MAX_STATEMENT_CHARS = 1500
 MAX_MESSAGE_CHARS = 2000
 MAX_CHAIN_DEPTH = 5
 MAX_GROUP_MEMBERS = 10
@@ -45,27 +48,49 @@ def bounded_text(text: str, limit: int) -> str:
     return _cut(redact_head(text, limit), len(text), limit)
 
 
-def _source(filename: str, lineno: int, module_globals: dict[str, Any]) -> list[list[Any]]:
-    """The failing line and its neighbours, redacted together (a PEM body spans lines), then cut."""
+def _statement_window(first: int, last: int, lineno: int, lengths: dict[int, int]) -> tuple[int, int]:
+    """The statement's lines, narrowed around ``lineno`` to MAX_STATEMENT_LINES and MAX_STATEMENT_CHARS."""
+    first = max(first, min(lineno - (MAX_STATEMENT_LINES - 1) // 2, last - MAX_STATEMENT_LINES + 1))
+    last = min(last, first + MAX_STATEMENT_LINES - 1)
+    while first < last and sum(lengths.get(n, 0) for n in range(first, last + 1)) > MAX_STATEMENT_CHARS:
+        if lineno - first > last - lineno:
+            first += 1
+        else:
+            last -= 1
+    return first, last
+
+
+def _source(filename: str, lineno: int, module_globals: dict[str, Any]) -> tuple[list[list[Any]], tuple[int, int]]:
+    """The failing statement and its neighbours, redacted together (a PEM body spans lines), then cut;
+    and the statement's (first, last) line.
+
+    Neighbours that are blank or part of a docstring are left out: they explain nothing.
+    """
     linecache.checkcache(filename)
-    numbers, raws = [], []
-    for n in range(max(1, lineno - SOURCE_CONTEXT_LINES), lineno + SOURCE_CONTEXT_LINES + 1):
+    layout = file_layout(filename, module_globals)
+    first, last = statement_span(layout, lineno) if layout else (lineno, lineno)
+    raws: dict[int, str] = {}
+    for n in range(max(1, min(first, lineno) - SOURCE_CONTEXT_LINES), max(last, lineno) + SOURCE_CONTEXT_LINES + 1):
         raw = linecache.getline(filename, n, module_globals)
         if not raw:
             break  # past the end of the file ("" here; a blank line is "\n")
-        numbers.append(n)
-        raws.append(raw.rstrip("\n"))
+        raws[n] = raw.rstrip("\n")
+    lengths = {n: min(len(raw), MAX_SOURCE_LINE_CHARS) for n, raw in raws.items()}
+    first, last = _statement_window(first, last, lineno, lengths)
+    docstrings = layout.docstrings if layout else frozenset()
+    numbers = [n for n, raw in raws.items() if first <= n <= last or n == lineno or (
+        first - SOURCE_CONTEXT_LINES <= n <= last + SOURCE_CONTEXT_LINES and raw.strip() and n not in docstrings)]
     window = MAX_SOURCE_LINE_CHARS + REDACT_SLACK_CHARS
-    clean = redact_lines([raw[:window] for raw in raws])
-    return [
-        [n, _cut(c, len(raw), MAX_SOURCE_LINE_CHARS, len(raw) <= window)]
-        for n, c, raw in zip(numbers, clean, raws, strict=True)
-    ]
+    clean = redact_lines([raws[n][:window] for n in numbers])
+    src = [[n, _cut(c, len(raws[n]), MAX_SOURCE_LINE_CHARS, len(raws[n]) <= window)]
+           for n, c in zip(numbers, clean, strict=True)]
+    return src, (first, last)
 
 
 # Values of these types are cheap to repeat and often equal by coincidence: never shown as references.
 _VALUE_TYPES = frozenset({int, float, bool, complex, str, bytes, type(None), type(...)})
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PATH_RE = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)+")
 
 
 MAX_MOVES_SHOWN = 7  # values of a changing argument across a collapsed recursion: first 6 and the last
@@ -79,10 +104,22 @@ def _is_test_case(value: Any) -> bool:
     return unittest_case is not None and isinstance(value, unittest_case.TestCase)
 
 
-def _line_names(src: list[list[Any]], lineno: int) -> list[str]:
-    """Identifiers on the failing source line, in order of appearance."""
-    line = next((text for n, text in src if n == lineno), "")
-    return list(dict.fromkeys(_NAME_RE.findall(line)))
+def _statement_text(src: list[list[Any]], span: tuple[int, int]) -> str:
+    return "\n".join(text for n, text in src if span[0] <= n <= span[1])
+
+
+def _line_names(text: str) -> list[str]:
+    """Identifiers in the failing statement, in order of appearance."""
+    return list(dict.fromkeys(_NAME_RE.findall(text)))
+
+
+def _attribute_paths(text: str) -> dict[str, list[tuple[str, ...]]]:
+    """``order.qty`` and ``self.cfg.rate`` in the failing statement: local -> attribute paths."""
+    paths: dict[str, list[tuple[str, ...]]] = {}
+    for found in _PATH_RE.finditer(text):
+        name, *attrs = (part.strip() for part in found.group().split("."))
+        paths.setdefault(name, []).append(tuple(attrs))
+    return paths
 
 
 def _tb_entries(tb: TracebackType | None) -> Iterator[tuple[FrameType, int]]:
@@ -137,12 +174,17 @@ class ExceptionCapture:
         if not is_user_file(code.co_filename):
             return entry
         entry["u"] = 1
-        entry["src"] = _source(code.co_filename, lineno, frame.f_globals)
-        entry["loc"] = self._locals(frame, _line_names(entry["src"], lineno), seen)
+        entry["src"], span = _source(code.co_filename, lineno, frame.f_globals)
+        if span != (lineno, lineno):
+            entry["st"] = list(span)
+        text = _statement_text(entry["src"], span)
+        entry["loc"] = self._locals(frame, _line_names(text), seen, _attribute_paths(text))
         return entry
 
-    def _locals(self, frame: FrameType, first: list[str], seen: dict[int, str]) -> dict[str, Any]:
-        """Locals, the names on the failing line first; an object met before becomes a reference."""
+    def _locals(self, frame: FrameType, first: list[str], seen: dict[int, str],
+                lead: dict[str, list[tuple[str, ...]]] | None = None) -> dict[str, Any]:
+        """Locals, the names in the failing statement first (and the attributes it uses first in
+        their objects); an object met before becomes a reference."""
         f_locals = frame.f_locals
         order = [n for n in first if n in f_locals] + [n for n in f_locals if n not in first]
         where = frame.f_code.co_qualname
@@ -164,7 +206,7 @@ class ExceptionCapture:
             seen[id(value)] = f"{where}.{name}"
             rest[name] = value
         # describe_locals keeps its own rules (module frames, dunders, the overflow entry).
-        result = self.describer.describe_locals(rest)
+        result = self.describer.describe_locals(rest, lead)
         result.update(described)
         return {name: result[name] for name in [*order, MORE_KEY] if name in result}
 

@@ -4,6 +4,10 @@ Under pytest the trail of a thread holds every test that ran before, the class
 bodies run at collection, and the ``__repr__`` calls pytest and unittest make
 to build the assertion message after the test failed. Only the failing test's
 own calls help: its setup (fixtures) and call, up to the failure.
+
+A test that made more calls than the trail's window began before it: its item
+(``pre``) comes after the calls it made, which are deeper than it. Those calls
+are the test's own and are never scoped out.
 """
 
 from __future__ import annotations
@@ -42,8 +46,8 @@ def scope_trail(trail: dict[str, Any], test: tuple[str, str] | None, tests: set[
     raised = [i for i in roots if calls[i].get("end") == "exc"]
     failing = (raised or roots)[-1]
     own_left = 1 if phase == "teardown" else 0
-    start = failing
-    for i in reversed([r for r in roots if r < failing]):
+    start = _own_start(calls, roots, failing)
+    for i in reversed([r for r in roots if r < start]):
         key = _key(trail, calls[i])
         if key == test and own_left:
             own_left -= 1
@@ -57,6 +61,14 @@ def scope_trail(trail: dict[str, Any], test: tuple[str, str] | None, tests: set[
     if len(kept) != len(calls):
         trail["calls"] = kept
         trail["scoped"] = trail.get("scoped", 0) + len(calls) - len(kept)
+
+
+def _own_start(calls: list[dict[str, Any]], roots: list[int], failing: int) -> int:
+    """Where the failing root's own items begin: a root that began before the window (``pre``)
+    owns the deeper items between the previous root and itself."""
+    if not calls[failing].get("pre"):
+        return failing
+    return max((r + 1 for r in roots if r < failing), default=0)
 
 
 def _without_report_calls(trail: dict[str, Any], calls: list[dict[str, Any]], root: int, end: int) -> int:

@@ -36,7 +36,7 @@ def number_above(minimum: float) -> Callable[[str], float]:
 
 def data_dir_argument(parser: argparse.ArgumentParser) -> None:
     """``--dir``: read from this data dir instead of ./.agentlog or $AGENTLOG_DIR."""
-    parser.add_argument("--dir", default=None, help="data dir (default ./.agentlog or $AGENTLOG_DIR)")
+    parser.add_argument("--dir", default=None, help="data dir (default: the project's .agentlog, or $AGENTLOG_DIR)")
 
 
 def resolve_dir(args: argparse.Namespace) -> Path:

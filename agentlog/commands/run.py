@@ -19,7 +19,7 @@ Runs the program exactly as `python` would (same output, exit code and
 tracebacks) and records unhandled failures into the data dir.
 
 options:
-  --dir DIR          data dir (default: ./.agentlog or $AGENTLOG_DIR)
+  --dir DIR          data dir (default: the project's .agentlog, or $AGENTLOG_DIR)
   --trace MODE       off | crash | calls (default: calls, or $AGENTLOG_TRACE)
   --quiet            no notices at all, not even on failure
   --verbose          notices on stderr (where records went)

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from agentlog.context.grouping import group_failures
+from agentlog.context.grouping import group_failures, quotes_child, without_quoted_traceback
+from agentlog.context.provenance import links, statement_span
 from agentlog.context.select import Block, Line, Section, printed, select
 from agentlog.context.select import text as plain_text
 from agentlog.context.tokencount import count_tokens
@@ -59,14 +60,16 @@ def _frame_section(frame: dict[str, Any], place: float, base: float, key: bool) 
     ``key``: the innermost user frame, whose failing line and named values rank as KEY.
     """
     lines = [Line(_where(frame), base + R_KEY, alone=False)]
-    failing = ""
+    first, last = statement_span(frame) or (frame["ln"], frame["ln"])
+    failing = []
     for n, text in frame.get("src", []):
-        if n == frame["ln"]:
-            failing = text
-            lines.append(Line(f"    >{n}| {text}", base + (R_KEY if key else 0), (0,)))
+        if first <= n <= last:  # the whole failing statement ranks as its failing line
+            failing.append(text)
+            mark = ">" if n == frame["ln"] else " "
+            lines.append(Line(f"    {mark}{n}| {text}", base + (R_KEY if key else 0), (0,)))
         else:
             lines.append(Line(f"     {n}| {text}", R_SOURCE + base / 10, (0,), silent=True))
-    named = set(_NAME_RE.findall(failing))
+    named = set(_NAME_RE.findall("\n".join(failing)))
     locals_ = frame.get("loc", {})
     if locals_:
         title = len(lines)
@@ -146,8 +149,11 @@ def _exception_sections(exc: dict[str, Any], order: float, base: float, label: s
                         frame_base: float | None = None) -> list[Block]:
     """The exception's headline, its frames (ranked from ``frame_base``, default ``base``), its chain."""
     rank = base + (R_HEADLINE if not label else R_NOTE)
+    # A chained exception's headline is one short line that often names the real cause: it
+    # ranks right after the failing line's values, its frames stay where ``base`` puts them.
+    lead = min(rank, R_NOTE + base / 10) if label else rank
     first, *more = str(exc.get("m", "")).splitlines() or [""]
-    head = [Line(f"{label}{exc['t']}: {first}".rstrip(), rank)]
+    head = [Line(f"{label}{exc['t']}: {first}".rstrip(), lead)]
     # A multi-line message: its other lines indented under the headline, never at column 0.
     head += [Line(f"    | {line}", rank + R_NOTE, (0,)) for line in more]
     head += [Line(f"  note: {n}", rank + R_NOTE, (0,)) for n in exc.get("notes", [])]
@@ -162,7 +168,18 @@ def _exception_sections(exc: dict[str, Any], order: float, base: float, label: s
     return sections
 
 
-def _tracer_sections(failure: dict[str, Any], order: float) -> list[Block]:
+def _origin_sections(failure: dict[str, Any], exc: dict[str, Any]) -> list[Block]:
+    """Where the failing values came from (context/provenance.py), right under the innermost user frame."""
+    found = links(failure, exc)
+    if not found:
+        return []
+    at = next((i for i, f in enumerate(exc.get("frames", [])) if f.get("u")), 0)
+    lines = [Line(link.text, R_KEY + n / 100) for n, link in enumerate(found)]
+    return [Block(1.001 + at / 1000 + 0.0005, lines, "value origin")]
+
+
+def _tracer_sections(failure: dict[str, Any], order: float, origins: bool = False) -> list[Block]:
+    """The call trail (its flowed-in guess ranks KEY only without a value origin), threads, traced calls."""
     try:
         from agentlog.context import trail as trailview
     except ImportError:
@@ -174,7 +191,7 @@ def _tracer_sections(failure: dict[str, Any], order: float) -> list[Block]:
     if failure.get("trail"):
         lines = trailview.trail_lines(failure["trail"])
         if lines:
-            ranks = (R_KEY, R_PATH, R_TRAIL, R_TRAIL_REST)
+            ranks = (R_TRAIL if origins else R_KEY, R_PATH, R_TRAIL, R_TRAIL_REST)
             title = "call trail before the failure (oldest first):"
             sections.append(Block(order + 0.01, trail_section_lines(title, lines, ranks), "call trail"))
     if failure.get("threads"):
@@ -259,8 +276,12 @@ def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]]
     exc = newest["exc"]
     if workers and str((exc.get("cause") or {}).get("t", "")).endswith("RemoteTraceback"):
         exc = {k: v for k, v in exc.items() if k != "cause"}  # the worker's own record says it better
+    if workers and any(quotes_child(newest, w) for w in workers):
+        exc = {**exc, "m": without_quoted_traceback(str(exc.get("m", "")))}  # the child's record says it
     # With a worker's record, the parent's frames are plumbing (pool.map): the worker's come first.
     sections += _guarded(_exception_sections, exc, 1, 0, "", R_CHAIN if workers else None)
+    origins = _guarded(_origin_sections, newest, exc)
+    sections += origins
     sections += _guarded(_exit_message_sections, newest)
     for n, worker in enumerate(workers):
         kind = "worker" if worker.get("src", "").startswith("mp_") else "child"
@@ -268,7 +289,7 @@ def build_sections(failures: list[dict[str, Any]], records: list[dict[str, Any]]
         label = f"in {kind} pid={worker.get('pid')}{named}: "
         sections += _guarded(_exception_sections, worker["exc"], 0.5 + n * 0.1, R_WORKER, label)
     sections += _guarded(_other_children_sections, group.others)
-    sections += _in_part("trail", _guarded(_tracer_sections, newest, 3))
+    sections += _in_part("trail", _guarded(_tracer_sections, newest, 3, bool(origins)))
     sections += _in_part("session", _guarded(_session_sections, newest, records, 4))
     older = [g.lead for g in groups[-2::-1]]
     for n, failure in enumerate(older[:MAX_OLDER_FAILURES]):

@@ -31,7 +31,7 @@ from agentlog.context.builder import (
     fit_sections,
     load,
 )
-from agentlog.context.select import without_silent
+from agentlog.context.select import Block, without_silent
 from agentlog.context.tokencount import count_tokens, truncate_to_tokens
 
 FORMATS = ("text", "json", "markdown", "claude", "cursor", "codex")
@@ -147,16 +147,37 @@ def render(failures: list[dict[str, Any]], records: list[dict[str, Any]], format
     chunks = build_sections(failures, records, data_dir)
     if format in TERSE:
         chunks = [without_silent(chunk) for chunk in chunks]
+    return _fit_layout(chunks, layout, max_tokens)
+
+
+def _fit_layout(chunks: list[Block], layout: Callable[[list[Section]], str], max_tokens: int) -> str:
+    """The layout of the largest selection whose laid-out text fits ``max_tokens``.
+
+    The builder is asked for less by the markup's overshoot until the text fits, then for
+    more again (by halves) while it still does: the markup's share depends on which parts
+    are shown. If not even a bare selection fits, the requested layout is cut (never another).
+    """
+    fits, over_budget, text = 0, max_tokens + 1, ""
     budget = max_tokens
     for _ in range(MAX_FIT_ROUNDS):
         text = layout(fit_sections(chunks, budget))
         over = count_tokens(text) - max_tokens
         if over <= 0:
-            return text
-        budget -= over
-        if budget < 1:
+            fits, best = budget, text
             break
-    return truncate_to_tokens(layout_text(fit_sections(chunks, max_tokens)), max_tokens)
+        over_budget, budget = budget, budget - over
+        if budget < 1:
+            return truncate_to_tokens(text, max_tokens)
+    else:
+        return truncate_to_tokens(text, max_tokens)
+    while over_budget - fits > 1:
+        budget = (fits + over_budget) // 2
+        text = layout(fit_sections(chunks, budget))
+        if count_tokens(text) <= max_tokens:
+            fits, best = budget, text
+        else:
+            over_budget = budget
+    return best
 
 
 def select_failures(failures: list[dict[str, Any]], failure_id: str | None) -> list[dict[str, Any]]:

@@ -5,8 +5,10 @@ The context, ``agentlog list`` and the MCP ``list_failures`` show a group once:
 * the failing cases (parameters, subtests) of one test in one session, led by the first;
 * with the worker and child failures its failures absorb: a ``multiprocessing`` Pool,
   ``ProcessPoolExecutor`` or ``Process`` failure in the same session recorded by another
-  process just before (within RELATED_WINDOW_S), and for a ``CalledProcessError`` the
-  Python child whose script or module its message names. Each such failure belongs to the
+  process just before (within RELATED_WINDOW_S), for a ``CalledProcessError`` the
+  Python child whose script or module its message names, and for any failure whose message
+  (or a chained exception's) quotes a child's traceback (an ``OSError`` carrying the child's
+  stderr, even escaped) the child with a frame it quotes. Each such failure belongs to the
   first later failure that absorbs it; chains (a child's child) end in the outermost.
 
 Of the children one ``CalledProcessError`` absorbs, it names one: the latest whose command
@@ -28,6 +30,10 @@ from typing import Any, NamedTuple
 
 RELATED_WINDOW_S = 60.0
 MAX_PARENT_SCAN = 500  # later failures looked at for a worker's or child's parent
+TRACEBACK_HEAD = "Traceback (most recent call last)"
+QUOTED_NOTE = "[the child's traceback, shown with the child]"
+_LINE_BREAK = re.compile(r"\r?\n|\\n")  # real or escaped (a repr'd stderr)
+MAX_CHAIN_SCAN = 5  # chained exceptions whose messages may quote a child's traceback
 
 
 class Group(NamedTuple):
@@ -105,6 +111,57 @@ def _is_named(message: str, child: dict[str, Any]) -> bool:
     return tail[1:] == argv[1:] and _names_program(tail[0], argv[0])
 
 
+def _messages(failure: dict[str, Any]) -> str:
+    """The messages of the exception and its chain, escapes of a quoted text undone (``\\n``, ``\\"``)."""
+    parts, exc, depth = [], failure.get("exc"), 0
+    while isinstance(exc, dict) and depth < MAX_CHAIN_SCAN:
+        parts.append(str(exc.get("m", "")))
+        exc, depth = exc.get("cause") or exc.get("ctx"), depth + 1
+    text = "\n".join(parts)
+    return text.replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\") if "\\" in text else text
+
+
+def _quotes_traceback(failure: dict[str, Any]) -> bool:
+    return 'File "' in _messages(failure)
+
+
+def quotes_child(parent: dict[str, Any], child: dict[str, Any]) -> bool:
+    """Whether the parent's message quotes the child's traceback: one of its frames' ``File "…", line N``."""
+    frames = [f for f in (child.get("exc") or {}).get("frames", []) if "file" in f and "ln" in f]
+    if not frames:
+        return False
+    text = _messages(parent)
+    return any(f'File "{f["file"]}", line {f["ln"]}' in text for f in frames)
+
+
+def without_quoted_traceback(message: str) -> str:
+    """A parent's message with the child's traceback it quotes (which the child's own record shows)
+    replaced by a note; what the message says before and after it stays (pytest's ``assert``)."""
+    start = message.find(TRACEBACK_HEAD)
+    if start < 0:
+        return message
+    head = re.sub(r"""\s*b?['"]?\s*$""", "", message[:start])  # the opening quote of a repr'd stderr
+    # The head's indent (pytest indents a message); its File and source lines are deeper, and
+    # the exception line that ends it is back at the head's indent.
+    before = _LINE_BREAK.split(message[:start])[-1]
+    indent = len(before) if not before.strip() else 0
+    rest = message[start:]
+    end, seen_file, line_start = len(rest), False, 0
+    for number, found in enumerate([*_LINE_BREAK.finditer(rest), None]):
+        line_end = found.start() if found else len(rest)
+        line = rest[line_start:line_end]
+        depth = len(line) - len(line.lstrip())
+        if number and (not line.strip() or depth <= indent):
+            ends_it = seen_file and line.strip() and depth == indent  # the exception line
+            end = (found.end() if found else line_end) if ends_it else line_start
+            break
+        seen_file = seen_file or 'File "' in line
+        line_start = found.end() if found else line_end
+    tail = rest[end:].strip().strip("'\"").strip()
+    note = f"{head} {QUOTED_NOTE}" if head else QUOTED_NOTE
+    return f"{note}\n{tail}" if tail else note
+
+
 def _is_worker(failure: dict[str, Any]) -> bool:
     return str(failure.get("src", "")).startswith("mp_")
 
@@ -127,21 +184,23 @@ def absorbs(parent: dict[str, Any], failure: dict[str, Any]) -> bool:
         return False
     if _is_worker(failure):
         return True
-    return _is_called_process_error(parent) and _names_child(str(parent["exc"].get("m", "")), failure)
+    if _is_called_process_error(parent) and _names_child(str(parent["exc"].get("m", "")), failure):
+        return True
+    return quotes_child(parent, failure)
 
 
 def _parents(failures: list[dict[str, Any]]) -> dict[int, int]:
     """Index of a failure -> index of the first later failure that absorbs it.
 
     Only possible parents are looked at: a session's failures outside workers for a
-    worker's failure, its ``CalledProcessError`` failures for any other.
+    worker's failure, its ``CalledProcessError`` failures and those quoting a traceback for any other.
     """
     anyone: dict[Any, list[int]] = {}
     callers: dict[Any, list[int]] = {}
     for i, failure in enumerate(failures):
         if not _is_worker(failure):
             anyone.setdefault(failure.get("sid"), []).append(i)
-            if _is_called_process_error(failure):
+            if _is_called_process_error(failure) or _quotes_traceback(failure):
                 callers.setdefault(failure.get("sid"), []).append(i)
     parents = {}
     for i, failure in enumerate(failures):
@@ -171,7 +230,8 @@ def _unnamed(failures: list[dict[str, Any]], parents: dict[int, int]) -> set[int
     unnamed = set()
     for parent, kids in children.items():
         message = str(failures[parent]["exc"].get("m", ""))
-        named = [i for i in kids if _is_named(message, failures[i])] or kids
+        named = [i for i in kids if _is_named(message, failures[i]) or quotes_child(failures[parent], failures[i])]
+        named = named or kids
         unnamed.update(i for i in kids if i != named[-1])
     return unnamed
 

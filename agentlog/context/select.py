@@ -4,8 +4,10 @@ A context is a list of :class:`Block` (a frame, the call trail, the session),
 each a list of :class:`Line` with a rank (lower is kept first) and the lines it
 cannot be shown without (its section's title, the calls it happened in). Lines
 are taken in one global rank order, each with its dependencies, for as long as
-the whole fits; the selection for a budget is the longest such prefix. A larger
-budget therefore never drops a line a smaller one kept, and a title never
+the whole fits; the selection for a budget is the longest such prefix, and the
+line that comes next is kept cut (``…``) to the room that is left when its
+dependencies fit and a useful part of it does. A larger budget therefore never
+drops a line a smaller one kept (a cut line only grows), and a title never
 appears without a line under it.
 
 Where lines of a section were left out, a marker at their indentation says how
@@ -19,14 +21,15 @@ import dataclasses
 from collections import Counter
 from typing import NamedTuple
 
-from agentlog.context.tokencount import count_tokens, truncate_to_tokens
+from agentlog.context.tokencount import count_tokens, document_base, line_tokens, truncate_to_tokens
 from agentlog.core.textsafe import escape_controls
 
-NOTE_RESERVE_TOKENS = 24  # kept free for the line naming what the budget left out
+NOTE_RESERVE_TOKENS = 16  # kept free for the line naming what the budget left out
 NOTE_RESERVE_FROM = 72  # budgets below this keep nothing free for it
 MIN_NOTE_TOKENS = 16  # a cut left-out line still names at least one thing
-_LINE_BASE = 2  # count_tokens' per-text base, paid once per document rather than per line
-_DOC_BASE = 3
+MIN_CUT_TOKENS = 5  # the next line is kept cut only if at least this much of it fits
+CUT_FROM = 72  # and only from this budget: below it, whole lines say more
+CUT_MARKER = "…"
 
 
 class Line(NamedTuple):
@@ -69,8 +72,9 @@ def clean(text: str) -> str:
     return escape_controls(text, keep="\t")
 
 
-def _cost(text: str) -> int:
-    return max(count_tokens(text + "\n") - _LINE_BASE, 1)
+def _cost(text: str) -> float:
+    """A line's share of the document's estimate (tokencount: the parts add up to the whole)."""
+    return line_tokens(text + "\n")
 
 
 def _indent(text: str) -> str:
@@ -124,15 +128,15 @@ def _content_budget(max_tokens: int) -> int:
 
 
 def select(sections: list[Block], max_tokens: int) -> Selection:
-    """The longest prefix of the global rank order (with dependencies) that fits."""
-    budget = _content_budget(max_tokens)
+    """The longest prefix of the global rank order (with dependencies) that fits, then the next line cut."""
+    budget = _content_budget(max_tokens) - document_base()
     order = sorted(
         (line.rank, s.order, i, n) for n, s in enumerate(sections) for i, line in enumerate(s.lines) if line.alone
     )
     chosen: list[set[int]] = [set() for _ in sections]
     costs = [[_cost(clean(line.text)) for line in s.lines] for s in sections]
     section_cost = [0] * len(sections)
-    total, lines_cost, best = _DOC_BASE, _DOC_BASE, 0
+    total, lines_cost, best = 0.0, 0.0, 0
     for step, (_, _, i, n) in enumerate(order, start=1):
         section = sections[n]
         new = [j for j in (*section.lines[i].deps, i) if j not in chosen[n]]
@@ -148,7 +152,10 @@ def select(sections: list[Block], max_tokens: int) -> Selection:
         total += section_cost[n]
         if total <= budget:
             best = step
-    return _replay(sections, order[:best])
+    selection = _replay(sections, order[:best])
+    if best == len(order) or max_tokens < CUT_FROM:
+        return selection
+    return _with_cut(selection, order[best:best + 1], budget, costs)
 
 
 def _section_cost(section: Block, chosen: set[int], costs: list[int]) -> int:
@@ -161,6 +168,77 @@ def _section_cost(section: Block, chosen: set[int], costs: list[int]) -> int:
         elif not line.silent:
             gap.append(line.text)
     return total + (_cost(_marker(gap)) if gap and chosen else 0)
+
+
+def _selection_cost(selection: Selection, costs: list[list[float]]) -> float:
+    return sum(_section_cost(s, c, k) for s, c, k in zip(selection.sections, selection.chosen, costs, strict=True))
+
+
+def _with_cut(selection: Selection, step: list[tuple[float, float, int, int]], budget: float,
+              costs: list[list[float]]) -> Selection:
+    """``selection`` plus as much as fits of the next line of the order (``step``) and the lines it needs.
+
+    They come in order (dependencies first), whole while they fit; the first that does not
+    is cut to the room left and ends the group, which must end on a line that may stand
+    alone (a title needs a line under it: then the title is cut and that line gets a short
+    cut). As the room grows, lines are added and cuts only grow.
+    """
+    _, _, i, n = step[0]
+    section = selection.sections[n]
+    new = [j for j in (*section.lines[i].deps, i) if j not in selection.chosen[n]]
+    if not new or not section.lines[new[-1]].alone:
+        return selection
+    others = _selection_cost(selection, costs) - _section_cost(section, selection.chosen[n], costs[n])
+    texts = {j: clean(section.lines[j].text) for j in new}
+
+    def room(shown: list[int], free: list[int]) -> float:
+        """What the lines in ``free`` may cost together when ``shown`` are added."""
+        zero = [0.0 if j in free else c for j, c in enumerate(costs[n])]
+        return budget - others - _section_cost(section, selection.chosen[n] | set(shown), zero)
+
+    for k in range(len(new), 0, -1):  # the longest run of the group that fits, its last line cut
+        last = new[k - 1]
+        if not section.lines[last].alone:
+            continue
+        titled = k >= 2 and not section.lines[new[k - 2]].alone
+        # Under a title the line keeps at least a short cut, the title is cut first.
+        shortest = _cut_to(texts[last], MIN_CUT_TOKENS + 3) if titled else None
+        cut = _cut_to(texts[last], room(new[:k], [last]))
+        if cut is not None and (shortest is None or len(cut) >= len(shortest)):
+            return _replaced(selection, n, new[:k], {last: cut})
+        if shortest is not None:
+            title = _cut_to(texts[new[k - 2]], room(new[:k], new[k - 2 : k]) - _cost(shortest))
+            if title is not None:
+                return _replaced(selection, n, new[:k], {new[k - 2]: title, last: shortest})
+    return selection
+
+
+def _replaced(selection: Selection, n: int, shown: list[int], cuts: dict[int, str]) -> Selection:
+    """``selection`` with lines ``shown`` of section ``n`` added, those in ``cuts`` with the cut text."""
+    section = selection.sections[n]
+    chosen = [set(c) for c in selection.chosen]
+    chosen[n].update(shown)
+    lines = [line._replace(text=cuts[j]) if j in cuts else line for j, line in enumerate(section.lines)]
+    sections = list(selection.sections)
+    sections[n] = dataclasses.replace(section, lines=lines)
+    return Selection(sections, chosen)
+
+
+def _cut_to(text: str, room: float) -> str | None:
+    """The longest prefix of ``text`` plus the marker whose line costs at most ``room``, if it keeps
+    at least :data:`MIN_CUT_TOKENS` of the text. (A prefix's cost grows with its length, and the
+    marker adds the same to any: so the search is on the prefix alone.)"""
+    room -= _cost(CUT_MARKER) - _cost("")
+    lo, hi, best = 1, len(text) - 1, None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        if _cost(text[:mid]) <= room:
+            best, lo = mid, mid + 1
+        else:
+            hi = mid - 1
+    if best is None or _cost(text[:best]) < MIN_CUT_TOKENS:
+        return None
+    return text[:best].rstrip(" ") + CUT_MARKER
 
 
 def _replay(sections: list[Block], prefix: list[tuple[float, float, int, int]]) -> Selection:
@@ -183,7 +261,7 @@ def printed(selection: Selection, max_tokens: int) -> list[Section]:
     note = _left_out_line(selection.left_out())
     if note:
         room = max_tokens - count_tokens(text(out))
-        note = truncate_to_tokens(note, room - 1, marker="…)") if room >= MIN_NOTE_TOKENS else ""
+        note = truncate_to_tokens(note, room - 2, marker="…)") if room >= MIN_NOTE_TOKENS else ""
         out += [Section("note", "", [note])] if note else []
     return out
 

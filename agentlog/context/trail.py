@@ -14,7 +14,9 @@ not all fit (``validate_rating(threshold=0.7) [rating.py:3] x5: (0.2)->False
 (0.9)->True (1.5)->True ...``); a call that raised followed by the ``except``
 that caught it becomes one line
 (``ValueError raised in parse():12, handled in load():30``), and repeats of that
-fold too (``(x3)``).
+fold too (``(x3)``). A generator expression's or comprehension's own lines
+(``<genexpr>() resumed, yielded 4``) are left out, the calls made inside it
+shown under its caller; one that raised or was still running stays.
 """
 
 from __future__ import annotations
@@ -114,6 +116,23 @@ def _tree(calls: list[dict[str, Any]]) -> list[_Block]:
         if "ev" not in item:
             stack.append((depth, block))
     return roots
+
+
+COMPREHENSIONS = ("<genexpr>", "<listcomp>", "<dictcomp>", "<setcomp>")
+
+
+def _without_comprehensions(blocks: list[_Block], fns: list[list[Any]]) -> list[_Block]:
+    """``blocks`` with every finished generator expression's or comprehension's block replaced by its children."""
+    out: list[_Block] = []
+    for block in blocks:
+        block.children = _without_comprehensions(block.children, fns)
+        item, index = block.item, block.item.get("c", -1)
+        if ("ev" not in item and item.get("end") in ("ret", "yield") and 0 <= index < len(fns)
+                and str(fns[index][0]).endswith(COMPREHENSIONS)):
+            out.extend(block.children)
+        else:
+            out.append(block)
+    return out
 
 
 class _Renderer:
@@ -381,7 +400,7 @@ def trail_lines(trail: dict[str, Any]) -> list[str]:
     if not calls:
         return []
     renderer = _Renderer(trail)
-    lines = renderer.lines(renderer.fold(_tree(calls)))
+    lines = renderer.lines(renderer.fold(_without_comprehensions(_tree(calls), renderer.fns)))
     earlier = [i for i, line in enumerate(lines) if EARLIER in line]
     # The calls running when the window began enclose the rest: the first lines. Said once.
     count = f"{len(earlier)} call lines" if len(earlier) > 1 else "call line"

@@ -7,7 +7,9 @@ first: the call whose result flowed into the failure (the newest finished call
 under the innermost failing call, else the one just before it); then the
 failing path; then the other children of calls on that path, newest first;
 then everything else, shallow levels before deeper ones and newer siblings
-before older ones. Every line comes with the calls it is nested in.
+before older ones. Every line comes with the call it is nested in (which comes
+with its own, by rank, if the budget allows; a marker stands for the calls left
+out), so a tight budget takes the trail a line or two at a time.
 """
 
 from __future__ import annotations
@@ -61,11 +63,7 @@ def trail_section_lines(title: str, lines: list[str], ranks: tuple[float, float,
     n = len(lines) or 1
     out = [Line(title, rest_rank + 1, alone=False)]
     for i, text in enumerate(lines):
-        ancestors = []
-        node = parents[i]
-        while node is not None:
-            ancestors.append(node + 1)
-            node = parents[node]
+        parent = () if parents[i] is None else (parents[i] + 1,)
         recency = (n - i) / (n * 100)  # newer lines first within a rank
         if i == flowed:
             rank = key
@@ -77,19 +75,25 @@ def trail_section_lines(title: str, lines: list[str], ranks: tuple[float, float,
             rank = rest_rank + 0.9
         else:
             rank = rest_rank + _depth(text) / 10 + recency
-        out.append(Line(text, rank, (0, *ancestors), silent=False))
+        out.append(Line(text, rank, (0, *parent), silent=False))
     return out
 
 
 def _flowed_in(path: list[int], parents: list[int | None], lines: list[str]) -> int | None:
-    """The newest call that finished under the innermost failing call, else its previous sibling."""
+    """The newest call that finished under the innermost failing call, else its newest earlier sibling.
+
+    Not a class body, a resumed generator (a fixture's teardown) or a sibling that ran after
+    the failing call raised (a ``finally:`` clean-up).
+    """
     if not path:
         return None
     inner = path[0]
-    for parent in (inner, parents[inner]):
+    for parent, end in ((inner, len(lines)), (parents[inner], inner)):
         if parent is None:
             continue
-        for i in range(len(lines) - 1, parent, -1):
-            if parents[i] == parent and i != inner and returned_call(lines[i]):
+        for i in range(end - 1, parent, -1):
+            text = lines[i].lstrip(" ")
+            if parents[i] == parent and i != inner and returned_call(lines[i]) \
+                    and not text.startswith("class ") and ") resumed" not in text:
                 return i
     return None

@@ -51,6 +51,8 @@ def _more(count: int) -> str:
 
 def _bracket(type_name: str, inner: list[str], more: int) -> str:
     open_, close = {"tuple": "()", "set": "{}", "frozenset": "{}", "dict": "{}"}.get(type_name, "[]")
+    if type_name == "tuple" and len(inner) == 1 and not more:
+        close = ",)"  # (1,): a one-item tuple reads as Python writes it
     return open_ + ", ".join(inner) + _more(more) + close
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 
 from agentlog.core import selflog
+from agentlog.core.projectdir import working_dir
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing and pathlib cost an activated process milliseconds
@@ -128,14 +129,17 @@ class Config:
 
     @property
     def data_dir(self) -> Path:
+        """The data dir, absolute; a relative ``dir`` is the project's (``core/projectdir.py``)."""
         from pathlib import Path
 
-        return Path(self.dir).absolute()
+        return Path(self.data_path)
 
     @property
     def data_path(self) -> str:
         """``data_dir`` as a string, without importing pathlib (the activation path uses this)."""
-        return os.path.abspath(self.dir)
+        from agentlog.core.projectdir import resolve_data_path
+
+        return resolve_data_path(self.dir)
 
 
 ENV_NAMES = {
@@ -314,7 +318,7 @@ def load_config(
     unreadable: list[str] = []
     user_path = user_config_path(env)
     user = _user_table(user_path, unreadable)
-    table = _pyproject_table(cwd or os.getcwd(), unreadable)
+    table = _pyproject_table(cwd or working_dir(), unreadable)
     if unreadable and problems is None:
         raise ConfigError(unreadable[0])
     if problems is not None:
@@ -357,7 +361,7 @@ def credential_target_warning(cwd: str | os.PathLike[str] | None = None,
                               env: dict[str, str] | None = None) -> str | None:
     """One line if the project's pyproject.toml sets options that decide where credentials go
     (CREDENTIAL_TARGETS, ignored by :func:`load_config`), saying where to set them instead."""
-    start = cwd or os.getcwd()
+    start = cwd or working_dir()
     names = [name for name in CREDENTIAL_TARGETS if name in _pyproject_table(start, [])]
     if not names:
         return None

@@ -56,7 +56,7 @@ from agentlog.core.secretnames import (
     name_is_secret,
     normalise,
 )
-from agentlog.core.secretshapes import SECRET_STARTS, SHAPES
+from agentlog.core.secretshapes import SECRET_START_SHAPES, SECRET_STARTS, SHAPES
 from agentlog.core.sessionid import SESSION_ENV
 
 TYPE_CHECKING = False
@@ -81,6 +81,7 @@ ENV_SETTING_WORDS = frozenset({"disabled", "enabled", "required", "optional", "d
 REDACT_SLACK_CHARS = 4096
 MAX_REDACT_WINDOW_CHARS = 1 << 20
 MIN_BODY_LINE_CHARS = 40  # a base64-only line this long (up to 128) is key material
+MIN_KEYISH_LINE_CHARS = 16  # a shorter base64-only line (or one ending "=") in a run with one is too
 PEM_LINE_CHARS = (64, 70, 76)  # body line lengths of PEM, OpenSSH and MIME base64
 MIN_ENV_PREFIX_CHARS = 4  # redact_prefix: a cut-off run this long that starts a secret env value
 
@@ -108,6 +109,15 @@ def _is_secret_name(name: str) -> bool:
 def is_secret_name(name: str) -> bool:
     """True if a variable, key, header or flag called ``name`` likely holds a secret."""
     return isinstance(name, str) and bool(name) and _is_secret_name(name)
+
+
+def cannot_be_secret(value: object) -> bool:
+    """None, True, False and the empty string: shown even under a secret name (``token=None``).
+
+    The one rule for name-based redaction: every other value under a secret name is
+    hidden, whatever its type (a PIN is an int). Exact types only: a subclass may carry more.
+    """
+    return value is None or value is True or value is False or (type(value) is str and str.__len__(value) == 0)
 
 
 def is_secret_function(name: str) -> bool:
@@ -215,6 +225,16 @@ _PATTERNS = {
         # a lower-case word is prose (netrc's mixed-case ones are checked in Python)
         r"[ \t]{1,4}(?P<value>(?-i:(?=[^\s]*[^a-z\s]))[^\s\"',;()\[\]{}<>]{4,256})"
     ),
+    # A password after the short flag -p (mysql, sshpass): checked in Python, -p is also a port or a pid.
+    "short_p": r"-(?<![\w\-]-)p(?P<sep>[ \t]+['\"]?|['\"],[ \t]*[bB]?['\"])(?P<value>(?![-=])[^\s\"',]{4,256})",
+    # Cookie and Set-Cookie headers (also as "cookie": "..." in JSON or a dict's repr): every pair.
+    "cookie_header": r"(?<![\w\-])(?P<set>set-)?cookie(?P<sep>[\"']?[ \t]{0,4}[:=][ \t]{0,4})(?P<q>[\"']?)",
+    "cookie_pair": r"([ \t]*[^\s=;,\"']{1,256}=)([^;\s]{1,4096})",
+    # http.cookiejar.Cookie: its repr's value='...', and its str() "<Cookie name=value for host/>".
+    "cookiejar": (
+        r"(Cookie\((?:[^()]|\([^()]*\)){0,512}?\bvalue=)('(?:[^'\\]|\\.){0,4096}'|\"(?:[^\"\\]|\\.){0,4096}\")"
+        r"|(<Cookie [^\s=]{1,256}=)([^\s]{1,4096})(?= for )"
+    ),
     "tail_run": r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-+/.]+$",
     "tail_scheme": r"(?<![A-Za-z0-9])(?:bearer|basic)\s+$",
     "netrc": r"(?:^|\s)(?:machine|login|default)\s",
@@ -231,7 +251,9 @@ _PATTERNS = {
         r"(?:\\n[A-Za-z0-9+/]{2,128}={0,2})+(?:\\n)?"
     ),
 }
-_IGNORE_CASE = frozenset({"scheme", "assignment", "spaced", "flag", "tail_scheme", "plain_assignment"})
+_IGNORE_CASE = frozenset(
+    {"scheme", "assignment", "spaced", "flag", "tail_scheme", "plain_assignment", "cookie_header"}
+)
 _MULTILINE = frozenset({"netrc_password"})
 _compiled: dict[tuple[str, bool, bool], re.Pattern[str]] = {}
 
@@ -262,6 +284,10 @@ class _Patterns:
     query: re.Pattern[str]
     scheme: re.Pattern[str]
     flag: re.Pattern[str]
+    short_p: re.Pattern[str]
+    cookie_header: re.Pattern[str]
+    cookie_pair: re.Pattern[str]
+    cookiejar: re.Pattern[str]
     assignment: re.Pattern[str]
     spaced: re.Pattern[str]
     type_like: re.Pattern[str]
@@ -336,6 +362,57 @@ def _replace_flag(match: re.Match[str]) -> str:
     return match.group()[: match.start("value") - match.start()] + marker("name")
 
 
+def short_password(value: str) -> bool:
+    """A value after ``-p`` that is a password: credential-like, not a number (a port, a pid,
+    ``8080:80``) nor a path (``mkdir -p build/x2``)."""
+    numeric = not value.strip("0123456789:.-")  # 5432, 8080:80, 127.0.0.1:80
+    return _credential_like(value) and not numeric and "/" not in value and not value.startswith(".")
+
+
+def _replace_short_p(match: re.Match[str]) -> str:
+    value = match.group("value")
+    if value.startswith(MARKER_PREFIX) or not short_password(value):
+        return match.group()
+    return match.group()[: match.start("value") - match.start()] + marker("name")
+
+
+def _sub_cookies(text: str) -> str:
+    """Every cookie's value in a Cookie header, the cookie's in a Set-Cookie one (not its attributes)."""
+    rx = _rx()
+    parts: list[str] = []
+    last = 0
+    for header in rx.cookie_header.finditer(text):
+        if header.start() < last:
+            continue
+        pos, quote = header.end(), header.group("q")
+        stop = len(text)
+        for end_char in ("\n", quote) if quote else ("\n",):
+            found = text.find(end_char, pos)
+            if found >= 0:
+                stop = min(stop, found)
+        for pair in rx.cookie_pair.finditer(text, pos, stop):
+            if pair.start() != pos and text[pos:pair.start()].strip(" \t;") != "":
+                break  # the header's value ended
+            value = pair.group(2)
+            if not value.startswith(MARKER_PREFIX) and value.strip():
+                parts += (text[last : pair.start(2)], marker("cookie"))
+                last = pair.end(2)
+            pos = pair.end()
+            if header.group("set"):
+                break  # Set-Cookie: one cookie, then its attributes (Path, Expires)
+    if not parts:
+        return text
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def _replace_cookiejar(match: re.Match[str]) -> str:
+    if match.group(1) is not None:
+        quoted = match.group(2)
+        return f"{match.group(1)}{quoted[0]}{marker('cookie')}{quoted[0]}"
+    return f"{match.group(3)}{marker('cookie')}"
+
+
 def _is_prose(value: str, text: str, end: int) -> bool:
     """``value`` (ending at ``end`` in text) reads as a word of a sentence, not a credential."""
     word = value.strip("(\"'[").rstrip(".,;:!?)")
@@ -380,7 +457,10 @@ def _assignment_value(match: re.Match[str]) -> str | None:
         if head.lower() in ("bearer", "basic"):
             kind = head.lower()
     bare = inner.rstrip(".,;:!?)")
-    if not any(c.isalnum() for c in bare) or bare.lower() in _NON_VALUES or inner.startswith(MARKER_PREFIX):
+    before_marker = inner.split(MARKER_PREFIX, 1)[0] if MARKER_PREFIX in inner else None
+    if before_marker is not None and (not before_marker or before_marker.endswith("=")):
+        return None  # already redacted ("Cookie: sid=[REDACTED:cookie]")
+    if not any(c.isalnum() for c in bare) or bare.lower() in _NON_VALUES:
         return None  # "password: ->", "password=None."
     redacted = prefix + marker(kind)
     return value[0] + redacted + value[0] if quoted else redacted
@@ -493,10 +573,19 @@ def _sub_body_lines(text: str) -> str:
     lines = text.splitlines(keepends=True)
     bodies = [rx.body_line.fullmatch(line.rstrip("\r\n")) for line in lines]
     strong = [m is not None and _strong_body(m.group(1)) for m in bodies]
+    keyish = [m is not None and (len(m.group(1)) >= MIN_KEYISH_LINE_CHARS or m.group(1).endswith("=")) for m in bodies]
+    # A run of key-like lines with a strong one in it is one body: its short last line too,
+    # however far from the strong line (a frame's source shows the end of a key, not its BEGIN).
+    in_body = list(strong)
+    for order in (range(len(lines)), range(len(lines) - 1, -1, -1)):
+        carry = False
+        for i in order:
+            carry = keyish[i] and (carry or strong[i])
+            in_body[i] = in_body[i] or carry
     changed = False
     for i, found in enumerate(bodies):
         near = (i > 0 and strong[i - 1]) or (i + 1 < len(lines) and strong[i + 1])
-        if found is None or not (strong[i] or near):
+        if found is None or not (in_body[i] or near):
             continue
         line = lines[i]
         lines[i] = line[: found.start(1)] + marker("key_body") + line[found.end(1) :]
@@ -533,11 +622,14 @@ class _Rules:
     __slots__ = ("env_markers", "env_names", "env_values", "lines_passes", "passes")
 
     def __init__(self, env_names: dict[str, list[str]], passes: tuple[_Pass, ...], lines_passes: tuple[_Pass, ...]):
+        self.set_env(env_names)
+        self.passes = passes
+        self.lines_passes = lines_passes  # the same, but a PEM block keeps its line count
+
+    def set_env(self, env_names: dict[str, list[str]]) -> None:
         self.env_names = env_names  # env value -> the names that may be secret holding it, in environ order
         self.env_values = tuple(sorted(env_names, key=len, reverse=True))  # longest first
         self.env_markers: dict[str, str | None] = {}  # env value -> its marker (_env_marker)
-        self.passes = passes
-        self.lines_passes = lines_passes  # the same, but a PEM block keeps its line count
 
 
 def _shape_pass(shape: Shape, keep_lines: bool) -> _Pass:
@@ -562,6 +654,9 @@ def _fixed_passes() -> tuple[_Pass, ...]:
         _Pass(("://",), lambda t: rx.url_password.sub(rf"\1{marker('url_password')}", t), needs="@"),
         _Pass(("@",), lambda t: rx.userinfo.sub(rf"\1{marker('url_password')}", t)),
         _Pass(("?", "&"), lambda t: rx.query.sub(_replace_query, t), needs="="),
+        _Pass(("cookie",), _sub_cookies, needs="="),
+        _Pass(("cookie",), lambda t: rx.cookiejar.sub(_replace_cookiejar, t), needs="=("),
+        _Pass(("-p",), lambda t: rx.short_p.sub(_replace_short_p, t), needs=" \t'\""),
     )
 
 
@@ -676,10 +771,32 @@ def _config_names() -> tuple[str, ...]:
     return _extra_names
 
 
+_env_seen: tuple[int, int] = (-1, 0)  # (len, hash) of os.environ's values when its secrets were read
+
+
+def _env_signature() -> tuple[int, int]:
+    data = getattr(os.environ, "_data", None)
+    values = tuple(data.values()) if isinstance(data, dict) else tuple(os.environ.values())
+    return len(values), hash(values)
+
+
+def refresh_env() -> None:
+    """Read secret environment values again if ``os.environ`` changed since they were read (a
+    dotenv loaded after the first record). Called for each record (:func:`scrub`); cheap: one
+    hash of the values, whose hashes the interpreter caches."""
+    global _env_seen
+    if _rules is not None and (signature := _env_signature()) != _env_seen:
+        _env_seen = signature
+        _rules.set_env(_env_candidates(os.environ.items()))
+
+
 def _get_rules() -> _Rules:
     """Env values and passes for the current config, built on first use."""
-    global _rules
+    global _rules, _env_seen
+    if _rules is not None and len(os.environ) != _env_seen[0]:
+        refresh_env()  # a variable added (or removed) since: the cheapest change to notice
     if _rules is None:
+        _env_seen = _env_signature()
         from agentlog.core.config import get_config
 
         extra = tuple(max(n.split("_"), key=len) for n in _config_names())
@@ -771,6 +888,9 @@ def _tail_kind(head: str, run: str) -> str | None:
     for starts, kind in SECRET_STARTS:
         if run.startswith(starts):
             return kind
+    for starts, pattern, kind in SECRET_START_SHAPES:
+        if run.startswith(starts) and _compile(pattern).fullmatch(run):
+            return kind
     if len(run) >= MIN_ENV_PREFIX_CHARS:
         rules = _get_rules()
         for value in rules.env_values:
@@ -800,9 +920,7 @@ def redact_prefix(text: str) -> str:
 
 
 def _redact_scalar(value: Any) -> Any:
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, str) and (not value or _compile(MARKER_PATTERN).fullmatch(value)):
+    if cannot_be_secret(value) or (isinstance(value, str) and _compile(MARKER_PATTERN).fullmatch(value)):
         return value
     return marker("name")
 
@@ -834,6 +952,7 @@ def scrub(obj: Any) -> Any:
     ``[REDACTED:name]``, except ``None``, booleans and empty strings. Dict keys
     are kept; nesting deeper than ``MAX_SCRUB_DEPTH`` is returned as is.
     """
+    refresh_env()
     try:
         return _scrub(obj, 0, False)
     except RecursionError:
@@ -850,16 +969,17 @@ def secret_flag(arg: object) -> bool:
 
 
 def redact_argv(argv: list[str]) -> list[str]:
-    """A command line with secrets removed, including values of ``--password X`` style flags."""
+    """A command line with secrets removed, including values of ``--password X`` style flags
+    and a credential-like value after ``-p`` (not a number or a path)."""
     out: list[str] = []
-    hide_next = False
+    hide_next = after_p = False
     for arg in argv[:MAX_ARGS]:
-        if hide_next:
+        if hide_next or (after_p and isinstance(arg, str) and short_password(arg)):
             out.append(marker("name"))
-            hide_next = False
+            hide_next = after_p = False
             continue
         out.append(redact_cut(arg, MAX_ARG_CHARS))
-        hide_next = secret_flag(arg)
+        hide_next, after_p = secret_flag(arg), arg == "-p"
     if len(argv) > MAX_ARGS:
         out.append(f"...[+{len(argv) - MAX_ARGS} args]")
     return out

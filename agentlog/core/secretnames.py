@@ -18,7 +18,7 @@ CWD_NAMES = frozenset({"PWD", "OLDPWD"})
 # a name without any is not secret, decided by ``in`` checks alone (no ``re``, which
 # would cost an activated process milliseconds at exit). None has a "_", which
 # normalising inserts, so a trigger in the normalised name is one in the name.
-NAME_TRIGGERS = ("pass", "pw", "pswd", "secret", "token", "auth", "key", "cred", "cookie", "sess", "jwt")
+NAME_TRIGGERS = ("pass", "pw", "pswd", "secret", "token", "auth", "key", "cred", "cookie", "sess", "jwt", "pin")
 
 _CAMEL = r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])"
 _SEPARATORS = r"[\s.\-]+"
@@ -35,6 +35,18 @@ _PASS_SEGMENTS = frozenset({"pass", "pw", "pwd", "pswd", "passwd"})
 _CRED_SEGMENTS = frozenset({"cred", "creds"})
 # A JSON Web Token held under its bare name, as the last segment (jwt, id_jwt; not jwt_algorithm).
 _LAST_SEGMENT_SECRETS = frozenset({"jwt", "jwts"})
+# A personal identification number as a whole segment (pin, pin_code, PIN, user_pin, get_pin),
+# not a hardware or package pin (led_pin, pin_memory, pinned, spin): only alone, first, or after
+# one of these.
+_PIN_SEGMENTS = frozenset({"pin", "pins", "pincode", "pinnumber"})
+_PIN_BEFORE = frozenset(
+    {
+        "user", "card", "sim", "atm", "account", "login", "security", "auth", "verification", "otp",
+        "default", "new", "old", "current", "confirm", "confirmed", "admin", "master", "bank", "secret",
+        "get", "read", "fetch", "load", "generate", "gen", "make", "create", "my", "entered", "expected",
+    }
+)  # fmt: skip
+_NOT_PIN_AFTER = frozenset({"memory", "mode", "modes", "version", "versions", "map", "out", "in", "state", "layout"})
 # A segment before "pass" that makes it a pass of an algorithm or a test, not a password.
 _NOT_PASSWORD_BEFORE = frozenset(
     {
@@ -113,6 +125,10 @@ def _key_is_secret(segments: list[str], i: int, upper: bool) -> bool:
     return upper and not following and qualifier not in _PLAIN_KEY_QUALIFIERS
 
 
+def _is_pin(segments: list[str], i: int, following: str) -> bool:
+    return (i == 0 or segments[i - 1] in _PIN_BEFORE) and following not in _METADATA | _NOT_PIN_AFTER
+
+
 def _segments_secret(segments: list[str], upper: bool) -> bool:
     for i, seg in enumerate(segments):
         following = segments[i + 1] if i + 1 < len(segments) else ""
@@ -134,6 +150,8 @@ def _segments_secret(segments: list[str], upper: bool) -> bool:
                 return True
         elif seg.endswith("key") and seg[:-3] in _SECRET_KEY_QUALIFIERS:
             return True  # accountkey, masterkey
+        elif seg in _PIN_SEGMENTS and _is_pin(segments, i, following):
+            return True
     return False
 
 

@@ -130,6 +130,14 @@ SHAPES: tuple[Shape, ...] = (
     Shape("heroku_key", ("hrku-",), _start("H", r"RKU-AA[A-Za-z0-9_\-]{58}")),
     Shape("square_token", ("eaaa",), _start("E", r"AAA[A-Za-z0-9_\-]{60}")),
     Shape("square_token", ("sq0",), _start("s", r"q0(?:atp|csp)-[A-Za-z0-9_\-]{22,43}")),
+    # AWS Signature Version 4 (an Authorization header, a presigned URL's X-Amz-Signature is url_param).
+    # (SigV4: 64 hex; SigV2 and others: base64, URL-encoded or not.)
+    Shape(
+        "aws_signature",
+        ("signature=",),
+        r"((?<![\w\-])Signature=)(?=[A-Za-z0-9+/=%_\-]{0,200}\d)[A-Za-z0-9+/=%_\-]{20,}",
+        keep_prefix=True,
+    ),
     Shape("jwt", ("eyj",), _start("e", r"yJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*", _WORD_DASH)),
 )
 
@@ -140,7 +148,8 @@ SECRET_STARTS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_"), "stripe_key"),
     (("sk-",), "openai_key"),
     (("ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_"), "github_token"),
-    (("glpat-", "gldt-", "glrt-", "glcbt-", "glptt-", "gloas-"), "gitlab_token"),
+    (("glpat-", "gldt-", "glrt-", "glcbt-", "glptt-", "gloas-", "glft-", "glimt-", "glagent-", "glsoat-", "glffct-"),
+     "gitlab_token"),
     (("AKIA", "ASIA"), "aws_access_key_id"),
     (("xoxa-", "xoxb-", "xoxp-", "xoxr-", "xoxs-", "xoxe", "xapp-"), "slack_token"),
     (("AIza",), "google_api_key"),
@@ -153,4 +162,14 @@ SECRET_STARTS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("sq0atp-", "sq0csp-", "EAAA"), "square_token"),
     (("AGE-SECRET-KEY-",), "age_key"),
     (("eyJ",), "jwt"),
+)
+# Starts of formats whose prefix also begins ordinary words and ids (``hf_hub``, ``SKU``,
+# ``key-value``): the run (up to the cut) must look like the format's body too. Each pattern
+# matches the whole trailing run; 8+ body characters, as in the trail's 16.
+SECRET_START_SHAPES: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("hf_", "api_org_"), r"(?:hf|api_org)_(?=[a-z0-9]*[A-Z])(?=[A-Z0-9]*[a-z])[A-Za-z0-9]{8,}", "huggingface_token"),
+    (("SG.",), r"SG\.(?=[A-Za-z0-9_\-]*[A-Z0-9])[A-Za-z0-9_\-]{8,}(?:\.[A-Za-z0-9_\-]*)?", "sendgrid_key"),
+    (("SK",), r"SK(?=[a-f]*[0-9])(?=[0-9]*[a-f])[0-9a-f]{8,}", "twilio_key"),
+    (("key-",), r"key-(?=[a-f]*[0-9])(?=[0-9]*[a-f])[0-9a-f]{8,}", "mailgun_key"),
+    (("dapi",), r"dapi(?=[a-f]*[0-9])(?=[0-9]*[a-f])[0-9a-f]{8,}", "databricks_token"),
 )

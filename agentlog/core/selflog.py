@@ -13,6 +13,10 @@ import time
 
 from agentlog.core import private
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 MAX_ERRORS_LOG_BYTES = 1024 * 1024
 _warned: set[str] = set()
 # Where and how loudly to report, pushed by core/config.py whenever the process
@@ -56,6 +60,21 @@ def report(where: str, exc: BaseException | None = None) -> None:
             os.close(fd)
     except Exception:  # noqa: BLE001 - the error log itself must never raise
         pass
+
+
+def quiet_at_exit(function: Callable[..., None]) -> Callable[..., None]:
+    """For an atexit callback of AgentLog's: whatever it raises (an import that fails at shutdown,
+    no file descriptor left) goes to errors.log, never as a traceback into the program's stderr."""
+
+    def at_exit(*args: object) -> None:
+        try:
+            function(*args)
+        except Exception as exc:  # noqa: BLE001 - the program's exit is not ours to disturb
+            report(f"at exit: {function.__qualname__}", exc)
+
+    at_exit.__qualname__ = at_exit.__name__ = function.__name__
+    at_exit.__doc__ = function.__doc__
+    return at_exit
 
 
 def warn_once(slug: str, message: str, loud: bool = False) -> None:

@@ -20,6 +20,8 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
+from agentlog.core.projectdir import working_dir
+
 MAX_CHAIN = 8  # innermost user functions that take part
 MAX_CAUSE_LINKS = 5  # cause/context links followed to the root (as deep as failure records keep them)
 MAX_GROUP_PARTS = 10  # distinct exception-group member summaries
@@ -52,7 +54,7 @@ def normalize_message(message: str) -> str:
 
 def sys_path_roots() -> list[str]:
     """This process's import roots (``sys.path``), longest first."""
-    roots = [os.path.realpath(p or os.getcwd()) for p in sys.path if isinstance(p, str)]
+    roots = [os.path.realpath(p or working_dir()) for p in sys.path if isinstance(p, str)]
     return sorted(set(roots), key=len, reverse=True)
 
 

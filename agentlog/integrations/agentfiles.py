@@ -50,12 +50,20 @@ def dump_json(old: str | None, before: dict[str, Any], after: dict[str, Any]) ->
     return json.dumps(after, indent=2, ensure_ascii=False) + "\n"
 
 
-def merge_mcp_json(text: str | None, name: str, server: dict[str, Any]) -> str:
-    """``mcpServers.agentlog`` set to ``server`` (Claude Code's .mcp.json, Cursor's .cursor/mcp.json)."""
+def merge_json_key(text: str | None, name: str, path: tuple[str, ...], value: Any) -> str:
+    """``value`` set at ``path`` (objects created on the way); every other key kept."""
     data = load_json(text, name)
     before = json.loads(json.dumps(data))
-    _table(data, "mcpServers", name)["agentlog"] = server
+    table = data
+    for key in path[:-1]:
+        table = _table(table, key, name)
+    table[path[-1]] = value
     return dump_json(text, before, data)
+
+
+def merge_mcp_json(text: str | None, name: str, server: dict[str, Any]) -> str:
+    """``mcpServers.agentlog`` set to ``server`` (.mcp.json, .cursor/mcp.json, .gemini/settings.json)."""
+    return merge_json_key(text, name, ("mcpServers", "agentlog"), server)
 
 
 def merge_claude_hooks(text: str | None, name: str, events: tuple[str, ...], matcher: str,

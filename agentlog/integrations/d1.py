@@ -61,14 +61,18 @@ class Row(NamedTuple):
 
 
 def session_rows(data_dir: Path, sid: str) -> list[Row]:
-    """One row per distinct record of the session, scrubbed, oldest first."""
+    """One row per distinct record of the session and its sub-sessions (sessions a program
+    started inside it, at any depth), scrubbed, oldest first; every row is filed under ``sid``."""
     from agentlog.core.redact import scrub
     from agentlog.store import iter_records
     from agentlog.store.importer import record_key
+    from agentlog.work.summary import session_tree, summarize_sessions
 
+    records = list(iter_records(data_dir))
+    family = set(session_tree(summarize_sessions(records), sid))
     rows: dict[str, Row] = {}
-    for record in iter_records(data_dir):
-        if record.get("sid") != sid:
+    for record in records:
+        if record.get("sid") not in family:
             continue
         record = scrub(record)
         key = record_key(record)
@@ -194,6 +198,7 @@ def pull_share(share_id: str, client: D1Client | None = None) -> tuple[str, int,
     """Import a shared session into the local store: (session id, added, already here, unreadable)."""
     from agentlog.store.importer import import_records, record_key
     from agentlog.store.reader import parse_record
+    from agentlog.work.summary import session_tree, summarize_sessions
 
     client = client or D1Client(load_settings())
     ensure_schema(client)
@@ -207,10 +212,13 @@ def pull_share(share_id: str, client: D1Client | None = None) -> tuple[str, int,
             record = parse_record(row["body"])  # bounded and checked as every reader does
         except (KeyError, TypeError):
             record = None
-        if _valid_record(record) and record_key(record) == row["rkey"] and record["sid"] == sid:
+        if _valid_record(record) and record_key(record) == row["rkey"]:
             records.append(record)
         else:
             bad += 1
+    family = set(session_tree(summarize_sessions(records), sid))  # the session and its sub-sessions only
+    bad += sum(1 for r in records if r["sid"] not in family)
+    records = [r for r in records if r["sid"] in family]
     added, present = import_records(records)
     return sid, added, present, bad
 

@@ -7,8 +7,6 @@ clear sentence; the server itself never crashes on them. Needs ``agentlog[mcp]``
 the SDK is imported only here.
 """
 
-from __future__ import annotations
-
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -56,6 +54,39 @@ RUNS_CODE = {"read_only_hint": False, "destructive_hint": True, "idempotent_hint
 
 class ArgumentError(ValueError):
     """A tool argument out of range: reported to the model as it is."""
+
+
+# What each tool parameter must be, for the one sentence a wrong argument gets.
+PARAMETER_RULES = {
+    "max_tokens": f"an integer from {MIN_TOKENS} to {MAX_TOKENS}",
+    "limit": f"an integer from 1 to {MAX_LIMIT}",
+    "format": "one of " + ", ".join(FORMATS),
+    "failure_id": "a failure id or unique prefix from list_failures (a string)",
+    "id": "an id or unique prefix (a string)",
+    "since": "a failure id or an ISO 8601 time (a string)",
+    "session": "a session id or unique prefix (a string)",
+    "query": "a non-empty string",
+    "command": "a string such as 'pytest -x' or 'script.py ARGS'",
+    "timeout_s": "a number of seconds from 1 to 600",
+}
+MAX_SHOWN_INPUT = 60  # characters of a rejected argument repeated back
+
+
+def argument_sentence(tool: str, errors: list[dict[str, Any]]) -> str:
+    """One sentence for the first argument the SDK's validation rejected."""
+    if not errors:
+        return f"Error executing tool {tool}: the arguments do not match the tool's input schema"
+    error = errors[0]
+    name = ".".join(str(p) for p in error.get("loc", ())) or "arguments"
+    if error.get("type") == "missing":
+        return f"Error executing tool {tool}: {name} is required ({PARAMETER_RULES.get(name, 'see the input schema')})"
+    shown = repr(error.get("input"))
+    if len(shown) > MAX_SHOWN_INPUT:
+        shown = shown[:MAX_SHOWN_INPUT] + "…"
+    rule = PARAMETER_RULES.get(name)
+    if rule is None:
+        return f"Error executing tool {tool}: unexpected argument {name}={shown}"
+    return f"Error executing tool {tool}: {name} must be {rule}, got {shown}"
 
 
 def _tokens(max_tokens: int) -> int:
@@ -107,6 +138,13 @@ def _since(failures: list[dict[str, Any]], since: str) -> list[dict[str, Any]]:
     return [f for f in failures if f.get("ts", 0) > cutoff]
 
 
+def _given(value: str, name: str, hint: str) -> str:
+    """``value`` stripped; ArgumentError if it is empty."""
+    if not value.strip():
+        raise ArgumentError(f"{name} is empty: {hint}")
+    return value.strip()
+
+
 class Tools:
     """The tool and resource bodies over one data dir; each call reads the store."""
 
@@ -130,15 +168,16 @@ class Tools:
         if format not in FORMATS:
             raise ArgumentError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
         failures, records = self._load()
-        if failure_id:
-            failure_id = find_failure(failures, failure_id)["id"]
+        if failure_id is not None:
+            wanted = _given(failure_id, "failure_id", "omit it for the newest failure")
+            failure_id = find_failure(failures, wanted)["id"]
         return render(select_failures(failures, failure_id), records, format, _tokens(max_tokens) - NOTE_TOKENS,
                       self.data_dir)
 
     def failure(self, failure_id: str, max_tokens: int = DEFAULT_TOKENS) -> str:
         failures, records = self._load()
-        return render([find_failure(failures, failure_id)], records, "text", _tokens(max_tokens) - NOTE_TOKENS,
-                      self.data_dir)
+        failure = find_failure(failures, _given(failure_id, "id", "list_failures shows the ids"))
+        return render([failure], records, "text", _tokens(max_tokens) - NOTE_TOKENS, self.data_dir)
 
     def list_failures(self, limit: int = 10, since: str | None = None) -> str:
         failures, _ = self._load()
@@ -153,6 +192,7 @@ class Tools:
         return _listing([session_line(i) for i in reversed(shown)], len(infos), "sessions", "No sessions recorded.")
 
     def session(self, session_id: str) -> str:
+        session_id = _given(session_id, "id", "list_sessions shows the ids")
         records = self._records()
         infos = summarize_sessions(records)
         return "\n".join(session_detail_lines(resolve_session(infos, session_id), infos, records))
@@ -203,7 +243,9 @@ def _safely(what: str, body: Callable[[], str], error: type[Exception],
     try:
         return _finish(body())
     except LookupError as exc:
-        raise (missing or error)(_utf8(str(exc).strip("'\""))) from None
+        # A KeyError's str() is its message's repr: take the message itself.
+        message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+        raise (missing or error)(_utf8(message)) from None
     except (ArgumentError, RunError) as exc:
         raise error(_utf8(str(exc))) from None
     except OSError as exc:
@@ -217,43 +259,63 @@ def _safely(what: str, body: Callable[[], str], error: type[Exception],
 
 def build_server(data_dir: Path, project_dir: Path, allow_run: bool = False) -> Any:
     """The MCP server over ``data_dir``; ``allow_run`` adds ``run_and_capture``."""
+    from typing import Annotated, Literal
+
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
     from mcp.types import ToolAnnotations
+    from pydantic import Field, ValidationError
 
     import agentlog
 
+    class Server(MCPServer):
+        """The SDK's server, with one sentence for arguments that fail the input schema."""
+
+        async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+            try:
+                return await super().call_tool(name, arguments, context)
+            except ToolError as exc:
+                if isinstance(exc.__cause__, ValidationError):
+                    raise ToolError(argument_sentence(name, exc.__cause__.errors())) from exc.__cause__
+                raise
+
+    # The input schemas publish the bounds the tools enforce (clients and models see them).
+    Tokens = Annotated[int, Field(ge=MIN_TOKENS, le=MAX_TOKENS, description="token budget of the result")]
+    Format = Literal[tuple(FORMATS)]  # type: ignore[valid-type]
+    Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]
+    Timeout = Annotated[float, Field(ge=1, le=600)]
+
     tools = Tools(data_dir, project_dir)
-    server = MCPServer("agentlog", title="AgentLog", version=agentlog.__version__, instructions=INSTRUCTIONS)
+    server = Server("agentlog", title="AgentLog", version=agentlog.__version__, instructions=INSTRUCTIONS)
     read_only = ToolAnnotations(**READ_ONLY)
 
     def tool(fn: Callable[..., str], description: str, annotations: Any = read_only) -> None:
         server.add_tool(fn, name=fn.__name__, description=description, annotations=annotations,
                         structured_output=False)
 
-    def get_debug_context(max_tokens: int = DEFAULT_TOKENS, format: str = "text",
+    def get_debug_context(max_tokens: Tokens = DEFAULT_TOKENS, format: Format = "text",
                           failure_id: str | None = None) -> str:
         return _safely("get_debug_context", lambda: tools.debug_context(max_tokens, format, failure_id), ToolError)
 
-    def list_failures(limit: int = 10, since: str | None = None) -> str:
+    def list_failures(limit: Limit = 10, since: str | None = None) -> str:
         return _safely("list_failures", lambda: tools.list_failures(limit, since), ToolError)
 
-    def get_failure(id: str, max_tokens: int = DEFAULT_TOKENS) -> str:
+    def get_failure(id: str, max_tokens: Tokens = DEFAULT_TOKENS) -> str:
         return _safely("get_failure", lambda: tools.failure(id, max_tokens), ToolError)
 
-    def list_sessions(limit: int = 20) -> str:
+    def list_sessions(limit: Limit = 20) -> str:
         return _safely("list_sessions", lambda: tools.sessions(limit), ToolError)
 
     def get_session(id: str) -> str:
         return _safely("get_session", lambda: tools.session(id), ToolError)
 
-    def search_errors(query: str, limit: int = 10) -> str:
+    def search_errors(query: Annotated[str, Field(min_length=1)], limit: Limit = 10) -> str:
         return _safely("search_errors", lambda: tools.search(query, limit), ToolError)
 
     def token_summary(session: str | None = None) -> str:
         return _safely("token_summary", lambda: tools.tokens(session), ToolError)
 
-    def run_and_capture(command: str, timeout_s: float = 120, max_tokens: int = DEFAULT_TOKENS) -> str:
+    def run_and_capture(command: str, timeout_s: Timeout = 120, max_tokens: Tokens = DEFAULT_TOKENS) -> str:
         return _safely("run_and_capture", lambda: tools.run(command, timeout_s, max_tokens), ToolError)
 
     tool(get_debug_context,

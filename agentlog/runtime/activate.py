@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 
-from agentlog.core import selflog
+from agentlog.core import ownimports, selflog
 from agentlog.core.config import Config, get_config, set_config
 
 ACTIVATION_ENV = "AGENTLOG"
@@ -56,6 +56,7 @@ def install(config: Config | None = None) -> bool:
         _active = config
         if config.trace == "off":
             return True
+        ownimports.install()  # before anything imports lazily: our imports are never the program's files
         config = _without_extension(config)
         set_config(config)
         _active = config
@@ -163,6 +164,7 @@ def uninstall() -> None:
     if tracer is not None:
         tracer.stop()
     hooks.uninstall()
+    ownimports.uninstall()
     for name, value in _env_before.items():
         if value is None:
             os.environ.pop(name, None)

@@ -13,7 +13,7 @@ import atexit
 import os
 import sys
 
-from agentlog.core import selflog
+from agentlog.core import ownimports, selflog
 from agentlog.runtime import importhooks
 
 TYPE_CHECKING = False
@@ -41,9 +41,10 @@ def _record(
     if exc is None:
         return
     try:
-        from agentlog.capture.failure import record_failure
+        with ownimports.own_modules():
+            from agentlog.capture.failure import record_failure
 
-        record_failure(exc, source, tb=tb, thread=thread)
+            record_failure(exc, source, tb=tb, thread=thread)
     except Exception as err:  # noqa: BLE001 - a hook must never fail the user's program
         selflog.report(f"hook {source}", err)
 
@@ -94,6 +95,11 @@ def record_exit(exc: SystemExit) -> None:
     (``unittest.main()``'s verdict: its failing tests are recorded as they fail).
     What a library printed as it raised the exit (argparse's, click's message) goes in ``exitmsg``.
     """
+    with ownimports.own_modules():
+        _record_exit(exc)
+
+
+def _record_exit(exc: SystemExit) -> None:
     try:
         from agentlog.capture.codepaths import is_user_file
         from agentlog.capture.failure import record_failure
@@ -133,6 +139,7 @@ def _patch_unittest(result_module: ModuleType) -> None:
     def recording(name: str) -> Any:
         original = getattr(result_class, name)
 
+        @ownimports.hands_over
         def add(self: Any, test: Any, *args: Any) -> Any:
             err = args[-1] if args else None
             if isinstance(err, tuple) and len(err) == 3 and isinstance(err[1], BaseException):
@@ -166,8 +173,16 @@ def _note_interrupt(exc: BaseException | None) -> None:
 
 
 def _patch(owner: Any, attr: str, replacement: Any) -> None:
-    _patches.append((owner, attr, getattr(owner, attr), replacement))
-    setattr(owner, attr, replacement)
+    original = getattr(owner, attr)
+    _patches.append((owner, attr, original, replacement))
+    setattr(owner, attr, ownimports.hands_over(replacement))
+    # sys.__excepthook__ (and __unraisablehook__, threading.__excepthook__) keep what the
+    # interpreter started with; programs test ``sys.excepthook is sys.__excepthook__`` to
+    # learn whether anyone replaced the hook. Nobody did, as far as the program is concerned.
+    dunder = f"__{attr}__"
+    if getattr(owner, dunder, None) is original:
+        _patches.append((owner, dunder, original, replacement))
+        setattr(owner, dunder, replacement)
 
 
 def _excepthook_wrapper(previous: Any) -> Any:
@@ -213,6 +228,7 @@ def _patch_thread_invoke(threading_module: ModuleType) -> None:
     def _make_invoke_excepthook() -> Any:
         invoke = make()
 
+        @ownimports.hands_over
         def invoke_excepthook(thread: threading.Thread) -> None:
             exc = sys.exception()
             if exc is not None and not isinstance(exc, SystemExit):
@@ -229,9 +245,49 @@ def _patch_threading(threading_module: ModuleType) -> None:
     _patch_thread_invoke(threading_module)
 
 
+# Unraisable exceptions (raised in __del__, a weakref callback, a generator's close) can come by
+# the thousand from one line: each place is recorded this many times per process, and at most
+# MAX_UNRAISABLE in all; the rest are counted (errors.log at exit), at the cost of a dict lookup.
+MAX_UNRAISABLE_PER_PLACE = 3
+MAX_UNRAISABLE = 50
+_unraisable_seen: dict[tuple[object, ...], int] = {}
+_unraisable_skipped = 0
+
+
+def _unraisable_place(unraisable: Any) -> tuple[object, ...]:
+    tb = unraisable.exc_traceback
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = (tb.tb_frame.f_code, tb.tb_lineno) if tb is not None else (unraisable.err_msg,)
+    return (type(unraisable.exc_value), *where)
+
+
+def _should_record_unraisable(unraisable: Any) -> bool:
+    global _unraisable_skipped
+    place = _unraisable_place(unraisable)
+    seen = _unraisable_seen.get(place, 0)
+    if seen >= MAX_UNRAISABLE_PER_PLACE or len(_unraisable_seen) >= MAX_UNRAISABLE:
+        if _unraisable_skipped == 0:
+            atexit.register(_report_skipped_unraisable)
+        _unraisable_skipped += 1
+        return False
+    _unraisable_seen[place] = seen + 1
+    return True
+
+
+def _report_skipped_unraisable() -> None:
+    selflog.report(f"{_unraisable_skipped} unraisable exception(s) not recorded: "
+                        f"at most {MAX_UNRAISABLE_PER_PLACE} per place and {MAX_UNRAISABLE} places per process")
+
+
 def _unraisable_wrapper(previous: Any) -> Any:
     def agentlog_unraisablehook(unraisable: Any) -> None:
-        _record(unraisable.exc_value, "unraisable", unraisable.exc_traceback)
+        try:
+            record = _should_record_unraisable(unraisable)
+        except Exception:  # noqa: BLE001 - an odd unraisable object: record it
+            record = True
+        if record:
+            _record(unraisable.exc_value, "unraisable", unraisable.exc_traceback)
         previous(unraisable)
 
     return agentlog_unraisablehook
@@ -307,6 +363,7 @@ def _left_the_program(tb: TracebackType) -> bool:
     return bottom.f_lineno == tb.tb_lineno
 
 
+@selflog.quiet_at_exit
 def _record_last_unhandled() -> None:
     """atexit: record the exception or exit that ended the program where no hook of ours saw it.
 
@@ -369,13 +426,16 @@ def _without_frames_of(tb: TracebackType | None, code: Any) -> TracebackType | N
     return rebuilt
 
 
+@selflog.quiet_at_exit
 def _end_session() -> None:
     """atexit: end the session this process started, its outcome knowing what ended the program."""
     session = sys.modules.get("agentlog.work.session")
     if session is not None:
-        session.end_implicit_session(interrupted=_unhandled_interrupt)
+        with ownimports.own_modules():
+            session.end_implicit_session(interrupted=_unhandled_interrupt)
 
 
+@selflog.quiet_at_exit
 def _exit_by_sigint() -> None:
     """Die by SIGINT after an unhandled KeyboardInterrupt, as plain python does.
 

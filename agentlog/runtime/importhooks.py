@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+from agentlog.core import ownimports
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # activation imports this module: no collections, types, typing
     from collections.abc import Callable, Sequence
@@ -23,6 +25,7 @@ _pending: dict[str, list[Callback]] = {}
 class _PostImportFinder:
     """A meta path finder that finds nothing itself; it wraps the real loader of watched modules."""
 
+    @ownimports.passes_through
     def find_spec(self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None) -> Any:
         if fullname not in _pending:
             return None
@@ -46,6 +49,7 @@ class _Loader:
     def create_module(self, spec: Any) -> ModuleType | None:
         return self.loader.create_module(spec)
 
+    @ownimports.passes_through
     def exec_module(self, module: ModuleType) -> None:
         # Keep the real loader visible to the module (pkgutil, importlib.resources).
         module.__loader__ = self.loader

@@ -43,6 +43,7 @@ from agentlog.runtime.tracer_types import (
     V_OBJ,
     V_SIZED,
     V_STR,
+    V_TYPE,
     V_VOID,
     RawEntry,
     ThreadInfo,
@@ -250,6 +251,9 @@ def _summary(value: object) -> tuple[int, int | float]:
         return V_STR, len(value)  # type: ignore[arg-type]
     if tp is bytes:
         return V_BYTES, len(value)  # type: ignore[arg-type]
+    if issubclass(tp, type):
+        idx = _type_index(value)  # type: ignore[arg-type]
+        return (V_TYPE, idx) if idx >= 0 else (V_VOID, 0)
     idx = _type_index(tp)
     if idx < 0:
         return V_VOID, 0
@@ -259,11 +263,14 @@ def _summary(value: object) -> tuple[int, int | float]:
 
 
 def _value_entry(kind: int, index: int, value: object) -> RawEntry:
-    """A K_ARG/K_VALUE entry: the summary, and the first bytes of an ASCII str or bytes value."""
+    """A K_ARG/K_VALUE entry: the summary, and the first bytes of a str (whole characters) or bytes value."""
     vtag, payload = _summary(value)
     text = None
     if vtag == V_STR and value.isascii():  # type: ignore[attr-defined]
         text = value[:PREFIX_BYTES].encode("ascii")  # type: ignore[index]
+    elif vtag == V_STR:  # whole characters of the UTF-8 prefix
+        head = value[:PREFIX_BYTES].encode("utf-8", "replace")  # type: ignore[index]
+        text = head[:PREFIX_BYTES].decode("utf-8", "ignore").encode("utf-8")
     elif vtag == V_BYTES:
         text = value[:PREFIX_BYTES]  # type: ignore[index]
     return (0, kind, 0, 0, index, vtag, payload, text)

@@ -21,6 +21,8 @@ from __future__ import annotations
 import os
 import sys
 
+from agentlog.core import selflog
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # resume() runs in every relaunched process before its first line: no typing, json
     from typing import Any
@@ -161,6 +163,7 @@ def resume() -> None:
         atexit.register(report_where, str(config.data_dir))
 
 
+@selflog.quiet_at_exit
 def report_where(data_dir: str) -> None:
     """``--verbose``: where the records went, at exit."""
     sys.stderr.write(f"agentlog: records in {data_dir}\n")

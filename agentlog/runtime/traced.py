@@ -257,9 +257,8 @@ def _finish(code: CodeType, frame: FrameType, key: str, value: object) -> None:
         if key == "exc":
             call["exc"] = _describe(value)
         elif spec.result:
-            # get_token()'s result is hidden by its function's name; None and booleans say little.
-            hide = spec.secret_result and value is not None and not isinstance(value, bool)
-            call["r"] = _describe(value, code.co_name if hide else "return")
+            # get_token()'s result is hidden by its function's name (None, booleans and "" are not).
+            call["r"] = _describe(value, code.co_name if spec.secret_result else "return")
         spec.calls.append(call)
     except Exception as exc:  # noqa: BLE001
         selflog.report("traced.finish", exc)

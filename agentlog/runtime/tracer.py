@@ -49,6 +49,7 @@ from agentlog.runtime.tracer_types import (
     V_OBJ,
     V_SIZED,
     V_STR,
+    V_TYPE,
     RawEntry,
     folded,
     ring_capacity,
@@ -433,7 +434,23 @@ def value_descriptor(vtag: int, payload: int | float, types: list[type]) -> dict
     if vtag in (V_OBJ, V_EXC):
         index = int(payload)
         return {"t": type_name(types[index]) if 0 <= index < len(types) else "?"}
+    if vtag == V_TYPE:
+        index = int(payload)
+        # As a local's class reads (describe.py): "<class int>", "<class app.models.User>".
+        return {"t": "type", "v": f"<class {type_name(types[index])}>"} if 0 <= index < len(types) else {"t": "type"}
     return None
+
+
+_SUMMARIZED = object()  # stands for a value known only by its summary
+
+
+def _plain_value(vtag: int, payload: int | float) -> object:
+    """The value itself when its summary says it all (None, a bool, the empty string), else a stand-in."""
+    if vtag == V_NONE:
+        return None
+    if vtag == V_BOOL:
+        return bool(payload)
+    return "" if vtag == V_STR and payload == 0 else _SUMMARIZED
 
 
 def _line(state: _State, idx: int, offset: int) -> int:
@@ -525,8 +542,8 @@ class _TrailBuilder:
         desc = value_descriptor(vtag, payload, self.types)
         if desc is None or text is None:
             return desc
-        shown = text.decode("ascii" if vtag == V_STR else "latin-1")
-        cut = int(payload) > len(text)
+        shown = text.decode("utf-8", "replace") if vtag == V_STR else text.decode("latin-1")
+        cut = int(payload) > len(shown)
         clean = redact_prefix(shown) if cut else redact_text(shown)
         if clean != shown:
             found = MARKER_RE.search(clean)
@@ -536,7 +553,7 @@ class _TrailBuilder:
         else:
             desc["v"] = "b" + repr(clean) if clean != shown else repr(text)
         if cut:
-            desc["x"] = int(payload) - len(text)
+            desc["x"] = int(payload) - len(shown)
         return desc
 
     def arg(self, slot: int, vtag: int, payload: int | float, text: bytes | None) -> None:
@@ -549,9 +566,9 @@ class _TrailBuilder:
         desc = self.value(vtag, payload, text)
         if desc is None:
             return
-        from agentlog.core.redact import is_secret_name, marker
+        from agentlog.core.redact import cannot_be_secret, is_secret_name, marker
 
-        if is_secret_name(name):
+        if not cannot_be_secret(_plain_value(vtag, payload)) and is_secret_name(name):
             desc = {"t": desc["t"], "v": marker("name"), "red": "name"}
         node.setdefault("a", {})[name] = desc
 
@@ -753,6 +770,7 @@ def profile_fields(top: int = PROFILE_TOP) -> dict[str, Any]:
     return {"engine": state.engine_name, "fns": rows[:top], "more": max(0, len(rows) - top)}
 
 
+@selflog.quiet_at_exit
 def _flush_at_exit() -> None:
     """atexit: append the profile record and the @trace record, then uninstall."""
     from agentlog import store

@@ -39,8 +39,10 @@ V_BYTES = 7  # payload is len()
 V_SIZED = 8  # exact list/tuple/dict/set/frozenset: type index << LEN_BITS | len
 V_OBJ = 9  # anything else: type index
 V_EXC = 10  # exception events: type index of the exception
+V_TYPE = 11  # a class (the value is a type): index of the class itself in the type table. The C engine
+#              does not emit it yet (it records a class as V_OBJ of ``type``)
 LEN_BITS = 40
-PREFIX_BYTES = 16  # text a value entry keeps of an ASCII str or a bytes value
+PREFIX_BYTES = 16  # text a value entry keeps of a str (UTF-8, whole characters) or a bytes value
 MAX_ARGS = 4  # argument slots recorded per call (positional, keyword-only, *args, **kwargs, in that order)
 MAX_TUPLE_ITEMS = 3  # a returned tuple this short is recorded item by item
 MAX_DEPTH = 65535  # depth field is 16 bits
@@ -50,7 +52,8 @@ ENTRY_BYTES = 32  # one C ring entry; the ring budget counts entries of this siz
 
 # One decoded entry: (ns, kind, code index, bytecode offset, depth, vtag, payload, text).
 # Value entries (K_ARG, K_VALUE) have ns, code and offset 0, depth = slot or item index
-# and text = the first PREFIX_BYTES of an ASCII str or bytes value (else None).
+# and text = the first PREFIX_BYTES of a str (UTF-8, cut at a character boundary; the C engine
+# keeps ASCII strings only) or of a bytes value (else None).
 RawEntry = tuple[int, int, int, int, int, int, int | float, bytes | None]
 # (ident, alive, entries written, entries dropped, depth, top code index or -1)
 ThreadInfo = tuple[int, bool, int, int, int, int]

@@ -7,6 +7,8 @@ import os
 import sys
 import time
 
+from agentlog.core import ownimports
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the exit path of every activated process imports this module: no typing
     from typing import Any
@@ -53,7 +55,8 @@ def make_record(kind: str, **fields: Any) -> dict[str, Any]:
     """A record with the common envelope: schema, kind, session, pid, thread, wall time."""
     from agentlog.core.sessionid import current_session_id
 
-    tid, name = current_thread()
+    with ownimports.own_modules():  # a program's threading.py is not asked for the thread's name
+        tid, name = current_thread()
     record: dict[str, Any] = {
         "sv": SCHEMA_VERSION,
         "k": kind,

@@ -13,7 +13,7 @@ import errno
 import os
 import time
 
-from agentlog.core import private, selflog
+from agentlog.core import ownimports, private, selflog
 from agentlog.core.config import Config, get_config
 from agentlog.store.compactjson import dumps
 from agentlog.store.paths import (
@@ -110,6 +110,11 @@ def _write_line(path: str, line: bytes) -> None:
 
 def append(record: dict[str, Any], config: Config | None = None) -> bool:
     """Append one record; returns False (after a warning) if the data dir is unusable."""
+    with ownimports.own_modules():  # the program's json.py is not what encodes it
+        return _append(record, config)
+
+
+def _append(record: dict[str, Any], config: Config | None) -> bool:
     from agentlog.core.firstwrite import run_pending
     from agentlog.core.redact import scrub
 

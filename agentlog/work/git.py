@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import time
 
+from agentlog.core.projectdir import working_dir
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
@@ -185,7 +187,7 @@ def capture_git_state(cwd: str | Path | None = None, timeout_s: float = 1.0) -> 
     """
     deadline = time.monotonic() + timeout_s
     try:
-        folder = os.path.abspath(cwd or os.getcwd())
+        folder = os.path.abspath(cwd or working_dir())
         if not _maybe_in_repo(folder):
             return None
         results, late = _run_parallel(folder, deadline)
@@ -268,7 +270,7 @@ def head_state(cwd: str | Path | None = None) -> dict[str, Any] | None:
     """
     if any(os.environ.get(name) for name in _GIT_LOCATION_ENV):
         return None
-    root = _work_tree_root(os.path.abspath(cwd or os.getcwd()))
+    root = _work_tree_root(os.path.abspath(cwd or working_dir()))
     if root is None:
         return None
     git_dir = os.path.join(root, ".git")
@@ -290,7 +292,7 @@ def head_state(cwd: str | Path | None = None) -> dict[str, Any] | None:
 
 def recent_git_state(cwd: str | Path | None = None, timeout_s: float = 1.0) -> dict[str, Any] | None:
     """:func:`capture_git_state`, reused for ``REUSE_S`` per directory (session start and failures share it)."""
-    key = os.path.abspath(cwd or os.getcwd())
+    key = os.path.abspath(cwd or working_dir())
     now = time.monotonic()
     cached = _recent.get(key)
     if cached is None or now - cached[0] > REUSE_S:

@@ -13,6 +13,8 @@ import os
 import sys
 import time
 
+from agentlog.core import selflog
+from agentlog.core.projectdir import working_dir
 from agentlog.core.sessionid import SESSION_ENV, created_here, current_session_id, new_session_id
 
 TYPE_CHECKING = False
@@ -22,6 +24,14 @@ if TYPE_CHECKING:  # activation imports this module: typing and types would cost
 
 PARENT_SESSION_ENV = "AGENTLOG_PARENT_SESSION"
 AGENT_ENV = "AGENTLOG_AGENT"
+# Environment variables an agent sets for the commands it runs, and the agent they name
+# (first match wins; AGENTLOG_AGENT overrides them all).
+AGENT_MARKERS = (
+    ("CLAUDECODE", "claude-code"), ("CLAUDE_CODE_SESSION_ID", "claude-code"),
+    ("CODEX_THREAD_ID", "codex"), ("CODEX_SANDBOX", "codex"), ("CODEX_CI", "codex"),
+    ("CODEX_SANDBOX_NETWORK_DISABLED", "codex"),
+    ("GEMINI_CLI", "gemini-cli"), ("CURSOR_AGENT", "cursor"),
+)
 TASK_ENV = "AGENTLOG_TASK"
 SESSION_START = "session_start"
 SESSION_END = "session_end"
@@ -149,7 +159,7 @@ def _write_start(session: Session, argv: list[str], cwd: str | None = None, head
     from agentlog.core.redact import redact_argv
     from agentlog.work.git import head_state, recent_git_state
 
-    cwd = cwd or os.getcwd()
+    cwd = cwd or working_dir()
     git = head_state(cwd) if head_only else None
     _write(
         SESSION_START,
@@ -172,6 +182,17 @@ def _set_env(name: str, value: str | None) -> None:
         os.environ.pop(name, None)
 
 
+def environment_agent() -> str | None:
+    """The agent this process runs under: ``AGENTLOG_AGENT``, else the markers the agent sets."""
+    named = os.environ.get(AGENT_ENV)
+    if named:
+        return named
+    for var, agent in AGENT_MARKERS:
+        if os.environ.get(var):
+            return agent
+    return None
+
+
 def start_session(
     agent: str | None = None,
     task: str | None = None,
@@ -188,7 +209,7 @@ def start_session(
     session = Session(
         id=new_session_id(),
         parent=parent,
-        agent=agent or os.environ.get(AGENT_ENV),
+        agent=agent or environment_agent(),
         task=task or os.environ.get(TASK_ENV),
         started=time.time(),
         saved_env={k: os.environ.get(k) for k in _ENV_KEYS},
@@ -243,6 +264,7 @@ def end_session(
             _set_env(name, value)
 
 
+@selflog.quiet_at_exit
 def _end_open_sessions() -> None:
     while _stack:
         end_session("exit", session=_stack[-1])
@@ -256,7 +278,7 @@ def current_session() -> Session:
     return Session(
         id=sid,
         parent=os.environ.get(PARENT_SESSION_ENV) or None,
-        agent=os.environ.get(AGENT_ENV) or None,
+        agent=environment_agent(),
         task=os.environ.get(TASK_ENV) or None,
     )
 
@@ -346,7 +368,7 @@ def ensure_session_started(argv: list[str], defer: bool = False) -> None:
     end it (``runtime/hooks.py``), after they record what ended the program.
     Cost: one environment lookup when joining; git state capture (bounded by
     ``GIT_START_TIMEOUT_S``) when starting. With ``defer`` (activation), starting costs
-    a clock read and ``os.getcwd()``: the record, with the time, argv and cwd of now,
+    a clock read and ``working_dir()``: the record, with the time, argv and cwd of now,
     is written just before this process's first record, at the latest with its
     ``session_end`` at exit (``core/firstwrite.py``).
     """
@@ -358,7 +380,7 @@ def ensure_session_started(argv: list[str], defer: bool = False) -> None:
         session = current_session()
         session.started = time.time()
         _start_written = session.id
-        argv, cwd = list(argv), os.getcwd()
+        argv, cwd = list(argv), working_dir()
         if defer:
             from agentlog.core.firstwrite import defer as defer_work
 

@@ -19,6 +19,8 @@ import time
 from types import TracebackType
 from typing import IO, Any, TextIO
 
+from agentlog.core.projectdir import working_dir
+
 OUTPUT = "output"
 EXEC = "exec"
 HEAD_CHARS = 2000
@@ -171,10 +173,13 @@ def capture_output(name: str = "output", passthrough: bool = True, record: bool 
 # --- exec -----------------------------------------------------------------------------------------
 
 
-class _HeadTail:
-    """The first and last bytes of a stream, and how many bytes passed (thread-safe)."""
+class HeadTail:
+    """The first and last bytes of a stream (``head_bytes``, ``tail_bytes``, each plus a
+    redaction margin), and how many bytes passed (thread-safe)."""
 
-    def __init__(self) -> None:
+    def __init__(self, head_bytes: int = HEAD_CHARS, tail_bytes: int = TAIL_CHARS) -> None:
+        self.keep_head = head_bytes + REDACT_MARGIN
+        self.keep_tail = tail_bytes + REDACT_MARGIN
         self.head = bytearray()
         self.tail = bytearray()
         self.total = 0
@@ -186,12 +191,12 @@ class _HeadTail:
             if self.frozen:
                 return
             self.total += len(chunk)
-            room = HEAD_CHARS + REDACT_MARGIN - len(self.head)
+            room = self.keep_head - len(self.head)
             if room > 0:
                 self.head += chunk[:room]
                 chunk = chunk[room:]
             self.tail += chunk
-            del self.tail[: max(0, len(self.tail) - TAIL_CHARS - REDACT_MARGIN)]
+            del self.tail[: max(0, len(self.tail) - self.keep_tail)]
 
     def freeze(self) -> None:
         with self.lock:
@@ -207,7 +212,7 @@ class _HeadTail:
         )
 
 
-def _pump(source: IO[bytes], dest: TextIO | None, keep: _HeadTail) -> None:
+def _pump(source: IO[bytes], dest: TextIO | None, keep: HeadTail) -> None:
     """Copy a pipe to ``dest`` as it arrives, keeping its head and tail; close the pipe at EOF.
 
     The pump closes the pipe itself: a pump still reading when the recorder stops
@@ -242,7 +247,7 @@ def _record_exec(argv: list[str], rc: int, started: float, out: str, err: str, t
         make_record(
             EXEC,
             cmd=redact_argv(argv),
-            cwd=os.getcwd(),
+            cwd=working_dir(),
             rc=rc,
             dur=round(time.monotonic() - started, 4),
             out=out,
@@ -434,7 +439,7 @@ def run_command(argv: list[str]) -> int:
         finally:
             for slave in slaves:  # the command holds them now; at its exit the masters read EOF
                 os.close(slave)
-        keeps = (_HeadTail(), _HeadTail())
+        keeps = (HeadTail(), HeadTail())
         sources = [reader or pipe for reader, pipe in zip(readers, (proc.stdout, proc.stderr), strict=True)]
         pumps = [
             threading.Thread(target=_pump, args=(source, dest, keep), daemon=True)

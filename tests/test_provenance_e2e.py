@@ -1,0 +1,294 @@
+"""Value provenance end to end: a real program fails under ``python -m agentlog``, and
+``python -m agentlog context --max-tokens N`` says which call produced (or was handed) the bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support import child_env, run_python
+
+PRICES = '''\
+RATES = {"EU": 1.15, "US": 1.0}
+
+
+def load_rate(region):
+    return RATES.get(region)
+
+
+def fetch_region(user):
+    return user["region"]
+
+
+class Quote:
+    def __init__(self):
+        self.rate = 1.0
+        self.items = []
+
+    def set_rate(self, rate):
+        self.rate = rate
+
+    def add(self, price):
+        self.items.append(price)
+
+
+def build_quote(user, prices):
+    q = Quote()
+    region = fetch_region(user)
+    rate = load_rate(region)
+    q.set_rate(rate)
+    for p in prices:
+        q.add(p)
+    total = sum(q.items)
+    return finish(q, total)
+
+
+def finish(q, total):
+    discount = compute_discount(total)
+    return total * q.rate - discount
+
+
+def compute_discount(total):
+    if total > 100:
+        return 10
+    return 0
+
+
+for user in ({"region": "EU"}, {"region": "UK"}):
+    print(build_quote(user, [10, 20, 30]))
+'''
+
+# The value is made in main() and passed down three frames before it fails.
+DEEP = '''\
+def parse_timeout(config):
+    value = config["timeout"]
+    return value * 1000
+
+
+def check(limit):
+    if limit > 60000:
+        raise ValueError(f"timeout out of range: {limit}")
+    return limit
+
+
+def schedule(limit):
+    return check(limit)
+
+
+def run(job, limit):
+    return schedule(limit)
+
+
+def main():
+    for job in ("a", "b"):
+        timeout = parse_timeout({"timeout": 60 if job == "a" else 120})
+        run(job, timeout)
+
+
+main()
+'''
+
+EARLY = '''\
+USERS = {"ann": {"email": "ann@example.org"}}
+
+
+def find_email(name):
+    user = USERS.get(name)
+    if user is None:
+        return None
+    return user["email"]
+
+
+def log(text):
+    return None
+
+
+def domain_of(name):
+    email = find_email(name)
+    log("looked up")
+    return email.split("@")[1]
+
+
+print(domain_of("ann"))
+print(domain_of("bob"))
+'''
+
+MESSAGE = '''\
+PRICES = {"apple": 3, "pear": 4}
+
+
+def normalise(name):
+    return name.strip().rstrip("s")
+
+
+def lookup(item):
+    return PRICES[item]
+
+
+def total(items):
+    found = 0
+    for item in items:
+        found += lookup(normalise(item))
+    return found
+
+
+print(total(["apple", "pears ", "grass"]))
+'''
+
+NO_LINK = '''\
+def helper(x):
+    return x + 1
+
+
+def reset():
+    return None
+
+
+def main():
+    helper(1)
+    helper(2)
+    reset()
+    items = []
+    marker = None
+    return items[3], marker
+
+
+main()
+'''
+
+TESTS = '''\
+def apply_discount(price, percent):
+    return price - price * percent / 1000
+
+
+def cart_total(prices, percent):
+    total = 0
+    for p in prices:
+        total += apply_discount(p, percent)
+    return total
+
+
+def test_local_operand():
+    result = cart_total([100, 50], 10)
+    assert result == 135.0
+
+
+def test_call_operand():
+    assert cart_total([200, 100], 20) == 240
+'''
+
+
+def _context(tmp_path: Path, args: list[str], budget: int, source: tuple[str, str]) -> str:
+    """Run ``python -m agentlog args`` on ``source`` (name, text), then the context at ``budget``."""
+    name, text = source
+    target = tmp_path / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    env = child_env(tmp_path / "data")
+    if not (tmp_path / "data").exists():
+        run_python(["-m", "agentlog", *args], tmp_path, env)
+    out = run_python(["-m", "agentlog", "context", "--max-tokens", str(budget)], tmp_path, env)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def _origins(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip().startswith("origin:")]
+
+
+@pytest.mark.parametrize("budget", [300, 400, 1500])
+def test_attribute_set_by_an_earlier_method_call(tmp_path, budget):
+    """``q.rate`` is None on the failing line of finish(); set_rate() got it in build_quote from load_rate()."""
+    text = _context(tmp_path, ["prices.py"], budget, ("prices.py", PRICES))
+    assert _origins(text)[0] == (
+        "origin: q.rate = None <- set by Quote.set_rate(rate=None) [prices.py:17], called in build_quote, "
+        "from load_rate(region='UK') -> None [prices.py:4]")
+    # It comes right under the failing frame's locals, before the frames further out and the trail.
+    lines = text.splitlines()
+    at = lines.index("  " + _origins(text)[0])
+    assert lines[at - 1].startswith("      discount: ")
+    assert [line for line in lines[:at] if line.startswith("  at ")][-1].startswith("  at finish ")
+
+
+@pytest.mark.parametrize("budget", [300, 400])
+def test_value_made_several_frames_away(tmp_path, budget):
+    """check() fails on a parameter that main() got from parse_timeout() and passed down two calls."""
+    text = _context(tmp_path, ["deep.py"], budget, ("deep.py", DEEP))
+    assert _origins(text) == [
+        "origin: limit = 120000 <- parse_timeout(config=dict[1]) -> 120000 [deep.py:1], called in main"]
+
+
+@pytest.mark.parametrize("budget", [300, 400])
+def test_none_returned_early(tmp_path, budget):
+    """``email`` is None: find_email() returned it from line 7, not its last line; log() -> None is not linked."""
+    text = _context(tmp_path, ["early.py"], budget, ("early.py", EARLY))
+    assert _origins(text) == [
+        "origin: email = None <- find_email(name='bob') -> None from line 7 [early.py:4], called in domain_of"]
+
+
+@pytest.mark.parametrize("budget", [300, 400])
+def test_value_quoted_in_the_message(tmp_path, budget):
+    """``KeyError: 'gra'``: normalise() made 'gra' out of 'grass'."""
+    text = _context(tmp_path, ["message.py"], budget, ("message.py", MESSAGE))
+    assert "KeyError: 'gra'" in text
+    assert _origins(text)[0] == (
+        "origin: item = 'gra' <- normalise(name='grass') -> 'gra' [message.py:4], called in total")
+
+
+def test_no_link_when_nothing_matches(tmp_path):
+    """An empty list and a None that no call produced get no origin line, even with budget to spare."""
+    text = _context(tmp_path, ["nolink.py"], 1500, ("nolink.py", NO_LINK))
+    assert "IndexError" in text and "helper(x)" in text and "reset()" in text
+    assert _origins(text) == []
+
+
+@pytest.mark.parametrize("budget", [300, 400])
+def test_assertion_operands_under_pytest(tmp_path, budget):
+    """A local compared in the assert, and a call made on the assert line itself, each get their producer."""
+    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_cart.py::test_local_operand"]
+    text = _context(tmp_path, args, budget, ("tests/test_cart.py", TESTS))
+    assert _origins(text) == [
+        "origin: result = 148.5 <- cart_total(prices=list[2], percent=10) -> 148.5 [test_cart.py:5], "
+        "called in test_local_operand"]
+    args[-1] = "tests/test_cart.py::test_call_operand"
+    text = _context(tmp_path / "second", args, budget, ("tests/test_cart.py", TESTS))
+    assert _origins(text) == [
+        "origin: 294.0 (in the message) <- cart_total(prices=list[2], percent=20) -> 294.0 [test_cart.py:5], "
+        "called on the failing line"]
+
+
+FIXTURE = '''\
+import pytest
+
+
+class Ticket:
+    def __init__(self, seat):
+        self.seat = seat
+        self.state = "new"
+
+    def book(self):
+        if self.state not in ("new", "held"):
+            raise ValueError(f"ticket in state {self.state!r} cannot be booked")
+        self.state = "booked"
+
+
+@pytest.fixture
+def ticket():
+    made = Ticket("12A")
+    made.state = "void"
+    return made
+
+
+def test_book(ticket):
+    ticket.book()
+'''
+
+
+@pytest.mark.parametrize("budget", [300, 400])
+def test_object_made_by_a_fixture(tmp_path, budget):
+    """``self.state`` was set by plain assignment (no call to link); the object came from the
+    ``ticket`` fixture, which the test received as its argument: that is linked."""
+    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_tickets.py"]
+    text = _context(tmp_path, args, budget, ("tests/test_tickets.py", FIXTURE))
+    assert _origins(text) == [
+        "origin: self = <test_tickets.Ticket> <- ticket() -> <test_tickets.Ticket> [test_tickets.py:15]"]
