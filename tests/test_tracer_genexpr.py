@@ -55,7 +55,6 @@ EXPECTED = [
     "<module>() [app.py:1], raised ZeroDivisionError at line 30",
     "  main() [app.py:18], raised ZeroDivisionError at line 27",
     "    total(xs=<range>) [app.py:10] x3 -> 20",
-    "      total.<locals>.<genexpr>() [app.py:11] x3 -> None",
     "      double(x) [app.py:6] x15: (0)->0 x3 (1)->2 x3 (2)->4 x3 (3)->6 x3 (4)->8 x3",
 ]
 FAILING = [
@@ -105,4 +104,4 @@ def test_both_engines_write_the_same_genexpr_trail(tmp_path: Path) -> None:
         run_python(["-m", "agentlog", "app.py"], tmp_path / engine, env)
         texts.append(DURATION.sub("", trail_text(tmp_path / engine, env)))
     assert texts[0] == texts[1]
-    assert texts[0].count("<genexpr>") == 3
+    assert texts[0].count("<genexpr>") == 2  # a finished one's line is left out (context/trail.py)

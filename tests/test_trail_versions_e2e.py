@@ -107,8 +107,7 @@ EXPECTED = [
     "    echo() resumed, yielded 'hi'",
     '    ValueError raised in echo():25, handled in main():56',
     '    squares(xs=list[2]) [app.py:28] -> (…, 3)',
-    # A generator expression is one call: its per-item yields are not monitored.
-    '      squares.<locals>.<genexpr>() [app.py:29] -> None',
+    # The generator expression (one call: its yields are not monitored) is left out once finished.
     '    Config.bump(by=2) [app.py:35] -> 5',
     '    KeyError raised in fail():40, handled in main():62',
     "    fail(value='last') [app.py:39], raised KeyError at line 40",
