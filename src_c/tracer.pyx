@@ -44,6 +44,7 @@ cdef extern from "al_frame.h":
     int al_debug_offsets(uint64_t* out) noexcept
     const size_t* al_dbg_at
     const char* al_ascii_data(PyObject* s) noexcept
+    int al_utf8_prefix(PyObject* s, char* out, int cap) noexcept
     PyObject* al_cell_get(PyObject* cell) noexcept
 
 cdef extern from "al_callback.h":
@@ -63,6 +64,7 @@ cdef extern from "Python.h":
     int tuple_check_exact "PyTuple_CheckExact"(PyObject* o) noexcept
     int dict_check_exact "PyDict_CheckExact"(PyObject* o) noexcept
     int anyset_check_exact "PyAnySet_CheckExact"(PyObject* o) noexcept
+    int type_check "PyType_Check"(PyObject* o) noexcept
     long long long_as_ll_overflow "PyLong_AsLongLongAndOverflow"(PyObject* o, int* overflow) noexcept
     double float_as_double "PyFloat_AS_DOUBLE"(PyObject* o) noexcept
     Py_ssize_t unicode_length "PyUnicode_GET_LENGTH"(PyObject* o) noexcept
@@ -101,6 +103,7 @@ cdef enum:
     V_SIZED = 8
     V_OBJ = 9
     V_EXC = 10
+    V_TYPE = 11           # a class: payload is the class's own index in the type table
     MISSING = -2          # ptrmap_get: key not present
     NOT_USER = -1         # classifier verdict for library code
     STACK_INIT = 128
@@ -598,6 +601,11 @@ cdef inline void summarize(PyObject* v, Entry* e) noexcept:
         e.vtag = V_BYTES
         e.payload = var_size(v)
         return
+    if type_check(v):
+        ti = type_index(v)
+        e.vtag = V_TYPE if ti >= 0 else V_VOID
+        e.payload = ti if ti >= 0 else 0
+        return
     if list_check_exact(v) or tuple_check_exact(v):
         size = var_size(v)
     elif dict_check_exact(v):
@@ -619,19 +627,26 @@ cdef inline void summarize(PyObject* v, Entry* e) noexcept:
 
 
 cdef inline void value_entry(Entry* e, uint8_t kind, int32_t index, PyObject* v) noexcept:
-    """Fill a value entry: ``v``'s summary plus, for ASCII str and bytes, its first bytes.
+    """Fill a value entry: ``v``'s summary plus, for str and bytes, its first bytes.
 
-    The prefix is copied (never a pointer kept): the value may be gone by the
-    time a failure decodes the ring.
+    A str keeps the UTF-8 of its first whole characters (ASCII ones are copied
+    as they are), bytes their first bytes. The prefix is copied (never a pointer
+    kept): the value may be gone by the time a failure decodes the ring.
     """
     cdef const char* data = NULL
     cdef int64_t n
+    cdef char buf[PREFIX_BYTES]
     summarize(v, e)
     e.kind = kind
     e.depth = <uint16_t>index
     e.aux = 0
     if e.vtag == V_STR:
         data = al_ascii_data(v)
+        if data == NULL:
+            n = al_utf8_prefix(v, buf, PREFIX_BYTES)
+            memcpy(<char*>e, buf, n)
+            e.aux = AUX_TEXT | <uint32_t>n
+            return
     elif e.vtag == V_BYTES:
         data = bytes_data(v)
     if data != NULL:
