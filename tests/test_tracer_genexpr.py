@@ -76,7 +76,7 @@ def test_genexpr_is_one_call_and_a_failure_inside_reads_right(tmp_path: Path, en
     env = child_env(tmp_path / "data", AGENTLOG_ENGINE=engine)
     proc = run_python(["-m", "agentlog", "app.py"], tmp_path, env)
     assert proc.returncode == 1
-    assert proc.stderr.rstrip().endswith("ZeroDivisionError: integer division or modulo by zero")
+    assert proc.stderr.rstrip().splitlines()[-1].startswith("ZeroDivisionError: ")
     assert proc.stdout == "yield/resume monitored: False\n"
     text = trail_text(tmp_path, env)
     lines = [DURATION.sub("", line) for line in text.splitlines()]
