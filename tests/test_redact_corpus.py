@@ -686,7 +686,8 @@ class TestShortPasswordFlag:
         assert_gone(PASSWORD, redact_text(text))
 
     @pytest.mark.parametrize("text", ["ps -p 1234", "mkdir -p build/x2", "ls -p foo", "docker run -p 8080:80 app",
-                                      "python -p", "pip -p ./env2"])  # fmt: skip
+                                      "python -p", "pip -p ./env2", "pytest -p no:cacheprovider tests",
+                                      "pytest -p pytest_cov -p xdist.plugin"])  # fmt: skip
     def test_ports_pids_paths_stay(self, text: str) -> None:
         assert redact_text(text) == text
 

@@ -106,8 +106,7 @@ EXPECTED = [
     "    echo() [app.py:22], yielded 'ready'",
     "    echo() resumed, yielded 'hi'",
     '    ValueError raised in echo():25, handled in main():56',
-    '    squares(xs=list[2]) [app.py:28] -> (…, 3)',
-    # The generator expression (one call: its yields are not monitored) is left out once finished.
+    '    squares(xs=list[2]) [app.py:28] -> (…, 3)',  # its genexpr's own lines are folded away
     '    Config.bump(by=2) [app.py:35] -> 5',
     '    KeyError raised in fail():40, handled in main():62',
     "    fail(value='last') [app.py:39], raised KeyError at line 40",

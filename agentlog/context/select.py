@@ -26,7 +26,6 @@ from agentlog.core.textsafe import escape_controls
 
 NOTE_RESERVE_TOKENS = 16  # kept free for the line naming what the budget left out
 NOTE_RESERVE_FROM = 72  # budgets below this keep nothing free for it
-MIN_NOTE_TOKENS = 16  # a cut left-out line still names at least one thing
 MIN_CUT_TOKENS = 5  # the next line is kept cut only if at least this much of it fits
 CUT_FROM = 72  # and only from this budget: below it, whole lines say more
 CUT_MARKER = "…"
@@ -103,13 +102,17 @@ def _marker(gap: list[str]) -> str:
     return f"{indent}… {len(gap)} more line{'s' if len(gap) > 1 else ''}"
 
 
-def _left_out_line(labels: list[str]) -> str:
-    """``(left out to fit the budget: 3 frames, call trail, git)``, or "" if nothing named was."""
+def _left_out_line(labels: list[str], above: str, max_tokens: int) -> str:
+    """``(left out to fit the budget: 3 frames, call trail, git)``, fitting under the text ``above``
+    within ``max_tokens``, whole items only (the last ones become ``…``); "" if nothing named was left
+    out or nothing fits."""
     counts = Counter(label for label in labels if label)
-    if not counts:
-        return ""
     parts = [f"{n} {label}s" if n > 1 else label for label, n in counts.items()]
-    return f"(left out to fit the budget: {', '.join(parts)})"
+    for keep in range(len(parts), 0, -1):
+        line = f"(left out to fit the budget: {', '.join(parts[:keep] + ['…'] * (keep < len(parts)))})"
+        if count_tokens(f"{above}{line}\n") <= max_tokens:
+            return line
+    return ""
 
 
 class Selection(NamedTuple):
@@ -258,11 +261,8 @@ def printed(selection: Selection, max_tokens: int) -> list[Section]:
                     default=None, key=lambda item: item[:2])
         cut = truncate_to_tokens(clean(first[2]), max_tokens - 1) if first else ""
         return [Section(first[3].part, first[3].label, [cut])] if cut else []
-    note = _left_out_line(selection.left_out())
-    if note:
-        room = max_tokens - count_tokens(text(out))
-        note = truncate_to_tokens(note, room - 2, marker="…)") if room >= MIN_NOTE_TOKENS else ""
-        out += [Section("note", "", [note])] if note else []
+    note = _left_out_line(selection.left_out(), text(out), max_tokens)
+    out += [Section("note", "", [note])] if note else []
     return out
 
 

@@ -364,8 +364,12 @@ def _replace_flag(match: re.Match[str]) -> str:
 
 def short_password(value: str) -> bool:
     """A value after ``-p`` that is a password: credential-like, not a number (a port, a pid,
-    ``8080:80``) nor a path (``mkdir -p build/x2``)."""
+    ``8080:80``), a path (``mkdir -p build/x2``) nor a pytest plugin (``-p no:cacheprovider``,
+    ``-p pytest_cov``: a lowercase dotted name without digits)."""
     numeric = not value.strip("0123456789:.-")  # 5432, 8080:80, 127.0.0.1:80
+    plugin = value.removeprefix("no:").replace(".", "_").replace("_", "")
+    if plugin.isalpha() and plugin.islower():
+        return False
     return _credential_like(value) and not numeric and "/" not in value and not value.startswith(".")
 
 
