@@ -95,9 +95,18 @@ def realistic(scale: float) -> int:
     return out
 
 
+def genexpr(scale: float) -> int:
+    """A loop whose body sums a generator expression: 60 items per call, everyday Python."""
+    total = 0
+    for _ in range(int(40000 * scale)):
+        total += sum(x * 2 for x in range(60))
+    return total
+
+
 WORKLOADS = {
     "call-heavy": call_heavy,
     "mixed": mixed,
     "exception-heavy": exception_heavy,
     "realistic": realistic,
+    "genexpr": genexpr,
 }

@@ -193,6 +193,32 @@ static inline const char *al_ascii_data(PyObject *s) {
     return PyUnicode_IS_ASCII(s) ? (const char *)PyUnicode_DATA(s) : NULL;
 }
 
+/* The UTF-8 encoding of the longest prefix of whole characters of a non-ASCII str that
+ * fits in cap bytes, from its first cap characters, into out; returns the bytes written.
+ * A lone surrogate becomes '?' (as str.encode("utf-8", "replace")). No allocation: the
+ * str's own UCS1/2/4 data is read. */
+static inline int al_utf8_prefix(PyObject *s, char *out, int cap) {
+    int kind = PyUnicode_KIND(s), n = 0, need;
+    const void *data = PyUnicode_DATA(s);
+    Py_ssize_t i, len = PyUnicode_GET_LENGTH(s);
+    Py_UCS4 c;
+    for (i = 0; i < len && i < cap; i++) {
+        c = PyUnicode_READ(kind, data, i);
+        if (c >= 0xD800 && c <= 0xDFFF) c = '?';
+        need = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+        if (n + need > cap) break;
+        if (need == 1) { out[n++] = (char)c; continue; }
+        if (need == 2) { out[n++] = (char)(0xC0 | (c >> 6)); }
+        else if (need == 3) { out[n++] = (char)(0xE0 | (c >> 12)); out[n++] = (char)(0x80 | ((c >> 6) & 0x3F)); }
+        else {
+            out[n++] = (char)(0xF0 | (c >> 18)); out[n++] = (char)(0x80 | ((c >> 12) & 0x3F));
+            out[n++] = (char)(0x80 | ((c >> 6) & 0x3F));
+        }
+        out[n++] = (char)(0x80 | (c & 0x3F));
+    }
+    return n;
+}
+
 /* The object an argument's cell holds (NULL if empty). The slot of an argument that
  * is also a cell variable holds its cell once the prologue's MAKE_CELL ran, which is
  * before PY_START; anything else is taken as the value itself rather than trusted. */

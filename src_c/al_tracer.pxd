@@ -20,7 +20,7 @@ cdef struct Entry:
                       # value entries: argument slot or tuple item index
     uint8_t kind      # K_* event kind
     uint8_t vtag      # V_* tag saying how to read payload
-    uint32_t aux      # value entries: bytes of text prefix stored (0-16)
+    uint32_t aux      # value entries: bytes of text prefix stored (0-16); K_RETURN: AUX_UNTIMED
 
 
 cdef struct Frame:
@@ -29,6 +29,7 @@ cdef struct Frame:
     int64_t start     # ticks at PY_START / PY_RESUME / PY_THROW
     int64_t child     # ticks spent in user callees (for self time)
     int32_t idx       # code index
+    int32_t callees   # a user callee was pushed above it: its return is always timed
 
 
 cdef struct ThreadState:
@@ -45,4 +46,5 @@ cdef struct ThreadState:
     int alive         # cleared by the pthread-key destructor when the owner exits
     int paused        # set while AgentLog itself runs user code (failure capture)
     int gen           # g_gen when this state was (re)initialised
+    uint32_t leaves   # leaf returns past ALWAYS_TIMED calls seen (1 in SAMPLE_EVERY is timed)
     ThreadState* next # registry of every state ever allocated (never freed: TLS points here)

@@ -44,6 +44,7 @@ cdef extern from "al_frame.h":
     int al_debug_offsets(uint64_t* out) noexcept
     const size_t* al_dbg_at
     const char* al_ascii_data(PyObject* s) noexcept
+    int al_utf8_prefix(PyObject* s, char* out, int cap) noexcept
     PyObject* al_cell_get(PyObject* cell) noexcept
 
 cdef extern from "al_callback.h":
@@ -63,6 +64,7 @@ cdef extern from "Python.h":
     int tuple_check_exact "PyTuple_CheckExact"(PyObject* o) noexcept
     int dict_check_exact "PyDict_CheckExact"(PyObject* o) noexcept
     int anyset_check_exact "PyAnySet_CheckExact"(PyObject* o) noexcept
+    int type_check "PyType_Check"(PyObject* o) noexcept
     long long long_as_ll_overflow "PyLong_AsLongLongAndOverflow"(PyObject* o, int* overflow) noexcept
     double float_as_double "PyFloat_AS_DOUBLE"(PyObject* o) noexcept
     Py_ssize_t unicode_length "PyUnicode_GET_LENGTH"(PyObject* o) noexcept
@@ -101,6 +103,7 @@ cdef enum:
     V_SIZED = 8
     V_OBJ = 9
     V_EXC = 10
+    V_TYPE = 11           # a class: payload is the class's own index in the type table
     MISSING = -2          # ptrmap_get: key not present
     NOT_USER = -1         # classifier verdict for library code
     STACK_INIT = 128
@@ -111,8 +114,12 @@ cdef enum:
     MAX_OTHER_CODES = 8192  # library-code verdicts cached before the cache is dropped
     MAX_TYPES = 4096      # type table entries; values of later new types are summarised as V_VOID
     UNWIND_SEARCH = 8     # how far below the top a PY_RETURN may find its frame
+    UNTIMED_BIT = 0x40000000  # pop_frame: the code index, and this return was not timed
     PREFIX_BYTES = 16     # text prefix a value entry holds (first 16 bytes of the entry)
     AUX_TEXT = 0x100      # aux flag: a prefix was stored (aux & 0xff bytes of it)
+    AUX_UNTIMED = 0x200   # K_RETURN aux flag: the clock was not read; ts is the call's start
+    ALWAYS_TIMED = 16     # every code's first calls are timed whatever they are
+    SAMPLE_EVERY = 16     # past those, one leaf return in this many is timed (a power of two)
     MAX_ARGS = 4          # argument slots recorded per call
     MAX_TUPLE_ITEMS = 3   # a returned tuple this short is recorded item by item
 
@@ -223,6 +230,9 @@ cdef struct Stats:
     int64_t total     # ticks in outermost activations (recursion not counted twice)
     int64_t own       # ticks in the code itself, callees excluded
     int64_t active    # activations currently on some shadow stack
+    int64_t mean      # ticks of its timed leaf calls, mean (what an untimed leaf call counts)
+    int64_t timed     # leaf calls timed
+    int64_t timed_sum # ticks of those
 
 cdef Stats* g_stats = NULL    # indexed by code index
 cdef int32_t g_stats_cap = 0
@@ -231,6 +241,7 @@ cdef struct ArgSpec:
     # Which frame slots hold a code's first arguments (set once, at classification).
     uint8_t n         # argument slots to read (<= MAX_ARGS)
     uint8_t cells     # bit i: slot i is also a cell variable (holds a cell object)
+    uint8_t fold      # a generator expression: one call, never on the shadow stack (tracer_types.folded)
 
 cdef ArgSpec* g_args = NULL   # indexed by code index, same capacity as g_stats
 cdef bint g_capture_args = False    # K_ARG entries (needs a known frame layout)
@@ -461,6 +472,7 @@ cdef void set_arg_spec(int32_t idx, object code):
             cells |= 1 << i
     g_args[idx].n = n
     g_args[idx].cells = cells
+    g_args[idx].fold = code.co_name == "<genexpr>"  # tracer_types.FOLDED_CODE_NAME
 
 
 cdef void clear_stats() noexcept:
@@ -589,6 +601,11 @@ cdef inline void summarize(PyObject* v, Entry* e) noexcept:
         e.vtag = V_BYTES
         e.payload = var_size(v)
         return
+    if type_check(v):
+        ti = type_index(v)
+        e.vtag = V_TYPE if ti >= 0 else V_VOID
+        e.payload = ti if ti >= 0 else 0
+        return
     if list_check_exact(v) or tuple_check_exact(v):
         size = var_size(v)
     elif dict_check_exact(v):
@@ -610,19 +627,26 @@ cdef inline void summarize(PyObject* v, Entry* e) noexcept:
 
 
 cdef inline void value_entry(Entry* e, uint8_t kind, int32_t index, PyObject* v) noexcept:
-    """Fill a value entry: ``v``'s summary plus, for ASCII str and bytes, its first bytes.
+    """Fill a value entry: ``v``'s summary plus, for str and bytes, its first bytes.
 
-    The prefix is copied (never a pointer kept): the value may be gone by the
-    time a failure decodes the ring.
+    A str keeps the UTF-8 of its first whole characters (ASCII ones are copied
+    as they are), bytes their first bytes. The prefix is copied (never a pointer
+    kept): the value may be gone by the time a failure decodes the ring.
     """
     cdef const char* data = NULL
     cdef int64_t n
+    cdef char buf[PREFIX_BYTES]
     summarize(v, e)
     e.kind = kind
     e.depth = <uint16_t>index
     e.aux = 0
     if e.vtag == V_STR:
         data = al_ascii_data(v)
+        if data == NULL:
+            n = al_utf8_prefix(v, buf, PREFIX_BYTES)
+            memcpy(<char*>e, buf, n)
+            e.aux = AUX_TEXT | <uint32_t>n
+            return
     elif e.vtag == V_BYTES:
         data = bytes_data(v)
     if data != NULL:
@@ -686,6 +710,7 @@ cdef inline void put(ThreadState* st, uint8_t kind, int32_t idx, int32_t offset,
     e.depth = <uint16_t>(depth if depth < 65535 else 65535)
     e.vtag = V_VOID
     e.payload = 0
+    e.aux = 0
 
 
 cdef inline void push_frame(ThreadState* st, PyObject* code, int32_t idx, int64_t now,
@@ -700,45 +725,76 @@ cdef inline void push_frame(ThreadState* st, PyObject* code, int32_t idx, int64_
             return
         st.stack = <Frame*>p
         st.stack_cap *= 2
+    if st.sp > 0:
+        st.stack[st.sp - 1].callees = 1
     f = &st.stack[st.sp]
     f.code = code
     f.start = now
     f.child = 0
     f.idx = idx
+    f.callees = 0
     st.sp += 1
     if idx < g_stats_cap:
         g_stats[idx].calls += counted
         g_stats[idx].active += 1
 
 
-cdef inline int32_t pop_frame(ThreadState* st, PyObject* code, int64_t now) noexcept:
+cdef inline int32_t pop_frame(ThreadState* st, PyObject* code, int64_t* now, bint may_skip) noexcept:
     """Pop ``code``'s frame (timing it); MISSING if it is not near the top.
 
+    ``now`` gets the clock, read here only when this return is timed: always for a
+    frame that had user callees, for a code's first ALWAYS_TIMED calls and for
+    unwinds and yields (``may_skip`` false); for other leaf returns, one in
+    SAMPLE_EVERY. An untimed return gets ``AUX_UNTIMED`` in ``now`` (its start time
+    in the entry, no duration in the trail) and counts its code's sampled mean in the
+    profile, in its own time and in its caller's callee time.
     A miss is normal for frames that started before install. Frames above a
     match lost their exit event (should not happen; be robust) and are dropped.
     """
     cdef int32_t i = st.sp - 1
     cdef int32_t low = st.sp - UNWIND_SEARCH
     cdef Frame* f
-    cdef Stats* stats
+    cdef Stats* stats = NULL
     cdef int64_t elapsed
     cdef int32_t idx
     while i >= 0 and i >= low and st.stack[i].code != code:
         i -= 1
     if i < 0 or i < low:
+        now[0] = al_ticks()
         return MISSING
     f = &st.stack[i]
     st.sp = i
-    elapsed = now - f.start
     idx = f.idx
     if idx < g_stats_cap:
         stats = &g_stats[idx]
+    if (may_skip and not f.callees and stats != NULL and stats.calls > ALWAYS_TIMED
+            and (st.leaves & (SAMPLE_EVERY - 1)) != 0):
+        st.leaves += 1
+        now[0] = f.start
+        elapsed = stats.mean
+        stats.own += elapsed
+        stats.active -= 1
+        if stats.active <= 0:
+            stats.active = 0
+            stats.total += elapsed
+        if i > 0:
+            st.stack[i - 1].child += elapsed
+        return idx | UNTIMED_BIT
+    if may_skip and not f.callees and stats != NULL and stats.calls > ALWAYS_TIMED:
+        st.leaves += 1
+    now[0] = al_ticks()
+    elapsed = now[0] - f.start
+    if stats != NULL:
         stats.own += elapsed - f.child
         stats.active -= 1
         if stats.active <= 0:
             # Outermost activation: recursion is not counted twice in total time.
             stats.active = 0
             stats.total += elapsed
+        if not f.callees:
+            stats.timed += 1
+            stats.timed_sum += elapsed
+            stats.mean = stats.timed_sum // stats.timed
     if i > 0:
         st.stack[i - 1].child += elapsed
     return idx
@@ -761,6 +817,15 @@ cdef inline PyObject* enter(uint8_t kind, PyObject** args, Py_ssize_t nargs) noe
         return new_none() if kind == K_THROW else new_disable()
     st = cur_state()
     if st == NULL or st.paused:
+        return new_none()
+    if g_args[idx].fold:
+        # A generator expression (tracer_types.folded): its start is recorded, its
+        # yields and resumes are not monitored, and it is never on the shadow stack.
+        if kind == K_START:
+            put(st, kind, idx, 0, st.sp, al_ticks())
+            if g_capture_args:
+                record_args(st, code, idx)
+            g_stats[idx].calls += 1
         return new_none()
     now = al_ticks()
     # PY_START is always at offset 0; resumes carry the offset of their yield/await.
@@ -789,14 +854,17 @@ cdef inline PyObject* leave(uint8_t kind, PyObject** args, Py_ssize_t nargs) noe
     st = cur_state()
     if st == NULL or st.paused:
         return new_none()
-    now = al_ticks()
-    idx = pop_frame(st, code, now)
+    idx = pop_frame(st, code, &now, kind == K_RETURN)
     if idx == MISSING:
         idx = code_index(code)
         if idx < 0:
             return new_none() if kind == K_UNWIND else new_disable()
     e = ring_next(st)
     e.ts = now
+    e.aux = 0
+    if idx & UNTIMED_BIT:
+        idx &= ~UNTIMED_BIT
+        e.aux = AUX_UNTIMED
     e.kind = kind
     e.code = idx
     e.offset = al_offset(args[1])
@@ -1191,7 +1259,7 @@ def entries(unsigned long ident, int max_calls):
             out.append((0, e.kind, 0, 0, e.depth, e.vtag, payload, text))
             continue
         out.append((
-            g_cal_ns + <int64_t>((e.ts - g_cal_ticks) * scale),
+            -1 if e.aux & AUX_UNTIMED else g_cal_ns + <int64_t>((e.ts - g_cal_ticks) * scale),
             e.kind, e.code, e.offset, e.depth, e.vtag, payload, None,
         ))
     return out, st.head, st.head - n

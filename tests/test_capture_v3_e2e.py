@@ -330,11 +330,7 @@ def test_one_item_tuple_and_locals(tmp_path: Path, engine: str) -> None:
     assert "pair(x=1) [app.py:9] -> (1,)" in [line.strip() for line in trail_text(context)]
 
 
-TRAIL_VALUES_NEED_C = pytest.mark.xfail(
-    strict=True, reason="the C engine records a class as V_OBJ of type and only ASCII text (src_c/tracer.pyx)")
-
-
-@pytest.mark.parametrize("engine", [pytest.param("c", marks=[TRAIL_VALUES_NEED_C, *ENGINES[0].marks]), "python"])
+@pytest.mark.parametrize("engine", ENGINES)
 def test_classes_and_non_ascii_text_in_the_trail(tmp_path: Path, engine: str) -> None:
     """``-> <class int>``, never ``<type>``; a non-ASCII string by its first characters."""
     lines = [line.strip() for line in trail_text(_values_context(tmp_path, engine))]

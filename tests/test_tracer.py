@@ -204,7 +204,7 @@ class TestTrail:
             {"t": "float", "v": "1.5"},
             {"t": "bool", "v": "True"},
             {"t": "NoneType", "v": "None"},
-            {"t": "str", "l": 5} if engine == "c" else {"t": "str", "l": 5, "v": "'héllo'"},
+            {"t": "str", "l": 5, "v": "'héllo'"},
             {"t": "str", "l": 5, "v": "'hello'"},
             {"t": "str", "l": 40, "v": repr("x" * 16), "x": 24},
             {"t": "bytes", "l": 2, "v": "b'ab'"},

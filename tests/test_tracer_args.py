@@ -154,26 +154,32 @@ class TestArguments:
 
     def test_containers_and_strings(self, engine: str) -> None:  # noqa: F811 - the fixture's value
         """Containers show type and length; long strings a 16-byte prefix and the cut; non-ASCII text its
-        first whole characters (UTF-8 bytes; the C engine copies ASCII text only and shows its length)."""
+        first whole characters (UTF-8 bytes), with either engine."""
         trail = record(lambda: (give([1, 2]), give("y" * 30), give("żółw"), give(b"\x00ab"),
                                 give("żółw" * 9)))["trail"]
         assert args_of(trail, "give") == [
             {"value": {"t": "list", "l": 2}},
             {"value": str_desc("y" * 16, 30)},
-            {"value": {"t": "str", "l": 4} if engine == "c" else str_desc("żółw")},
+            {"value": str_desc("żółw")},
             {"value": {"t": "bytes", "l": 3, "v": "b'\\x00ab'"}},
-            {"value": {"t": "str", "l": 36} if engine == "c" else str_desc("żółwżółwż", 36)},
+            {"value": str_desc("żółwżółwż", 36)},  # whole characters of a 16-byte UTF-8 prefix
+        ]
+
+    def test_utf8_prefix_of_whole_characters(self, engine: str) -> None:  # noqa: F811 - the fixture's value
+        """4-byte characters, a lone surrogate (shown as '?') and a character that would straddle byte 16."""
+        trail = record(lambda: (give("😀" * 5), give("a\ud800b"), give("abcdefghijklmnoé")))["trail"]
+        assert args_of(trail, "give") == [
+            {"value": str_desc("😀" * 4, 5)},
+            {"value": str_desc("a?b")},
+            {"value": str_desc("abcdefghijklmno", 16)},
         ]
 
     def test_classes_by_name(self, engine: str) -> None:  # noqa: F811 - the fixture's value
-        """A class passed or returned reads by its qualified name (the C engine: by type, ``type``)."""
+        """A class passed or returned reads by its qualified name, with either engine."""
         trail = record(lambda: (give(int), give(Queue)))["trail"]
         calls = calls_of(trail, "give")
-        if engine == "c":
-            assert [c["r"] for c in calls] == [{"t": "type"}, {"t": "type"}]
-        else:
-            assert [c["r"] for c in calls] == [{"t": "type", "v": "<class int>"},
-                                               {"t": "type", "v": f"<class {__name__}.Queue>"}]
+        assert [c["r"] for c in calls] == [{"t": "type", "v": "<class int>"},
+                                           {"t": "type", "v": f"<class {__name__}.Queue>"}]
 
     def test_switch_off(self) -> None:
         """trail_args=False records calls and return summaries as before: no arguments, no prefixes."""

@@ -87,7 +87,19 @@ def report_lines() -> list[str]:
         _launcher_line(),
         _tool_ids_line(),
         *(f"problem: {problem}" for problem in problems),
+        *_no_extension_lines(config, engine, reason),
     ]
+
+
+def _no_extension_lines(config: Config, engine: str | None, reason: str) -> list[str]:
+    """What an activated process does without the compiled tracer (runtime/activate.py)."""
+    from agentlog.runtime.activate import NO_EXTENSION_NOTICE, trail_requested
+
+    if engine != "python" or not reason.startswith("ImportError") or config.trace != "calls":
+        return []
+    if trail_requested(config):
+        return ["problem: the call trail runs on the pure-Python engine (no compiled tracer), many times slower"]
+    return [f"problem: {NO_EXTENSION_NOTICE.removeprefix('agentlog: ')}"]
 
 
 def _editable_install() -> bool:

@@ -91,7 +91,10 @@ class _Block:
         self.order = order  # position in the trail: later calls have larger numbers
         self.children: list[_Block] = []
         self.count = 1
-        self.ns = item.get("ns", 0)
+        # A returned call without a duration was not timed (a sampled-out leaf call, a
+        # generator expression): a folded run holding one has no true total.
+        untimed = item.get("end") in ("ret", "yield") and not item.get("pre")
+        self.ns: int | None = item.get("ns", None if untimed else 0)
         self.pairs: list[_Pair] = []
 
 
@@ -195,7 +198,7 @@ class _Renderer:
     def absorb(self, into: _Block, other: _Block) -> None:
         """Fold ``other`` into the equivalent ``into``, children too (same shape, by key)."""
         into.count += other.count
-        into.ns += other.ns
+        into.ns = None if into.ns is None or other.ns is None else into.ns + other.ns
         known = {p.key(): p for p in into.pairs}
         for pair in other.pairs:
             same = known.get(pair.key())

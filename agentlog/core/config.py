@@ -344,6 +344,19 @@ def load_config(
     return Config(**values)
 
 
+def option_source(name: str, cwd: str | os.PathLike[str] | None = None,
+                  env: dict[str, str] | None = None) -> str | None:
+    """Where option ``name`` was set (its variable, ``[tool.agentlog]`` or the user config), or None."""
+    env = os.environ if env is None else env
+    if env.get(ENV_NAMES.get(name, ""), ""):
+        return ENV_NAMES[name]
+    ignored: list[str] = []
+    if name in _pyproject_table(cwd or os.getcwd(), ignored):
+        return f"[tool.agentlog] {name}"
+    path = user_config_path(env)
+    return f"{path}: {name}" if name in _user_table(path, ignored) else None
+
+
 def credential_target_warning(cwd: str | os.PathLike[str] | None = None,
                               env: dict[str, str] | None = None) -> str | None:
     """One line if the project's pyproject.toml sets options that decide where credentials go

@@ -57,6 +57,9 @@ def install(config: Config | None = None) -> bool:
         if config.trace == "off":
             return True
         ownimports.install()  # before anything imports lazily: our imports are never the program's files
+        config = _without_extension(config)
+        set_config(config)
+        _active = config
         export_to_children(config)
     except Exception as exc:  # noqa: BLE001 - activation must never break the program
         selflog.report("activate.install", exc)
@@ -71,6 +74,46 @@ def install(config: Config | None = None) -> bool:
             selflog.report(f"activate.{step.__name__}", exc)
     os.register_at_fork(after_in_child=_after_fork)
     return True
+
+
+NO_EXTENSION_SLUG = "no-extension"
+NO_EXTENSION_NOTICE = (
+    "agentlog: recording crashes only, no call trail: agentlog's compiled tracer is not installed "
+    "(no C compiler when it was installed). To get the trail, install a C compiler and reinstall "
+    "(pip install --force-reinstall --no-cache-dir agentlog) or install a wheel; AGENTLOG_TRACE=calls "
+    "runs the pure-Python trail, many times slower."
+)
+
+
+def trail_requested(config: Config) -> bool:
+    """The call trail was asked for, not just the default: AGENTLOG_TRACE, a config file's
+    ``trace``, or AGENTLOG_ENGINE=python."""
+    if os.environ.get("AGENTLOG_TRACE") or os.environ.get("AGENTLOG_ENGINE", "").strip().lower() == "python":
+        return True
+    from agentlog.core.config import option_source
+
+    return option_source("trace") is not None
+
+
+def _without_extension(config: Config) -> Config:
+    """Calls mode by default but no compiled tracer (a pure-Python trail would be ~100x on
+    call-heavy code): crash mode, and one line on stderr. Children inherit crash mode through
+    AGENTLOG_TRACE, so a session says it once; `agentlog doctor` says it too."""
+    if config.trace != "calls":
+        return config
+    try:
+        from agentlog import _tracer  # noqa: F401  # type: ignore[attr-defined]
+    except ImportError:
+        pass
+    else:
+        return config
+    if trail_requested(config):
+        return config
+    selflog.report(f"warning [{NO_EXTENSION_SLUG}]: {NO_EXTENSION_NOTICE}")
+    if not config.quiet:
+        sys.stderr.write(NO_EXTENSION_NOTICE + "\n")  # the one line AgentLog prints unasked, once per session
+        sys.stderr.flush()
+    return config._replace(trace="crash")
 
 
 def _install_hooks(config: Config) -> None:

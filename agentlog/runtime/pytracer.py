@@ -47,6 +47,7 @@ from agentlog.runtime.tracer_types import (
     V_VOID,
     RawEntry,
     ThreadInfo,
+    folded,
     ring_capacity,
 )
 
@@ -103,6 +104,7 @@ _gen = 0  # bumped by configure/release/after_fork: thread states re-create lazi
 _states: weakref.WeakValueDictionary[int, _Thread] = weakref.WeakValueDictionary()
 _codes: dict[CodeType, int] = {}
 _argnames: dict[int, tuple[str, ...]] = {}  # code index -> names of its first MAX_ARGS argument slots
+_folded: set[int] = set()  # code indexes of generator expressions (tracer_types.folded)
 _typemap: dict[type, int] = {}
 _types: list[type] = []
 _stats: dict[int, list[int]] = {}  # idx -> [calls, total, self, active]
@@ -194,6 +196,8 @@ def _code_index(code: CodeType) -> int:
         if idx >= 0:
             _stats.setdefault(idx, [0, 0, 0, 0])
             _argnames[idx] = _arg_names(code)
+            if folded(code):
+                _folded.add(idx)
         else:
             _count_other_code()
         _codes[code] = idx
@@ -336,12 +340,18 @@ def _enter(kind: int, code: CodeType, offset: int) -> object:
     st = _state()
     if st is None:
         return None
+    fold = idx in _folded
+    if fold and kind != K_START:
+        return None  # gen.throw() into a generator expression: it stays one call
     now = _now()
     _put(st, (now, kind, idx, offset, min(len(st.stack), MAX_DEPTH), V_VOID, 0, None))
     if kind == K_START and _capture_args:
         # Frames: 0 this one, 1 on_py_start, 2 the function that is starting.
         _record_args(st, code, idx, sys._getframe(2))
-    _push(st, code, idx, now, kind == K_START)
+    if fold:
+        _stats[idx][0] += 1  # counted, not timed: it is not on the stack (tracer_types.folded)
+    else:
+        _push(st, code, idx, now, kind == K_START)
     return None
 
 
@@ -495,6 +505,7 @@ def _clear_tables() -> None:
     _states.clear()
     _codes.clear()
     _argnames.clear()
+    _folded.clear()
     _typemap.clear()
     _types.clear()
     _stats.clear()

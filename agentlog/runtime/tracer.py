@@ -23,6 +23,7 @@ from agentlog.runtime import exitwatch, traced
 from agentlog.runtime.toolids import claim_tool_id, release_tool_id
 from agentlog.runtime.tracer_types import (
     ENTER_KINDS,
+    FOLDED_EVENT_NAMES,
     GLOBAL_EVENT_NAMES,
     K_ARG,
     K_HANDLED,
@@ -50,6 +51,7 @@ from agentlog.runtime.tracer_types import (
     V_STR,
     V_TYPE,
     RawEntry,
+    folded,
     ring_capacity,
 )
 
@@ -159,9 +161,11 @@ def _make_classifier(state: _State, config: Config) -> Callable[[CodeType], int]
     """The per-code decision the engines call on a code object's first event."""
     roots = _library_roots()
     monitoring = sys.monitoring
-    local_events = 0
+    local_events = folded_events = 0
     for name in LOCAL_EVENT_NAMES:
         local_events |= getattr(monitoring.events, name)
+    for name in FOLDED_EVENT_NAMES:
+        folded_events |= getattr(monitoring.events, name)
 
     def classify(code: CodeType) -> int:
         try:
@@ -175,7 +179,7 @@ def _make_classifier(state: _State, config: Config) -> Callable[[CodeType], int]
             if len(state.codes) >= MAX_USER_CODES and state.engine is not None:
                 _restart_tables(state, config, classify)
             # Return/yield/resume only for user code: library code never calls us for them.
-            monitoring.set_local_events(state.tool_id, code, local_events)
+            monitoring.set_local_events(state.tool_id, code, folded_events if folded(code) else local_events)
             state.codes.append(code)
             return len(state.codes) - 1
         except Exception as exc:  # noqa: BLE001 - runs inside a monitoring callback
@@ -605,7 +609,9 @@ class _TrailBuilder:
             # Its start is older than the window (or than install): show where it ended.
             node = {"c": self.fn(idx), "d": depth - self.base, "pre": True}
             self.calls.append(node)
-        else:
+        elif ns >= 0 and not folded(self.state.codes[idx]):
+            # No duration for a return the engine did not time (ns -1: a sampled-out leaf
+            # call), nor for a generator expression, which ran in pieces.
             node["ns"] = ns - node["t0"]
         if self.last_handled is not None and self.last_handled[:2] == (idx, depth):
             self.last_handled = None  # the frame is gone: its handled exception stays handled

@@ -8,6 +8,10 @@ recorded. The numbers below are mirrored in ``src_c/tracer.pyx``.
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # imported on the activation path: no typing, types
+    from types import CodeType
+
 # Event kinds (entry field ``kind``).
 K_START = 1  # PY_START: a user function/generator/coroutine begins
 K_RESUME = 2  # PY_RESUME: a generator/coroutine continues after yield/await
@@ -59,6 +63,20 @@ ThreadInfo = tuple[int, bool, int, int, int, int]
 # EXCEPTION_HANDLED, PY_UNWIND and PY_THROW cannot be local events).
 GLOBAL_EVENT_NAMES = ("PY_START", "PY_THROW", "PY_UNWIND", "RAISE", "RERAISE", "EXCEPTION_HANDLED")
 LOCAL_EVENT_NAMES = ("PY_RETURN", "PY_YIELD", "PY_RESUME")
+# A generator expression is one trail call, from its start to its return or unwind: its
+# per-item yields and resumes are never monitored (set_local_events leaves them out), so
+# it costs two events however many items it makes. It is not pushed on an engine's
+# shadow stack (its frame is suspended while the consumer runs), so it has no duration
+# or profile time of its own: its time counts as its caller's. Comprehensions are
+# inlined into their function on 3.12+ and make no events. src_c/tracer.pyx matches the
+# same name.
+FOLDED_CODE_NAME = "<genexpr>"
+FOLDED_EVENT_NAMES = ("PY_RETURN",)
+
+
+def folded(code: CodeType) -> bool:
+    """True for code whose yields and resumes the trail does not follow (generator expressions)."""
+    return code.co_name == FOLDED_CODE_NAME
 
 
 def ring_capacity(ring_size: int) -> int:
