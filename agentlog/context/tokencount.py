@@ -28,7 +28,8 @@ _ASCII_FEATURES: tuple[tuple[str, float], ...] = (
     (r"\d{1,3}", 1.37),  # digit group (BPE splits digits by 3)
     (_PUNCT, 0.35),  # punctuation character
     (_PUNCT + "+", 0.55),  # punctuation run
-    (_PUNCT + r"(?=[A-Za-z])", -0.64),  # punctuation merged into the next word
+    # punctuation merged into the next word: less than the 0.63 an uppercase letter adds (monotonic)
+    (_PUNCT + r"(?=[A-Za-z])", -0.62),
     (r"([!-/:-@\[-`{-~])(?=\1)", 0.2),  # repeated punctuation (``==``, ``~~~``)
     (r"[ \t]{2,}", 0.72),  # indentation / alignment run
     (r"\n", 0.49),  # line break
