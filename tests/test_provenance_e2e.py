@@ -292,3 +292,71 @@ def test_object_made_by_a_fixture(tmp_path, budget):
     text = _context(tmp_path, args, budget, ("tests/test_tickets.py", FIXTURE))
     assert _origins(text) == [
         "origin: self = <test_tickets.Ticket> <- ticket() -> <test_tickets.Ticket> [test_tickets.py:15]"]
+
+
+FLOW = '''\
+def cmp_num(a, b):
+    return (a > b) - (a < b)
+
+
+def cmp_tag(a, b):
+    return cmp_num(len(b), len(a))
+
+
+def log(text):
+    return 1
+
+
+def compare(left, right):
+    log(left)
+    return cmp_tag(left.split("-")[1], right.split("-")[1])
+
+
+def split_words(text):
+    return text.replace("eR", "_e").lower()
+
+
+def capitalise(text):
+    return text.replace("_", " ").title()
+
+
+def titleize(word):
+    words = split_words(word)
+    title = capitalise(words)
+    return title + "."
+
+
+def test_passed_through():
+    assert compare("1-alpha", "1-alpha.1") == -1
+
+
+def test_pipeline():
+    assert titleize("ActiveRecord") == "Active Record."
+'''
+
+
+@pytest.mark.parametrize("budget", [300, 400])
+def test_value_passed_up_through_helpers(tmp_path, budget):
+    """compare() returned what cmp_tag() returned, which returned what cmp_num() returned: the
+    origin line is followed by those calls, with the arguments that show the swap."""
+    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_flow.py::test_passed_through"]
+    text = _context(tmp_path, args, budget, ("tests/test_flow.py", FLOW))
+    lines = [line.strip() for line in text.splitlines()]
+    at = lines.index(_origins(text)[0])
+    assert _origins(text)[0].startswith("origin: 1 (in the message) <- compare(left='1-alpha', right='1-alpha.1') -> 1")
+    assert lines[at + 1 : at + 3] == ["via cmp_tag(a='alpha', b='alpha.1') -> 1 [test_flow.py:5]",
+                                      "via cmp_num(a=7, b=5) -> 1 [test_flow.py:1]"]
+    assert not any(line.startswith("via log(") for line in lines)  # returned 1 too, but not passed on
+
+
+@pytest.mark.parametrize("budget", [300, 400])
+def test_value_made_by_a_pipeline_of_helpers(tmp_path, budget):
+    """titleize()'s result is not a helper's unchanged: the helper that took its argument and whose
+    result the next helper got is named under the origin line."""
+    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_flow.py::test_pipeline"]
+    text = _context(tmp_path, args, budget, ("tests/test_flow.py", FLOW))
+    lines = [line.strip() for line in text.splitlines()]
+    at = lines.index(_origins(text)[0])
+    assert _origins(text)[0].startswith("origin: 'Activ Eecord.' (in the message) <- titleize(word='ActiveRecord')")
+    assert lines[at + 1] == "via split_words(text='ActiveRecord') -> 'activ_eecord' [test_flow.py:18]"
+    assert not any(line.startswith("via capitalise(") for line in lines)  # its result went nowhere else

@@ -37,6 +37,8 @@ from typing import Any, NamedTuple
 from agentlog.context.trail import short_value
 
 MAX_LINKS = 3  # origin lines per failure
+MAX_VIA = 2  # calls inside a linked call shown under its origin line
+MAX_VIA_DEPTH = 4  # levels a returned value is followed down through calls that passed it on
 MAX_MESSAGE_VALUES = 4  # values taken from the exception message
 MAX_MESSAGE_CHARS = 400  # of the message searched for them
 MAX_ARGS_SHOWN = 3
@@ -133,10 +135,11 @@ class Call(NamedTuple):
 
 
 class Link(NamedTuple):
-    """One origin line and the trail calls it names."""
+    """One origin line, the trail calls it names, and the lines of the calls its value flowed through."""
 
     text: str
     calls: tuple[int, ...]
+    via: tuple[str, ...] = ()
 
 
 def _tree(calls: list[dict[str, Any]]) -> list[int | None]:
@@ -316,6 +319,50 @@ class Provenance:
                     found = (i, name)
         return found
 
+    # -- flow inside a call
+
+    def produced(self, index: int) -> Value | None:
+        """What call ``index`` returned or yielded (not a handled exception), as a comparable value."""
+        item = self.calls[index]
+        if "ev" in item or item.get("end") not in ("ret", "yield") or "r" not in item or item.get("k"):
+            return None
+        return value_of(item["r"])
+
+    def _strong_args(self, index: int) -> list[Value]:
+        args = (self.calls[index].get("a") or {}).values()
+        return [v for v in map(value_of, args) if v is not None and not v.weak]
+
+    def flow(self, index: int) -> list[int]:
+        """The calls inside call ``index`` its value flowed through, most telling first.
+
+        First the call that handed its result back unchanged (the last call made, returning
+        what ``index`` returned; followed down while it too passed a result on), then the calls
+        whose strong result became a later call's argument or whose strong argument was one of
+        the caller's own: equality on the recorded summaries, as for the links themselves.
+        """
+        chain: list[int] = []
+        node = index
+        for _ in range(MAX_VIA_DEPTH):
+            kids = [i for i in self.children(node) if "ev" not in self.calls[i]]
+            result = self.produced(node)
+            last = self.produced(kids[-1]) if kids else None
+            if result is None or last is None or result.kind in ("none", "type") or not last.matches(result):
+                break
+            node = kids[-1]
+            chain.append(node)
+        found: list[int] = []
+        for parent in (index, *chain):
+            kids = [i for i in self.children(parent) if "ev" not in self.calls[i] and i not in chain]
+            given = self._strong_args(parent)
+            for k, i in enumerate(kids):
+                out = self.produced(i)
+                feeds = out is not None and not out.weak and any(
+                    out.matches(v) for j in kids[k + 1:] + [c for c in chain if c > i] for v in self._strong_args(j))
+                takes = any(v.matches(g) for v in self._strong_args(i) for g in given)
+                if feeds or takes:
+                    found.append(i)
+        return (chain + found)[:MAX_VIA]
+
     # -- text
 
     def call_text(self, index: int, result: bool = True) -> str:
@@ -333,6 +380,8 @@ class Provenance:
             text += f" -> {short_value(item['r'])}"
             if self._returned_early(index):
                 text += f" from line {item['ln']}"
+        elif result and self.produced(index) is not None:
+            text += f" yielded {short_value(item['r'])}"
         fn = self._fn(index)
         if len(fn) > 2:
             text += f" [{os.path.basename(str(fn[1]))}:{fn[2]}]"
@@ -539,7 +588,7 @@ def links(failure: dict[str, Any], exc: dict[str, Any] | None = None) -> list[Li
         for i in reversed(list(trail.children(frame_call))):
             function = trail.qualname(i).rpartition(".")[2]
             if function in on_line and trail.returned(i) and i not in used and len(out) < MAX_LINKS:
-                out.append(Link(f"  origin: {trail.call_text(i)}, called on the failing line", (i,)))
+                out.append(_with_via(trail, Link(f"  origin: {trail.call_text(i)}, called on the failing line", (i,))))
                 used.add(i)
                 on_line = on_line - {function}
     return out
@@ -561,7 +610,7 @@ def _link(trail: Provenance, subject: Subject, frame_call: int | None, on_line: 
             before = source[-1] if source else None
         if before is not None:
             text += f", from {trail.call_text(before)}"
-            return Link(text, (index, before))
+            return _with_via(trail, Link(text, (index, before)))
         return Link(text, (index,))
     index = trail.producer(subject, frame_call, on_line)
     if index is None or index in used:
@@ -569,4 +618,10 @@ def _link(trail: Provenance, subject: Subject, frame_call: int | None, on_line: 
     function = trail.qualname(index).rpartition(".")[2]
     where = ", called on the failing line" if trail.parents[index] == frame_call and function in called \
         else trail.caller_text(index)
-    return Link(f"{head} <- {trail.call_text(index)}{where}", (index,))
+    return _with_via(trail, Link(f"{head} <- {trail.call_text(index)}{where}", (index,)))
+
+
+def _with_via(trail: Provenance, link: Link) -> Link:
+    """``link`` with the calls inside its last named call that the value flowed through."""
+    inside = trail.flow(link.calls[-1])
+    return link._replace(via=tuple(f"    via {trail.call_text(i)}" for i in inside))
