@@ -326,12 +326,32 @@ def titleize(word):
     return title + "."
 
 
+class Version:
+    def __init__(self, major, minor, patch):
+        self.major, self.minor, self.patch = major, minor, patch
+
+    def finalized(self):
+        return Version(self.major, self.patch, self.minor)
+
+    def __str__(self):
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+
+def finalize(text):
+    parts = [int(p) for p in text.split(".")]
+    return str(Version(*parts).finalized())
+
+
 def test_passed_through():
     assert compare("1-alpha", "1-alpha.1") == -1
 
 
 def test_pipeline():
     assert titleize("ActiveRecord") == "Active Record."
+
+
+def test_object_made():
+    assert finalize("1.2.3") == "1.2.3"
 '''
 
 
@@ -360,3 +380,16 @@ def test_value_made_by_a_pipeline_of_helpers(tmp_path, budget):
     assert _origins(text)[0].startswith("origin: 'Activ Eecord.' (in the message) <- titleize(word='ActiveRecord')")
     assert lines[at + 1] == "via split_words(text='ActiveRecord') -> 'activ_eecord' [test_flow.py:18]"
     assert not any(line.startswith("via capitalise(") for line in lines)  # its result went nowhere else
+
+
+@pytest.mark.parametrize("budget", [300, 400])
+def test_string_of_an_object_made_by_a_method(tmp_path, budget):
+    """'1.3.2' is Version.__str__()'s; its object came from finalized(), whose Version.__init__()
+    got minor=3: both are named under the origin line."""
+    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_flow.py::test_object_made"]
+    text = _context(tmp_path, args, budget, ("tests/test_flow.py", FLOW))
+    lines = [line.strip() for line in text.splitlines()]
+    at = lines.index(_origins(text)[0])
+    assert _origins(text)[0].startswith("origin: '1.3.2' (in the message) <- Version.__str__() -> '1.3.2'")
+    assert lines[at + 1].startswith("via Version.finalized() -> <test_flow.Version>")
+    assert lines[at + 2] == "via Version.__init__(major=1, minor=3, patch=2) -> None [test_flow.py:33]"

@@ -361,7 +361,29 @@ class Provenance:
                 takes = any(v.matches(g) for v in self._strong_args(i) for g in given)
                 if feeds or takes:
                     found.append(i)
-        return (chain + found)[:MAX_VIA]
+        return list(dict.fromkeys(chain + self._built(index) + found))[:MAX_VIA]
+
+    def _self_type(self, index: int) -> str | None:
+        """The type of a method call's ``self``, or None."""
+        first = next(iter((self.calls[index].get("a") or {}).items()), None)
+        kind = first[1].get("t") if first and first[0] == "self" and isinstance(first[1], dict) else None
+        return kind if isinstance(kind, str) else None
+
+    def _built(self, index: int) -> list[int]:
+        """For a method: the call that made its object (the only earlier call of its caller that
+        returned that type, when no argument of the caller has it), then the object's
+        ``__init__`` inside that call."""
+        parent, kind = self.parents[index], self._self_type(index)
+        if parent is None or kind is None:
+            return []
+        makers = [i for i in self.children(parent) if i < index and (self.produced(i) or _NOTHING).matches(
+            Value("type", kind))] if kind else []
+        handed = ((self.calls[parent].get("a") or {}).values())
+        if len(makers) != 1 or any(isinstance(d, dict) and d.get("t") == kind for d in handed):
+            return []
+        inits = [i for i in self.children(makers[0]) if self.qualname(i).rpartition(".")[2] == "__init__"
+                 and self._self_type(i) == kind]
+        return [makers[0], *inits[-1:]]
 
     # -- text
 
