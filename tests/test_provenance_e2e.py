@@ -352,6 +352,23 @@ def test_pipeline():
 
 def test_object_made():
     assert finalize("1.2.3") == "1.2.3"
+
+
+def strip_accents(text):
+    return text.encode("ascii", "ignore").decode()
+
+
+def count_words(text):
+    return len(text.split())
+
+
+def slug(text):
+    count_words(text)
+    return strip_accents(text).lower() + "-"
+
+
+def test_inside():
+    assert slug("Malm\u00f6") == "malmo-"
 '''
 
 
@@ -393,3 +410,16 @@ def test_string_of_an_object_made_by_a_method(tmp_path, budget):
     assert _origins(text)[0].startswith("origin: '1.3.2' (in the message) <- Version.__str__() -> '1.3.2'")
     assert lines[at + 1].startswith("via Version.finalized() -> <test_flow.Version>")
     assert lines[at + 2] == "via Version.__init__(major=1, minor=3, patch=2) -> None [test_flow.py:33]"
+
+
+@pytest.mark.parametrize("budget", [300, 400])
+def test_call_inside_that_made_a_value_alike(tmp_path, budget):
+    """No value of slug()'s can be followed in (its argument is not ASCII, so only its length is
+    known): the latest call inside it that made a string is named, count_words() -> 1 is not."""
+    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_flow.py::test_inside"]
+    text = _context(tmp_path, args, budget, ("tests/test_flow.py", FLOW))
+    lines = [line.strip() for line in text.splitlines()]
+    at = lines.index(_origins(text)[0])
+    assert _origins(text)[0].startswith("origin: 'malm-' (in the message) <- slug(")
+    assert lines[at + 1].startswith("inside it: strip_accents(text=") and lines[at + 1].endswith("-> 'Malm' [test_flow.py:60]")
+    assert not any(line.startswith(("via ", "inside it: count_words")) for line in lines)

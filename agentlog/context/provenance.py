@@ -363,6 +363,15 @@ class Provenance:
                     found.append(i)
         return list(dict.fromkeys(chain + self._built(index) + found))[:MAX_VIA]
 
+    def latest_alike(self, index: int) -> int | None:
+        """The latest call made by call ``index`` whose result is strong and of the same kind as its own."""
+        result = self.produced(index)
+        if result is None:
+            return None
+        alike = [i for i in self.children(index) if "ev" not in self.calls[i]
+                 and (made := self.produced(i)) is not None and not made.weak and made.kind == result.kind]
+        return alike[-1] if alike else None
+
     def _self_type(self, index: int) -> str | None:
         """The type of a method call's ``self``, or None."""
         first = next(iter((self.calls[index].get("a") or {}).items()), None)
@@ -644,6 +653,10 @@ def _link(trail: Provenance, subject: Subject, frame_call: int | None, on_line: 
 
 
 def _with_via(trail: Provenance, link: Link) -> Link:
-    """``link`` with the calls inside its last named call that the value flowed through."""
-    inside = trail.flow(link.calls[-1])
-    return link._replace(via=tuple(f"    via {trail.call_text(i)}" for i in inside))
+    """``link`` with the calls inside its last named call that the value flowed through, or
+    else the latest call inside it that made a value of the same kind."""
+    via = tuple(f"    via {trail.call_text(i)}" for i in trail.flow(link.calls[-1]))
+    if not via:
+        made = trail.latest_alike(link.calls[-1])
+        via = (f"    inside it: {trail.call_text(made)}",) if made is not None else ()
+    return link._replace(via=via)
