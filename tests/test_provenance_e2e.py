@@ -424,3 +424,25 @@ def test_call_inside_that_made_a_value_alike(tmp_path, budget):
     assert lines[at + 1].startswith("inside it: strip_accents(text=")
     assert lines[at + 1].endswith("-> 'Malm' [test_flow.py:60]")
     assert not any(line.startswith(("via ", "inside it: count_words")) for line in lines)
+
+
+TABLE = '''\
+def area(w, h):
+    return w * h if w != h else w + h
+
+
+def test_table():
+    for w, h, expected in [(2, 8, 16), (4, 4, 16)]:
+        assert area(w, h) == expected
+'''
+
+
+@pytest.mark.parametrize("budget", [300, 1500])
+def test_local_bound_from_a_table_is_not_linked(tmp_path, budget):
+    """``expected`` = 16 comes from the loop's table; area(2, 8) returned 16 in the case before, but
+    the source binds ``expected`` from no call: only the message's 8 is linked, to area(4, 4)."""
+    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_table.py"]
+    text = _context(tmp_path, args, budget, ("tests/test_table.py", TABLE))
+    assert "expected: int = 16" in text
+    assert _origins(text) == [
+        "origin: 8 (in the message) <- area(w=4, h=4) -> 8 [test_table.py:1], called on the failing line"]

@@ -23,6 +23,9 @@ Ambiguity policy (no link is better than a false one):
   the value is None from a function that returned something else in another
   call or returned early (from a line before its last), or the frame's source
   shows the local assigned from that function (``result = total(cart)``).
+- A local the frame's visible source binds (an assignment, a ``for`` target) is linked
+  only to a function called where it is bound: ``for n, expected in CASES`` links
+  ``expected`` to nothing, however equal a call's result.
 - Nothing is said when nothing matches; redacted values never match.
 """
 
@@ -508,14 +511,22 @@ def statement_names(tree: ast.AST) -> tuple[list[list[str]], set[str]]:
     return chains, called
 
 
-def assignments(frame: dict[str, Any], name: str) -> set[str]:
-    """Functions the frame's recorded source lines assign ``name`` from (``name = f(...)``, ``name += g(...)``)."""
-    found: set[str] = set()
-    pattern = re.compile(rf"^\s*{re.escape(name)}\s*(?:[-+*/%|&]|//)?=(?!=)(.*)$")
+_FOR_RE = re.compile(r"^\s*(?:async\s+)?for\s+(.+?)\s+in\b(.*)$")
+_BIND_RE = re.compile(r"^\s*([A-Za-z_][\w\s,.\[\]*]*?)\s*(?:[-+*/%|&@^]|//|\*\*|>>|<<)?=(?!=)(.*)$")
+_CALLED_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+
+
+def binders(frame: dict[str, Any], name: str) -> set[str] | None:
+    """Functions called where the frame's recorded source lines bind the local ``name`` (an
+    assignment, a ``for`` target), or None when no recorded line binds it. An empty set: it is
+    bound without a call (``for n, expected in [...]``), so no call of the frame made it."""
+    target = re.compile(rf"(?<![\w.]){re.escape(name)}\b(?!\s*[.\[])")
+    found: set[str] | None = None
     for line in frame.get("src") or []:
-        match = pattern.match(str(line[1])) if isinstance(line, list) and len(line) == 2 else None
-        if match:
-            found.update(re.findall(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(", match.group(1)))
+        text = str(line[1]) if isinstance(line, list) and len(line) == 2 else ""
+        match = _FOR_RE.match(text) or _BIND_RE.match(text)
+        if match and target.search(match.group(1)):
+            found = (found or set()) | set(_CALLED_RE.findall(match.group(2)))
     return found
 
 
@@ -606,28 +617,34 @@ def links(failure: dict[str, Any], exc: dict[str, Any] | None = None) -> list[Li
     out: list[Link] = []
     used: set[int] = set()
     for subject in found:
-        # Weak values may follow the statement's calls only where it assigns them, or says them.
-        evidence = assignments(frame, subject.name) | (on_line if subject.scope == "message" else set())
-        link = _link(trail, subject, frame_call, evidence, used, on_line)
+        # Weak values may follow the statement's calls only where it assigns them, or says them;
+        # a local the visible source binds comes only from a call made where it is bound.
+        bound = binders(frame, subject.name) if subject.scope == "local" else None
+        evidence = (bound or set()) | (on_line if subject.scope == "message" else set())
+        link = _link(trail, subject, frame_call, evidence, used, on_line, bound)
         if link:
             out.append(link)
             used.update(link.calls)
         if len(out) == MAX_LINKS:
             return out
-    # Calls made on the failing statement whose results no named value carries (``assert total(x) == 3``).
+    # Calls made on the failing statement whose results no named value carries (``assert total(x) == 3``):
+    # each function's latest call only (an earlier one was made by an earlier pass of a loop).
     if frame_call is not None:
         for i in reversed(list(trail.children(frame_call))):
             function = trail.qualname(i).rpartition(".")[2]
-            if function in on_line and trail.returned(i) and i not in used and len(out) < MAX_LINKS:
+            if function not in on_line or not trail.returned(i):
+                continue
+            on_line = on_line - {function}
+            if i not in used and len(out) < MAX_LINKS:
                 out.append(_with_via(trail, Link(f"  origin: {trail.call_text(i)}, called on the failing line", (i,))))
                 used.add(i)
-                on_line = on_line - {function}
     return out
 
 
 def _link(trail: Provenance, subject: Subject, frame_call: int | None, on_line: set[str],
-          used: set[int], called: set[str]) -> Link | None:
-    """The origin line of one subject; ``called``: the functions the failing statement calls."""
+          used: set[int], called: set[str], bound: set[str] | None = None) -> Link | None:
+    """The origin line of one subject; ``called``: the functions the failing statement calls;
+    ``bound``: for a local the source binds, the functions called where it is bound."""
     head = f"  origin: {subject.label}" + (f" = {subject.shown}" if subject.scope != "message" else "")
     setter = trail.setter(subject) if subject.scope == "attr" else None
     if setter is not None:
@@ -646,6 +663,8 @@ def _link(trail: Provenance, subject: Subject, frame_call: int | None, on_line: 
     index = trail.producer(subject, frame_call, on_line)
     if index is None or index in used:
         return None
+    if bound is not None and trail.qualname(index).rpartition(".")[2] not in bound:
+        return None  # equal, but the source binds the local from something else
     function = trail.qualname(index).rpartition(".")[2]
     where = ", called on the failing line" if trail.parents[index] == frame_call and function in called \
         else trail.caller_text(index)
