@@ -372,14 +372,19 @@ def test_inside():
 '''
 
 
+def _flow_context(tmp_path: Path, budget: int, test: str) -> tuple[str, list[str], int]:
+    """The context of FLOW's ``test`` failing under pytest, its stripped lines, and where the first origin line is."""
+    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", f"tests/test_flow.py::{test}"]
+    text = _context(tmp_path, args, budget, ("tests/test_flow.py", FLOW))
+    lines = [line.strip() for line in text.splitlines()]
+    return text, lines, lines.index(_origins(text)[0])
+
+
 @pytest.mark.parametrize("budget", [300, 400])
 def test_value_passed_up_through_helpers(tmp_path, budget):
     """compare() returned what cmp_tag() returned, which returned what cmp_num() returned: the
     origin line is followed by those calls, with the arguments that show the swap."""
-    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_flow.py::test_passed_through"]
-    text = _context(tmp_path, args, budget, ("tests/test_flow.py", FLOW))
-    lines = [line.strip() for line in text.splitlines()]
-    at = lines.index(_origins(text)[0])
+    text, lines, at = _flow_context(tmp_path, budget, "test_passed_through")
     assert _origins(text)[0].startswith("origin: 1 (in the message) <- compare(left='1-alpha', right='1-alpha.1') -> 1")
     assert lines[at + 1 : at + 3] == ["via cmp_tag(a='alpha', b='alpha.1') -> 1 [test_flow.py:5]",
                                       "via cmp_num(a=7, b=5) -> 1 [test_flow.py:1]"]
@@ -390,10 +395,7 @@ def test_value_passed_up_through_helpers(tmp_path, budget):
 def test_value_made_by_a_pipeline_of_helpers(tmp_path, budget):
     """titleize()'s result is not a helper's unchanged: the helper that took its argument and whose
     result the next helper got is named under the origin line."""
-    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_flow.py::test_pipeline"]
-    text = _context(tmp_path, args, budget, ("tests/test_flow.py", FLOW))
-    lines = [line.strip() for line in text.splitlines()]
-    at = lines.index(_origins(text)[0])
+    text, lines, at = _flow_context(tmp_path, budget, "test_pipeline")
     assert _origins(text)[0].startswith("origin: 'Activ Eecord.' (in the message) <- titleize(word='ActiveRecord')")
     assert lines[at + 1] == "via split_words(text='ActiveRecord') -> 'activ_eecord' [test_flow.py:18]"
     assert not any(line.startswith("via capitalise(") for line in lines)  # its result went nowhere else
@@ -403,10 +405,7 @@ def test_value_made_by_a_pipeline_of_helpers(tmp_path, budget):
 def test_string_of_an_object_made_by_a_method(tmp_path, budget):
     """'1.3.2' is Version.__str__()'s; its object came from finalized(), whose Version.__init__()
     got minor=3: both are named under the origin line."""
-    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_flow.py::test_object_made"]
-    text = _context(tmp_path, args, budget, ("tests/test_flow.py", FLOW))
-    lines = [line.strip() for line in text.splitlines()]
-    at = lines.index(_origins(text)[0])
+    text, lines, at = _flow_context(tmp_path, budget, "test_object_made")
     assert _origins(text)[0].startswith("origin: '1.3.2' (in the message) <- Version.__str__() -> '1.3.2'")
     assert lines[at + 1].startswith("via Version.finalized() -> <test_flow.Version>")
     assert lines[at + 2] == "via Version.__init__(major=1, minor=3, patch=2) -> None [test_flow.py:33]"
@@ -416,10 +415,7 @@ def test_string_of_an_object_made_by_a_method(tmp_path, budget):
 def test_call_inside_that_made_a_value_alike(tmp_path, budget):
     """No value of slug()'s can be followed in (its argument is not ASCII, so only its length is
     known): the latest call inside it that made a string is named, count_words() -> 1 is not."""
-    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_flow.py::test_inside"]
-    text = _context(tmp_path, args, budget, ("tests/test_flow.py", FLOW))
-    lines = [line.strip() for line in text.splitlines()]
-    at = lines.index(_origins(text)[0])
+    text, lines, at = _flow_context(tmp_path, budget, "test_inside")
     assert _origins(text)[0].startswith("origin: 'malm-' (in the message) <- slug(")
     assert lines[at + 1].startswith("inside it: strip_accents(text=")
     assert lines[at + 1].endswith("-> 'Malm' [test_flow.py:60]")
