@@ -292,3 +292,153 @@ def test_object_made_by_a_fixture(tmp_path, budget):
     text = _context(tmp_path, args, budget, ("tests/test_tickets.py", FIXTURE))
     assert _origins(text) == [
         "origin: self = <test_tickets.Ticket> <- ticket() -> <test_tickets.Ticket> [test_tickets.py:15]"]
+
+
+FLOW = '''\
+def cmp_num(a, b):
+    return (a > b) - (a < b)
+
+
+def cmp_tag(a, b):
+    return cmp_num(len(b), len(a))
+
+
+def log(text):
+    return 1
+
+
+def compare(left, right):
+    log(left)
+    return cmp_tag(left.split("-")[1], right.split("-")[1])
+
+
+def split_words(text):
+    return text.replace("eR", "_e").lower()
+
+
+def capitalise(text):
+    return text.replace("_", " ").title()
+
+
+def titleize(word):
+    words = split_words(word)
+    title = capitalise(words)
+    return title + "."
+
+
+class Version:
+    def __init__(self, major, minor, patch):
+        self.major, self.minor, self.patch = major, minor, patch
+
+    def finalized(self):
+        return Version(self.major, self.patch, self.minor)
+
+    def __str__(self):
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+
+def finalize(text):
+    parts = [int(p) for p in text.split(".")]
+    return str(Version(*parts).finalized())
+
+
+def test_passed_through():
+    assert compare("1-alpha", "1-alpha.1") == -1
+
+
+def test_pipeline():
+    assert titleize("ActiveRecord") == "Active Record."
+
+
+def test_object_made():
+    assert finalize("1.2.3") == "1.2.3"
+
+
+def strip_accents(text):
+    return text.encode("ascii", "ignore").decode()
+
+
+def count_words(text):
+    return len(text.split())
+
+
+def slug(text):
+    count_words(text)
+    return strip_accents(text).lower() + "-"
+
+
+def test_inside():
+    assert slug("Malm\u00f6") == "malmo-"
+'''
+
+
+def _flow_context(tmp_path: Path, budget: int, test: str) -> tuple[str, list[str], int]:
+    """The context of FLOW's ``test`` failing under pytest, its stripped lines, and where the first origin line is."""
+    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", f"tests/test_flow.py::{test}"]
+    text = _context(tmp_path, args, budget, ("tests/test_flow.py", FLOW))
+    lines = [line.strip() for line in text.splitlines()]
+    return text, lines, lines.index(_origins(text)[0])
+
+
+@pytest.mark.parametrize("budget", [300, 400])
+def test_value_passed_up_through_helpers(tmp_path, budget):
+    """compare() returned what cmp_tag() returned, which returned what cmp_num() returned: the
+    origin line is followed by those calls, with the arguments that show the swap."""
+    text, lines, at = _flow_context(tmp_path, budget, "test_passed_through")
+    assert _origins(text)[0].startswith("origin: 1 (in the message) <- compare(left='1-alpha', right='1-alpha.1') -> 1")
+    assert lines[at + 1 : at + 3] == ["via cmp_tag(a='alpha', b='alpha.1') -> 1 [test_flow.py:5]",
+                                      "via cmp_num(a=7, b=5) -> 1 [test_flow.py:1]"]
+    assert not any(line.startswith("via log(") for line in lines)  # returned 1 too, but not passed on
+
+
+@pytest.mark.parametrize("budget", [300, 400])
+def test_value_made_by_a_pipeline_of_helpers(tmp_path, budget):
+    """titleize()'s result is not a helper's unchanged: the helper that took its argument and whose
+    result the next helper got is named under the origin line."""
+    text, lines, at = _flow_context(tmp_path, budget, "test_pipeline")
+    assert _origins(text)[0].startswith("origin: 'Activ Eecord.' (in the message) <- titleize(word='ActiveRecord')")
+    assert lines[at + 1] == "via split_words(text='ActiveRecord') -> 'activ_eecord' [test_flow.py:18]"
+    assert not any(line.startswith("via capitalise(") for line in lines)  # its result went nowhere else
+
+
+@pytest.mark.parametrize("budget", [300, 400])
+def test_string_of_an_object_made_by_a_method(tmp_path, budget):
+    """'1.3.2' is Version.__str__()'s; its object came from finalized(), whose Version.__init__()
+    got minor=3: both are named under the origin line."""
+    text, lines, at = _flow_context(tmp_path, budget, "test_object_made")
+    assert _origins(text)[0].startswith("origin: '1.3.2' (in the message) <- Version.__str__() -> '1.3.2'")
+    assert lines[at + 1].startswith("via Version.finalized() -> <test_flow.Version>")
+    assert lines[at + 2] == "via Version.__init__(major=1, minor=3, patch=2) -> None [test_flow.py:33]"
+
+
+@pytest.mark.parametrize("budget", [300, 400])
+def test_call_inside_that_made_a_value_alike(tmp_path, budget):
+    """No value of slug()'s can be followed in (its argument is not ASCII, so only its length is
+    known): the latest call inside it that made a string is named, count_words() -> 1 is not."""
+    text, lines, at = _flow_context(tmp_path, budget, "test_inside")
+    assert _origins(text)[0].startswith("origin: 'malm-' (in the message) <- slug(")
+    assert lines[at + 1].startswith("inside it: strip_accents(text=")
+    assert lines[at + 1].endswith("-> 'Malm' [test_flow.py:60]")
+    assert not any(line.startswith(("via ", "inside it: count_words")) for line in lines)
+
+
+TABLE = '''\
+def area(w, h):
+    return w * h if w != h else w + h
+
+
+def test_table():
+    for w, h, expected in [(2, 8, 16), (4, 4, 16)]:
+        assert area(w, h) == expected
+'''
+
+
+@pytest.mark.parametrize("budget", [300, 1500])
+def test_local_bound_from_a_table_is_not_linked(tmp_path, budget):
+    """``expected`` = 16 comes from the loop's table; area(2, 8) returned 16 in the case before, but
+    the source binds ``expected`` from no call: only the message's 8 is linked, to area(4, 4)."""
+    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_table.py"]
+    text = _context(tmp_path, args, budget, ("tests/test_table.py", TABLE))
+    assert "expected: int = 16" in text
+    assert _origins(text) == [
+        "origin: 8 (in the message) <- area(w=4, h=4) -> 8 [test_table.py:1], called on the failing line"]

@@ -174,7 +174,11 @@ def _origin_sections(failure: dict[str, Any], exc: dict[str, Any]) -> list[Block
     if not found:
         return []
     at = next((i for i, f in enumerate(exc.get("frames", [])) if f.get("u")), 0)
-    lines = [Line(link.text, R_KEY + n / 100) for n, link in enumerate(found)]
+    lines: list[Line] = []
+    for n, link in enumerate(found):  # the calls inside follow their link, ranked after every link
+        head = len(lines)
+        lines.append(Line(link.text, R_KEY + n / 100))
+        lines += [Line(text, R_KEY + 0.05 + (n * 10 + k) / 1000, (head,)) for k, text in enumerate(link.via)]
     return [Block(1.001 + at / 1000 + 0.0005, lines, "value origin")]
 
 

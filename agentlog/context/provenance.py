@@ -23,6 +23,9 @@ Ambiguity policy (no link is better than a false one):
   the value is None from a function that returned something else in another
   call or returned early (from a line before its last), or the frame's source
   shows the local assigned from that function (``result = total(cart)``).
+- A local the frame's visible source binds (an assignment, a ``for`` target) is linked
+  only to a function called where it is bound: ``for n, expected in CASES`` links
+  ``expected`` to nothing, however equal a call's result.
 - Nothing is said when nothing matches; redacted values never match.
 """
 
@@ -37,6 +40,8 @@ from typing import Any, NamedTuple
 from agentlog.context.trail import short_value
 
 MAX_LINKS = 3  # origin lines per failure
+MAX_VIA = 2  # calls inside a linked call shown under its origin line
+MAX_VIA_DEPTH = 4  # levels a returned value is followed down through calls that passed it on
 MAX_MESSAGE_VALUES = 4  # values taken from the exception message
 MAX_MESSAGE_CHARS = 400  # of the message searched for them
 MAX_ARGS_SHOWN = 3
@@ -133,10 +138,11 @@ class Call(NamedTuple):
 
 
 class Link(NamedTuple):
-    """One origin line and the trail calls it names."""
+    """One origin line, the trail calls it names, and the lines of the calls its value flowed through."""
 
     text: str
     calls: tuple[int, ...]
+    via: tuple[str, ...] = ()
 
 
 def _tree(calls: list[dict[str, Any]]) -> list[int | None]:
@@ -316,6 +322,81 @@ class Provenance:
                     found = (i, name)
         return found
 
+    # -- flow inside a call
+
+    def produced(self, index: int) -> Value | None:
+        """What call ``index`` returned or yielded (not a handled exception), as a comparable value."""
+        item = self.calls[index]
+        if "ev" in item or item.get("end") not in ("ret", "yield") or "r" not in item or item.get("k"):
+            return None
+        return value_of(item["r"])
+
+    def _strong_args(self, index: int) -> list[Value]:
+        args = (self.calls[index].get("a") or {}).values()
+        return [v for v in map(value_of, args) if v is not None and not v.weak]
+
+    def flow(self, index: int) -> list[int]:
+        """The calls inside call ``index`` its value flowed through, most telling first.
+
+        First the call that handed its result back unchanged (the last call made, returning
+        what ``index`` returned; followed down while it too passed a result on), then the calls
+        whose strong result became a later call's argument or whose strong argument was one of
+        the caller's own: equality on the recorded summaries, as for the links themselves.
+        """
+        chain: list[int] = []
+        node = index
+        for _ in range(MAX_VIA_DEPTH):
+            kids = [i for i in self.children(node) if "ev" not in self.calls[i]]
+            result = self.produced(node)
+            last = self.produced(kids[-1]) if kids else None
+            if result is None or last is None or result.kind in ("none", "type") or not last.matches(result):
+                break
+            node = kids[-1]
+            chain.append(node)
+        found: list[int] = []
+        for parent in (index, *chain):
+            kids = [i for i in self.children(parent) if "ev" not in self.calls[i] and i not in chain]
+            given = self._strong_args(parent)
+            for k, i in enumerate(kids):
+                out = self.produced(i)
+                feeds = out is not None and not out.weak and any(
+                    out.matches(v) for j in kids[k + 1:] + [c for c in chain if c > i] for v in self._strong_args(j))
+                takes = any(v.matches(g) for v in self._strong_args(i) for g in given)
+                if feeds or takes:
+                    found.append(i)
+        return list(dict.fromkeys(chain + self._built(index) + found))[:MAX_VIA]
+
+    def latest_alike(self, index: int) -> int | None:
+        """The latest call made by call ``index`` whose result is strong and of the same kind as its own."""
+        result = self.produced(index)
+        if result is None:
+            return None
+        alike = [i for i in self.children(index) if "ev" not in self.calls[i]
+                 and (made := self.produced(i)) is not None and not made.weak and made.kind == result.kind]
+        return alike[-1] if alike else None
+
+    def _self_type(self, index: int) -> str | None:
+        """The type of a method call's ``self``, or None."""
+        first = next(iter((self.calls[index].get("a") or {}).items()), None)
+        kind = first[1].get("t") if first and first[0] == "self" and isinstance(first[1], dict) else None
+        return kind if isinstance(kind, str) else None
+
+    def _built(self, index: int) -> list[int]:
+        """For a method: the call that made its object (the only earlier call of its caller that
+        returned that type, when no argument of the caller has it), then the object's
+        ``__init__`` inside that call."""
+        parent, kind = self.parents[index], self._self_type(index)
+        if parent is None or kind is None:
+            return []
+        makers = [i for i in self.children(parent) if i < index and (self.produced(i) or _NOTHING).matches(
+            Value("type", kind))] if kind else []
+        handed = ((self.calls[parent].get("a") or {}).values())
+        if len(makers) != 1 or any(isinstance(d, dict) and d.get("t") == kind for d in handed):
+            return []
+        inits = [i for i in self.children(makers[0]) if self.qualname(i).rpartition(".")[2] == "__init__"
+                 and self._self_type(i) == kind]
+        return [makers[0], *inits[-1:]]
+
     # -- text
 
     def call_text(self, index: int, result: bool = True) -> str:
@@ -333,6 +414,8 @@ class Provenance:
             text += f" -> {short_value(item['r'])}"
             if self._returned_early(index):
                 text += f" from line {item['ln']}"
+        elif result and self.produced(index) is not None:
+            text += f" yielded {short_value(item['r'])}"
         fn = self._fn(index)
         if len(fn) > 2:
             text += f" [{os.path.basename(str(fn[1]))}:{fn[2]}]"
@@ -428,14 +511,22 @@ def statement_names(tree: ast.AST) -> tuple[list[list[str]], set[str]]:
     return chains, called
 
 
-def assignments(frame: dict[str, Any], name: str) -> set[str]:
-    """Functions the frame's recorded source lines assign ``name`` from (``name = f(...)``, ``name += g(...)``)."""
-    found: set[str] = set()
-    pattern = re.compile(rf"^\s*{re.escape(name)}\s*(?:[-+*/%|&]|//)?=(?!=)(.*)$")
+_FOR_RE = re.compile(r"^\s*(?:async\s+)?for\s+(.+?)\s+in\b(.*)$")
+_BIND_RE = re.compile(r"^\s*([A-Za-z_][\w\s,.\[\]*]*?)\s*(?:[-+*/%|&@^]|//|\*\*|>>|<<)?=(?!=)(.*)$")
+_CALLED_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+
+
+def binders(frame: dict[str, Any], name: str) -> set[str] | None:
+    """Functions called where the frame's recorded source lines bind the local ``name`` (an
+    assignment, a ``for`` target), or None when no recorded line binds it. An empty set: it is
+    bound without a call (``for n, expected in [...]``), so no call of the frame made it."""
+    target = re.compile(rf"(?<![\w.]){re.escape(name)}\b(?!\s*[.\[])")
+    found: set[str] | None = None
     for line in frame.get("src") or []:
-        match = pattern.match(str(line[1])) if isinstance(line, list) and len(line) == 2 else None
-        if match:
-            found.update(re.findall(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(", match.group(1)))
+        text = str(line[1]) if isinstance(line, list) and len(line) == 2 else ""
+        match = _FOR_RE.match(text) or _BIND_RE.match(text)
+        if match and target.search(match.group(1)):
+            found = (found or set()) | set(_CALLED_RE.findall(match.group(2)))
     return found
 
 
@@ -526,28 +617,34 @@ def links(failure: dict[str, Any], exc: dict[str, Any] | None = None) -> list[Li
     out: list[Link] = []
     used: set[int] = set()
     for subject in found:
-        # Weak values may follow the statement's calls only where it assigns them, or says them.
-        evidence = assignments(frame, subject.name) | (on_line if subject.scope == "message" else set())
-        link = _link(trail, subject, frame_call, evidence, used, on_line)
+        # Weak values may follow the statement's calls only where it assigns them, or says them;
+        # a local the visible source binds comes only from a call made where it is bound.
+        bound = binders(frame, subject.name) if subject.scope == "local" else None
+        evidence = (bound or set()) | (on_line if subject.scope == "message" else set())
+        link = _link(trail, subject, frame_call, evidence, used, on_line, bound)
         if link:
             out.append(link)
             used.update(link.calls)
         if len(out) == MAX_LINKS:
             return out
-    # Calls made on the failing statement whose results no named value carries (``assert total(x) == 3``).
+    # Calls made on the failing statement whose results no named value carries (``assert total(x) == 3``):
+    # each function's latest call only (an earlier one was made by an earlier pass of a loop).
     if frame_call is not None:
         for i in reversed(list(trail.children(frame_call))):
             function = trail.qualname(i).rpartition(".")[2]
-            if function in on_line and trail.returned(i) and i not in used and len(out) < MAX_LINKS:
-                out.append(Link(f"  origin: {trail.call_text(i)}, called on the failing line", (i,)))
+            if function not in on_line or not trail.returned(i):
+                continue
+            on_line = on_line - {function}
+            if i not in used and len(out) < MAX_LINKS:
+                out.append(_with_via(trail, Link(f"  origin: {trail.call_text(i)}, called on the failing line", (i,))))
                 used.add(i)
-                on_line = on_line - {function}
     return out
 
 
 def _link(trail: Provenance, subject: Subject, frame_call: int | None, on_line: set[str],
-          used: set[int], called: set[str]) -> Link | None:
-    """The origin line of one subject; ``called``: the functions the failing statement calls."""
+          used: set[int], called: set[str], bound: set[str] | None = None) -> Link | None:
+    """The origin line of one subject; ``called``: the functions the failing statement calls;
+    ``bound``: for a local the source binds, the functions called where it is bound."""
     head = f"  origin: {subject.label}" + (f" = {subject.shown}" if subject.scope != "message" else "")
     setter = trail.setter(subject) if subject.scope == "attr" else None
     if setter is not None:
@@ -561,12 +658,24 @@ def _link(trail: Provenance, subject: Subject, frame_call: int | None, on_line: 
             before = source[-1] if source else None
         if before is not None:
             text += f", from {trail.call_text(before)}"
-            return Link(text, (index, before))
+            return _with_via(trail, Link(text, (index, before)))
         return Link(text, (index,))
     index = trail.producer(subject, frame_call, on_line)
     if index is None or index in used:
         return None
+    if bound is not None and trail.qualname(index).rpartition(".")[2] not in bound:
+        return None  # equal, but the source binds the local from something else
     function = trail.qualname(index).rpartition(".")[2]
     where = ", called on the failing line" if trail.parents[index] == frame_call and function in called \
         else trail.caller_text(index)
-    return Link(f"{head} <- {trail.call_text(index)}{where}", (index,))
+    return _with_via(trail, Link(f"{head} <- {trail.call_text(index)}{where}", (index,)))
+
+
+def _with_via(trail: Provenance, link: Link) -> Link:
+    """``link`` with the calls inside its last named call that the value flowed through, or
+    else the latest call inside it that made a value of the same kind."""
+    via = tuple(f"    via {trail.call_text(i)}" for i in trail.flow(link.calls[-1]))
+    if not via:
+        made = trail.latest_alike(link.calls[-1])
+        via = (f"    inside it: {trail.call_text(made)}",) if made is not None else ()
+    return link._replace(via=via)
