@@ -367,8 +367,17 @@ def slug(text):
     return strip_accents(text).lower() + "-"
 
 
+def slug_parts(parts):
+    count_words(parts[0])
+    return strip_accents("".join(parts)).lower() + "-"
+
+
 def test_inside():
     assert slug("Malm\u00f6") == "malmo-"
+
+
+def test_inside_parts():
+    assert slug_parts(["Mal", "m\u00f6"]) == "malmo-"
 '''
 
 
@@ -412,11 +421,21 @@ def test_string_of_an_object_made_by_a_method(tmp_path, budget):
 
 
 @pytest.mark.parametrize("budget", [300, 400])
-def test_call_inside_that_made_a_value_alike(tmp_path, budget):
-    """No value of slug()'s can be followed in (its argument is not ASCII, so only its length is
-    known): the latest call inside it that made a string is named, count_words() -> 1 is not."""
+def test_helper_handed_the_argument_that_made_a_value_alike(tmp_path, budget):
+    """slug()'s argument went to two helpers: the one that made a string like slug()'s is named
+    under the origin line, count_words() -> 1 (handed it too) is not."""
     text, lines, at = _flow_context(tmp_path, budget, "test_inside")
     assert _origins(text)[0].startswith("origin: 'malm-' (in the message) <- slug(")
+    assert lines[at + 1] == "via strip_accents(text='Malmö') -> 'Malm' [test_flow.py:60]"
+    assert not any(line.startswith(("via count_words", "inside it: count_words")) for line in lines)
+
+
+@pytest.mark.parametrize("budget", [300, 400])
+def test_call_inside_that_made_a_value_alike(tmp_path, budget):
+    """No value of slug_parts()'s can be followed in (its argument is a list, known by its length
+    only): the latest call inside it that made a string is named, count_words() -> 1 is not."""
+    text, lines, at = _flow_context(tmp_path, budget, "test_inside_parts")
+    assert _origins(text)[0].startswith("origin: 'malm-' (in the message) <- slug_parts(")
     assert lines[at + 1].startswith("inside it: strip_accents(text=")
     assert lines[at + 1].endswith("-> 'Malm' [test_flow.py:60]")
     assert not any(line.startswith(("via ", "inside it: count_words")) for line in lines)

@@ -354,6 +354,7 @@ class Provenance:
             node = kids[-1]
             chain.append(node)
         found: list[int] = []
+        made = self.produced(index)
         for parent in (index, *chain):
             kids = [i for i in self.children(parent) if "ev" not in self.calls[i] and i not in chain]
             given = self._strong_args(parent)
@@ -361,7 +362,10 @@ class Provenance:
                 out = self.produced(i)
                 feeds = out is not None and not out.weak and any(
                     out.matches(v) for j in kids[k + 1:] + [c for c in chain if c > i] for v in self._strong_args(j))
-                takes = any(v.matches(g) for v in self._strong_args(i) for g in given)
+                # A helper handed the caller's argument counts only if it made a value of the caller's
+                # kind (slug(text) -> str: strip_accents(text) -> str, not count_words(text) -> 1).
+                takes = (out is not None and made is not None and not out.weak and out.kind == made.kind
+                         and any(v.matches(g) for v in self._strong_args(i) for g in given))
                 if feeds or takes:
                     found.append(i)
         return list(dict.fromkeys(chain + self._built(index) + found))[:MAX_VIA]
