@@ -57,10 +57,17 @@ def test_library_frames_fold_into_one_line(tmp_path: Path, engine: str) -> None:
     assert (first, int(line)) == (library[0]["f"], library[0]["ln"])
     assert int(more) == len(library) - 1
     assert {"pluggy", "_pytest"} <= set(packages.split(", "))
-    # A budget too small for it says how many frames it left out, not "1 library frame".
+    # A budget too small for it says how many frames it left out (not "1 library frame"), in
+    # whole items: what does not fit of the note becomes "…", never half a count.
     small = _context(tmp_path, env, 300)
     assert "[library]" not in small
-    assert f"{len(library)} library frames" in small.splitlines()[-1]
+    note = small.splitlines()[-1]
+    assert note.startswith("(left out to fit the budget: ") and note.endswith(")")
+    items = note.removeprefix("(left out to fit the budget: ").removesuffix(")").split(", ")
+    assert all(item == "…" or re.fullmatch(r"(\d+ )?[a-z ]+", item) for item in items), note
+    assert "library frame" not in note or f"{len(library)} library frames" in items, note
+    wide = _context(tmp_path, env, 1000)
+    assert "[library]" in wide or f"{len(library)} library frames" in wide.splitlines()[-1]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
